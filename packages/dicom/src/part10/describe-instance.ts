@@ -59,8 +59,16 @@ export async function describeInstance(source: ByteSource, options: DescribeOpti
   }
   const sopClassUid = uid(Tag.SOPClassUID, 'SOPClassUID');
   const sopInstanceUid = uid(Tag.SOPInstanceUID, 'SOPInstanceUID');
-  const studyInstanceUid = uid(Tag.StudyInstanceUID, 'StudyInstanceUID');
-  const seriesInstanceUid = uid(Tag.SeriesInstanceUID, 'SeriesInstanceUID');
+  let studyInstanceUid: string;
+  let seriesInstanceUid: string;
+  try {
+    studyInstanceUid = uid(Tag.StudyInstanceUID, 'StudyInstanceUID');
+    seriesInstanceUid = uid(Tag.SeriesInstanceUID, 'SeriesInstanceUID');
+  } catch (error) {
+    // The SOP UIDs are known: the failure can be reported against the instance (FailedSOPSequence).
+    Object.assign(error as DicomParseError, { sopClassUid, sopInstanceUid });
+    throw error;
+  }
 
   const warnings: string[] = [];
   // Real files (pydicom's RT Dose samples among them) carry File Meta UIDs that disagree with the

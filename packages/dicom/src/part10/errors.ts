@@ -4,6 +4,10 @@
  */
 export class DicomParseError extends Error {
   override readonly name = 'DicomParseError';
+  /** The SOP Class and Instance UIDs, when they could be read before the failure. */
+  sopClassUid?: string;
+  sopInstanceUid?: string;
+
   constructor(
     message: string,
     readonly reason: number = 0xc000,

@@ -1,0 +1,10 @@
+import type { Migration } from 'kysely';
+import * as initial from './2026-11-25T00-00_initial-schema.js';
+
+/**
+ * Every migration, by name. Names start with a date so they sort in the order they were written;
+ * a migration is never edited once released: a schema change is a new file listed here.
+ */
+export const migrations: Record<string, Migration> = {
+  '2026-11-25T00-00_initial-schema': initial,
+};

@@ -1,0 +1,55 @@
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import t from 'tap';
+import { runBlobStoreContract } from '../blob-store.contract.js';
+import { BlobKeyError, BlobSizeMismatchError, BlobStoreUnavailableError } from '../errors.js';
+import { FilesystemBlobStore } from './filesystem-blob-store.js';
+
+async function tempDirectory(): Promise<string> {
+  return mkdtemp(join(tmpdir(), 'tessera-fs-blobs-'));
+}
+
+runBlobStoreContract(t, 'filesystem', async () => {
+  const directory = await tempDirectory();
+  // A root that does not exist yet, as on a first start.
+  const store = new FilesystemBlobStore({ root: join(directory, 'blobs') });
+  return { store, cleanup: () => rm(directory, { recursive: true, force: true }) };
+});
+
+t.test('filesystem specifics', async (t) => {
+  const directory = await tempDirectory();
+  t.teardown(() => rm(directory, { recursive: true, force: true }));
+  const root = join(directory, 'root');
+  const store = new FilesystemBlobStore({ root });
+
+  t.test('check() passes on a writable root', async () => {
+    await store.check();
+  });
+
+  t.test('a failed put leaves no temporary file behind', async (t) => {
+    await t.rejects(store.put('a/b', Readable.from([Buffer.from('abc')]), 10), BlobSizeMismatchError);
+    t.same(await readdir(join(root, '.tmp')), []);
+  });
+
+  t.test('the temporary directory is reserved and not listed', async (t) => {
+    await t.rejects(store.put('.tmp/x', Buffer.from('x'), 1), BlobKeyError);
+    await store.put('listed', Buffer.from('x'), 1);
+    const keys: string[] = [];
+    for await (const { key } of store.list('')) keys.push(key);
+    t.same(keys, ['listed']);
+  });
+
+  t.test('a key under an existing object is absent, not an error', async (t) => {
+    t.equal(await store.head('listed/below'), undefined);
+    await store.delete('listed/below');
+  });
+
+  t.test('check() fails with BlobStoreUnavailableError when the root cannot be created', async (t) => {
+    const blocker = join(directory, 'a-file');
+    await writeFile(blocker, '');
+    const broken = new FilesystemBlobStore({ root: join(blocker, 'root') });
+    await t.rejects(broken.check(), BlobStoreUnavailableError);
+  });
+});

@@ -1,0 +1,216 @@
+import { randomUUID } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdir, open, readdir, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { BlobInfo, BlobStore, ByteRange } from '../blob-store.js';
+import { assertValidRange } from '../byte-range.js';
+import { BlobKeyError, BlobNotFoundError, BlobSizeMismatchError, BlobStoreUnavailableError } from '../errors.js';
+import { exactSize } from '../exact-size.js';
+import { assertValidKey, assertValidPrefix } from '../keys.js';
+
+export interface FilesystemBlobStoreOptions {
+  /** Directory holding the objects, one file per key. Created if missing. */
+  root: string;
+}
+
+/**
+ * Where partial writes live until they are complete. Inside the root so that the final `rename` stays
+ * on one file system and is atomic; reserved, so no key may start with it.
+ */
+const TEMP_DIR = '.tmp';
+
+/**
+ * Stores each object as a file at `<root>/<key>`. Every write goes to a temporary file, is fsynced and
+ * then renamed into place, so readers and crashes never see a partial object.
+ */
+export class FilesystemBlobStore implements BlobStore {
+  readonly description: string;
+  readonly #root: string;
+  readonly #tempDir: string;
+  #tempDirCreated: Promise<void> | undefined;
+
+  constructor(options: FilesystemBlobStoreOptions) {
+    this.#root = resolve(options.root);
+    this.#tempDir = join(this.#root, TEMP_DIR);
+    this.description = `filesystem:${this.#root}`;
+    // Start now so that a new root exists as soon as the server does; a failure here is reported
+    // (and retried) by the first write or check().
+    this.#ensureTempDir().catch(() => {});
+  }
+
+  async put(key: string, body: Readable | Buffer, size: number): Promise<void> {
+    const path = this.#pathOf(key);
+    const temp = await this.#newTempPath();
+    try {
+      await pipeline(
+        exactSize(key, size, Buffer.isBuffer(body) ? [body] : body),
+        // `flush` fsyncs before close, and pipeline waits for close: the bytes are on disk before rename.
+        createWriteStream(temp, { flush: true }),
+      );
+      await this.#moveIntoPlace(temp, path);
+    } catch (error) {
+      await rm(temp, { force: true });
+      throw toStoreError(error);
+    }
+  }
+
+  async putFile(key: string, path: string, size: number): Promise<void> {
+    const target = this.#pathOf(key);
+    const { size: actualSize } = await stat(path);
+    if (actualSize !== size) throw new BlobSizeMismatchError(key, size, actualSize);
+    try {
+      await fsync(path);
+      await this.#moveIntoPlace(path, target);
+    } catch (error) {
+      if (!hasCode(error, 'EXDEV')) throw toStoreError(error);
+      // Another file system: rename cannot work, so copy with the same guarantees as put().
+      await this.put(key, createReadStream(path), size);
+      await rm(path, { force: true });
+    }
+  }
+
+  async get(key: string, range?: ByteRange): Promise<Readable> {
+    const path = this.#pathOf(key);
+    if (range) assertValidRange(range);
+    // Open before returning the stream so that absence is reported by this promise, not mid-stream.
+    const handle = await open(path, 'r').catch((error: unknown) => {
+      throw isAbsent(error) ? new BlobNotFoundError(key) : toStoreError(error);
+    });
+    const isFile = await handle.stat().then((stats) => stats.isFile(), () => false);
+    if (!isFile) {
+      await handle.close();
+      throw new BlobNotFoundError(key);
+    }
+    return handle.createReadStream(range ? { start: range.start, end: range.end } : {});
+  }
+
+  async head(key: string): Promise<BlobInfo | undefined> {
+    const path = this.#pathOf(key);
+    try {
+      const stats = await stat(path);
+      return stats.isFile() ? { key, size: stats.size, lastModified: stats.mtime } : undefined;
+    } catch (error) {
+      if (isAbsent(error)) return undefined;
+      throw toStoreError(error);
+    }
+  }
+
+  async delete(key: string): Promise<void> {
+    const path = this.#pathOf(key);
+    try {
+      await unlink(path);
+    } catch (error) {
+      // EISDIR: the key only names a directory of other keys, so there is no object to remove.
+      if (isAbsent(error) || hasCode(error, 'EISDIR')) return;
+      throw toStoreError(error);
+    }
+  }
+
+  async *list(prefix: string): AsyncIterable<BlobInfo> {
+    assertValidPrefix(prefix);
+    // Only the directory holding the prefix's last segment can contain matches.
+    const directoryKey = prefix.slice(0, prefix.lastIndexOf('/') + 1);
+    yield* this.#walk(directoryKey, prefix);
+  }
+
+  async check(): Promise<void> {
+    const probe = join(this.#tempDir, `check-${randomUUID()}`);
+    try {
+      await this.#ensureTempDir();
+      await writeFile(probe, '');
+      await rm(probe);
+    } catch (error) {
+      throw new BlobStoreUnavailableError(`blob store root ${this.#root} is not writable`, { cause: error });
+    }
+  }
+
+  async close(): Promise<void> {}
+
+  /** Yields the files under `directoryKey` (`''` or ending in `/`) whose keys start with `prefix`. */
+  async *#walk(directoryKey: string, prefix: string): AsyncGenerator<BlobInfo> {
+    let entries;
+    try {
+      entries = await readdir(join(this.#root, directoryKey), { withFileTypes: true });
+    } catch (error) {
+      if (isAbsent(error)) return;
+      throw toStoreError(error);
+    }
+    for (const entry of entries) {
+      const key = directoryKey + entry.name;
+      if (key === TEMP_DIR) continue;
+      if (entry.isDirectory()) {
+        if (`${key}/`.startsWith(prefix)) yield* this.#walk(`${key}/`, prefix);
+      } else if (entry.isFile() && key.startsWith(prefix)) {
+        const stats = await stat(join(this.#root, key)).catch((error: unknown) => {
+          if (isAbsent(error)) return undefined; // deleted since readdir
+          throw toStoreError(error);
+        });
+        if (stats) yield { key, size: stats.size, lastModified: stats.mtime };
+      }
+    }
+  }
+
+  #pathOf(key: string): string {
+    assertValidKey(key);
+    if (key === TEMP_DIR || key.startsWith(`${TEMP_DIR}/`)) {
+      throw new BlobKeyError(key, `"${TEMP_DIR}" is reserved by the filesystem store`);
+    }
+    return join(this.#root, key);
+  }
+
+  async #newTempPath(): Promise<string> {
+    await this.#ensureTempDir();
+    return join(this.#tempDir, randomUUID());
+  }
+
+  /** Creates the root and temp directory once; forgets a failure so that the next call retries. */
+  #ensureTempDir(): Promise<void> {
+    this.#tempDirCreated ??= mkdir(this.#tempDir, { recursive: true }).then(
+      () => undefined,
+      (error: unknown) => {
+        this.#tempDirCreated = undefined;
+        throw toStoreError(error);
+      },
+    );
+    return this.#tempDirCreated;
+  }
+
+  async #moveIntoPlace(from: string, to: string): Promise<void> {
+    await mkdir(dirname(to), { recursive: true });
+    await rename(from, to);
+  }
+}
+
+/** Makes a file's content durable before it is renamed into place, so a crash cannot leave it empty. */
+async function fsync(path: string): Promise<void> {
+  const handle = await open(path, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+/** ENOTDIR: a parent segment of the key is a file, so nothing can be stored below it. */
+function isAbsent(error: unknown): boolean {
+  return hasCode(error, 'ENOENT') || hasCode(error, 'ENOTDIR');
+}
+
+function hasCode(error: unknown, code: string): boolean {
+  return error instanceof Error && (error as NodeJS.ErrnoException).code === code;
+}
+
+/** File-system conditions that say "the disk cannot be used", not "this request is wrong". */
+const UNAVAILABLE_CODES = new Set(['EACCES', 'EPERM', 'EROFS', 'ENOSPC', 'EDQUOT', 'EIO', 'EMFILE', 'ENFILE']);
+
+function toStoreError(error: unknown): unknown {
+  const code = error instanceof Error ? (error as NodeJS.ErrnoException).code : undefined;
+  if (code !== undefined && UNAVAILABLE_CODES.has(code)) {
+    return new BlobStoreUnavailableError(`blob store file system error: ${(error as Error).message}`, {
+      cause: error,
+    });
+  }
+  return error;
+}

@@ -1,0 +1,359 @@
+import { createReadStream } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { Readable } from 'node:stream';
+import {
+  type BucketLocationConstraint,
+  CreateBucketCommand,
+  DeleteObjectCommand,
+  GetObjectCommand,
+  HeadBucketCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  S3Client,
+  S3ServiceException,
+} from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
+import type { BlobInfo, BlobStore, ByteRange } from '../blob-store.js';
+import { assertValidRange } from '../byte-range.js';
+import { BlobNotFoundError, BlobStoreUnavailableError } from '../errors.js';
+import { exactSize, readExactly } from '../exact-size.js';
+import { assertValidKey, assertValidPrefix } from '../keys.js';
+
+export interface S3BlobStoreOptions {
+  /** Endpoint URL of an S3-compatible server (MinIO, s3rver, …); omit for AWS. */
+  endpoint?: string;
+  region: string;
+  bucket: string;
+  /** Prepended to every key, so that several deployments can share a bucket. A `/` is appended if missing. */
+  prefix?: string;
+  /** Both or neither; without them the SDK's default credential chain applies. */
+  accessKeyId?: string;
+  secretAccessKey?: string;
+  /** `bucket` in the path instead of the host name: required by MinIO and s3rver. */
+  forcePathStyle?: boolean;
+  /**
+   * Longest wait for a response, and longest silence on a connection. Past it the request fails
+   * (after the SDK's retries) with BlobStoreUnavailableError instead of hanging. Default 30 s.
+   */
+  requestTimeoutMs?: number;
+  /** Part size of multipart uploads; at least 5 MiB. Default 8 MiB. */
+  partSizeBytes?: number;
+}
+
+const MiB = 1024 * 1024;
+/**
+ * Bodies below this are read into memory and sent with one PutObject: a buffer lets the SDK retry,
+ * which a half-consumed stream does not. Larger ones go through multipart upload, part by part.
+ */
+const SINGLE_PUT_LIMIT = 16 * MiB;
+const DEFAULT_PART_SIZE = 8 * MiB;
+/** Parts in flight per upload; memory per large upload is about this times the part size. */
+const UPLOAD_QUEUE_SIZE = 4;
+const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
+
+/** Stores objects in one S3 bucket, under an optional key prefix. */
+export class S3BlobStore implements BlobStore {
+  readonly description: string;
+  readonly #client: S3Client;
+  readonly #bucket: string;
+  readonly #prefix: string;
+  readonly #partSize: number;
+
+  constructor(options: S3BlobStoreOptions) {
+    this.#client = createS3Client(options);
+    this.#bucket = options.bucket;
+    this.#prefix = normalizePrefix(options.prefix);
+    this.#partSize = options.partSizeBytes ?? DEFAULT_PART_SIZE;
+    this.description = `s3:${options.endpoint ?? options.region}/${this.#bucket}/${this.#prefix}`;
+  }
+
+  async put(key: string, body: Readable | Buffer, size: number): Promise<void> {
+    const objectKey = this.#objectKey(key);
+    const source = Buffer.isBuffer(body) ? [body] : body;
+    try {
+      if (size < SINGLE_PUT_LIMIT) {
+        const data = await readExactly(key, size, source);
+        await this.#client.send(
+          new PutObjectCommand({ Bucket: this.#bucket, Key: objectKey, Body: data, ContentLength: size }),
+        );
+      } else {
+        await this.#uploadInParts(objectKey, exactSize(key, size, source));
+      }
+    } catch (error) {
+      throw toStoreError(error);
+    }
+  }
+
+  async putFile(key: string, path: string, size: number): Promise<void> {
+    await this.put(key, createReadStream(path), size);
+    await rm(path, { force: true });
+  }
+
+  async get(key: string, range?: ByteRange): Promise<Readable> {
+    const objectKey = this.#objectKey(key);
+    if (range) assertValidRange(range);
+    try {
+      const { Body, ContentRange } = await this.#client.send(
+        new GetObjectCommand({
+          Bucket: this.#bucket,
+          Key: objectKey,
+          Range: range ? `bytes=${range.start}-${range.end}` : undefined,
+        }),
+      );
+      // In Node the SDK's body is an http.IncomingMessage; anything else means a foreign runtime.
+      if (!(Body instanceof Readable)) throw new TypeError('S3 GetObject returned a non-stream body');
+      return range ? trimToRange(Body, range, ContentRange) : Body;
+    } catch (error) {
+      throw toStoreError(error, key);
+    }
+  }
+
+  async head(key: string): Promise<BlobInfo | undefined> {
+    const objectKey = this.#objectKey(key);
+    try {
+      const response = await this.#client.send(new HeadObjectCommand({ Bucket: this.#bucket, Key: objectKey }));
+      return { key, size: response.ContentLength ?? 0, lastModified: response.LastModified };
+    } catch (error) {
+      const translated = toStoreError(error, key);
+      if (translated instanceof BlobNotFoundError) return undefined;
+      throw translated;
+    }
+  }
+
+  async delete(key: string): Promise<void> {
+    const objectKey = this.#objectKey(key);
+    try {
+      // S3 answers 204 whether or not the object existed.
+      await this.#client.send(new DeleteObjectCommand({ Bucket: this.#bucket, Key: objectKey }));
+    } catch (error) {
+      throw toStoreError(error);
+    }
+  }
+
+  async *list(prefix: string): AsyncIterable<BlobInfo> {
+    assertValidPrefix(prefix);
+    let continuationToken: string | undefined;
+    do {
+      const page = await this.#client
+        .send(
+          new ListObjectsV2Command({
+            Bucket: this.#bucket,
+            Prefix: this.#prefix + prefix,
+            ContinuationToken: continuationToken,
+          }),
+        )
+        .catch((error: unknown) => {
+          throw toStoreError(error);
+        });
+      for (const object of page.Contents ?? []) {
+        if (object.Key === undefined) continue;
+        yield {
+          key: object.Key.slice(this.#prefix.length),
+          size: object.Size ?? 0,
+          lastModified: object.LastModified,
+        };
+      }
+      continuationToken = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (continuationToken !== undefined);
+  }
+
+  async check(): Promise<void> {
+    try {
+      await this.#client.send(new HeadBucketCommand({ Bucket: this.#bucket }));
+    } catch (error) {
+      throw new BlobStoreUnavailableError(`S3 bucket ${this.#bucket} is not usable: ${describe(error)}`, {
+        cause: error,
+      });
+    }
+  }
+
+  async close(): Promise<void> {
+    this.#client.destroy();
+  }
+
+  /**
+   * Multipart upload keeps memory bounded (UPLOAD_QUEUE_SIZE parts) whatever the body size, and
+   * needs no Content-Length up front. A failed upload is aborted so that its parts stop costing storage;
+   * if even the abort fails, the bucket's AbortIncompleteMultipartUpload lifecycle rule is the backstop.
+   */
+  async #uploadInParts(objectKey: string, content: AsyncIterable<Buffer>): Promise<void> {
+    // When the abort fails, lib-storage throws the abort's error instead of the one that caused it.
+    // Remember the body's own failure (too short, the caller's stream broke) so that it is reported.
+    let bodyError: unknown;
+    const body = Readable.from(
+      (async function* () {
+        try {
+          yield* content;
+        } catch (error) {
+          bodyError = error;
+          throw error;
+        }
+      })(),
+      { objectMode: false },
+    );
+    const upload = new Upload({
+      client: this.#client,
+      params: { Bucket: this.#bucket, Key: objectKey, Body: body },
+      partSize: this.#partSize,
+      queueSize: UPLOAD_QUEUE_SIZE,
+    });
+    try {
+      await upload.done();
+    } catch (error) {
+      throw bodyError ?? error;
+    } finally {
+      // If S3 failed first, stop reading the caller's stream rather than leave it paused forever.
+      body.destroy();
+    }
+  }
+
+  #objectKey(key: string): string {
+    assertValidKey(key);
+    return this.#prefix + key;
+  }
+}
+
+/**
+ * Returns exactly the requested bytes. S3 honours Range, but HTTP allows a server to ignore it and send
+ * the whole object (200, no Content-Range), and s3rver 4 answers `bytes=0-0` with the whole object.
+ * Passing such a body on would hand WADO-RS a wrong frame; cutting it out of the body stays correct.
+ */
+function trimToRange(body: Readable, range: ByteRange, contentRange: string | undefined): Readable {
+  const served = /^bytes (\d+)-(\d+)\//.exec(contentRange ?? '');
+  const servedStart = served ? Number(served[1]) : 0;
+  const servedEnd = served ? Number(served[2]) : Number.POSITIVE_INFINITY;
+  if (servedStart === range.start && servedEnd <= range.end) return body;
+  if (servedStart > range.start) {
+    body.destroy();
+    throw new Error(`S3 served bytes from ${servedStart} for a range starting at ${range.start}`);
+  }
+  const length = range.end - range.start + 1;
+  return Readable.from(slice(body, range.start - servedStart, length), { objectMode: false });
+}
+
+/** Skips `skip` bytes of `source`, then yields at most `length` bytes and stops reading. */
+async function* slice(source: AsyncIterable<Buffer>, skip: number, length: number): AsyncGenerator<Buffer> {
+  let toSkip = skip;
+  let remaining = length;
+  for await (const chunk of source) {
+    const part = chunk.subarray(toSkip, toSkip + remaining);
+    toSkip = Math.max(0, toSkip - chunk.length);
+    remaining -= part.length;
+    if (part.length > 0) yield part;
+    if (remaining === 0) return;
+  }
+}
+
+/** Creates the bucket of `options` unless it exists. For tests and first-time deployment. */
+export async function ensureBucket(options: S3BlobStoreOptions): Promise<void> {
+  const client = createS3Client(options);
+  const { bucket, region } = options;
+  try {
+    const exists = await client.send(new HeadBucketCommand({ Bucket: bucket })).then(
+      () => true,
+      (error: unknown) => {
+        if (statusOf(error) === 404) return false;
+        throw error;
+      },
+    );
+    if (exists) return;
+    await client.send(
+      new CreateBucketCommand({
+        Bucket: bucket,
+        // us-east-1 is the default location and S3 rejects it when named explicitly.
+        CreateBucketConfiguration:
+          region === 'us-east-1' ? undefined : { LocationConstraint: region as BucketLocationConstraint },
+      }),
+    );
+  } catch (error) {
+    // Someone else created it between our two requests.
+    if (error instanceof Error && error.name === 'BucketAlreadyOwnedByYou') return;
+    throw toStoreError(error);
+  } finally {
+    client.destroy();
+  }
+}
+
+function createS3Client(options: S3BlobStoreOptions): S3Client {
+  const timeout = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+  const { accessKeyId, secretAccessKey } = options;
+  return new S3Client({
+    region: options.region,
+    endpoint: options.endpoint,
+    forcePathStyle: options.forcePathStyle,
+    credentials: accessKeyId && secretAccessKey ? { accessKeyId, secretAccessKey } : undefined,
+    // The defaults send aws-chunked bodies with a CRC trailer, which S3-compatible servers reject or
+    // store verbatim. Checksums only where S3 demands them.
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+    requestHandler: {
+      connectionTimeout: timeout,
+      requestTimeout: timeout,
+      // Without this a breached requestTimeout only logs a warning and the request hangs on.
+      throwOnRequestTimeout: true,
+      // Covers a response body that stalls after the headers arrived.
+      socketTimeout: timeout,
+    },
+  });
+}
+
+function normalizePrefix(prefix: string | undefined): string {
+  if (prefix === undefined || prefix === '') return '';
+  const normalized = prefix.endsWith('/') ? prefix : `${prefix}/`;
+  assertValidPrefix(normalized);
+  return normalized;
+}
+
+/** Errors raised below HTTP: the request never got an answer. */
+const TRANSPORT_ERROR_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ECONNABORTED',
+  'EPIPE',
+  'ETIMEDOUT',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+]);
+
+/** S3 errors that mean "try again later" although their status is not 5xx. */
+const UNAVAILABLE_ERROR_NAMES = new Set(['TimeoutError', 'RequestTimeout', 'SlowDown', 'NoSuchBucket']);
+
+/**
+ * Translates an SDK failure into our errors. `key` is given by reads, where a 404 means "no such object".
+ * Anything unrecognised (our own errors, the caller's stream failing, a bug) passes through unchanged.
+ */
+function toStoreError(error: unknown, key?: string): unknown {
+  if (!(error instanceof Error)) return error;
+  const status = statusOf(error);
+  if (UNAVAILABLE_ERROR_NAMES.has(error.name) || isTransportError(error)) return unavailable(error);
+  if (key !== undefined && (error.name === 'NoSuchKey' || error.name === 'NotFound' || status === 404)) {
+    return new BlobNotFoundError(key);
+  }
+  // 401/403: the store is unusable as configured. For our client that is an outage like any other.
+  if (status !== undefined && (status >= 500 || status === 401 || status === 403)) return unavailable(error);
+  return error;
+}
+
+function unavailable(error: Error): BlobStoreUnavailableError {
+  return new BlobStoreUnavailableError(`S3 request failed: ${describe(error)}`, { cause: error });
+}
+
+function isTransportError(error: Error): boolean {
+  const { code, errors } = error as NodeJS.ErrnoException & { errors?: unknown[] };
+  if (code !== undefined && TRANSPORT_ERROR_CODES.has(code)) return true;
+  // Node's happy-eyeballs connect reports an AggregateError of per-address failures.
+  return Array.isArray(errors) && errors.some((inner) => inner instanceof Error && isTransportError(inner));
+}
+
+function statusOf(error: unknown): number | undefined {
+  return error instanceof S3ServiceException ? error.$metadata.httpStatusCode : undefined;
+}
+
+function describe(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  const code = (error as NodeJS.ErrnoException).code;
+  return [error.name, code, error.message].filter(Boolean).join(': ');
+}

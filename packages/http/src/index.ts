@@ -1,0 +1,3 @@
+export * from './problem.js';
+export * from './media-type.js';
+export * from './multipart-reader.js';

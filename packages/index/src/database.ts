@@ -1,0 +1,48 @@
+import { mkdir } from 'node:fs/promises';
+import { PGlite } from '@electric-sql/pglite';
+import { Kysely, PostgresDialect } from 'kysely';
+import { PGliteDialect } from 'kysely-pglite-dialect';
+import pg from 'pg';
+import type { Database } from './schema.js';
+
+export type IndexConfig =
+  | { kind: 'postgres'; url: string; poolSize?: number; statementTimeoutMs?: number }
+  | { kind: 'pglite'; dataDir?: string };
+
+// int8 (bigserial keys, sizes) as numbers: every value we store is far below 2^53.
+pg.types.setTypeParser(20, Number);
+
+export interface OpenDatabase {
+  db: Kysely<Database>;
+  description: string;
+  close(): Promise<void>;
+}
+
+/** Opens the index: a pg pool on Postgres, or PGlite (in memory, or in `dataDir`). */
+export async function openDatabase(config: IndexConfig): Promise<OpenDatabase> {
+  if (config.kind === 'postgres') {
+    const timeout = config.statementTimeoutMs ?? 30_000;
+    const pool = new pg.Pool({
+      connectionString: config.url,
+      max: config.poolSize ?? 10,
+      connectionTimeoutMillis: 10_000,
+      // A stalled database must fail requests, not hang them (../shared/notes/stack.md).
+      statement_timeout: timeout,
+      query_timeout: timeout + 1_000,
+    });
+    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+    const url = new URL(config.url);
+    return { db, description: `postgres://${url.host}${url.pathname}`, close: () => db.destroy() };
+  }
+  if (config.dataDir) await mkdir(config.dataDir, { recursive: true });
+  const pglite = await PGlite.create(config.dataDir);
+  const db = new Kysely<Database>({ dialect: new PGliteDialect(pglite) });
+  return {
+    db,
+    description: config.dataDir ? `pglite:${config.dataDir}` : 'pglite:memory',
+    close: async () => {
+      await db.destroy();
+      await pglite.close();
+    },
+  };
+}

@@ -1,0 +1,45 @@
+import { sql } from 'kysely';
+import { type IndexConfig, openDatabase } from './database.js';
+import { IndexUnavailableError } from './errors.js';
+import { InstanceIndex } from './instance-index.js';
+import { migrateToLatest } from './migrate.js';
+
+export type { IndexConfig } from './database.js';
+export type { Database } from './schema.js';
+export * from './errors.js';
+export * from './instance-index.js';
+export * from './levels.js';
+export { migrateToLatest } from './migrate.js';
+
+/** The index as the services see it. */
+export interface Index {
+  readonly description: string;
+  readonly instances: InstanceIndex;
+  /** Throws IndexUnavailableError if the database does not answer (used by `/readyz`). */
+  check(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Opens the index and, unless told not to, applies pending migrations. */
+export async function openIndex(config: IndexConfig, options: { migrate?: boolean } = {}): Promise<Index> {
+  const { db, description, close } = await openDatabase(config);
+  if (options.migrate !== false) {
+    const { error } = await migrateToLatest(db as never);
+    if (error) {
+      await close();
+      throw error instanceof Error ? error : new Error(String(error));
+    }
+  }
+  return {
+    description,
+    instances: new InstanceIndex(db),
+    async check() {
+      try {
+        await sql`select 1`.execute(db);
+      } catch (error) {
+        throw new IndexUnavailableError(`index ${description} does not answer: ${(error as Error).message}`);
+      }
+    },
+    close,
+  };
+}

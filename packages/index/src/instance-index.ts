@@ -1,0 +1,242 @@
+import { type DicomJsonDataset, type InstanceDescription, Tag } from '@tessera/dicom';
+import { type Kysely, type Transaction, sql } from 'kysely';
+import { SERIES_LEVEL_TAGS, STUDY_LEVEL_TAGS, firstInteger, firstString, personNameSearchForm, personNameString, pick } from './levels.js';
+import type { Database } from './schema.js';
+
+/** What the store transaction hands to the index for one instance whose blob is already durable. */
+export interface InstanceRecord {
+  description: InstanceDescription;
+  size: number;
+  sha256: string;
+  blobKey: string;
+}
+
+/** The outcome of indexing one instance: a value, never an exception, for the expected cases. */
+export type IndexOutcome =
+  | { kind: 'stored' }
+  | { kind: 'identical' }
+  | { kind: 'replaced'; previousBlobKey: string }
+  | { kind: 'conflict'; detail: string; existingBlobKey?: string };
+
+export interface StoredInstance {
+  studyInstanceUid: string;
+  seriesInstanceUid: string;
+  sopInstanceUid: string;
+  sopClassUid: string;
+  transferSyntaxUid: string;
+  hasFileMeta: boolean;
+  size: number;
+  sha256: string;
+  blobKey: string;
+}
+
+class Conflict extends Error {
+  constructor(readonly detail: string) {
+    super(detail);
+  }
+}
+
+/**
+ * The instance side of the index: records instances, maintains the computed study and series
+ * attributes (QIDO-8), finds stored instances. Rows are only written after their blob is durable,
+ * so a row never points to a missing object.
+ */
+export class InstanceIndex {
+  constructor(private readonly db: Kysely<Database>) {}
+
+  /**
+   * Records an instance. An existing SOP Instance UID with the same SHA-256 is `identical`; with
+   * other content it is a `conflict` unless `overwrite` is set; under another study or series it is
+   * always a `conflict` (an instance never moves). A conflict rolls back every row written.
+   */
+  async storeInstance(record: InstanceRecord, options: { overwrite: boolean }): Promise<IndexOutcome> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.db.transaction().execute((trx) => this.storeIn(trx, record, options));
+      } catch (error) {
+        if (error instanceof Conflict) return { kind: 'conflict', detail: error.detail };
+        if (error instanceof RetryableRace && attempt < 3) continue;
+        throw error;
+      }
+    }
+  }
+
+  private async storeIn(trx: Transaction<Database>, record: InstanceRecord, options: { overwrite: boolean }): Promise<IndexOutcome> {
+    const d = record.description;
+    const existing = await trx
+      .selectFrom('instance')
+      .innerJoin('series', 'series.pk', 'instance.series_pk')
+      .innerJoin('study', 'study.pk', 'instance.study_pk')
+      .select(['instance.pk', 'instance.sha256', 'instance.blob_key', 'series.series_instance_uid', 'study.study_instance_uid'])
+      .where('instance.sop_instance_uid', '=', d.sopInstanceUid)
+      .forUpdate()
+      .executeTakeFirst();
+    if (existing) {
+      if (existing.study_instance_uid !== d.studyInstanceUid || existing.series_instance_uid !== d.seriesInstanceUid) {
+        throw new Conflict(`SOP Instance ${d.sopInstanceUid} is already stored in study ${existing.study_instance_uid}, series ${existing.series_instance_uid}`);
+      }
+      if (existing.sha256 === record.sha256) return { kind: 'identical' };
+      if (!options.overwrite) throw new Conflict(`SOP Instance ${d.sopInstanceUid} is already stored with different content (SHA-256 ${existing.sha256})`);
+      await trx.updateTable('instance').set({ ...instanceColumns(record), updated_at: sql`now()` as never }).where('pk', '=', existing.pk).execute();
+      return { kind: 'replaced', previousBlobKey: existing.blob_key };
+    }
+
+    const studyPk = await this.ensureStudy(trx, d.metadata, d.studyInstanceUid);
+    const seriesPk = await this.ensureSeries(trx, d.metadata, d.seriesInstanceUid, studyPk);
+    const inserted = await trx
+      .insertInto('instance')
+      .values({ ...instanceColumns(record), series_pk: seriesPk, study_pk: studyPk })
+      .onConflict((oc) => oc.column('sop_instance_uid').doNothing())
+      .returning('pk')
+      .executeTakeFirst();
+    if (!inserted) {
+      // Another request stored the same SOP Instance UID between our check and insert: decide again.
+      throw new RetryableRace();
+    }
+    return { kind: 'stored' };
+  }
+
+  private async ensureStudy(trx: Transaction<Database>, metadata: DicomJsonDataset, uid: string): Promise<number> {
+    const found = await trx.selectFrom('study').select('pk').where('study_instance_uid', '=', uid).executeTakeFirst();
+    if (found) return found.pk;
+    const patientId = firstString(metadata, Tag.PatientID) ?? '';
+    const issuer = firstString(metadata, Tag.IssuerOfPatientID) ?? '';
+    const patientName = personNameString(metadata, Tag.PatientName);
+    await trx.insertInto('patient').values({ patient_id: patientId, issuer_of_patient_id: issuer, patient_name: patientName })
+      .onConflict((oc) => oc.constraint('patient_identity').doNothing()).execute();
+    const patient = await trx.selectFrom('patient').select('pk')
+      .where('patient_id', '=', patientId).where('issuer_of_patient_id', '=', issuer).executeTakeFirstOrThrow();
+    const referring = personNameString(metadata, Tag.ReferringPhysicianName);
+    await trx.insertInto('study').values({
+      patient_pk: patient.pk,
+      study_instance_uid: uid,
+      study_date: firstString(metadata, Tag.StudyDate),
+      study_time: firstString(metadata, Tag.StudyTime),
+      accession_number: firstString(metadata, Tag.AccessionNumber),
+      referring_physician_name: referring,
+      referring_physician_name_search: personNameSearchForm(referring),
+      study_id: firstString(metadata, Tag.StudyID),
+      study_description: firstString(metadata, Tag.StudyDescription),
+      timezone_offset_from_utc: firstString(metadata, Tag.TimezoneOffsetFromUTC),
+      patient_name: patientName,
+      patient_name_search: personNameSearchForm(patientName),
+      patient_id: firstString(metadata, Tag.PatientID),
+      issuer_of_patient_id: firstString(metadata, Tag.IssuerOfPatientID),
+      patient_birth_date: firstString(metadata, Tag.PatientBirthDate),
+      patient_sex: firstString(metadata, Tag.PatientSex),
+      attributes: JSON.stringify(pick(metadata, STUDY_LEVEL_TAGS)),
+    }).onConflict((oc) => oc.column('study_instance_uid').doNothing()).execute();
+    const study = await trx.selectFrom('study').select('pk').where('study_instance_uid', '=', uid).executeTakeFirstOrThrow();
+    return study.pk;
+  }
+
+  private async ensureSeries(trx: Transaction<Database>, metadata: DicomJsonDataset, uid: string, studyPk: number): Promise<number> {
+    await trx.insertInto('series').values({
+      study_pk: studyPk,
+      series_instance_uid: uid,
+      modality: firstString(metadata, Tag.Modality),
+      series_number: firstInteger(metadata, Tag.SeriesNumber),
+      series_description: firstString(metadata, Tag.SeriesDescription),
+      series_date: firstString(metadata, Tag.SeriesDate),
+      series_time: firstString(metadata, Tag.SeriesTime),
+      performed_procedure_step_start_date: firstString(metadata, Tag.PerformedProcedureStepStartDate),
+      performed_procedure_step_start_time: firstString(metadata, Tag.PerformedProcedureStepStartTime),
+      timezone_offset_from_utc: firstString(metadata, Tag.TimezoneOffsetFromUTC),
+      attributes: JSON.stringify(pick(metadata, SERIES_LEVEL_TAGS)),
+    }).onConflict((oc) => oc.column('series_instance_uid').doNothing()).execute();
+    const series = await trx.selectFrom('series').select(['pk', 'study_pk']).where('series_instance_uid', '=', uid).executeTakeFirstOrThrow();
+    if (series.study_pk !== studyPk) throw new Conflict(`Series ${uid} already belongs to another study`);
+    return series.pk;
+  }
+
+  /**
+   * Recomputes the counts, ModalitiesInStudy and SOPClassesInStudy of studies and their series
+   * (QIDO-8). Called once per request for the studies it touched, not once per instance: the
+   * study row lock is taken first, so concurrent refreshes of one study serialise and the last one
+   * sees every committed instance.
+   */
+  async refreshStudies(studyInstanceUids: Iterable<string>): Promise<void> {
+    for (const uid of new Set(studyInstanceUids)) {
+      await this.db.transaction().execute(async (trx) => {
+        const study = await trx.selectFrom('study').select('pk').where('study_instance_uid', '=', uid).forUpdate().executeTakeFirst();
+        if (!study) return;
+        await sql`
+          update series set
+            number_of_instances = (select count(*) from instance where instance.series_pk = series.pk),
+            updated_at = now()
+          where series.study_pk = ${study.pk}`.execute(trx);
+        await sql`
+          update study set
+            number_of_series = (select count(*) from series where series.study_pk = study.pk),
+            number_of_instances = (select count(*) from instance where instance.study_pk = study.pk),
+            modalities_in_study = array(select distinct modality from series where series.study_pk = study.pk and modality is not null order by 1),
+            sop_classes_in_study = array(select distinct sop_class_uid from instance where instance.study_pk = study.pk order by 1),
+            updated_at = now()
+          where study.pk = ${study.pk}`.execute(trx);
+      });
+    }
+  }
+
+  async findInstance(sopInstanceUid: string): Promise<StoredInstance | undefined> {
+    const row = await this.db
+      .selectFrom('instance')
+      .innerJoin('series', 'series.pk', 'instance.series_pk')
+      .innerJoin('study', 'study.pk', 'instance.study_pk')
+      .select([
+        'study.study_instance_uid', 'series.series_instance_uid', 'instance.sop_instance_uid', 'instance.sop_class_uid',
+        'instance.transfer_syntax_uid', 'instance.has_file_meta', 'instance.size', 'instance.sha256', 'instance.blob_key',
+      ])
+      .where('instance.sop_instance_uid', '=', sopInstanceUid)
+      .executeTakeFirst();
+    return row && {
+      studyInstanceUid: row.study_instance_uid,
+      seriesInstanceUid: row.series_instance_uid,
+      sopInstanceUid: row.sop_instance_uid,
+      sopClassUid: row.sop_class_uid,
+      transferSyntaxUid: row.transfer_syntax_uid,
+      hasFileMeta: row.has_file_meta,
+      size: row.size,
+      sha256: row.sha256,
+      blobKey: row.blob_key,
+    };
+  }
+
+  /** Whether any instance row refers to this blob (used before deleting a blob and by the orphan sweep). */
+  async isBlobReferenced(blobKey: string): Promise<boolean> {
+    const row = await this.db.selectFrom('instance').select('pk').where('blob_key', '=', blobKey).executeTakeFirst();
+    return row !== undefined;
+  }
+
+  async counts(): Promise<{ studies: number; series: number; instances: number }> {
+    const row = await sql<{ studies: number; series: number; instances: number }>`
+      select (select count(*) from study)::int as studies, (select count(*) from series)::int as series,
+             (select count(*) from instance)::int as instances`.execute(this.db);
+    return row.rows[0]!;
+  }
+}
+
+/** Thrown when a concurrent request inserted the same instance first; the caller retries once. */
+export class RetryableRace extends Error {
+  override readonly name = 'RetryableRace';
+}
+
+function instanceColumns(record: InstanceRecord) {
+  const d = record.description;
+  return {
+    sop_instance_uid: d.sopInstanceUid,
+    sop_class_uid: d.sopClassUid,
+    instance_number: firstInteger(d.metadata, Tag.InstanceNumber),
+    rows: firstInteger(d.metadata, Tag.Rows),
+    columns: firstInteger(d.metadata, Tag.Columns),
+    bits_allocated: firstInteger(d.metadata, Tag.BitsAllocated),
+    number_of_frames: d.numberOfFrames ?? firstInteger(d.metadata, Tag.NumberOfFrames),
+    transfer_syntax_uid: d.transferSyntaxUid,
+    has_file_meta: d.hasFileMeta,
+    size: record.size,
+    sha256: record.sha256,
+    blob_key: record.blobKey,
+    frames: d.frames ? JSON.stringify(d.frames) : null,
+    bulk_data: JSON.stringify(d.bulkData),
+    metadata: JSON.stringify(d.metadata),
+  };
+}

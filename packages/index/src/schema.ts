@@ -1,0 +1,88 @@
+import type { ColumnType, Generated } from 'kysely';
+
+/** Row types of the index, as kysely sees them (snake_case, as in SQL). */
+export interface Database {
+  patient: PatientTable;
+  study: StudyTable;
+  series: SeriesTable;
+  instance: InstanceTable;
+}
+
+type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
+type Json<T> = ColumnType<T, string, string>;
+
+export interface PatientTable {
+  pk: Generated<number>;
+  patient_id: string;
+  issuer_of_patient_id: string;
+  patient_name: string | null;
+  created_at: Timestamp;
+}
+
+export interface StudyTable {
+  pk: Generated<number>;
+  patient_pk: number;
+  study_instance_uid: string;
+  study_date: string | null;
+  study_time: string | null;
+  accession_number: string | null;
+  referring_physician_name: string | null;
+  referring_physician_name_search: string | null;
+  study_id: string | null;
+  study_description: string | null;
+  timezone_offset_from_utc: string | null;
+  patient_name: string | null;
+  patient_name_search: string | null;
+  patient_id: string | null;
+  issuer_of_patient_id: string | null;
+  patient_birth_date: string | null;
+  patient_sex: string | null;
+  modalities_in_study: ColumnType<string[], string[] | undefined, string[]>;
+  sop_classes_in_study: ColumnType<string[], string[] | undefined, string[]>;
+  number_of_series: ColumnType<number, number | undefined, number>;
+  number_of_instances: ColumnType<number, number | undefined, number>;
+  attributes: Json<unknown>;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface SeriesTable {
+  pk: Generated<number>;
+  study_pk: number;
+  series_instance_uid: string;
+  modality: string | null;
+  series_number: number | null;
+  series_description: string | null;
+  series_date: string | null;
+  series_time: string | null;
+  performed_procedure_step_start_date: string | null;
+  performed_procedure_step_start_time: string | null;
+  timezone_offset_from_utc: string | null;
+  number_of_instances: ColumnType<number, number | undefined, number>;
+  attributes: Json<unknown>;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface InstanceTable {
+  pk: Generated<number>;
+  series_pk: number;
+  study_pk: number;
+  sop_instance_uid: string;
+  sop_class_uid: string;
+  instance_number: number | null;
+  rows: number | null;
+  columns: number | null;
+  bits_allocated: number | null;
+  number_of_frames: number | null;
+  transfer_syntax_uid: string;
+  has_file_meta: boolean;
+  size: ColumnType<number, number, number>;
+  sha256: string;
+  blob_key: string;
+  frames: Json<unknown> | null;
+  bulk_data: Json<unknown>;
+  metadata: string;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}

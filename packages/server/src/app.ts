@@ -1,0 +1,85 @@
+import { randomUUID } from 'node:crypto';
+import { resolve } from 'node:path';
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import type { BlobStore } from '@tessera/blob-store';
+import type { Index } from '@tessera/index';
+import { stowRoutes } from '@tessera/stow-rs';
+import type { Config } from './config.js';
+import { installErrorHandling, sendProblem } from './error-handler.js';
+import { publicBaseUrl } from './public-url.js';
+
+/** The DICOMweb service root (digest: paths are relative to it). */
+export const DICOMWEB_ROOT = '/dicomweb';
+
+export interface AppDependencies {
+  config: Config;
+  index: Index;
+  blobs: BlobStore;
+  logger?: FastifyServerOptions['logger'];
+}
+
+/**
+ * Assembles the application from open collaborators. Does not listen: tests call `inject()` or
+ * `listen()` themselves, and the CLI does the latter.
+ */
+export async function buildApp({ config, index, blobs, logger }: AppDependencies): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: logger ?? { level: config.logLevel },
+    genReqId: (request) => {
+      const given = request.headers['x-request-id'];
+      return typeof given === 'string' && /^[\w.-]{1,128}$/.test(given) ? given : randomUUID();
+    },
+    // Upload bodies are streams with their own limits; this bounds everything else.
+    bodyLimit: 1 << 20,
+    trustProxy: config.trustProxy,
+    routerOptions: { ignoreTrailingSlash: true },
+  });
+  app.addHook('onSend', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+  installErrorHandling(app);
+
+  app.get('/healthz', async () => ({ status: 'ok' }));
+  app.get('/readyz', async (request, reply) => {
+    const checks = await Promise.allSettled([index.check(), blobs.check()]);
+    const failed = checks.flatMap((c, i) => (c.status === 'rejected' ? [`${i === 0 ? 'index' : 'blob store'}: ${(c.reason as Error).message}`] : []));
+    if (failed.length) return sendProblem(request, reply, 503, 'NOT_READY', failed.join('; '));
+    return { status: 'ready', index: index.description, blobStore: blobs.description };
+  });
+
+  const serviceUrl = (request: import('fastify').FastifyRequest) => `${publicBaseUrl(request, config)}${DICOMWEB_ROOT}`;
+  await app.register(stowRoutes, {
+    prefix: DICOMWEB_ROOT,
+    index,
+    blobs,
+    maxBodyBytes: config.stow.maxBodyBytes,
+    serviceUrl,
+    settings: {
+      spoolDir: resolve(config.dataDir, 'spool'),
+      maxPartBytes: config.stow.maxPartBytes,
+      maxHeaderBytes: config.stow.maxHeaderBytes,
+      inlineBinaryMaxBytes: config.inlineBinaryMaxBytes,
+      duplicatePolicy: config.stow.duplicatePolicy,
+    },
+    log: app.log,
+  });
+  allowOnly(app, `${DICOMWEB_ROOT}/studies`, ['POST']);
+  allowOnly(app, `${DICOMWEB_ROOT}/studies/:study`, ['POST']);
+  return app;
+}
+
+const METHODS = ['GET', 'POST', 'PUT', 'DELETE', 'PATCH'] as const;
+
+/** Other methods on a known resource are 405 with an `Allow` header (digest COMMON-4, STOW-1). */
+function allowOnly(app: FastifyInstance, url: string, allowed: readonly string[]): void {
+  const others = METHODS.filter((m) => !allowed.includes(m) && !app.hasRoute({ url, method: m }));
+  if (others.length === 0) return;
+  app.route({
+    method: others,
+    url,
+    handler: (request, reply) => {
+      reply.header('allow', allowed.join(', '));
+      return sendProblem(request, reply, 405, 'METHOD_NOT_ALLOWED', `${request.method} is not supported on this resource; use ${allowed.join(' or ')}`);
+    },
+  });
+}

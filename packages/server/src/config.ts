@@ -1,0 +1,156 @@
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import type { BlobStoreConfig } from '@tessera/blob-store';
+import type { IndexConfig } from '@tessera/index';
+
+/** The server's whole configuration, validated. `loadConfig` is the only reader of the environment. */
+export interface Config {
+  host: string;
+  port: number;
+  dataDir: string;
+  publicUrl?: string;
+  trustProxy: boolean;
+  logLevel: string;
+  index: IndexConfig;
+  blobs: BlobStoreConfig;
+  stow: {
+    maxBodyBytes: number;
+    maxPartBytes: number;
+    maxHeaderBytes: number;
+    duplicatePolicy: 'reject' | 'overwrite';
+  };
+  inlineBinaryMaxBytes: number;
+}
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+type Source = Record<string, string | undefined>;
+
+/**
+ * One row per setting: the variable, its default and its meaning. The README's configuration
+ * table is this list; `tessera config` prints it.
+ */
+export const SETTINGS = [
+  ['PORT', '8080', 'TCP port to listen on'],
+  ['HOST', '127.0.0.1', 'interface to listen on (0.0.0.0 for all)'],
+  ['DATA_DIR', './data', 'embedded mode: PGlite database (DATA_DIR/index) and blobs (DATA_DIR/blobs); also the upload spool (DATA_DIR/spool)'],
+  ['DATABASE_URL', '', 'postgres://… to use PostgreSQL instead of the embedded PGlite'],
+  ['DATABASE_POOL_SIZE', '10', 'PostgreSQL connections'],
+  ['DATABASE_STATEMENT_TIMEOUT_MS', '30000', 'a query running longer fails (503) instead of hanging'],
+  ['S3_BUCKET', '', 'set to store blobs in S3/MinIO instead of DATA_DIR/blobs'],
+  ['S3_ENDPOINT', '', 'S3 endpoint URL, e.g. http://minio:9000 (empty: AWS)'],
+  ['S3_REGION', 'us-east-1', 'S3 region'],
+  ['S3_PREFIX', '', 'key prefix inside the bucket, e.g. tessera/'],
+  ['S3_ACCESS_KEY_ID', '', 'S3 credentials (empty: the AWS SDK default chain)'],
+  ['S3_SECRET_ACCESS_KEY', '', 'S3 credentials'],
+  ['S3_FORCE_PATH_STYLE', 'false', 'true for MinIO and most non-AWS servers'],
+  ['S3_REQUEST_TIMEOUT_MS', '30000', 'an S3 request running longer fails (503)'],
+  ['PUBLIC_URL', '', 'external base URL (e.g. https://pacs.example.org/tessera); every emitted URL starts with it'],
+  ['TRUST_PROXY', 'false', 'true: build URLs from Forwarded / X-Forwarded-* headers when PUBLIC_URL is not set'],
+  ['STOW_MAX_BODY_BYTES', String(64 * 2 ** 30), 'largest STOW-RS request body (413 above)'],
+  ['STOW_MAX_PART_BYTES', String(8 * 2 ** 30), 'largest single instance in a STOW-RS request (413 above)'],
+  ['STOW_MAX_HEADER_BYTES', String(64 * 2 ** 20), 'largest DICOM header (everything before Pixel Data) read into memory'],
+  ['STOW_DUPLICATE_POLICY', 'reject', 'reject | overwrite: a SOP Instance UID stored again with different bytes'],
+  ['INLINE_BINARY_MAX_BYTES', '1024', 'binary values up to this size are inline in metadata, larger ones are BulkDataURIs'],
+  ['LOG_LEVEL', 'info', 'fatal | error | warn | info | debug | trace | silent'],
+  ['CONFIG_FILE', '', 'optional JSON file of the same variables; the environment wins'],
+] as const;
+
+export type SettingName = (typeof SETTINGS)[number][0];
+
+export function loadConfig(env: Source = process.env): Config {
+  const fileValues = env.CONFIG_FILE ? readConfigFile(env.CONFIG_FILE) : {};
+  const raw = (name: SettingName): string => {
+    const value = env[name] ?? fileValues[name];
+    if (value !== undefined && value !== '') return value;
+    return SETTINGS.find(([n]) => n === name)![1];
+  };
+  const int = (name: SettingName, min: number, max = Number.MAX_SAFE_INTEGER): number => {
+    const text = raw(name);
+    const n = Number(text);
+    if (!/^\d+$/.test(text) || n < min || n > max) throw new ConfigError(`${name} must be an integer from ${min} to ${max}, got '${text}'`);
+    return n;
+  };
+  const bool = (name: SettingName): boolean => {
+    const text = raw(name).toLowerCase();
+    if (['true', '1', 'yes'].includes(text)) return true;
+    if (['false', '0', 'no'].includes(text)) return false;
+    throw new ConfigError(`${name} must be true or false, got '${raw(name)}'`);
+  };
+  const url = (name: SettingName, protocols: string[]): string | undefined => {
+    const text = raw(name);
+    if (text === '') return undefined;
+    let parsed: URL;
+    try {
+      parsed = new URL(text);
+    } catch {
+      throw new ConfigError(`${name} is not a URL: '${text}'`);
+    }
+    if (!protocols.includes(parsed.protocol)) throw new ConfigError(`${name} must be a ${protocols.join(' or ')} URL, got '${parsed.protocol}'`);
+    return text.replace(/\/+$/, '');
+  };
+  const oneOf = <T extends string>(name: SettingName, values: readonly T[]): T => {
+    const text = raw(name) as T;
+    if (!values.includes(text)) throw new ConfigError(`${name} must be one of ${values.join(', ')}, got '${text}'`);
+    return text;
+  };
+
+  const dataDir = resolve(raw('DATA_DIR'));
+  const databaseUrl = url('DATABASE_URL', ['postgres:', 'postgresql:']);
+  const bucket = raw('S3_BUCKET');
+  const s3Endpoint = url('S3_ENDPOINT', ['http:', 'https:']);
+  const s3Prefix = raw('S3_PREFIX');
+  if (s3Prefix && !/^([A-Za-z0-9._-]+\/)*$/.test(s3Prefix)) throw new ConfigError(`S3_PREFIX must be path segments ending in '/', got '${s3Prefix}'`);
+  if (!bucket && (s3Endpoint || env.S3_ACCESS_KEY_ID)) throw new ConfigError('S3_BUCKET is required when other S3_ settings are given');
+
+  return {
+    host: raw('HOST'),
+    port: int('PORT', 0, 65535),
+    dataDir,
+    publicUrl: url('PUBLIC_URL', ['http:', 'https:']),
+    trustProxy: bool('TRUST_PROXY'),
+    logLevel: oneOf('LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const),
+    index: databaseUrl
+      ? { kind: 'postgres', url: databaseUrl, poolSize: int('DATABASE_POOL_SIZE', 1, 1000), statementTimeoutMs: int('DATABASE_STATEMENT_TIMEOUT_MS', 100) }
+      : { kind: 'pglite', dataDir: resolve(dataDir, 'index') },
+    blobs: bucket
+      ? {
+          kind: 's3',
+          bucket,
+          endpoint: s3Endpoint,
+          region: raw('S3_REGION'),
+          prefix: s3Prefix || undefined,
+          accessKeyId: raw('S3_ACCESS_KEY_ID') || undefined,
+          secretAccessKey: raw('S3_SECRET_ACCESS_KEY') || undefined,
+          forcePathStyle: bool('S3_FORCE_PATH_STYLE'),
+          requestTimeoutMs: int('S3_REQUEST_TIMEOUT_MS', 100),
+        }
+      : { kind: 'filesystem', root: resolve(dataDir, 'blobs') },
+    stow: {
+      maxBodyBytes: int('STOW_MAX_BODY_BYTES', 1),
+      maxPartBytes: int('STOW_MAX_PART_BYTES', 1),
+      maxHeaderBytes: int('STOW_MAX_HEADER_BYTES', 1024),
+      duplicatePolicy: oneOf('STOW_DUPLICATE_POLICY', ['reject', 'overwrite'] as const),
+    },
+    inlineBinaryMaxBytes: int('INLINE_BINARY_MAX_BYTES', 0, 2 ** 20),
+  };
+}
+
+function readConfigFile(path: string): Source {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (error) {
+    throw new ConfigError(`CONFIG_FILE ${path} cannot be read as JSON: ${(error as Error).message}`);
+  }
+  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new ConfigError(`CONFIG_FILE ${path} must hold a JSON object`);
+  const known = new Set<string>(SETTINGS.map(([name]) => name));
+  const out: Source = {};
+  for (const [key, value] of Object.entries(parsed)) {
+    if (!known.has(key)) throw new ConfigError(`CONFIG_FILE ${path}: unknown setting ${key}`);
+    out[key] = String(value);
+  }
+  return out;
+}

@@ -1,0 +1,58 @@
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { HttpProblem } from '@tessera/http';
+
+interface Problem {
+  type: string;
+  title: string;
+  status: number;
+  detail: string;
+  code: string;
+  instance: string;
+  requestId: string;
+}
+
+const TITLES: Record<number, string> = {
+  400: 'Bad Request', 404: 'Not Found', 405: 'Method Not Allowed', 406: 'Not Acceptable', 409: 'Conflict',
+  413: 'Content Too Large', 415: 'Unsupported Media Type', 500: 'Internal Server Error', 503: 'Service Unavailable',
+};
+
+/** Errors from storage adapters that mean "try again later", whatever the backend (stable `code`s). */
+const UNAVAILABLE_CODES = new Set(['INDEX_UNAVAILABLE', 'BLOB_STORE_UNAVAILABLE']);
+
+export function sendProblem(request: FastifyRequest, reply: FastifyReply, status: number, code: string, detail: string): FastifyReply {
+  const body: Problem = {
+    type: `https://github.com/tessera-dicom/tessera/blob/main/docs/errors.md#${code.toLowerCase().replace(/_/g, '-')}`,
+    title: TITLES[status] ?? 'Error',
+    status,
+    detail,
+    code,
+    instance: request.url,
+    requestId: String(request.id),
+  };
+  return reply.code(status).type('application/problem+json').send(body);
+}
+
+/**
+ * The one place errors become responses (RFC 9457 problem+json). Client errors say what was wrong;
+ * server errors are logged with their stack and answered without internals.
+ */
+export function installErrorHandling(app: FastifyInstance): void {
+  app.setErrorHandler((error: FastifyError | HttpProblem | Error, request, reply) => {
+    if (error instanceof HttpProblem) {
+      reply.headers(error.headers);
+      return sendProblem(request, reply, error.status, error.code, error.message);
+    }
+    const code = (error as { code?: string }).code;
+    if (code && UNAVAILABLE_CODES.has(code)) {
+      request.log.error({ err: error }, 'storage unavailable');
+      return sendProblem(request, reply, 503, code, 'the archive storage is temporarily unavailable; retry later');
+    }
+    const status = (error as FastifyError).statusCode;
+    if (status && status >= 400 && status < 500) {
+      return sendProblem(request, reply, status, code ?? 'BAD_REQUEST', error.message);
+    }
+    request.log.error({ err: error }, 'unhandled error');
+    return sendProblem(request, reply, 500, 'INTERNAL', 'the server failed to process the request; the error is logged under this requestId');
+  });
+  app.setNotFoundHandler((request, reply) => sendProblem(request, reply, 404, 'NOT_FOUND', `no resource at ${request.method} ${request.url.split('?')[0]}`));
+}

@@ -1,0 +1,29 @@
+import { type BlobStore, createBlobStore } from '@tessera/blob-store';
+import { type Index, openIndex } from '@tessera/index';
+import type { FastifyInstance } from 'fastify';
+import { buildApp } from './app.js';
+import type { Config } from './config.js';
+
+export interface RunningServer {
+  app: FastifyInstance;
+  index: Index;
+  blobs: BlobStore;
+  url: string;
+  close(): Promise<void>;
+}
+
+/** Opens the index (applying migrations) and the blob store, builds the app and listens. */
+export async function startServer(config: Config): Promise<RunningServer> {
+  const index = await openIndex(config.index);
+  const blobs = createBlobStore(config.blobs);
+  const app = await buildApp({ config, index, blobs });
+  const url = await app.listen({ host: config.host, port: config.port });
+  return {
+    app, index, blobs, url,
+    async close() {
+      await app.close();
+      await index.close();
+      await blobs.close();
+    },
+  };
+}

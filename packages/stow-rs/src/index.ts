@@ -1,0 +1,3 @@
+export * from './store-instances.js';
+export * from './stow-routes.js';
+export * from './spool.js';

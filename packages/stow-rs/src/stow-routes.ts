@@ -1,0 +1,64 @@
+import type { Readable } from 'node:stream';
+import type { FastifyInstance, FastifyPluginAsync, FastifyRequest } from 'fastify';
+import { isValidUid } from '@tessera/dicom';
+import { HttpProblem, parseMediaType, readMultipart } from '@tessera/http';
+import { type StoreDependencies, storeInstances, toStoreResponse } from './store-instances.js';
+
+export interface StowRoutesOptions extends StoreDependencies {
+  /** Largest accepted request body (digest STOW-6: 413 above it). */
+  maxBodyBytes: number;
+  /** The DICOMweb service base URL as the client sees it, e.g. `https://pacs.example/dicomweb`. */
+  serviceUrl(request: FastifyRequest): string;
+}
+
+/**
+ * STOW-RS routes (PS3.18 §10.5): `POST /studies` and `POST /studies/{study}`. The body streams
+ * straight from the socket into the store transaction; fastify never buffers it.
+ */
+export const stowRoutes: FastifyPluginAsync<StowRoutesOptions> = async (app: FastifyInstance, options) => {
+  // Pass the raw stream through; the limits are ours (bodyLimit does not apply to a passed stream).
+  app.addContentTypeParser(['multipart/related', 'application/dicom'], (_request, payload, done) => done(null, payload));
+
+  const handler = async (request: FastifyRequest<{ Params: { study?: string } }>, reply: import('fastify').FastifyReply) => {
+    const studyInstanceUid = request.params.study;
+    if (studyInstanceUid !== undefined && !isValidUid(studyInstanceUid)) {
+      throw new HttpProblem(400, 'INVALID_UID', `'${studyInstanceUid}' is not a valid StudyInstanceUID`);
+    }
+    const parts = requestParts(request, options.maxBodyBytes);
+    const outcome = await storeInstances(parts, options, { studyInstanceUid });
+    if (outcome.results.length === 0) throw new HttpProblem(400, 'NO_PARTS', 'the request holds no DICOM instance');
+    const base = options.serviceUrl(request);
+    const { status, body } = toStoreResponse(outcome, {
+      study: (s) => `${base}/studies/${s}`,
+      instance: (s, se, i) => `${base}/studies/${s}/series/${se}/instances/${i}`,
+    });
+    return reply.code(status).type('application/dicom+json').send(body);
+  };
+  app.post('/studies', handler);
+  app.post('/studies/:study', handler);
+};
+
+/** The instances of a STOW request: the parts of a multipart/related body, or one application/dicom body. */
+async function* requestParts(request: FastifyRequest, maxBodyBytes: number): AsyncGenerator<Readable> {
+  const mediaType = parseMediaType(request.headers['content-type']);
+  const body = request.body as Readable;
+  if (mediaType?.type === 'application/dicom') {
+    const declared = Number(request.headers['content-length'] ?? 0);
+    if (declared > maxBodyBytes) throw new HttpProblem(413, 'BODY_TOO_LARGE', `the request body is larger than the limit of ${maxBodyBytes} bytes`);
+    yield body;
+    return;
+  }
+  const rootType = mediaType?.parameters.type?.toLowerCase();
+  if (mediaType?.type !== 'multipart/related' || (rootType !== undefined && rootType !== 'application/dicom')) {
+    throw new HttpProblem(415, 'UNSUPPORTED_MEDIA_TYPE',
+      `STOW-RS accepts multipart/related; type="application/dicom" or application/dicom, not ${request.headers['content-type'] ?? 'no Content-Type'}`);
+  }
+  for await (const part of readMultipart(body, request.headers, { maxTotalBytes: maxBodyBytes })) {
+    const partType = parseMediaType(part.contentType)?.type;
+    if (partType !== undefined && partType !== 'application/dicom' && partType !== 'application/octet-stream') {
+      part.resume();
+      throw new HttpProblem(415, 'UNSUPPORTED_PART_TYPE', `a part has Content-Type ${part.contentType}; only application/dicom parts are accepted`);
+    }
+    yield part;
+  }
+}
