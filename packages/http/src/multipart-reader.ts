@@ -1,7 +1,11 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Readable } from 'node:stream';
 import * as Multipasta from 'multipasta/node';
+import { parseMediaType } from './media-type.js';
 import { HttpProblem } from './problem.js';
+
+/** RFC 2046 §5.1.1 boundary: 1-70 characters from bchars, not ending in a space. */
+const BOUNDARY = /^[0-9A-Za-z'()+_,\-./:=? ]{0,69}[0-9A-Za-z'()+_,\-./:=?]$/;
 
 export interface MultipartPart extends Readable {
   readonly contentType: string;
@@ -18,9 +22,14 @@ export async function* readMultipart(
   headers: IncomingHttpHeaders,
   limits: { maxTotalBytes: number },
 ): AsyncGenerator<MultipartPart> {
-  // multipasta reads only the boundary; give it a multipart/form-data-like view of our header.
+  // Our own parser reads the boundary (multipasta's rejects an unquoted `type=application/dicom`
+  // next to it), and multipasta gets a normalised header holding only that boundary.
+  const boundary = parseMediaType(headers['content-type'])?.parameters.boundary;
+  if (!boundary || !BOUNDARY.test(boundary)) {
+    throw new HttpProblem(400, 'MULTIPART_BOUNDARY', 'the multipart boundary is missing or invalid (RFC 2046: 1-70 characters)');
+  }
   const parser = Multipasta.make({
-    headers,
+    headers: { 'content-type': `multipart/related; boundary="${boundary}"` },
     isFile: () => true,
     maxTotalSize: limits.maxTotalBytes,
     maxPartSize: Number.MAX_SAFE_INTEGER,

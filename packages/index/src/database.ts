@@ -41,8 +41,8 @@ export async function openDatabase(config: IndexConfig): Promise<OpenDatabase> {
     db,
     description: config.dataDir ? `pglite:${config.dataDir}` : 'pglite:memory',
     close: async () => {
-      await db.destroy();
-      await pglite.close();
+      await db.destroy(); // the PGlite dialect closes PGlite with it
+      if (!pglite.closed) await pglite.close();
     },
   };
 }

@@ -43,3 +43,4 @@ export async function openIndex(config: IndexConfig, options: { migrate?: boolea
     close,
   };
 }
+export { createScratchDatabase } from './scratch-database.js';

@@ -69,7 +69,9 @@ export class InstanceIndex {
       .innerJoin('study', 'study.pk', 'instance.study_pk')
       .select(['instance.pk', 'instance.sha256', 'instance.blob_key', 'series.series_instance_uid', 'study.study_instance_uid'])
       .where('instance.sop_instance_uid', '=', d.sopInstanceUid)
-      .forUpdate()
+      // Lock the instance row only: locking the joined study and series too would deadlock with
+      // refreshStudies, which locks the study first and then updates its series.
+      .forUpdate('instance')
       .executeTakeFirst();
     if (existing) {
       if (existing.study_instance_uid !== d.studyInstanceUid || existing.series_instance_uid !== d.seriesInstanceUid) {
@@ -198,6 +200,19 @@ export class InstanceIndex {
       size: row.size,
       sha256: row.sha256,
       blobKey: row.blob_key,
+    };
+  }
+
+  /** The computed attributes of a study (QIDO-8), or undefined if it is not stored. */
+  async findStudy(studyInstanceUid: string): Promise<{ numberOfSeries: number; numberOfInstances: number; modalitiesInStudy: string[]; sopClassesInStudy: string[] } | undefined> {
+    const row = await this.db.selectFrom('study')
+      .select(['number_of_series', 'number_of_instances', 'modalities_in_study', 'sop_classes_in_study'])
+      .where('study_instance_uid', '=', studyInstanceUid).executeTakeFirst();
+    return row && {
+      numberOfSeries: row.number_of_series,
+      numberOfInstances: row.number_of_instances,
+      modalitiesInStudy: row.modalities_in_study,
+      sopClassesInStudy: row.sop_classes_in_study,
     };
   }
 

@@ -2,6 +2,7 @@ import type { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { isValidUid } from '@tessera/dicom';
 import { HttpProblem, parseMediaType, readMultipart } from '@tessera/http';
+import { PartTooLargeError } from './spool.js';
 import { type StoreDependencies, storeInstances, toStoreResponse } from './store-instances.js';
 
 export interface StowRoutesOptions extends StoreDependencies {
@@ -25,7 +26,13 @@ export const stowRoutes: FastifyPluginAsync<StowRoutesOptions> = async (app: Fas
       throw new HttpProblem(400, 'INVALID_UID', `'${studyInstanceUid}' is not a valid StudyInstanceUID`);
     }
     const parts = requestParts(request, options.maxBodyBytes);
-    const outcome = await storeInstances(parts, options, { studyInstanceUid });
+    let outcome;
+    try {
+      outcome = await storeInstances(parts, options, { studyInstanceUid });
+    } catch (error) {
+      if (error instanceof PartTooLargeError) throw new HttpProblem(413, 'PART_TOO_LARGE', error.message);
+      throw error;
+    }
     if (outcome.results.length === 0) throw new HttpProblem(400, 'NO_PARTS', 'the request holds no DICOM instance');
     const base = options.serviceUrl(request);
     const { status, body } = toStoreResponse(outcome, {

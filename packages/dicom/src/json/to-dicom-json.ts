@@ -46,7 +46,7 @@ function convertDataset(
   buf: Buffer, dataset: Dataset, options: ToJsonOptions, bulk: BulkDataRef[], pathPrefix: string, inherited?: string,
 ): DicomJsonDataset {
   const charsetElement = dataset.get(Tag.SpecificCharacterSet);
-  const characterSet = charsetElement ? decodeText(valueBytes(buf, charsetElement), 'CS', undefined).replace(/[\0 ]+$/, '').replace(/^\\+/, '') : inherited;
+  const characterSet = charsetElement ? specificCharacterSet(decodeText(valueBytes(buf, charsetElement), 'CS', undefined)) : inherited;
   const out: DicomJsonDataset = {};
   const tags = [...dataset.keys()].sort((a, b) => a - b);
   for (const tag of tags) {
@@ -60,6 +60,19 @@ function convertDataset(
     out[key] = convertElement(buf, element, options, bulk, pathPrefix + key, characterSet);
   }
   return out;
+}
+
+/**
+ * The (0008,0005) value as the character-set decoder needs it. An empty first value is the default
+ * repertoire (`\ISO 2022 IR 87` = ISO 2022 IR 6 + IR 87, PS3.3 C.12.1.1.2): it must be kept, since
+ * without it the decoder rejects the escape back to ASCII and the text falls back undecoded.
+ */
+function specificCharacterSet(text: string): string | undefined {
+  const values = text.split('\\').map((value) => value.replace(/[\0 ]+$/, '').replace(/^ +/, ''));
+  while (values.length > 0 && values.at(-1) === '') values.pop();
+  if (values.length === 0) return undefined;
+  if (values[0] === '') values[0] = 'ISO 2022 IR 6';
+  return values.join('\\');
 }
 
 function convertElement(

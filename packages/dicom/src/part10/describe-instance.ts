@@ -51,8 +51,9 @@ export async function describeInstance(source: ByteSource, options: DescribeOpti
     return value;
   };
   const metaValue = (tag: number) => {
+    // File Meta offsets refer to the file, which differs from `buffer` when the dataset is deflated.
     const element = header.meta.get(tag);
-    return element ? elementString(buffer, element) : undefined;
+    return element ? elementString(header.metaBuffer, element) : undefined;
   };
   if (metaValue(Tag.MediaStorageSOPClassUID) === MEDIA_STORAGE_DIRECTORY) {
     throw new DicomParseError('a Media Storage Directory (DICOMDIR) is not an instance to archive', FailureReason.SOPClassNotSupported);

@@ -4,7 +4,7 @@ import { DicomParseError } from './errors.js';
 import type { ByteSource, Part10Header } from './read-part10.js';
 import type { Span } from './dataset.js';
 import { UNDEFINED_LENGTH } from './dataset.js';
-import { elementInteger } from './values.js';
+import { elementInteger, elementString } from './values.js';
 
 /**
  * Where each frame's bytes are in the stored object, computed once at ingest so that a frame
@@ -47,7 +47,12 @@ export async function indexFrames(source: ByteSource, header: Part10Header): Pro
   if (!syntax.deflated && pixel.offset + pixel.length > source.size) {
     throw new DicomParseError(`pixel data ${tagKey(pixel.tag)} declares ${pixel.length} bytes but the data ends ${pixel.offset + pixel.length - source.size} bytes earlier`);
   }
-  const frameBits = rows * columns * samples * bitsAllocated;
+  // Native YBR_FULL_422 (and retired YBR_PARTIAL_422) store CB and CR at half the horizontal rate:
+  // two values per pixel on average, not three (PS3.3 C.7.6.3.1.2).
+  const photometric = ds.get(Tag.PhotometricInterpretation);
+  const subsampled = photometric !== undefined && /^YBR_(FULL|PARTIAL)_422$/.test(elementString(header.buffer, photometric));
+  const valuesPerPixel = subsampled && samples === 3 ? 2 : samples;
+  const frameBits = rows * columns * valuesPerPixel * bitsAllocated;
   const length = bitsAllocated === 1 ? frameBits / 8 : frameBits / 8;
   if (length <= 0) return { warning: 'pixel data without Rows, Columns or BitsAllocated: frames cannot be located' };
   const complete = Math.min(count, Math.floor(pixel.length / length));

@@ -18,6 +18,8 @@ export interface ByteSource {
 export interface Part10Header {
   /** File Meta Information (group 0002), parsed from `metaBuffer`; empty when the file has none. */
   meta: Dataset;
+  /** Bytes the File Meta offsets refer to: the start of the file (not the inflated dataset). */
+  metaBuffer: Buffer;
   hasFileMeta: boolean;
   transferSyntax: TransferSyntaxInfo;
   /** The dataset up to (not including) top-level pixel data; offsets refer to `buffer`. */
@@ -83,10 +85,10 @@ async function parseFrom(buf: Buffer, source: ByteSource, limits: ReadLimits): P
       if (!(error instanceof NeedMoreData)) throw error;
       throw new DicomParseError(`header larger than the configured limit of ${limits.maxHeaderBytes} bytes`, 0xa700);
     }
-    return { meta, hasFileMeta: true, transferSyntax, ...parsed, buffer: inflated.buffer, datasetOffset: end };
+    return { meta, metaBuffer: buf, hasFileMeta: true, transferSyntax, ...parsed, buffer: inflated.buffer, datasetOffset: end };
   }
   const parsed = parseDataset(buf, source.size, end, transferSyntax);
-  return { meta, hasFileMeta: true, transferSyntax, ...parsed, buffer: buf, datasetOffset: end };
+  return { meta, metaBuffer: buf, hasFileMeta: true, transferSyntax, ...parsed, buffer: buf, datasetOffset: end };
 }
 
 function parseMeta(buf: Buffer, total: number): { meta: Dataset; end: number } {
@@ -122,7 +124,7 @@ function parseWithoutMeta(buf: Buffer, source: ByteSource): Part10Header {
   const transferSyntax = detectEncoding(buf, 0);
   if (!transferSyntax) throw new DicomParseError('not a DICOM PS3.10 object (no DICM prefix at byte 128)');
   const parsed = parseDataset(buf, source.size, 0, transferSyntax);
-  return { meta: new Map(), hasFileMeta: false, transferSyntax, ...parsed, buffer: buf, datasetOffset: 0 };
+  return { meta: new Map(), metaBuffer: buf, hasFileMeta: false, transferSyntax, ...parsed, buffer: buf, datasetOffset: 0 };
 }
 
 /**

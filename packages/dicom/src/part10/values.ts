@@ -19,6 +19,15 @@ export function decodeText(bytes: Buffer, vr: Vr, characterSet: string | undefin
     try {
       return convertBytes(characterSet, bytes, { vr });
     } catch {
+      // Writers often return to ASCII with ESC ( B without declaring ISO 2022 IR 6 (pydicom accepts
+      // that): retry with it added before giving up.
+      if (/ISO 2022/.test(characterSet) && !/(^|\\)ISO 2022 IR 6(\\|$)/.test(characterSet)) {
+        try {
+          return convertBytes(`${characterSet}\\ISO 2022 IR 6`, bytes, { vr });
+        } catch {
+          // fall through
+        }
+      }
       // An unknown or broken (0008,0005): fall back as for an undeclared character set.
     }
   }
