@@ -18,7 +18,7 @@ export interface ManifestRow {
 
 /** MANIFEST.tsv: the per-file UID reference of the shared data. */
 export function readManifest(): Map<string, ManifestRow> {
-  const [header, ...lines] = readFileSync(join(SHARED_DICOM, 'MANIFEST.tsv'), 'utf8').trim().split('\n');
+  const [header, ...lines] = readFileSync(join(SHARED_DICOM, 'MANIFEST.tsv'), 'utf8').trim().split(/\r?\n/);
   const columns = header!.split('\t');
   const at = (cells: string[], name: string) => cells[columns.indexOf(name)] ?? '';
   return new Map(lines.map((line) => {
@@ -33,7 +33,7 @@ export function readManifest(): Map<string, ManifestRow> {
 
 /** bad/INDEX.tsv: each broken input and what the server must answer. */
 export function readBadIndex(): { file: string; problem: string; expected: string }[] {
-  const [, ...lines] = readFileSync(join(SHARED_DICOM, 'bad/INDEX.tsv'), 'utf8').trim().split('\n');
+  const [, ...lines] = readFileSync(join(SHARED_DICOM, 'bad/INDEX.tsv'), 'utf8').trim().split(/\r?\n/);
   return lines.map((line) => {
     const cells = line.split('\t');
     return { file: cells[0]!, problem: cells[3] ?? '', expected: cells[4] ?? '' };

@@ -31,8 +31,6 @@ export interface DescribeOptions extends ReadLimits {
 }
 
 /** Relative BulkDataURI stored in metadata; WADO-RS prefixes the instance URL when serving. */
-const MEDIA_STORAGE_DIRECTORY = '1.2.840.10008.1.3.10';
-
 export const bulkDataPath = (path: string): string => `bulkdata/${path}`;
 
 /**
@@ -55,9 +53,6 @@ export async function describeInstance(source: ByteSource, options: DescribeOpti
     const element = header.meta.get(tag);
     return element ? elementString(header.metaBuffer, element) : undefined;
   };
-  if (metaValue(Tag.MediaStorageSOPClassUID) === MEDIA_STORAGE_DIRECTORY) {
-    throw new DicomParseError('a Media Storage Directory (DICOMDIR) is not an instance to archive', FailureReason.SOPClassNotSupported);
-  }
   const sopClassUid = uid(Tag.SOPClassUID, 'SOPClassUID');
   const sopInstanceUid = uid(Tag.SOPInstanceUID, 'SOPInstanceUID');
   let studyInstanceUid: string;

@@ -1,4 +1,5 @@
 import { createInflateRaw } from 'node:zlib';
+import { FailureReason } from '../status.js';
 import { Tag } from '../tag.js';
 import { type TransferSyntaxInfo, TransferSyntax, transferSyntaxInfo } from '../uid.js';
 import { isVr } from '../vr.js';
@@ -37,6 +38,7 @@ export interface ReadLimits {
 }
 
 const MAGIC = 'DICM';
+const MEDIA_STORAGE_DIRECTORY = '1.2.840.10008.1.3.10';
 const FIRST_READ = 256 * 1024;
 
 /**
@@ -69,6 +71,10 @@ async function parseFrom(buf: Buffer, source: ByteSource, limits: ReadLimits): P
   if (!hasMagic) return parseWithoutMeta(buf, source);
 
   const { meta, end } = parseMeta(buf, source.size);
+  if (metaString(meta, buf, Tag.MediaStorageSOPClassUID) === MEDIA_STORAGE_DIRECTORY) {
+    // Decided from the File Meta alone: a directory is refused whatever its records hold.
+    throw new DicomParseError('a Media Storage Directory (DICOMDIR) is not an instance to archive', FailureReason.SOPClassNotSupported);
+  }
   const uid = metaString(meta, buf, Tag.TransferSyntaxUID);
   // A File Meta without (0002,0010) is broken; the dataset then is most often Implicit VR LE.
   const transferSyntax = uid === undefined
