@@ -1,3 +1,4 @@
 export * from './problem.js';
 export * from './media-type.js';
 export * from './multipart-reader.js';
+export * from './uid-param.js';

@@ -38,6 +38,14 @@ export async function buildApp({ config, index, blobs, logger }: AppDependencies
     reply.header('x-request-id', request.id);
   });
   installErrorHandling(app);
+  // Every service route, by URL, with its methods (for the 405 answers added at the end).
+  const routes = new Map<string, Set<string>>();
+  app.addHook('onRoute', (route) => {
+    if (!route.url.startsWith(DICOMWEB_ROOT) && !route.url.startsWith('/wado')) return;
+    const methods = routes.get(route.url) ?? new Set<string>();
+    for (const m of [route.method].flat()) if (m !== 'HEAD' && m !== 'OPTIONS') methods.add(m);
+    routes.set(route.url, methods);
+  });
 
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (request, reply) => {
@@ -63,8 +71,9 @@ export async function buildApp({ config, index, blobs, logger }: AppDependencies
     },
     log: app.log,
   });
-  allowOnly(app, `${DICOMWEB_ROOT}/studies`, ['POST']);
-  allowOnly(app, `${DICOMWEB_ROOT}/studies/:study`, ['POST']);
+  // Service plugins are registered above this line; every route they add gets 405 for other methods.
+  await app.after();
+  for (const [url, methods] of routes) allowOnly(app, url, [...methods]);
   return app;
 }
 
@@ -72,14 +81,15 @@ const METHODS = ['GET', 'POST', 'PUT', 'DELETE', 'PATCH'] as const;
 
 /** Other methods on a known resource are 405 with an `Allow` header (digest COMMON-4, STOW-1). */
 function allowOnly(app: FastifyInstance, url: string, allowed: readonly string[]): void {
-  const others = METHODS.filter((m) => !allowed.includes(m) && !app.hasRoute({ url, method: m }));
+  const others = METHODS.filter((m) => !allowed.includes(m));
   if (others.length === 0) return;
+  const allow = allowed.includes('GET') ? [...allowed, 'HEAD'] : allowed;
   app.route({
     method: others,
     url,
     handler: (request, reply) => {
-      reply.header('allow', allowed.join(', '));
-      return sendProblem(request, reply, 405, 'METHOD_NOT_ALLOWED', `${request.method} is not supported on this resource; use ${allowed.join(' or ')}`);
+      reply.header('allow', allow.join(', '));
+      return sendProblem(request, reply, 405, 'METHOD_NOT_ALLOWED', `${request.method} is not supported on this resource; use ${allow.join(' or ')}`);
     },
   });
 }

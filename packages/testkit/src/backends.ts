@@ -5,7 +5,7 @@ import type { FastifyInstance } from 'fastify';
 import { type BlobStore, createBlobStore, ensureBucket } from '@tessera/blob-store';
 import { type Index, createScratchDatabase, openIndex } from '@tessera/index';
 import { type Config, buildApp, loadConfig } from '@tessera/server';
-import { startS3Server } from './s3-server.js';
+import { startS3Server } from '@tessera/s3-test-server';
 
 /**
  * The storage back ends every behaviour test runs against (the same cases on each):

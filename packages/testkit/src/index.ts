@@ -1,5 +1,5 @@
-export * from './s3-server.js';
+export * from '@tessera/s3-test-server';
+export * from '@tessera/test-data';
 export * from './backends.js';
 export * from './dicom-builder.js';
 export * from './multipart-builder.js';
-export * from './shared-data.js';

@@ -1,5 +1,5 @@
 import { createServer, type Server, type Socket } from 'node:net';
-import { startS3Server } from '@tessera/testkit';
+import { startS3Server } from '@tessera/s3-test-server';
 import t from 'tap';
 import { runBlobStoreContract } from '../blob-store.contract.js';
 import { BlobStoreUnavailableError } from '../errors.js';

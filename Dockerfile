@@ -1,0 +1,27 @@
+# Tessera from source: Node 20 + pnpm, TypeScript run by tsx (no build step).
+FROM node:20-bookworm-slim
+
+# tini as PID 1 with -g: `docker stop` sends SIGTERM to the whole process group, so the server
+# (started by pnpm → tsx → node) shuts down cleanly. pnpm alone does not pass SIGTERM on.
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends tini \
+ && rm -rf /var/lib/apt/lists/* \
+ && npm i -g pnpm@12.4.2
+
+WORKDIR /app
+RUN mkdir -p /app/data && chown -R node:node /app
+USER node
+
+# All dependencies, devDependencies included: `pnpm start` needs tsx. Do not set NODE_ENV=production
+# before this step.
+COPY --chown=node:node . .
+RUN pnpm install --frozen-lockfile
+
+ENV HOST=0.0.0.0 \
+    PORT=8080 \
+    DATA_DIR=/app/data \
+    npm_config_update_notifier=false
+EXPOSE 8080
+
+ENTRYPOINT ["/usr/bin/tini", "-g", "--"]
+CMD ["pnpm", "start"]
