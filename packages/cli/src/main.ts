@@ -1,6 +1,9 @@
 #!/usr/bin/env node
 import { ConfigError, SETTINGS, loadConfig, startServer } from '@tessera/server';
+import { resolve } from 'node:path';
+import { createBlobStore } from '@tessera/blob-store';
 import { openIndex } from '@tessera/index';
+import { collectOrphans } from '@tessera/stow-rs';
 
 const USAGE = `usage: tessera <command>
 
@@ -8,6 +11,9 @@ commands:
   serve     start the DICOMweb server (migrations are applied first)
   migrate   apply pending index migrations and exit
   config    print the settings, their defaults and meaning
+  gc [--dry-run] [--grace-minutes N]
+            remove blobs that no index row references and stale upload spool files
+            (left by a crash between the blob write and the index commit; default grace 60 min)
 
 Configuration comes from environment variables (see \`tessera config\` or the README).`;
 
@@ -32,6 +38,24 @@ async function main(argv: string[]): Promise<number> {
       const index = await openIndex(config.index);
       console.log(`index ${index.description} is at the latest schema`);
       await index.close();
+      return 0;
+    }
+    case 'gc': {
+      const config = loadConfig();
+      const dryRun = argv.includes('--dry-run');
+      const graceArg = argv[argv.indexOf('--grace-minutes') + 1];
+      const graceMinutes = argv.includes('--grace-minutes') ? Number(graceArg) : 60;
+      if (!Number.isFinite(graceMinutes) || graceMinutes < 0) throw new ConfigError(`--grace-minutes needs a number, got '${graceArg}'`);
+      const index = await openIndex(config.index);
+      const blobs = createBlobStore(config.blobs);
+      try {
+        const report = await collectOrphans(index, blobs, { spoolDir: resolve(config.dataDir, 'spool'), graceMs: graceMinutes * 60_000, dryRun });
+        console.log(`${dryRun ? 'would remove' : 'removed'} ${report.removed.length} of ${report.examined} blobs, ${report.spoolFilesRemoved} spool files`);
+        for (const key of report.removed) console.log(`  ${key}`);
+      } finally {
+        await index.close();
+        await blobs.close();
+      }
       return 0;
     }
     case 'config':

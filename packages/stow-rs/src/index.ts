@@ -1,3 +1,4 @@
 export * from './store-instances.js';
 export * from './stow-routes.js';
 export * from './spool.js';
+export * from './collect-orphans.js';

@@ -1,0 +1,36 @@
+import { readdir, rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { BlobStore } from '@tessera/blob-store';
+import type { Index } from '@tessera/index';
+
+export interface OrphanReport {
+  examined: number;
+  removed: string[];
+  spoolFilesRemoved: number;
+}
+
+/**
+ * Removes what an interrupted store left behind: instance blobs that no index row references
+ * (a crash between the blob write and the row commit) and stale spool files. Only objects older
+ * than `graceMs` are touched, so a store in progress is never disturbed.
+ */
+export async function collectOrphans(index: Index, blobs: BlobStore, options: { spoolDir: string; graceMs: number; dryRun?: boolean }): Promise<OrphanReport> {
+  const cutoff = Date.now() - options.graceMs;
+  const report: OrphanReport = { examined: 0, removed: [], spoolFilesRemoved: 0 };
+  for await (const info of blobs.list('instances/')) {
+    report.examined++;
+    if (info.lastModified && info.lastModified.getTime() > cutoff) continue;
+    if (await index.instances.isBlobReferenced(info.key)) continue;
+    report.removed.push(info.key);
+    if (!options.dryRun) await blobs.delete(info.key);
+  }
+  const spooled = await readdir(options.spoolDir).catch(() => [] as string[]);
+  for (const name of spooled) {
+    const path = join(options.spoolDir, name);
+    const { mtimeMs } = await stat(path).catch(() => ({ mtimeMs: Infinity }));
+    if (mtimeMs > cutoff) continue;
+    report.spoolFilesRemoved++;
+    if (!options.dryRun) await rm(path, { force: true });
+  }
+  return report;
+}
