@@ -5,6 +5,8 @@ import type { BlobStore } from '@tessera/blob-store';
 import type { Index } from '@tessera/index';
 import { stowRoutes } from '@tessera/stow-rs';
 import type { Config } from './config.js';
+import { capabilities } from './capabilities.js';
+import { installCors } from './cors.js';
 import { installErrorHandling, sendProblem } from './error-handler.js';
 import { publicBaseUrl } from './public-url.js';
 
@@ -38,6 +40,7 @@ export async function buildApp({ config, index, blobs, logger }: AppDependencies
     reply.header('x-request-id', request.id);
   });
   installErrorHandling(app);
+  installCors(app, { allowedOrigins: config.corsAllowedOrigins });
   // Every service route, by URL, with its methods (for the 405 answers added at the end).
   const routes = new Map<string, Set<string>>();
   app.addHook('onRoute', (route) => {
@@ -74,6 +77,16 @@ export async function buildApp({ config, index, blobs, logger }: AppDependencies
   // Service plugins are registered above this line; every route they add gets 405 for other methods.
   await app.after();
   for (const [url, methods] of routes) allowOnly(app, url, [...methods]);
+
+  // OPTIONS on the service root: the capabilities document (CAP-1). Preflights never get here.
+  const serviceRoutes = new Map([...routes].filter(([url]) => url.startsWith(DICOMWEB_ROOT)).map(([url, m]) => [url.slice(DICOMWEB_ROOT.length) || '/', m]));
+  app.options(DICOMWEB_ROOT, async (request, reply) => {
+    const accept = request.headers.accept ?? '*/*';
+    if (!/(\*\/\*|application\/(\*|json|vnd\.sun\.wadl\+json))/i.test(accept)) {
+      return sendProblem(request, reply, 406, 'NOT_ACCEPTABLE', 'the capabilities document is available as application/json only');
+    }
+    return reply.type('application/json').send(capabilities(serviceUrl(request), serviceRoutes));
+  });
   return app;
 }
 

@@ -20,6 +20,7 @@ export interface Config {
     duplicatePolicy: 'reject' | 'overwrite';
   };
   inlineBinaryMaxBytes: number;
+  corsAllowedOrigins: string[] | '*';
 }
 
 export class ConfigError extends Error {
@@ -54,6 +55,7 @@ export const SETTINGS = [
   ['STOW_MAX_HEADER_BYTES', String(64 * 2 ** 20), 'largest DICOM header (everything before Pixel Data) read into memory'],
   ['STOW_DUPLICATE_POLICY', 'reject', 'reject | overwrite: a SOP Instance UID stored again with different bytes'],
   ['INLINE_BINARY_MAX_BYTES', '1024', 'binary values up to this size are inline in metadata, larger ones are BulkDataURIs'],
+  ['CORS_ALLOWED_ORIGINS', '*', 'origins allowed to call the server from a browser: * or a comma list (https://viewer.example.org,…); empty disables CORS'],
   ['LOG_LEVEL', 'info', 'fatal | error | warn | info | debug | trace | silent'],
   ['CONFIG_FILE', '', 'optional JSON file of the same variables; the environment wins'],
 ] as const;
@@ -135,7 +137,17 @@ export function loadConfig(env: Source = process.env): Config {
       duplicatePolicy: oneOf('STOW_DUPLICATE_POLICY', ['reject', 'overwrite'] as const),
     },
     inlineBinaryMaxBytes: int('INLINE_BINARY_MAX_BYTES', 0, 2 ** 20),
+    corsAllowedOrigins: origins(env.CORS_ALLOWED_ORIGINS ?? fileValues.CORS_ALLOWED_ORIGINS ?? '*'),
   };
+}
+
+function origins(text: string): string[] | '*' {
+  if (text.trim() === '*') return '*';
+  const list = text.split(',').map((s) => s.trim()).filter(Boolean);
+  for (const origin of list) {
+    if (!/^https?:\/\/[^/\s]+$/.test(origin)) throw new ConfigError(`CORS_ALLOWED_ORIGINS: '${origin}' is not an origin like https://viewer.example.org`);
+  }
+  return list;
 }
 
 function readConfigFile(path: string): Source {
