@@ -13,3 +13,4 @@ export * from './part10/read-part10.js';
 export * from './part10/frames.js';
 export * from './part10/describe-instance.js';
 export * from './part10/file-source.js';
+export * from './part10/transcode-native.js';

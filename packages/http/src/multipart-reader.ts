@@ -36,7 +36,9 @@ export async function* readMultipart(
     maxParts: 100_000,
   });
   body.on('error', (error) => parser.destroy(error));
-  body.pipe(parser);
+  // A body already read to its end (an empty one) never emits 'end' again: end the parser here.
+  if (body.readableEnded) parser.end();
+  else body.pipe(parser);
   try {
     for await (const part of parser) {
       if (part._tag !== 'File') continue;

@@ -2,4 +2,8 @@
 export class IndexUnavailableError extends Error {
   override readonly name = 'IndexUnavailableError';
   readonly code = 'INDEX_UNAVAILABLE';
+
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
 }

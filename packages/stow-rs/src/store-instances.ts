@@ -109,9 +109,13 @@ async function storeOne(spooled: SpooledPart, deps: StoreDependencies, pathStudy
   try {
     await blobs.putFile(blobKey, spooled.path, spooled.size);
   } catch (error) {
-    deps.log?.error({ err: error, blobKey }, 'blob write failed');
-    const reason = (error as NodeJS.ErrnoException).code === 'ENOSPC' ? FailureReason.OutOfResources : FailureReason.ProcessingFailure;
-    return { kind: 'failed', ...ids, reason, detail: 'the instance could not be written to storage' };
+    const cause = (error as { cause?: { code?: string } }).cause?.code;
+    if (cause === 'ENOSPC' || cause === 'EDQUOT') {
+      deps.log?.error({ err: error, blobKey }, 'storage full');
+      return { kind: 'failed', ...ids, reason: FailureReason.OutOfResources, detail: 'the archive storage is full' };
+    }
+    // Anything else (an unreachable S3, a timeout) fails the request as a whole: 503, retry later.
+    throw error;
   }
 
   let outcome;

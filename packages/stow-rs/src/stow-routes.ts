@@ -25,6 +25,11 @@ export const stowRoutes: FastifyPluginAsync<StowRoutesOptions> = async (app: Fas
     if (studyInstanceUid !== undefined && !isValidUid(studyInstanceUid)) {
       throw new HttpProblem(400, 'INVALID_UID', `'${studyInstanceUid}' is not a valid StudyInstanceUID`);
     }
+    // STOW-12: the response module is JSON; a client that accepts only XML cannot be served.
+    const accept = request.headers.accept;
+    if (accept && !/(\*\/\*|application\/(\*|json|dicom\+json))/i.test(accept)) {
+      throw new HttpProblem(406, 'NOT_ACCEPTABLE', 'the Store Instances response is available as application/dicom+json only');
+    }
     const parts = requestParts(request, options.maxBodyBytes);
     let outcome;
     try {
@@ -48,7 +53,10 @@ export const stowRoutes: FastifyPluginAsync<StowRoutesOptions> = async (app: Fas
 /** The instances of a STOW request: the parts of a multipart/related body, or one application/dicom body. */
 async function* requestParts(request: FastifyRequest, maxBodyBytes: number): AsyncGenerator<Readable> {
   const mediaType = parseMediaType(request.headers['content-type']);
-  const body = request.body as Readable;
+  const body = request.body as Readable | undefined;
+  if (!body || request.headers['content-length'] === '0') {
+    throw new HttpProblem(400, 'EMPTY_BODY', 'the request has no body; STOW-RS needs at least one DICOM instance');
+  }
   if (mediaType?.type === 'application/dicom') {
     const declared = Number(request.headers['content-length'] ?? 0);
     if (declared > maxBodyBytes) throw new HttpProblem(413, 'BODY_TOO_LARGE', `the request body is larger than the limit of ${maxBodyBytes} bytes`);

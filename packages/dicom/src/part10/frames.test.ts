@@ -1,5 +1,5 @@
 import t from 'tap';
-import { readShared, sharedFiles } from '@tessera/testkit';
+import { readShared, sharedFiles } from '@tessera/test-data';
 import { Tag } from '../tag.js';
 import { readManifestEntries } from '../testing/manifest.js';
 import { transferSyntaxInfo } from '../uid.js';

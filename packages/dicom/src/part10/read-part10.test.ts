@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import t from 'tap';
-import { SHARED_DICOM, readBadIndex, readShared, sharedFiles } from '@tessera/testkit';
+import { SHARED_DICOM, readBadIndex, readShared, sharedFiles } from '@tessera/test-data';
 import { FailureReason } from '../status.js';
 import { Tag } from '../tag.js';
 import { TransferSyntax, isValidUid } from '../uid.js';
@@ -59,10 +59,10 @@ const REJECTED_REAL: Record<string, Rejection> = {
   'dicomdir/DICOMDIR-nopatient': directory,
   'dicomdir/DICOMDIR-reordered': directory,
   'dicomdir/TINY_ALPHA/DICOMDIR': directory,
-  // This DICOMDIR is also structurally broken, which is found first: its last directory record item
-  // declares 248 bytes, 24 more than the file holds (its offset elements were removed, the item
-  // length was not updated). pydicom reads the short item without complaint.
-  'dicomdir/DICOMDIR-nooffset': truncated('last directory record item runs 24 bytes past the end of the file'),
+  // Also structurally broken (its last directory record item declares 248 bytes, 24 more than the
+  // file holds: the offset elements were removed, the item length was not updated; pydicom reads the
+  // short item without complaint), but a DICOMDIR is refused from its File Meta, before the dataset.
+  'dicomdir/DICOMDIR-nooffset': directory,
   // Files lacking the UIDs an instance must carry (STOW-8).
   'charset/chrSQEncoding.dcm': lacking('SOPClassUID', 'a charset sample holding only a sequence, no UIDs'),
   'charset/chrSQEncoding1.dcm': lacking('SOPClassUID', 'a charset sample holding only a sequence, no UIDs'),
@@ -305,7 +305,7 @@ t.test('bad/deeply-nested-sequence-5000.dcm is refused without recursing 5000 le
   const error = 'error' in outcome ? outcome.error : undefined;
   t.type(error, DicomParseError, `a DicomParseError, not a RangeError: ${errorText(error)}`);
   t.match(error, { reason: CannotUnderstand, message: /nested deeper/ }, 'STOW-5: 0xC000, nesting too deep');
-  t.ok(performance.now() - started < 1000, 'refused quickly');
+  t.ok(performance.now() - started < 2000, 'refused quickly (generous bound for loaded CI machines)');
 });
 
 t.test('bad/: declared multi-GiB lengths fail fast without allocating', async (t) => {
@@ -324,7 +324,7 @@ t.test('bad/: declared multi-GiB lengths fail fast without allocating', async (t
   const mb = (bytes: number) => Math.round(bytes / 2 ** 20);
   t.ok(after.rss - before.rss < 100 * 2 ** 20, `RSS grew by ${mb(after.rss - before.rss)} MB (< 100 MB)`);
   t.ok(after.arrayBuffers - before.arrayBuffers < 100 * 2 ** 20, `buffers grew by ${mb(after.arrayBuffers - before.arrayBuffers)} MB (< 100 MB)`);
-  t.ok(elapsed < 2000, `20 refusals took ${Math.round(elapsed)} ms`);
+  t.ok(elapsed < 5000, `20 refusals took ${Math.round(elapsed)} ms`);
 });
 
 t.test('bad/: inputs INDEX.tsv allows to be accepted are accepted, under the dataset UIDs', async (t) => {

@@ -51,7 +51,7 @@ const FIRST_READ = 256 * 1024;
  */
 export async function readPart10Header(source: ByteSource, limits: ReadLimits): Promise<Part10Header> {
   if (source.size === 0) throw new DicomParseError('empty object');
-  let length = Math.min(source.size, FIRST_READ);
+  let length = Math.min(source.size, FIRST_READ, limits.maxHeaderBytes);
   for (;;) {
     const buf = await source.read(0, length);
     try {

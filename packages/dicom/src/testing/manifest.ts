@@ -1,4 +1,4 @@
-import { readShared } from '@tessera/testkit';
+import { readShared } from '@tessera/test-data';
 
 /** One row of the shared data's MANIFEST.tsv (what pydicom read from each real file). */
 export interface ManifestEntry {
@@ -17,8 +17,8 @@ export interface ManifestEntry {
 }
 
 /**
- * MANIFEST.tsv by path. Read here rather than with testkit's `readManifest`, which splits on `\n`
- * only: the file has CRLF line ends, so its last column (`sop_uid`) is never found there.
+ * MANIFEST.tsv by path, with the columns @tessera/test-data's `readManifest` leaves out (parse,
+ * charset, patient name). The file has CRLF line ends.
  */
 export function readManifestEntries(): Map<string, ManifestEntry> {
   const [header, ...lines] = readShared('MANIFEST.tsv').toString('utf8').split(/\r?\n/).filter((line) => line !== '');

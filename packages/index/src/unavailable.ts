@@ -1,0 +1,68 @@
+import type { DatabaseConnection, Dialect, Driver, QueryResult, CompiledQuery, TransactionSettings } from 'kysely';
+import { IndexUnavailableError } from './errors.js';
+
+/** SQLSTATE classes and codes meaning "the database cannot serve now", not "this query is wrong". */
+const UNAVAILABLE_SQLSTATE = /^(08|53|57P0[1-4]|57014|58)/;
+const UNAVAILABLE_ERRNO = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENOTFOUND']);
+const UNAVAILABLE_MESSAGE = /Connection terminated|Query read timeout|timeout exceeded when trying to connect|Client has encountered a connection error/i;
+
+/** Translates a driver error into IndexUnavailableError when it means the database is unreachable. */
+export function translateDatabaseError(error: unknown): unknown {
+  const e = error as { code?: string; message?: string } | undefined;
+  if (!e || error instanceof IndexUnavailableError) return error;
+  if ((typeof e.code === 'string' && (UNAVAILABLE_SQLSTATE.test(e.code) || UNAVAILABLE_ERRNO.has(e.code))) || UNAVAILABLE_MESSAGE.test(e.message ?? '')) {
+    return new IndexUnavailableError(`the index database is unavailable: ${e.message ?? e.code}`, { cause: error });
+  }
+  return error;
+}
+
+/**
+ * Wraps a dialect so that connection failures, timeouts and shutdowns surface as
+ * IndexUnavailableError (the server answers 503) at the storage boundary, and nothing above the
+ * index has to know pg's error codes.
+ */
+export function withUnavailableErrors(dialect: Dialect): Dialect {
+  return {
+    createAdapter: () => dialect.createAdapter(),
+    createQueryCompiler: () => dialect.createQueryCompiler(),
+    createIntrospector: (db) => dialect.createIntrospector(db),
+    createDriver: () => wrapDriver(dialect.createDriver()),
+  };
+}
+
+function wrapDriver(driver: Driver): Driver {
+  const connections = new WeakMap<DatabaseConnection, DatabaseConnection>();
+  const unwrap = (c: DatabaseConnection) => (c as { inner?: DatabaseConnection }).inner ?? c;
+  return {
+    init: () => driver.init(),
+    destroy: () => driver.destroy(),
+    async acquireConnection() {
+      let inner: DatabaseConnection;
+      try {
+        inner = await driver.acquireConnection();
+      } catch (error) {
+        throw translateDatabaseError(error);
+      }
+      let wrapped = connections.get(inner);
+      if (!wrapped) {
+        wrapped = {
+          inner,
+          async executeQuery<R>(query: CompiledQuery): Promise<QueryResult<R>> {
+            try {
+              return await inner.executeQuery<R>(query);
+            } catch (error) {
+              throw translateDatabaseError(error);
+            }
+          },
+          streamQuery: <R>(query: CompiledQuery, chunkSize?: number) => inner.streamQuery<R>(query, chunkSize),
+        } as DatabaseConnection & { inner: DatabaseConnection };
+        connections.set(inner, wrapped);
+      }
+      return wrapped;
+    },
+    beginTransaction: (c, settings: TransactionSettings) => driver.beginTransaction(unwrap(c), settings),
+    commitTransaction: (c) => driver.commitTransaction(unwrap(c)),
+    rollbackTransaction: (c) => driver.rollbackTransaction(unwrap(c)),
+    releaseConnection: (c) => driver.releaseConnection(unwrap(c)),
+  };
+}
