@@ -1,0 +1,71 @@
+import { type DicomJsonAttribute, type DicomJsonDataset, lookupTag, parseTagKey } from '@tessera/dicom';
+import { type StudyView, number, text, wadoUriUrl } from './study-view.js';
+
+type Natural = string | number | null | Natural[] | { [keyword: string]: Natural };
+
+/**
+ * OHIF v3's DICOM JSON (the `dicomjson` data source, `/viewer/dicomjson?url=…`): studies → series
+ * → instances, each instance with `metadata` holding the naturalized attributes OHIF needs to
+ * display and measure (keywords as keys, single values unwrapped, PN as its Alphabetic text) and
+ * `url: "dicomweb:<WADO-URI url>"`; a multi-frame instance is listed once per frame (`&frame=n`).
+ * Built from the metadata stored at ingest; binary values (BulkDataURI/InlineBinary) are left out.
+ */
+export function toOhifDicomJson(view: StudyView, baseUrl: string) {
+  const { study } = view;
+  const attrs = study.attributes;
+  return {
+    studies: [{
+      StudyInstanceUID: study.studyInstanceUid,
+      StudyDescription: text(attrs, '00081030') ?? '',
+      StudyDate: text(attrs, '00080020') ?? '',
+      StudyTime: text(attrs, '00080030') ?? '',
+      PatientName: text(attrs, '00100010') ?? '',
+      PatientID: text(attrs, '00100020') ?? '',
+      AccessionNumber: text(attrs, '00080050') ?? '',
+      PatientSex: text(attrs, '00100040') ?? '',
+      PatientBirthDate: text(attrs, '00100030') ?? '',
+      NumInstances: study.numberOfInstances,
+      NumOfSeries: study.numberOfSeries,
+      Modalities: study.modalitiesInStudy.join('\\'),
+      series: view.series.map((series) => ({
+        SeriesInstanceUID: series.uid,
+        SeriesDescription: text(series.attributes, '0008103E') ?? '',
+        SeriesNumber: number(series.attributes, '00200011') ?? null,
+        Modality: text(series.attributes, '00080060') ?? '',
+        SeriesDate: text(series.attributes, '00080021') ?? '',
+        SeriesTime: text(series.attributes, '00080031') ?? '',
+        instances: series.instances.flatMap((instance) => {
+          const metadata = naturalize(instance.metadata ?? {});
+          Object.assign(metadata, { StudyInstanceUID: study.studyInstanceUid, SeriesInstanceUID: series.uid, SOPInstanceUID: instance.sopInstanceUid, SOPClassUID: instance.sopClassUid });
+          const url = `dicomweb:${wadoUriUrl(baseUrl, study.studyInstanceUid, series.uid, instance.sopInstanceUid)}`;
+          const frames = instance.numberOfFrames ?? 1;
+          if (frames <= 1) return [{ metadata, url }];
+          return Array.from({ length: frames }, (_, i) => ({ metadata, url: `${url}&frame=${i + 1}` }));
+        }),
+      })),
+    }],
+  };
+}
+
+/** DICOM JSON → keyword-keyed values, as dcmjs's naturalizeDataset writes them. */
+export function naturalize(dataset: DicomJsonDataset): Record<string, Natural> {
+  const out: Record<string, Natural> = {};
+  for (const [key, attribute] of Object.entries(dataset)) {
+    const tag = parseTagKey(key);
+    const keyword = tag === undefined ? undefined : lookupTag(tag)?.keyword;
+    if (!keyword || attribute.Value === undefined) continue;
+    const values = naturalValues(attribute);
+    if (values.length === 0) continue;
+    out[keyword] = attribute.vr === 'SQ' ? values : values.length === 1 ? values[0]! : values;
+  }
+  return out;
+}
+
+function naturalValues(attribute: DicomJsonAttribute): Natural[] {
+  return (attribute.Value ?? []).map((value) => {
+    if (value === null) return null;
+    if (attribute.vr === 'SQ') return naturalize(value as DicomJsonDataset);
+    if (attribute.vr === 'PN' && typeof value === 'object') return (value as { Alphabetic?: string }).Alphabetic ?? '';
+    return value as string | number;
+  });
+}
