@@ -59,6 +59,9 @@ export const viewerRoutes: FastifyPluginAsync<ViewerRoutesOptions> = async (app,
     // Served by the routes above instead: the generated config and the SPA entry.
     globIgnore: ['app-config.js', 'index.html'],
     setHeaders: (res, path) => {
+      // Web workers of a cross-origin isolated page must themselves be served with COEP.
+      res.header('cross-origin-embedder-policy', 'require-corp');
+      res.header('cross-origin-opener-policy', 'same-origin');
       // Bundles carry content hashes in their names: cache them for long.
       if (/\.[0-9a-f]{8,}\./.test(path)) res.header('cache-control', 'public, max-age=31536000, immutable');
     },
