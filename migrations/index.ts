@@ -1,5 +1,6 @@
 import type { Migration } from 'kysely';
 import * as initial from './2026-11-25T00-00_initial-schema.js';
+import * as searchIndexes from './2026-11-25T18-00_search-indexes.js';
 
 /**
  * Every migration, by name. Names start with a date so they sort in the order they were written;
@@ -7,4 +8,5 @@ import * as initial from './2026-11-25T00-00_initial-schema.js';
  */
 export const migrations: Record<string, Migration> = {
   '2026-11-25T00-00_initial-schema': initial,
+  '2026-11-25T18-00_search-indexes': searchIndexes,
 };

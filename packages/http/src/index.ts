@@ -2,3 +2,5 @@ export * from './problem.js';
 export * from './media-type.js';
 export * from './multipart-reader.js';
 export * from './uid-param.js';
+export * from './accept.js';
+export * from './multipart-writer.js';

@@ -1,9 +1,12 @@
 import { mkdir } from 'node:fs/promises';
 import { PGlite } from '@electric-sql/pglite';
+import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
+import { unaccent } from '@electric-sql/pglite/contrib/unaccent';
 import { Kysely, PostgresDialect } from 'kysely';
 import { PGliteDialect } from 'kysely-pglite-dialect';
 import pg from 'pg';
 import type { Database } from './schema.js';
+import { withUnavailableErrors } from './unavailable.js';
 
 export type IndexConfig =
   | { kind: 'postgres'; url: string; poolSize?: number; statementTimeoutMs?: number }
@@ -30,12 +33,16 @@ export async function openDatabase(config: IndexConfig): Promise<OpenDatabase> {
       statement_timeout: timeout,
       query_timeout: timeout + 1_000,
     });
-    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+    // An idle connection dropped by the server must not crash the process; the next query fails
+    // with IndexUnavailableError (503) and the pool reconnects.
+    pool.on('error', () => {});
+    const db = new Kysely<Database>({ dialect: withUnavailableErrors(new PostgresDialect({ pool })) });
     const url = new URL(config.url);
     return { db, description: `postgres://${url.host}${url.pathname}`, close: () => db.destroy() };
   }
   if (config.dataDir) await mkdir(config.dataDir, { recursive: true });
-  const pglite = await PGlite.create(config.dataDir);
+  // The contrib extensions the search migration creates (trigram indexes, accent folding).
+  const pglite = await PGlite.create(config.dataDir, { extensions: { pg_trgm, unaccent } });
   const db = new Kysely<Database>({ dialect: new PGliteDialect(pglite) });
   return {
     db,

@@ -3,18 +3,26 @@ import { type IndexConfig, openDatabase } from './database.js';
 import { IndexUnavailableError } from './errors.js';
 import { InstanceIndex } from './instance-index.js';
 import { migrateToLatest } from './migrate.js';
+import { RetrieveIndex } from './retrieve/retrieve-index.js';
+import { SearchIndex } from './search/search-index.js';
 
 export type { IndexConfig } from './database.js';
 export type { Database } from './schema.js';
 export * from './errors.js';
 export * from './instance-index.js';
 export * from './levels.js';
+export * from './retrieve/retrieve-index.js';
+export * from './search/index.js';
 export { migrateToLatest } from './migrate.js';
 
 /** The index as the services see it. */
 export interface Index {
   readonly description: string;
   readonly instances: InstanceIndex;
+  /** Queries of the Retrieve transaction (WADO-RS, WADO-URI). */
+  readonly retrieve: RetrieveIndex;
+  /** QIDO-RS searches (the query model is in ./search). */
+  readonly search: SearchIndex;
   /** Throws IndexUnavailableError if the database does not answer (used by `/readyz`). */
   check(): Promise<void>;
   close(): Promise<void>;
@@ -33,6 +41,8 @@ export async function openIndex(config: IndexConfig, options: { migrate?: boolea
   return {
     description,
     instances: new InstanceIndex(db),
+    retrieve: new RetrieveIndex(db),
+    search: new SearchIndex(db),
     async check() {
       try {
         await sql`select 1`.execute(db);

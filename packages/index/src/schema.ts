@@ -33,6 +33,9 @@ export interface StudyTable {
   timezone_offset_from_utc: string | null;
   patient_name: string | null;
   patient_name_search: string | null;
+  /** Generated: accent-free name parts for fuzzy matching (migration 2026-11-25T18-00). */
+  patient_name_fold: ColumnType<string | null, never, never>;
+  referring_physician_name_fold: ColumnType<string | null, never, never>;
   patient_id: string | null;
   issuer_of_patient_id: string | null;
   patient_birth_date: string | null;

@@ -3,7 +3,11 @@ import { resolve } from 'node:path';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { BlobStore } from '@tessera/blob-store';
 import type { Index } from '@tessera/index';
+import { DEFAULT_VIEWER_DIR, ohifRoutes, viewerRoutes } from '@tessera/ohif';
 import { stowRoutes } from '@tessera/stow-rs';
+import { renderedRoutes, wadoRoutes } from '@tessera/wado-rs';
+import { wadoUriRoutes } from '@tessera/wado-uri';
+import { qidoRoutes } from '@tessera/qido-rs';
 import type { Config } from './config.js';
 import { capabilities } from './capabilities.js';
 import { installCors } from './cors.js';
@@ -43,7 +47,9 @@ export async function buildApp({ config, index, blobs, logger }: AppDependencies
   installCors(app, { allowedOrigins: config.corsAllowedOrigins });
   // Every service route, by URL, with its methods (for the 405 answers added at the end).
   const routes = new Map<string, Set<string>>();
+  let collecting = true;
   app.addHook('onRoute', (route) => {
+    if (!collecting) return;
     if (!route.url.startsWith(DICOMWEB_ROOT) && !route.url.startsWith('/wado')) return;
     const methods = routes.get(route.url) ?? new Set<string>();
     for (const m of [route.method].flat()) if (m !== 'HEAD' && m !== 'OPTIONS') methods.add(m);
@@ -74,8 +80,23 @@ export async function buildApp({ config, index, blobs, logger }: AppDependencies
     },
     log: app.log,
   });
+  const retrieveSettings = { maxHeaderBytes: config.stow.maxHeaderBytes };
+  await app.register(wadoRoutes, { prefix: DICOMWEB_ROOT, index, blobs, serviceUrl, settings: retrieveSettings });
+  for (const prefix of ['/wadouri', '/wado']) {
+    await app.register(wadoUriRoutes, { prefix, index, blobs, settings: retrieveSettings, baseUrl: (request) => publicBaseUrl(request, config) });
+  }
+  await app.register(qidoRoutes, { prefix: DICOMWEB_ROOT, index, serviceUrl, maxLimit: config.qido.maxLimit });
+  await app.register(renderedRoutes, { prefix: DICOMWEB_ROOT, index, blobs, serviceUrl });
+  await app.register(ohifRoutes, { prefix: '/ohif', index, baseUrl: (request) => publicBaseUrl(request, config) });
+  await app.register(viewerRoutes, {
+    viewerDir: config.viewerDir ?? DEFAULT_VIEWER_DIR,
+    baseUrl: (request) => publicBaseUrl(request, config),
+    capabilities: { qidoSupportsIncludeField: true, supportsFuzzyMatching: true, supportsWildcard: true, thumbnails: true },
+  });
+
   // Service plugins are registered above this line; every route they add gets 405 for other methods.
   await app.after();
+  collecting = false;
   for (const [url, methods] of routes) allowOnly(app, url, [...methods]);
 
   // OPTIONS on the service root: the capabilities document (CAP-1). Preflights never get here.

@@ -19,8 +19,13 @@ export interface Config {
     maxHeaderBytes: number;
     duplicatePolicy: 'reject' | 'overwrite';
   };
+  qido: {
+    maxLimit: number;
+  };
   inlineBinaryMaxBytes: number;
   corsAllowedOrigins: string[] | '*';
+  /** Undefined: the packaged viewer. */
+  viewerDir?: string;
 }
 
 export class ConfigError extends Error {
@@ -54,8 +59,10 @@ export const SETTINGS = [
   ['STOW_MAX_PART_BYTES', String(8 * 2 ** 30), 'largest single instance in a STOW-RS request (413 above)'],
   ['STOW_MAX_HEADER_BYTES', String(64 * 2 ** 20), 'largest DICOM header (everything before Pixel Data) read into memory'],
   ['STOW_DUPLICATE_POLICY', 'reject', 'reject | overwrite: a SOP Instance UID stored again with different bytes'],
+  ['QIDO_MAX_LIMIT', '1000', 'most results one QIDO-RS search returns; a larger limit is clamped, the rest announced in a Warning header'],
   ['INLINE_BINARY_MAX_BYTES', '1024', 'binary values up to this size are inline in metadata, larger ones are BulkDataURIs'],
   ['CORS_ALLOWED_ORIGINS', '*', 'origins allowed to call the server from a browser: * or a comma list (https://viewer.example.org,…); empty disables CORS'],
+  ['VIEWER_DIR', '', 'directory of a prebuilt OHIF v3 dist to host at / and /viewer (default: the pinned @ohif/app installed by pnpm install)'],
   ['LOG_LEVEL', 'info', 'fatal | error | warn | info | debug | trace | silent'],
   ['CONFIG_FILE', '', 'optional JSON file of the same variables; the environment wins'],
 ] as const;
@@ -136,7 +143,11 @@ export function loadConfig(env: Source = process.env): Config {
       maxHeaderBytes: int('STOW_MAX_HEADER_BYTES', 1024),
       duplicatePolicy: oneOf('STOW_DUPLICATE_POLICY', ['reject', 'overwrite'] as const),
     },
+    qido: {
+      maxLimit: int('QIDO_MAX_LIMIT', 1, 1_000_000),
+    },
     inlineBinaryMaxBytes: int('INLINE_BINARY_MAX_BYTES', 0, 2 ** 20),
+    viewerDir: raw('VIEWER_DIR') ? resolve(raw('VIEWER_DIR')) : undefined,
     corsAllowedOrigins: origins(env.CORS_ALLOWED_ORIGINS ?? fileValues.CORS_ALLOWED_ORIGINS ?? '*'),
   };
 }

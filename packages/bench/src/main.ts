@@ -1,0 +1,276 @@
+#!/usr/bin/env node
+import { execFileSync } from 'node:child_process';
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { ensureBucket } from '@tessera/blob-store';
+import { createScratchDatabase } from '@tessera/index';
+import { startS3Server } from '@tessera/s3-test-server';
+import { hasPsql, insertSyntheticRows } from './bulk-rows.js';
+import { type Manifest, loadOrGenerate } from './data.js';
+import { Client } from './load.js';
+import { type OpResult, type Paths, type PhaseContext, metadataPhase, ohifPhase, qidoPhase, retrievePhase, stowPhase, stowQuiet } from './phases.js';
+import { type ServerUnderTest, memory, startServerProcess } from './server-process.js';
+import { markdownSection, ratioTable } from './report.js';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
+const BACKENDS = ['embedded', 'postgres', 'postgres-s3'] as const;
+type Backend = (typeof BACKENDS)[number];
+
+const USAGE = `usage: pnpm bench [options]
+
+  --backend embedded|postgres|postgres-s3|all   server back end(s) to start (default: all available)
+  --target <url>          also (or, with --backend none, only) measure a running server at this base URL
+  --target-name <name>    its name in the report (default: target)
+  --dicomweb-path <p>     DICOMweb root on the target (default /dicomweb)
+  --wadouri-path <p>      WADO-URI path on the target (default /wadouri; '' to skip)
+  --ohif-path <p>         OHIF JSON root on the target (default /ohif; '' to skip)
+  --instances <n>         512×512 CT instances (default 5000), in studies of 4 series × 25
+  --big-series <n>        slices of the one big series (default 500)
+  --clients <n>           concurrent clients for STOW and retrieval (default 4)
+  --rounds <n>            rounds per operation (default 5)
+  --qido-rows <n>         instances in the index for the QIDO phase (default 10000); above the stored
+                          count Postgres back ends get rows inserted directly (e.g. --qido-rows 1000000)
+  --batch <n>             instances per STOW request (default 10)
+  --postgres-url <url>    admin URL for scratch databases (default $TESSERA_BENCH_POSTGRES_URL or postgres://postgres@127.0.0.1:5432/postgres)
+  --server-node-args <s>  extra node arguments for the server process (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof")
+  --quick                 tiny sizes (CI smoke test)
+  --no-report             do not append to docs/benchmarks.md
+  --out <file>            JSON results file (default .bench-cache/results-<timestamp>.json)`;
+
+const log = (line: string) => console.log(line);
+
+interface RunResult {
+  name: string;
+  description: string;
+  ops: OpResult[];
+  idleRssMb?: number;
+  finalRssMb?: number;
+  peakRssMb?: number;
+  notes: string[];
+}
+
+async function main(): Promise<number> {
+  const { values } = parseArgs({
+    options: {
+      backend: { type: 'string', default: 'all' }, target: { type: 'string' }, 'target-name': { type: 'string', default: 'target' },
+      'dicomweb-path': { type: 'string', default: '/dicomweb' }, 'wadouri-path': { type: 'string', default: '/wadouri' }, 'ohif-path': { type: 'string', default: '/ohif' },
+      instances: { type: 'string' }, 'big-series': { type: 'string' }, clients: { type: 'string' }, rounds: { type: 'string' },
+      'qido-rows': { type: 'string' }, batch: { type: 'string' }, 'postgres-url': { type: 'string' }, 'server-node-args': { type: 'string', default: '' },
+      quick: { type: 'boolean', default: false }, 'no-report': { type: 'boolean', default: false }, out: { type: 'string' }, help: { type: 'boolean', default: false },
+    },
+  });
+  if (values.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  const quick = values.quick;
+  const int = (text: string | undefined, fallback: number, name: string) => {
+    if (text === undefined) return fallback;
+    const n = Number(text);
+    if (!Number.isInteger(n) || n < 0) throw new Error(`--${name} needs a whole number, got '${text}'`);
+    return n;
+  };
+  const instances = int(values.instances, quick ? 100 : 5000, 'instances');
+  const bigSeries = int(values['big-series'], quick ? 40 : 500, 'big-series');
+  const clients = int(values.clients, 4, 'clients') || 1;
+  const rounds = int(values.rounds, quick ? 1 : 5, 'rounds') || 1;
+  const qidoRows = int(values['qido-rows'], quick ? 400 : 10_000, 'qido-rows');
+  const batch = int(values.batch, quick ? 5 : 10, 'batch') || 1;
+  const stored = instances + bigSeries;
+  // Small instances STOWed to reach the QIDO size (up to 10,000); beyond that, rows are inserted directly.
+  const topUp = Math.max(0, Math.min(qidoRows, 10_000) - stored);
+  const adminUrl = values['postgres-url'] ?? process.env.TESSERA_BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+  const command = `pnpm bench ${process.argv.slice(2).join(' ')}`.trim();
+  const cacheDir = join(ROOT, '.bench-cache');
+  mkdirSync(cacheDir, { recursive: true });
+  const started = performance.now();
+
+  const requested = values.backend === 'all' ? [...BACKENDS] : values.backend === 'none' ? [] : values.backend.split(',');
+  for (const b of requested) if (!(BACKENDS as readonly string[]).includes(b)) throw new Error(`unknown --backend '${b}' (${BACKENDS.join(', ')}, all, none)`);
+  let backends = requested as Backend[];
+  const skipped: string[] = [];
+  if (backends.some((b) => b !== 'embedded')) {
+    const ok = await createScratchDatabase(adminUrl, 'bench_probe').then((db) => db.drop().then(() => true), () => false);
+    if (!ok) {
+      if (values.backend !== 'all') throw new Error(`Postgres is not reachable at ${adminUrl}`);
+      skipped.push(`postgres, postgres-s3: no Postgres at ${adminUrl}`);
+      backends = backends.filter((b) => b === 'embedded');
+    }
+  }
+
+  const manifest = loadOrGenerate(cacheDir, { instances, bigSeries, topUp, rows: quick ? 512 : 512 }, log);
+  const results: RunResult[] = [];
+  const nodeArgs = values['server-node-args'].split(/\s+/).filter(Boolean);
+
+  for (const backend of backends) {
+    log(`\n== ${backend}`);
+    const cleanups: (() => Promise<void>)[] = [];
+    const dataDir = mkdtempSync(join(os.tmpdir(), 'tessera-bench-'));
+    cleanups.push(async () => rmSync(dataDir, { recursive: true, force: true }));
+    let server: ServerUnderTest | undefined;
+    try {
+      const env: Record<string, string> = { DATA_DIR: dataDir };
+      let databaseUrl: string | undefined;
+      if (backend !== 'embedded') {
+        const db = await createScratchDatabase(adminUrl, 'bench');
+        cleanups.unshift(db.drop);
+        env.DATABASE_URL = databaseUrl = db.url;
+      }
+      if (backend === 'postgres-s3') {
+        const s3 = await startS3Server();
+        cleanups.unshift(s3.stop);
+        await ensureBucket({ ...s3 });
+        Object.assign(env, { S3_BUCKET: s3.bucket, S3_ENDPOINT: s3.endpoint, S3_REGION: s3.region, S3_ACCESS_KEY_ID: s3.accessKeyId, S3_SECRET_ACCESS_KEY: s3.secretAccessKey, S3_FORCE_PATH_STYLE: 'true', S3_PREFIX: 'bench/' });
+      }
+      server = await startServerProcess(ROOT, env, nodeArgs, log);
+      const description = backend === 'embedded' ? 'PGlite (embedded, on disk) + filesystem' : backend === 'postgres' ? 'PostgreSQL + filesystem' : 'PostgreSQL + S3 (s3rver child process)';
+      results.push(await runPhases({ name: backend, description, url: server.url, pid: server.pid, paths: { dicomweb: '/dicomweb', wadouri: '/wadouri', ohif: '/ohif' },
+        manifest, clients, rounds, quick, batch, qidoRows, databaseUrl }));
+    } finally {
+      await server?.stop();
+      for (const cleanup of cleanups) await cleanup().catch((error: unknown) => log(`cleanup: ${(error as Error).message}`));
+    }
+  }
+
+  if (values.target) {
+    const name = values['target-name'];
+    log(`\n== ${name} (${values.target})`);
+    const path = (p: string) => (p === '' ? undefined : p);
+    results.push(await runPhases({ name, description: `external server at ${values.target}`, url: values.target,
+      paths: { dicomweb: values['dicomweb-path'], wadouri: path(values['wadouri-path']), ohif: path(values['ohif-path']) },
+      manifest, clients, rounds, quick, batch, qidoRows: Math.min(qidoRows, 10_000) }));
+  }
+
+  const minutes = (performance.now() - started) / 60_000;
+  const machine = describeMachine();
+  const timestamp = new Date().toISOString();
+  const output = {
+    timestamp, command, durationMinutes: Math.round(minutes * 100) / 100, machine,
+    settings: { instances, bigSeries, clients, rounds, qidoRows, batch, quick, instanceBytes: manifest.images[0]?.size },
+    skipped, results,
+  };
+  const out = values.out ?? join(cacheDir, `results-${timestamp.replace(/[:.]/g, '-')}.json`);
+  mkdirSync(dirname(out), { recursive: true });
+  writeFileSync(out, `${JSON.stringify(output, null, 2)}\n`);
+  log(`\nresults: ${out}`);
+  if (results.length > 1) log(`\n${ratioTable(results)}`);
+  if (!values['no-report']) {
+    const doc = join(ROOT, 'docs/benchmarks.md');
+    if (!existsSync(doc)) writeFileSync(doc, INTRO);
+    appendFileSync(doc, markdownSection(output));
+    log(`report appended to ${doc}`);
+  }
+  log(`done in ${minutes.toFixed(1)} min`);
+  return 0;
+}
+
+interface RunOptions {
+  name: string;
+  description: string;
+  url: string;
+  pid?: number;
+  paths: Paths;
+  manifest: Manifest;
+  clients: number;
+  rounds: number;
+  quick: boolean;
+  batch: number;
+  qidoRows: number;
+  databaseUrl?: string;
+}
+
+async function runPhases(o: RunOptions): Promise<RunResult> {
+  const client = new Client(o.url, Math.max(o.clients, 1));
+  const ctx: PhaseContext = { client, pid: o.pid, paths: o.paths, manifest: o.manifest, clients: o.clients, rounds: o.rounds, quick: o.quick, log };
+  const ops: OpResult[] = [];
+  const notes: string[] = [];
+  const idle = memory(o.pid).rssMb;
+  try {
+    const m = o.manifest;
+    ops.push(await stowPhase(ctx, [...m.images, ...m.bigSeries], o.batch));
+    const stowPeak = ops[0]!.peakRssMb;
+    if (stowPeak !== undefined) ops.push({ ...ops[0]!, op: 'ingest-rss', description: 'server peak RSS during STOW', target: { metric: 'peakRssMb', cmp: '<=', value: 200, label: '≤ 200 MB' }, measured: stowPeak, met: stowPeak <= 200 });
+    ops.push(...await metadataPhase(ctx));
+    ops.push(...await retrievePhase(ctx));
+    ops.push(...await ohifPhase(ctx));
+    if (m.topUp.length) {
+      log(`  storing ${m.topUp.length} small instances for the QIDO phase`);
+      await stowQuiet(ctx, m.topUp, 50);
+    }
+    const indexed = m.images.length + m.bigSeries.length + m.topUp.length;
+    ops.push(...await qidoPhase(ctx, String(indexed), false));
+    if (o.qidoRows > indexed) {
+      if (!o.databaseUrl) notes.push(`QIDO at ${o.qidoRows} rows: skipped (rows are inserted directly only on the Postgres back ends)`);
+      else if (!hasPsql()) notes.push(`QIDO at ${o.qidoRows} rows: skipped (psql not found)`);
+      else {
+        const t0 = performance.now();
+        insertSyntheticRows(o.databaseUrl, indexed, o.qidoRows, log);
+        notes.push(`QIDO at ${o.qidoRows} rows: ${o.qidoRows - indexed} rows inserted directly by SQL in ${((performance.now() - t0) / 1000).toFixed(0)} s`);
+        ops.push(...await qidoPhase(ctx, String(o.qidoRows), o.qidoRows >= 100_000));
+      }
+    }
+  } finally {
+    client.close();
+  }
+  const mem = memory(o.pid);
+  return { name: o.name, description: o.description, ops, idleRssMb: idle && Math.round(idle), finalRssMb: mem.rssMb && Math.round(mem.rssMb), peakRssMb: Math.max(0, ...ops.map((op) => op.peakRssMb ?? 0)) || undefined, notes };
+}
+
+function describeMachine() {
+  const sh = (cmd: string, args: string[]) => {
+    try {
+      return execFileSync(cmd, args, { encoding: 'utf8' }).trim();
+    } catch {
+      return undefined;
+    }
+  };
+  return {
+    uname: sh('uname', ['-a']) ?? `${os.type()} ${os.release()} ${os.arch()}`,
+    nproc: os.availableParallelism(),
+    cpu: os.cpus()[0]?.model,
+    memoryGb: Math.round((os.totalmem() / 2 ** 30) * 10) / 10,
+    loadAverage: os.loadavg().map((l) => Math.round(l * 100) / 100),
+    node: process.version,
+    postgres: sh('psql', ['--version']),
+  };
+}
+
+const INTRO = `# Benchmarks
+
+\`pnpm bench\` (packages/bench) measures the server on synthetic but realistic data, from a fresh clone, in one command.
+
+## Method
+
+- **Data**: generated in TypeScript and cached in \`.bench-cache/\` (gitignored): 512×512 16-bit CT-like slices
+  (a body ellipse with fat rim, lungs, heart, liver and spine whose sizes follow the slice position, smooth edges, noise),
+  about 526 KB each, in studies of 4 series × 25 instances, with unique 2.25 UIDs and varied patients (some non-ASCII names),
+  dates, accession numbers and modalities (CT/MR/PT labels); plus one study with a 500-slice series. To reach the QIDO size
+  (10,000 instances by default) small 16×16 instances are stored too; \`--qido-rows 1000000\` inserts further rows directly
+  into the Postgres index by SQL (copies of stored rows with new UIDs, names and dates) and measures QIDO again.
+- **Server**: \`tessera serve\` from source in a child process, started by the benchmark for each back end
+  (embedded PGlite on disk + filesystem; PostgreSQL scratch database + filesystem; PostgreSQL + S3 via the s3rver test server),
+  or any other server given with \`--target\` (server CPU and memory are then not measured).
+  Server CPU is user + system time of that process from \`/proc/<pid>/stat\` over an operation, divided by its requests;
+  peak RSS is \`VmHWM\` from \`/proc/<pid>/status\`, reset before each operation (\`clear_refs\`). PostgreSQL's and s3rver's own CPU
+  and memory are not included.
+- **Load**: keep-alive HTTP/1.1 on 127.0.0.1 from the benchmark process. STOW and WADO-RS instance/frame/WADO-URI retrieval
+  use \`--clients\` (default 4) concurrent clients; latency operations (QIDO, metadata, OHIF JSON, the 500-instance series retrieve)
+  run one request at a time, so their times are latencies, not queueing. Every operation has a short warm-up, then
+  \`--rounds\` rounds; p50/p95 are over every request of every round, throughput (requests/s, MB/s, instances/s) is the median of
+  the rounds'. TTFB is the time to the response headers.
+- The targets (from the issue) are for the PostgreSQL back end on a 2-core machine with 4 clients; they are shown for every back end.
+- Timings on a shared machine are noisy: each run records the load averages at its end.
+
+Each run appends a section below: the machine, the exact command, one table per back end.
+`;
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    console.error(error instanceof Error ? error.stack ?? error.message : error);
+    process.exit(1);
+  },
+);

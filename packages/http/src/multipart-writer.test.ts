@@ -1,0 +1,32 @@
+import { Readable } from 'node:stream';
+import t from 'tap';
+import { writeMultipart } from './multipart-writer.js';
+
+t.test('NEG-9: parts with headers, closed by --boundary--', async (t) => {
+  const opened: number[] = [];
+  const { contentType, boundary, stream } = writeMultipart('application/dicom', [
+    { contentType: 'application/dicom; transfer-syntax=1.2.840.10008.1.2.1', contentLocation: 'http://h/a', contentLength: 3, body: () => { opened.push(1); return Buffer.from('abc'); } },
+    { contentType: 'application/dicom; transfer-syntax=1.2.840.10008.1.2.1', body: () => { opened.push(2); return Readable.from([Buffer.from('de'), Buffer.from('f')]); } },
+  ]);
+  t.equal(contentType, `multipart/related; type="application/dicom"; boundary=${boundary}`);
+  t.ok(boundary.length <= 70);
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(chunk as Buffer);
+  t.equal(Buffer.concat(chunks).toString(), [
+    `--${boundary}`, 'Content-Type: application/dicom; transfer-syntax=1.2.840.10008.1.2.1', 'Content-Location: http://h/a', 'Content-Length: 3', '', 'abc',
+    `--${boundary}`, 'Content-Type: application/dicom; transfer-syntax=1.2.840.10008.1.2.1', '', 'def',
+    `--${boundary}--`, '',
+  ].join('\r\n'));
+  t.same(opened, [1, 2]);
+});
+
+t.test('a part body is opened only when the writer reaches it (backpressure)', async (t) => {
+  const opened: number[] = [];
+  const big = () => Readable.from((function* () { for (let i = 0; i < 64; i++) yield Buffer.alloc(64 * 1024); })());
+  const { stream } = writeMultipart('application/octet-stream', [1, 2, 3].map((n) => ({ contentType: 'application/octet-stream', body: () => { opened.push(n); return big(); } })));
+  const iterator = stream[Symbol.asyncIterator]();
+  await iterator.next();
+  await iterator.next();
+  t.same(opened, [1], 'only the first part is open after the first chunks');
+  stream.destroy();
+});

@@ -1,0 +1,132 @@
+import type { BulkDataRef, FrameIndex } from '@tessera/dicom';
+import { type Kysely, type SelectQueryBuilder, sql } from 'kysely';
+import type { Database } from '../schema.js';
+
+/** What a retrieval needs of one stored instance, read from the index alone (never from the blob). */
+export interface RetrievableInstance {
+  studyInstanceUid: string;
+  seriesInstanceUid: string;
+  sopInstanceUid: string;
+  sopClassUid: string;
+  transferSyntaxUid: string;
+  hasFileMeta: boolean;
+  size: number;
+  blobKey: string;
+  frames: FrameIndex | null;
+  bulkData: BulkDataRef[];
+  updatedAt: Date;
+}
+
+/** The scope of a retrieval: a study, a series of it, or one instance of that series. */
+export interface RetrieveScope {
+  studyInstanceUid: string;
+  seriesInstanceUid?: string;
+  sopInstanceUid?: string;
+}
+
+/** Metadata of one instance: the compact DICOM JSON text stored at ingest (relative BulkDataURIs). */
+export interface InstanceMetadataText {
+  studyInstanceUid: string;
+  seriesInstanceUid: string;
+  sopInstanceUid: string;
+  metadata: string;
+}
+
+/** Changes whenever an instance of the scope is added, replaced or removed (for ETags). */
+export interface ScopeVersion {
+  count: number;
+  version: string;
+}
+
+/**
+ * Index queries of the Retrieve transaction (WADO-RS, WADO-URI): the instances of a study, series or
+ * one instance, in a stable order (series number, series UID, instance number, SOP Instance UID).
+ * An empty answer means the scope is not stored (404).
+ */
+export class RetrieveIndex {
+  constructor(private readonly db: Kysely<Database>) {}
+
+  async instances(scope: RetrieveScope): Promise<RetrievableInstance[]> {
+    const rows = await this.scoped(scope)
+      .select([
+        'study.study_instance_uid', 'series.series_instance_uid', 'instance.sop_instance_uid', 'instance.sop_class_uid',
+        'instance.transfer_syntax_uid', 'instance.has_file_meta', 'instance.size', 'instance.blob_key',
+        'instance.frames', 'instance.bulk_data', 'instance.updated_at',
+      ])
+      .execute();
+    return rows.map((row) => ({
+      studyInstanceUid: row.study_instance_uid,
+      seriesInstanceUid: row.series_instance_uid,
+      sopInstanceUid: row.sop_instance_uid,
+      sopClassUid: row.sop_class_uid,
+      transferSyntaxUid: row.transfer_syntax_uid,
+      hasFileMeta: row.has_file_meta,
+      size: Number(row.size),
+      blobKey: row.blob_key,
+      frames: jsonValue(row.frames) as FrameIndex | null,
+      bulkData: (jsonValue(row.bulk_data) ?? []) as BulkDataRef[],
+      updatedAt: new Date(row.updated_at),
+    }));
+  }
+
+  /**
+   * The stored metadata text of each instance in scope, in retrieval order, with the scope's
+   * version computed from the same rows (so a 200 needs one query).
+   */
+  async metadata(scope: RetrieveScope): Promise<{ rows: InstanceMetadataText[]; version: ScopeVersion }> {
+    const rows = await this.scoped(scope)
+      .select(['study.study_instance_uid', 'series.series_instance_uid', 'instance.sop_instance_uid', 'instance.metadata', 'instance.pk', 'instance.updated_at'])
+      .execute();
+    let latest = 0;
+    let pks = 0n;
+    for (const row of rows) {
+      latest = Math.max(latest, new Date(row.updated_at).getTime());
+      pks += BigInt(row.pk);
+    }
+    return {
+      rows: rows.map((row) => ({
+        studyInstanceUid: row.study_instance_uid,
+        seriesInstanceUid: row.series_instance_uid,
+        sopInstanceUid: row.sop_instance_uid,
+        metadata: row.metadata,
+      })),
+      version: versionOf(rows.length, latest, pks),
+    };
+  }
+
+  /** A cheap fingerprint of the scope's content (count, latest update, set of rows), for If-None-Match. */
+  async version(scope: RetrieveScope): Promise<ScopeVersion> {
+    const row = await this.scoped(scope, false)
+      .select([
+        sql<string>`count(*)::text`.as('count'),
+        sql<Date | string | null>`max(instance.updated_at)`.as('updated'),
+        sql<string>`coalesce(sum(instance.pk), 0)::text`.as('pks'),
+      ])
+      .executeTakeFirst();
+    const updated = row?.updated ? new Date(row.updated).getTime() : 0;
+    return versionOf(Number(row?.count ?? 0), updated, BigInt(row?.pks ?? 0));
+  }
+
+  private scoped(scope: RetrieveScope, ordered = true): SelectQueryBuilder<Database, 'instance' | 'series' | 'study', object> {
+    let query = this.db
+      .selectFrom('instance')
+      .innerJoin('series', 'series.pk', 'instance.series_pk')
+      .innerJoin('study', 'study.pk', 'instance.study_pk')
+      .where('study.study_instance_uid', '=', scope.studyInstanceUid);
+    if (scope.seriesInstanceUid !== undefined) query = query.where('series.series_instance_uid', '=', scope.seriesInstanceUid);
+    if (scope.sopInstanceUid !== undefined) query = query.where('instance.sop_instance_uid', '=', scope.sopInstanceUid);
+    if (!ordered) return query;
+    return query
+      .orderBy(sql`series.series_number asc nulls last`)
+      .orderBy('series.series_instance_uid')
+      .orderBy(sql`instance.instance_number asc nulls last`)
+      .orderBy('instance.sop_instance_uid');
+  }
+}
+
+const versionOf = (count: number, latestMs: number, pks: bigint): ScopeVersion => ({ count, version: `${count}-${latestMs}-${pks}` });
+
+/** jsonb comes back parsed from pg and PGlite; tolerate text too. */
+function jsonValue(value: unknown): unknown {
+  return typeof value === 'string' ? JSON.parse(value) : value;
+}

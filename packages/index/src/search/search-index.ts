@@ -1,0 +1,268 @@
+import type { DicomJsonDataset } from '@tessera/dicom';
+import { type Kysely, type RawBuilder, type SelectQueryBuilder, sql } from 'kysely';
+import { SERIES_LEVEL_TAGS, STUDY_LEVEL_TAGS } from '../levels.js';
+import type { Database } from '../schema.js';
+import type { Filter, SearchQuery } from './search-query.js';
+import { FOLD_COLUMN, SEARCHABLE_ATTRIBUTES, type SearchableAttribute } from './searchable-attributes.js';
+
+export interface StudyMatch {
+  studyInstanceUid: string;
+  /** The study-level DICOM JSON kept at store time (patient and study modules). */
+  attributes: DicomJsonDataset;
+  numberOfSeries: number;
+  numberOfInstances: number;
+  modalitiesInStudy: string[];
+  sopClassesInStudy: string[];
+}
+
+export interface SeriesMatch {
+  study: StudyMatch;
+  seriesInstanceUid: string;
+  attributes: DicomJsonDataset;
+  numberOfInstances: number;
+}
+
+export interface InstanceMatch {
+  series: SeriesMatch;
+  sopInstanceUid: string;
+  sopClassUid: string;
+  instanceNumber: number | null;
+  rows: number | null;
+  columns: number | null;
+  bitsAllocated: number | null;
+  numberOfFrames: number | null;
+  transferSyntaxUid: string;
+  /** The whole instance DICOM JSON, only when the query's includeFields need more than the columns. */
+  metadata?: DicomJsonDataset;
+}
+
+/** One page of matches and how many more there are after it (QIDO-12 Warning header). */
+export interface SearchResult<T> {
+  matches: T[];
+  remaining: number;
+}
+
+/** Tags an instance result can be rendered with without reading the instance's whole metadata. */
+const INSTANCE_COLUMN_TAGS = new Set(['00080016', '00080018', '00200013', '00280008', '00280010', '00280011', '00280100', '00083002']);
+const COMPUTED_TAGS = new Set(['00080061', '00080062', '00201206', '00201208', '00201209', '00080056', '00081190']);
+
+/** Whether an instance search must load the instance metadata to honour its includefield list. */
+export function needsInstanceMetadata(includeFields: SearchQuery['includeFields']): boolean {
+  if (includeFields === 'all') return true;
+  return includeFields.some((tag) => !INSTANCE_COLUMN_TAGS.has(tag) && !STUDY_LEVEL_TAGS.has(tag) && !SERIES_LEVEL_TAGS.has(tag) && !COMPUTED_TAGS.has(tag));
+}
+
+type Tables = 'study' | 'series' | 'instance';
+type AnyQuery = SelectQueryBuilder<Database, Tables, any>;
+
+/**
+ * QIDO-RS over the index: translates a SearchQuery into one parameterised SQL query per page
+ * (and a count only when the page is full). Results come in the deterministic order of QIDO-12.
+ */
+export class SearchIndex {
+  constructor(private readonly db: Kysely<Database>) {}
+
+  async searchStudies(query: SearchQuery): Promise<SearchResult<StudyMatch>> {
+    const base = this.db.selectFrom('study') as unknown as AnyQuery;
+    const filtered = this.where(base, query);
+    const rows = await filtered
+      .select(['study.study_instance_uid', 'study.attributes', 'study.number_of_series', 'study.number_of_instances',
+        'study.modalities_in_study', 'study.sop_classes_in_study'])
+      .orderBy(sql`study.study_date desc nulls last, study.study_time desc nulls last, study.study_instance_uid`)
+      .limit(query.limit + 1).offset(query.offset)
+      .execute();
+    return this.page(rows, query, filtered, (row) => toStudy(row));
+  }
+
+  async searchSeries(query: SearchQuery): Promise<SearchResult<SeriesMatch>> {
+    const base = this.db.selectFrom('series').innerJoin('study', 'study.pk', 'series.study_pk') as unknown as AnyQuery;
+    const filtered = this.where(base, query);
+    const rows = await filtered
+      .select(['study.study_instance_uid', 'study.attributes', 'study.number_of_series', 'study.number_of_instances',
+        'study.modalities_in_study', 'study.sop_classes_in_study', 'series.series_instance_uid',
+        'series.attributes as series_attributes', 'series.number_of_instances as series_number_of_instances'])
+      .orderBy(sql`series.series_number nulls last, series.series_instance_uid`)
+      .limit(query.limit + 1).offset(query.offset)
+      .execute();
+    return this.page(rows, query, filtered, (row) => toSeries(row));
+  }
+
+  async searchInstances(query: SearchQuery): Promise<SearchResult<InstanceMatch>> {
+    const base = this.db.selectFrom('instance')
+      .innerJoin('series', 'series.pk', 'instance.series_pk')
+      .innerJoin('study', 'study.pk', 'instance.study_pk') as unknown as AnyQuery;
+    const filtered = this.where(base, query);
+    const withMetadata = needsInstanceMetadata(query.includeFields);
+    const rows = await filtered
+      .select(['study.study_instance_uid', 'study.attributes', 'study.number_of_series', 'study.number_of_instances',
+        'study.modalities_in_study', 'study.sop_classes_in_study', 'series.series_instance_uid',
+        'series.attributes as series_attributes', 'series.number_of_instances as series_number_of_instances',
+        'instance.sop_instance_uid', 'instance.sop_class_uid', 'instance.instance_number', 'instance.rows', 'instance.columns',
+        'instance.bits_allocated', 'instance.number_of_frames', 'instance.transfer_syntax_uid'])
+      .$if(withMetadata, (q) => q.select('instance.metadata'))
+      .orderBy(sql`instance.instance_number nulls last, instance.sop_instance_uid`)
+      .limit(query.limit + 1).offset(query.offset)
+      .execute();
+    return this.page(rows, query, filtered, (row) => ({
+      series: toSeries(row),
+      sopInstanceUid: row.sop_instance_uid,
+      sopClassUid: row.sop_class_uid,
+      instanceNumber: row.instance_number,
+      rows: row.rows,
+      columns: row.columns,
+      bitsAllocated: row.bits_allocated,
+      numberOfFrames: row.number_of_frames,
+      transferSyntaxUid: row.transfer_syntax_uid,
+      ...(withMetadata ? { metadata: JSON.parse(row.metadata) as DicomJsonDataset } : {}),
+    }));
+  }
+
+  /** The page, and the number of matches after it: counted only when the page is full. */
+  private async page<R, T>(rows: R[], query: SearchQuery, filtered: AnyQuery, map: (row: any) => T): Promise<SearchResult<T>> {
+    const matches = rows.slice(0, query.limit).map(map);
+    if (rows.length <= query.limit) return { matches, remaining: 0 };
+    const { count } = await filtered.select(sql<number>`count(*)::int`.as('count')).executeTakeFirstOrThrow() as { count: number };
+    return { matches, remaining: Math.max(0, count - query.offset - matches.length) };
+  }
+
+  private where(base: AnyQuery, query: SearchQuery): AnyQuery {
+    let q = base;
+    if (query.scope.studyInstanceUid !== undefined) q = q.where(sql<boolean>`study.study_instance_uid = ${query.scope.studyInstanceUid}`);
+    if (query.scope.seriesInstanceUid !== undefined) q = q.where(sql<boolean>`series.series_instance_uid = ${query.scope.seriesInstanceUid}`);
+    for (const filter of query.filters) q = q.where(condition(filter));
+    return q;
+  }
+}
+
+/** The SQL condition of one filter (exhaustive over Filter kinds). */
+export function condition(filter: Filter): RawBuilder<boolean> {
+  switch (filter.kind) {
+    case 'anyOf':
+      return filter.filters.length ? sql<boolean>`(${sql.join(filter.filters.map(condition), sql` or `)})` : sql<boolean>`false`;
+    case 'allOf':
+      return filter.filters.length ? sql<boolean>`(${sql.join(filter.filters.map(condition), sql` and `)})` : sql<boolean>`true`;
+    case 'dateTimeRange': {
+      const date = column(attribute(filter.dateTag));
+      const time = column(attribute(filter.timeTag));
+      const dt = sql`(${date} || ${normalisedTime(time)})`;
+      const withTime = [sql`${time} is not null`, sql`${date} is not null`];
+      const dateOnly = [sql`${time} is null`, sql`${date} is not null`];
+      if (filter.from !== null) {
+        withTime.push(sql`${dt} >= ${filter.from}`);
+        dateOnly.push(sql`${date} >= ${filter.from.slice(0, 8)}`);
+      }
+      if (filter.to !== null) {
+        withTime.push(sql`${dt} <= ${filter.to}`);
+        dateOnly.push(sql`${date} <= ${filter.to.slice(0, 8)}`);
+      }
+      return sql<boolean>`((${sql.join(withTime, sql` and `)}) or (${sql.join(dateOnly, sql` and `)}))`;
+    }
+    default:
+      return attributeCondition(filter, attribute(filter.tag));
+  }
+}
+
+type AttributeFilter = Exclude<Filter, { kind: 'anyOf' | 'allOf' | 'dateTimeRange' }>;
+
+function attributeCondition(filter: AttributeFilter, attr: SearchableAttribute): RawBuilder<boolean> {
+  const col = column(attr);
+  const array = attr.kind === 'textArray' || attr.kind === 'uidArray';
+  switch (filter.kind) {
+    case 'exact':
+      if (array) return sql<boolean>`${filter.value} = any(${col})`;
+      if (attr.kind === 'time') return sql<boolean>`${normalisedTime(col)} = ${filter.value}`;
+      return sql<boolean>`${col} = ${filter.value}`;
+    case 'wildcard': {
+      const pattern = likePattern(filter.pattern);
+      if (array) return sql<boolean>`exists (select 1 from unnest(${col}) as v(value) where v.value like ${pattern})`;
+      return sql<boolean>`${col} like ${pattern}`;
+    }
+    case 'range': {
+      const value = attr.kind === 'time' ? normalisedTime(col) : col;
+      const parts = [sql`${col} is not null`];
+      if (filter.from !== null) parts.push(sql`${value} >= ${filter.from}`);
+      if (filter.to !== null) parts.push(sql`${value} <= ${filter.to}`);
+      return sql<boolean>`(${sql.join(parts, sql` and `)})`;
+    }
+    case 'uidList':
+      if (array) return sql<boolean>`${col} && ${sql`array[${sql.join(filter.uids)}]::text[]`}`;
+      return sql<boolean>`${col} in (${sql.join(filter.uids)})`;
+    case 'number':
+      return sql<boolean>`${col} = ${filter.value}`;
+    case 'empty':
+      if (array) return sql<boolean>`cardinality(${col}) = 0`;
+      if (attr.kind === 'integer') return sql<boolean>`${col} is null`;
+      return sql<boolean>`(${col} is null or ${col} = '')`;
+    case 'personName': {
+      const group = (i: number) => sql`split_part(${col}, '=', ${sql.lit(i)})`;
+      const match = (target: RawBuilder<unknown>, value: string) =>
+        hasWildcard(value) ? sql`${target} like ${likePattern(value)}` : sql`${target} = ${value}`;
+      const parts: RawBuilder<unknown>[] = [];
+      if (filter.anyGroup) {
+        const value = filter.groups[0] ?? '';
+        parts.push(sql`(${sql.join([1, 2, 3].map((i) => match(group(i), value)), sql` or `)})`);
+        // Redundant, but lets the trigram index on the whole name narrow the rows first.
+        parts.push(sql`${col} like ${`%${likePattern(value)}%`}`);
+      } else {
+        filter.groups.forEach((value, i) => {
+          if (value !== null && value !== '') parts.push(match(group(i + 1), value));
+        });
+      }
+      return parts.length ? sql<boolean>`(${sql.join(parts, sql` and `)})` : sql<boolean>`${col} is not null`;
+    }
+    case 'fuzzyName': {
+      const fold = FOLD_COLUMN[attr.column];
+      if (!fold) throw new Error(`no fuzzy column for ${attr.keyword}`);
+      const foldCol = sql.ref(`${attr.table}.${fold}`);
+      const parts = filter.words.map((word) => sql`${foldCol} like ('% ' || tessera_unaccent(${likePattern(word)}) || '%')`);
+      return parts.length ? sql<boolean>`(${sql.join(parts, sql` and `)})` : sql<boolean>`true`;
+    }
+    default:
+      return assertNever(filter);
+  }
+}
+
+function attribute(tag: string): SearchableAttribute {
+  const attr = SEARCHABLE_ATTRIBUTES.get(tag);
+  if (!attr) throw new Error(`attribute ${tag} is not searchable`);
+  return attr;
+}
+
+const column = (attr: SearchableAttribute) => sql.ref(`${attr.table}.${attr.column}`);
+
+/** A stored TM as `HHMMSS.ffffff`, so that times of any precision compare by meaning (MATCH-2, MATCH-7). */
+const normalisedTime = (col: RawBuilder<unknown> | ReturnType<typeof sql.ref>) =>
+  sql`(rpad(split_part(replace(${col}, ':', ''), '.', 1), 6, '0') || '.' || rpad(split_part(${col}, '.', 2), 6, '0'))`;
+
+const hasWildcard = (value: string) => /[*?]/.test(value);
+
+/** DICOM wildcards to a LIKE pattern: LIKE's own metacharacters are escaped first (`\` is the escape). */
+export function likePattern(dicom: string): string {
+  return dicom.replace(/[\\%_]/g, (c) => `\\${c}`).replace(/\*/g, '%').replace(/\?/g, '_');
+}
+
+function assertNever(value: never): never {
+  throw new Error(`unhandled filter ${JSON.stringify(value)}`);
+}
+
+function toStudy(row: any): StudyMatch {
+  return {
+    studyInstanceUid: row.study_instance_uid,
+    attributes: parseJson(row.attributes),
+    numberOfSeries: Number(row.number_of_series),
+    numberOfInstances: Number(row.number_of_instances),
+    modalitiesInStudy: row.modalities_in_study ?? [],
+    sopClassesInStudy: row.sop_classes_in_study ?? [],
+  };
+}
+
+function toSeries(row: any): SeriesMatch {
+  return {
+    study: toStudy(row),
+    seriesInstanceUid: row.series_instance_uid,
+    attributes: parseJson(row.series_attributes),
+    numberOfInstances: Number(row.series_number_of_instances),
+  };
+}
+
+const parseJson = (value: unknown): DicomJsonDataset => (typeof value === 'string' ? JSON.parse(value) : value) as DicomJsonDataset;

@@ -1,0 +1,47 @@
+import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import { stringifyDicomJson } from '@tessera/dicom';
+import { HttpProblem, uidParam } from '@tessera/http';
+import { DICOM_JSON, acceptsDicomJson } from './accept.js';
+import { decodeQueryString, safeText } from './search-parameters.js';
+import { type SearchDependencies, type SearchRequest, type SearchResponse, searchForInstances, searchForSeries, searchForStudies } from './search-transactions.js';
+
+export interface QidoRoutesOptions extends SearchDependencies {
+  /** The DICOMweb service base URL as the client sees it, e.g. `https://pacs.example/dicomweb`. */
+  serviceUrl(request: FastifyRequest): string;
+}
+
+type Params = { study?: string; series?: string };
+
+/**
+ * QIDO-RS routes (PS3.18 §10.6): the six search resources of digest QIDO-1. Answers are
+ * `application/dicom+json` arrays (200), or 204 with no body when nothing matches (D1); Warning 299
+ * headers carry ignored parameters and the number of results left when the page is cut (QIDO-12).
+ */
+export const qidoRoutes: FastifyPluginAsync<QidoRoutesOptions> = async (app: FastifyInstance, options) => {
+  const handle = (run: (request: SearchRequest, params: Params) => Promise<SearchResponse>) =>
+    async (request: FastifyRequest<{ Params: Params }>, reply: FastifyReply) => {
+      if (!acceptsDicomJson(request.headers.accept)) {
+        throw new HttpProblem(406, 'NOT_ACCEPTABLE',
+          `QIDO-RS answers ${DICOM_JSON} (or application/json); not ${safeText(request.headers.accept ?? '')} (QIDO-2)`);
+      }
+      const query = request.url.includes('?') ? request.url.slice(request.url.indexOf('?') + 1) : '';
+      const serviceUrl = options.serviceUrl(request);
+      const { results, warnings } = await run({ params: decodeQueryString(query), serviceUrl }, request.params);
+      if (warnings.length) reply.header('warning', warnings.map((text) => `299 ${serviceUrl}: ${safeHeader(text)}`));
+      if (results.length === 0) return reply.code(204).send();
+      return reply.code(200).type(DICOM_JSON).send(stringifyDicomJson(results));
+    };
+
+  const study = (p: Params) => uidParam(p.study, 'StudyInstanceUID');
+  const series = (p: Params) => uidParam(p.series, 'SeriesInstanceUID');
+  app.get('/studies', handle((r) => searchForStudies(options, r)));
+  app.get('/studies/:study/series', handle((r, p) => searchForSeries(options, r, { studyInstanceUid: study(p) })));
+  app.get('/series', handle((r) => searchForSeries(options, r)));
+  app.get('/studies/:study/series/:series/instances',
+    handle((r, p) => searchForInstances(options, r, { studyInstanceUid: study(p), seriesInstanceUid: series(p) })));
+  app.get('/studies/:study/instances', handle((r, p) => searchForInstances(options, r, { studyInstanceUid: study(p) })));
+  app.get('/instances', handle((r) => searchForInstances(options, r)));
+};
+
+/** Header values are ASCII without control characters. */
+const safeHeader = (text: string) => text.replace(/[^\x20-\x7e]/g, '?');

@@ -1,0 +1,76 @@
+import type { DicomJsonDataset } from '@tessera/dicom';
+import type { Index } from '@tessera/index';
+import { type SearchLimits, type SearchResource, parseSearchQuery } from './search-parameters.js';
+import { type RenderContext, renderInstance, renderSeries, renderStudy, vrOf } from './search-results.js';
+
+/**
+ * The QIDO-RS Search transaction (PS3.18 §10.6), framework-free: decoded query parameters in,
+ * result datasets and Warning texts out. The routes only add HTTP.
+ */
+export interface SearchRequest {
+  /** Decoded query parameters in request order (repeats kept). */
+  params: readonly (readonly [string, string])[];
+  /** The DICOMweb service base URL as the client sees it (RetrieveURL, Warning). */
+  serviceUrl: string;
+}
+
+export interface SearchResponse {
+  /** One dataset per match, in the order of QIDO-12; empty = 204. */
+  results: DicomJsonDataset[];
+  /** Warning texts (without `299 <service>: `). */
+  warnings: string[];
+}
+
+export interface SearchDependencies extends SearchLimits {
+  index: Pick<Index, 'search'>;
+}
+
+/** `GET /studies` (QIDO-1). */
+export function searchForStudies(deps: SearchDependencies, request: SearchRequest): Promise<SearchResponse> {
+  return search(deps, request, { level: 'study' });
+}
+
+/** `GET /series` and `GET /studies/{s}/series`. */
+export function searchForSeries(deps: SearchDependencies, request: SearchRequest, path: { studyInstanceUid?: string } = {}): Promise<SearchResponse> {
+  return search(deps, request, { level: 'series', ...path });
+}
+
+/** `GET /instances`, `GET /studies/{s}/instances` and `GET /studies/{s}/series/{se}/instances`. */
+export function searchForInstances(deps: SearchDependencies, request: SearchRequest,
+  path: { studyInstanceUid?: string; seriesInstanceUid?: string } = {}): Promise<SearchResponse> {
+  return search(deps, request, { level: 'instance', ...path });
+}
+
+async function search(deps: SearchDependencies, request: SearchRequest, resource: SearchResource): Promise<SearchResponse> {
+  const { query, warnings, matchKeys } = parseSearchQuery(resource, request.params, deps);
+  const ctx: RenderContext = { serviceUrl: request.serviceUrl, includeFields: query.includeFields };
+  let results: DicomJsonDataset[];
+  let remaining: number;
+  switch (query.level) {
+    case 'study': {
+      const page = await deps.index.search.searchStudies(query);
+      results = page.matches.map((study) => renderStudy(study, ctx));
+      remaining = page.remaining;
+      break;
+    }
+    case 'series': {
+      const page = await deps.index.search.searchSeries(query);
+      const relational = resource.studyInstanceUid === undefined;
+      results = page.matches.map((series) => renderSeries(series, ctx, relational));
+      remaining = page.remaining;
+      break;
+    }
+    case 'instance': {
+      const page = await deps.index.search.searchInstances(query);
+      const parents = { study: resource.studyInstanceUid === undefined, series: resource.seriesInstanceUid === undefined };
+      results = page.matches.map((instance) => renderInstance(instance, ctx, parents));
+      remaining = page.remaining;
+      break;
+    }
+  }
+  for (const result of results) {
+    for (const key of matchKeys) result[key] ??= { vr: vrOf(key) };
+  }
+  if (remaining > 0) warnings.push(`There are ${remaining} additional results that can be requested`);
+  return { results, warnings };
+}

@@ -1,0 +1,95 @@
+import { type AcceptEntry, assertOneFamily, notAcceptable } from '@tessera/http';
+import { type Part10Plan, TransferSyntax, type TransferSyntaxInfo, planPart10 } from '@tessera/dicom';
+
+/*
+ * Content negotiation of the Retrieve transaction (digest NEG-1..8, WADORS-2..7). Each function walks
+ * the acceptable entries in preference order (already sorted by parseAccept) and takes the first one
+ * the resource can satisfy; nothing satisfiable is a 406 listing what is available (NEG-6).
+ */
+
+const DICOM = 'application/dicom';
+const OCTET = 'application/octet-stream';
+const EXPLICIT_LE = TransferSyntax.ExplicitVRLittleEndian;
+
+const isAnyMultipart = (e: AcceptEntry) => e.mediaType === '*/*' || e.mediaType === 'multipart/*';
+
+export interface InstancesChoice {
+  multipart: boolean;
+  plans: Part10Plan[];
+}
+
+/**
+ * Instances (WADORS-2/3): `multipart/related; type="application/dicom"` (default, also for `*\/*`),
+ * or single-part `application/dicom` when the resource is one instance (NEG-6). The transfer-syntax
+ * parameter must be producible for every instance of the resource.
+ */
+export function negotiateInstances(entries: AcceptEntry[], stored: { transferSyntaxUid: string; hasFileMeta: boolean }[], single: boolean): InstancesChoice {
+  assertOneFamily(entries);
+  for (const entry of entries) {
+    let multipart: boolean;
+    if (isAnyMultipart(entry)) multipart = true;
+    else if (entry.mediaType === 'multipart/related') {
+      const type = entry.parameters.type;
+      if (type !== undefined && type !== DICOM) continue; // octet-stream bulk data of instances: not offered
+      multipart = true;
+    } else if ((entry.mediaType === DICOM || entry.mediaType === 'application/*') && single) multipart = false;
+    else continue;
+    const requested = entry.parameters['transfer-syntax'];
+    const plans = stored.map((s) => planPart10(s, requested));
+    if (plans.every((p): p is Part10Plan => p !== undefined)) return { multipart, plans };
+  }
+  const storedSyntaxes = [...new Set(stored.map((s) => s.transferSyntaxUid))].join(', ');
+  throw notAcceptable(`this resource (stored as ${storedSyntaxes})`, [
+    `multipart/related; type="application/dicom"; transfer-syntax=* or ${EXPLICIT_LE} (uncompressed data) or the stored syntax`,
+    ...(single ? ['application/dicom (same transfer syntaxes)'] : []),
+  ]);
+}
+
+/** Metadata (WADORS-4): DICOM JSON only (`application/dicom+json`; `application/json` tolerated). */
+export function negotiateMetadata(entries: AcceptEntry[]): void {
+  assertOneFamily(entries);
+  const ok = entries.some((e) => ['*/*', 'application/*', 'application/dicom+json', 'application/json'].includes(e.mediaType));
+  if (!ok) throw notAcceptable('metadata', ['application/dicom+json']);
+}
+
+export interface BulkChoice {
+  multipart: boolean;
+  /** Content-Type of each part (or of the single-part body), with its `transfer-syntax=`. */
+  partType: string;
+}
+
+/**
+ * Frames, pixel data and other bulk data (WADORS-5/6/7, NEG-8, D15). `stored` is the syntax of the
+ * pixel data: uncompressed data (including implicit, big endian and deflated objects, which are
+ * served little endian) is `application/octet-stream; transfer-syntax=1.2.840.10008.1.2.1`;
+ * compressed frames keep their codestream and are typed with the bulk media type of the stored
+ * syntax. `single` = the resource is one item (single-part `application/octet-stream` allowed).
+ */
+export function negotiateBulk(entries: AcceptEntry[], stored: TransferSyntaxInfo | undefined, single: boolean): BulkChoice {
+  assertOneFamily(entries);
+  const compressed = stored?.encapsulated === true;
+  const servedTs = compressed ? stored.uid : EXPLICIT_LE;
+  const mediaType = compressed ? stored.bulkMediaType : OCTET;
+  // Without a parameter, compressed frames are served as stored while there is no codec (D17).
+  const tsOk = (ts: string | undefined) => ts === undefined || ts === '*' || ts === servedTs;
+  for (const entry of entries) {
+    const ts = entry.parameters['transfer-syntax'];
+    if (isAnyMultipart(entry)) {
+      return { multipart: true, partType: `${mediaType}; transfer-syntax=${servedTs}` };
+    }
+    if (entry.mediaType === 'multipart/related') {
+      const type = entry.parameters.type;
+      if (type !== undefined && type !== OCTET && type !== mediaType) continue;
+      if (!tsOk(ts)) continue;
+      return { multipart: true, partType: `${mediaType}; transfer-syntax=${servedTs}` };
+    }
+    if ((entry.mediaType === OCTET || entry.mediaType === 'application/*') && single && tsOk(ts)) {
+      return { multipart: false, partType: `${OCTET}; transfer-syntax=${servedTs}` };
+    }
+  }
+  throw notAcceptable('this bulk data', [
+    `multipart/related; type="${mediaType}"; transfer-syntax=${servedTs}`,
+    ...(compressed ? [`multipart/related; type="${OCTET}"; transfer-syntax=*`] : []),
+    ...(single ? [`${OCTET}; transfer-syntax=${compressed ? '*' : servedTs}`] : []),
+  ]);
+}

@@ -1,0 +1,51 @@
+import { Readable } from 'node:stream';
+import { transferSyntaxInfo } from '@tessera/dicom';
+import { HttpProblem, acceptableMediaTypes, writeMultipart } from '@tessera/http';
+import { negotiateBulk } from './negotiate.js';
+import { framesResponse } from './retrieve-frames.js';
+import { type RetrieveDependencies, type RetrieveRequest, type RetrieveResponse, instanceUrl, instancesOf } from './retrieve.js';
+import { bulkBytes, frameCount } from './stored-bytes.js';
+
+const PIXEL_DATA_PATHS = new Set(['7FE00010', '7FE00008', '7FE00009']);
+
+/**
+ * Retrieve Bulkdata (PS3.18 §10.4.1.1.5, digest WADORS-7, JSON-10): `GET {BulkDataURI}` for every
+ * BulkDataURI the metadata emits, `…/instances/{i}/bulkdata/<tag path>`. The value bytes, little
+ * endian, as one `application/octet-stream` part (default) or a single-part body when Accept asks
+ * `application/octet-stream`. Uncompressed Pixel Data is all frames concatenated. Encapsulated
+ * Pixel Data is not one value: it is served as its frames, one part per frame, each typed with the
+ * bulk media type of the stored syntax (as Retrieve Frames does); single part only for one frame.
+ */
+export async function retrieveBulkData(
+  deps: RetrieveDependencies, study: string, series: string, instance: string, path: string, request: RetrieveRequest,
+): Promise<RetrieveResponse> {
+  const entries = acceptableMediaTypes(request.acceptQuery, request.accept);
+  const [row] = await instancesOf(deps.index, { studyInstanceUid: study, seriesInstanceUid: series, sopInstanceUid: instance });
+  const location = `${instanceUrl(request.serviceUrl, row!)}/bulkdata/${path}`;
+  const ref = row!.bulkData.find((b) => b.path === path);
+  const stored = transferSyntaxInfo(row!.transferSyntaxUid);
+
+  if (!ref && PIXEL_DATA_PATHS.has(path) && row!.frames?.kind === 'encapsulated') {
+    const count = frameCount(row!);
+    const numbers = Array.from({ length: count }, (_, i) => i + 1);
+    const choice = negotiateBulk(entries, stored, count === 1);
+    const frames = `${instanceUrl(request.serviceUrl, row!)}/frames`;
+    return framesResponse(deps, row!, numbers, choice, (n) => (choice.multipart ? `${frames}/${n}` : location));
+  }
+  if (!ref) throw new HttpProblem(404, 'BULK_DATA_NOT_FOUND', `instance ${instance} has no bulk data at ${path}`);
+
+  // Values are served little endian, uncompressed: octet-stream with the Explicit VR LE syntax.
+  const choice = negotiateBulk(entries, undefined, true);
+  const bytes = bulkBytes(deps.blobs, row!, ref);
+  if (!choice.multipart) {
+    return {
+      status: 200,
+      headers: { 'content-type': choice.partType, 'content-length': String(bytes.length), 'content-location': location },
+      body: Readable.from(bytes.body(), { objectMode: false }),
+    };
+  }
+  const { contentType, stream } = writeMultipart('application/octet-stream', [
+    { contentType: choice.partType, contentLocation: location, contentLength: bytes.length, body: bytes.body },
+  ]);
+  return { status: 200, headers: { 'content-type': contentType }, body: stream };
+}

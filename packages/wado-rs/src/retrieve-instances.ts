@@ -1,0 +1,51 @@
+import { Readable } from 'node:stream';
+import { encodePart10 } from '@tessera/dicom';
+import { acceptableMediaTypes, writeMultipart } from '@tessera/http';
+import type { RetrieveScope } from '@tessera/index';
+import { negotiateInstances } from './negotiate.js';
+import { type RetrieveDependencies, type RetrieveRequest, type RetrieveResponse, instanceUrl, instancesOf } from './retrieve.js';
+import { blobSource } from './stored-bytes.js';
+
+/**
+ * Retrieve Study / Series / Instance (PS3.18 §10.4.1.1.1-3, digest WADORS-2/3): one PS3.10 file per
+ * instance, streamed part by part from the blob store. A part is opened only when the previous one
+ * has been written, so memory does not grow with the number or size of instances.
+ */
+export async function retrieveInstances(deps: RetrieveDependencies, scope: RetrieveScope, request: RetrieveRequest): Promise<RetrieveResponse> {
+  const entries = acceptableMediaTypes(request.acceptQuery, request.accept);
+  const rows = await instancesOf(deps.index, scope);
+  const single = scope.sopInstanceUid !== undefined;
+  const { multipart, plans } = negotiateInstances(entries, rows, single);
+  const open = (i: number) => encodePart10(blobSource(deps.blobs, rows[i]!), plans[i]!, deps.settings);
+
+  if (!multipart) {
+    const encoded = await open(0);
+    const headers: Record<string, string> = {
+      'content-type': `application/dicom; transfer-syntax=${encoded.transferSyntaxUid}`,
+      'content-location': instanceUrl(request.serviceUrl, rows[0]!),
+    };
+    if (encoded.length !== undefined) headers['content-length'] = String(encoded.length);
+    return { status: 200, headers, body: Readable.from(encoded.body, { objectMode: false }) };
+  }
+
+  async function* parts() {
+    for (let i = 0; i < rows.length; i++) {
+      const encoded = await open(i);
+      yield {
+        contentType: `application/dicom; transfer-syntax=${encoded.transferSyntaxUid}`,
+        contentLocation: instanceUrl(request.serviceUrl, rows[i]!),
+        contentLength: encoded.length,
+        body: () => encoded.body,
+      };
+    }
+  }
+  const { contentType, stream } = writeMultipart('application/dicom', parts());
+  return { status: 200, headers: { 'content-type': contentType }, body: stream };
+}
+
+export const retrieveStudy = (deps: RetrieveDependencies, study: string, request: RetrieveRequest) =>
+  retrieveInstances(deps, { studyInstanceUid: study }, request);
+export const retrieveSeries = (deps: RetrieveDependencies, study: string, series: string, request: RetrieveRequest) =>
+  retrieveInstances(deps, { studyInstanceUid: study, seriesInstanceUid: series }, request);
+export const retrieveInstance = (deps: RetrieveDependencies, study: string, series: string, instance: string, request: RetrieveRequest) =>
+  retrieveInstances(deps, { studyInstanceUid: study, seriesInstanceUid: series, sopInstanceUid: instance }, request);

@@ -1,0 +1,2 @@
+export * from './retrieve-wado-uri.js';
+export * from './wado-uri-routes.js';

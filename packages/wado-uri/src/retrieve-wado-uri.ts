@@ -1,0 +1,97 @@
+import { Readable } from 'node:stream';
+import type { BlobStore } from '@tessera/blob-store';
+import { encodePart10, isValidUid, planPart10, rangedByteSource } from '@tessera/dicom';
+import { HttpProblem, parseAccept } from '@tessera/http';
+import type { Index } from '@tessera/index';
+
+export interface WadoUriDependencies {
+  index: Index;
+  blobs: BlobStore;
+  settings: { maxHeaderBytes: number };
+}
+
+export type WadoUriQuery = Record<string, string | string[] | undefined>;
+
+export interface WadoUriResponse {
+  headers: Record<string, string>;
+  body: Readable;
+}
+
+const DICOM = 'application/dicom';
+/** Parameters of the rendered transaction that make no sense on a DICOM retrieval (WADOURI-5, -7). */
+const RENDERING_ONLY = ['windowCenter', 'windowWidth', 'presentationUID', 'presentationSeriesUID'];
+
+/**
+ * WADO-URI Retrieve DICOM Instance (PS3.18 §9.4, digest WADOURI-1..7): the PS3.10 file of one
+ * instance, as stored (`transferSyntax=*`), or in Explicit VR Little Endian (absent or
+ * `1.2.840.10008.1.2.1`); Implicit VR LE, Explicit VR BE and deflated objects are always re-encoded.
+ *
+ * Leniency (documented in docs/conformance.md): besides `requestType=WADO` (exact), the legacy
+ * `RequestType` spelling is accepted with its value compared case-insensitively; `frame` and
+ * `frameNumber` are ignored (OHIF); empty parameters (`&&`) are ignored. The Accept header is not
+ * consulted: `contentType` decides (OHIF's loader sends a multipart Accept to WADO-URI).
+ */
+export async function retrieveWadoUri(deps: WadoUriDependencies, query: WadoUriQuery): Promise<WadoUriResponse> {
+  const one = (name: string): string | undefined => {
+    const value = query[name];
+    if (Array.isArray(value)) {
+      const present = value.filter((v) => v !== '');
+      if (present.length > 1) throw bad('WADO_URI_PARAMETER', `${name} is given ${present.length} times; it takes one value`);
+      return present[0];
+    }
+    return value === '' ? undefined : value;
+  };
+  const requestType = one('requestType');
+  const legacyRequestType = one('RequestType');
+  if (requestType !== undefined ? requestType !== 'WADO' : legacyRequestType?.toUpperCase() !== 'WADO') {
+    throw bad('WADO_URI_REQUEST_TYPE', `requestType must be WADO, not ${JSON.stringify(requestType ?? legacyRequestType ?? null)} (digest WADOURI-1)`);
+  }
+  const uid = (name: string): string => {
+    const value = one(name);
+    if (value === undefined) throw bad('WADO_URI_PARAMETER', `${name} is required (digest WADOURI-1)`);
+    if (!isValidUid(value)) throw bad('INVALID_UID', `${name} '${value}' is not a valid UID (digest DATA-1)`);
+    return value;
+  };
+  const studyInstanceUid = uid('studyUID');
+  const seriesInstanceUid = uid('seriesUID');
+  const sopInstanceUid = uid('objectUID');
+  if (query.anonymize !== undefined) {
+    // Fail closed: de-identification is not implemented, so never return the original (WADOURI-4).
+    throw bad('WADO_URI_ANONYMIZE_UNSUPPORTED', 'anonymize is not supported; the object is not returned (digest WADOURI-4)');
+  }
+
+  const contentType = one('contentType');
+  const types = contentType === undefined ? [] : parseAccept(contentType);
+  if (contentType !== undefined && types.length === 0) throw bad('WADO_URI_CONTENT_TYPE', `contentType '${contentType}' is not a media type list`);
+  const dicom = types.find((t) => t.mediaType === DICOM);
+  if (dicom && types.length > 1) throw bad('WADO_URI_CONTENT_TYPE', 'contentType mixes application/dicom with rendered types (digest WADOURI-2)');
+  if (!dicom) {
+    throw new HttpProblem(406, 'RENDERING_NOT_AVAILABLE',
+      `rendered WADO-URI responses (${contentType ?? 'image/jpeg, the default'}) are not available yet; ask contentType=application/dicom (digest WADOURI-2)`);
+  }
+  if (Object.keys(dicom.parameters).length > 0) {
+    throw bad('WADO_URI_CONTENT_TYPE', 'contentType must not carry parameters (transfer-syntax, charset) in WADO-URI (digest WADOURI-2/3)');
+  }
+  for (const name of RENDERING_ONLY) {
+    if (query[name] !== undefined) throw bad('WADO_URI_PARAMETER', `${name} applies to rendered images only, not to contentType=application/dicom (digest WADOURI-5)`);
+  }
+
+  const transferSyntax = one('transferSyntax');
+  if (transferSyntax !== undefined && transferSyntax !== '*' && !isValidUid(transferSyntax)) {
+    throw bad('WADO_URI_TRANSFER_SYNTAX', `transferSyntax must be one transfer syntax UID or *, not '${transferSyntax}' (digest WADOURI-3)`);
+  }
+  const [row] = await deps.index.retrieve.instances({ studyInstanceUid, seriesInstanceUid, sopInstanceUid });
+  if (!row) throw new HttpProblem(404, 'NOT_FOUND', `no instance ${sopInstanceUid} of series ${seriesInstanceUid} of study ${studyInstanceUid} is stored`);
+  const plan = planPart10(row, transferSyntax);
+  if (!plan) {
+    throw new HttpProblem(406, 'NOT_ACCEPTABLE',
+      `instance ${sopInstanceUid} is stored as ${row.transferSyntaxUid}; it is available with transferSyntax=*, ${row.transferSyntaxUid === '1.2.840.10008.1.2.1' ? '' : 'the stored syntax, '}or 1.2.840.10008.1.2.1 when uncompressed (digest WADOURI-3)`);
+  }
+  const source = rangedByteSource(row.size, (start, end) => deps.blobs.get(row.blobKey, { start, end }));
+  const encoded = await encodePart10(source, plan, deps.settings);
+  const headers: Record<string, string> = { 'content-type': DICOM };
+  if (encoded.length !== undefined) headers['content-length'] = String(encoded.length);
+  return { headers, body: Readable.from(encoded.body, { objectMode: false }) };
+}
+
+const bad = (code: string, detail: string) => new HttpProblem(400, code, detail);
