@@ -35,7 +35,7 @@ const USAGE = `usage: pnpm bench [options]
                           count Postgres back ends get rows inserted directly (e.g. --qido-rows 1000000)
   --batch <n>             instances per STOW request (default 10)
   --postgres-url <url>    admin URL for scratch databases (default $TESSERA_BENCH_POSTGRES_URL or postgres://postgres@127.0.0.1:5432/postgres)
-  --server-node-args <s>  extra node arguments for the server process (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof")
+  --server-node-args=<s>  extra node arguments for the server process (e.g. --server-node-args="--cpu-prof --cpu-prof-dir=/tmp/prof")
   --quick                 tiny sizes (CI smoke test)
   --no-report             do not append to docs/benchmarks.md
   --out <file>            JSON results file (default .bench-cache/results-<timestamp>.json)`;

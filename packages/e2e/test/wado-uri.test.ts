@@ -43,13 +43,29 @@ for (const backend of backendNames()) {
 
     t.test('WADOURI-2: contentType', async (t) => {
       const none = await get(`requestType=WADO&${ids}`);
-      t.equal(none.statusCode, 406, 'no contentType = rendered image/jpeg: not available yet → 406');
-      t.match(JSON.parse(none.body).detail, /rendered/);
-      t.equal((await get(`requestType=WADO&${ids}&contentType=image/png`)).statusCode, 406, 'rendered type → 406');
+      t.equal(none.statusCode, 200, 'no contentType = rendered image/jpeg');
+      t.equal(none.headers['content-type'], 'image/jpeg');
+      t.same([...none.rawPayload.subarray(0, 2)], [0xff, 0xd8], 'WADOURI-6: one JPEG, never multipart');
+      const png = await get(`requestType=WADO&${ids}&contentType=image/png`);
+      t.equal(png.headers['content-type'], 'image/png', 'image/png');
+      t.equal(png.rawPayload.toString('latin1', 1, 4), 'PNG');
+      t.equal((await get(`requestType=WADO&${ids}&contentType=image/jp2`)).statusCode, 406, 'an unsupported rendered type → 406');
       t.equal((await get(`requestType=WADO&${ids}&contentType=application/dicom,image/jpeg`)).statusCode, 400, 'mixed → 400');
       t.equal((await get(`requestType=WADO&${ids}&contentType=${encodeURIComponent('application/dicom; transfer-syntax=1.2.840.10008.1.2.1')}`)).statusCode, 400, 'media type parameters → 400');
       t.equal((await get(`requestType=WADO&${ids}&contentType=application/dicom&windowCenter=40&windowWidth=400`)).statusCode, 400, 'WADOURI-5: windowing with application/dicom → 400');
       t.equal((await get(`requestType=WADO&${ids}&contentType=application/dicom&frameNumber=1`)).statusCode, 200, 'WADOURI-7: frameNumber ignored');
+    });
+
+    t.test('WADOURI-5: rendering parameters', async (t) => {
+      const sized = await get(`requestType=WADO&${ids}&contentType=image/png&rows=4&columns=4&windowCenter=100&windowWidth=200`);
+      t.equal(sized.statusCode, 200);
+      t.equal(sized.rawPayload.readUInt32BE(16), 4, 'columns=4');
+      t.equal(sized.rawPayload.readUInt32BE(20), 4, 'rows=4');
+      t.equal((await get(`requestType=WADO&${ids}&windowCenter=40`)).statusCode, 400, 'windowCenter alone → 400');
+      t.equal((await get(`requestType=WADO&${ids}&frameNumber=2`)).statusCode, 400, 'frameNumber on a single-frame image → 400');
+      t.equal((await get(`requestType=WADO&${ids}&region=0.5,0,0.2,1`)).statusCode, 400, 'xmin ≥ xmax → 400');
+      t.equal((await get(`requestType=WADO&${ids}&imageQuality=101`)).statusCode, 400, 'imageQuality out of range → 400');
+      t.equal((await get(`requestType=WADO&${ids}&region=0,0,0.5,0.5&imageQuality=50`)).statusCode, 200, 'region and quality');
     });
 
     t.test('WADOURI-3: transferSyntax', async (t) => {

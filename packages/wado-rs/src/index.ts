@@ -4,7 +4,6 @@ export * from './retrieve-instances.js';
 export * from './retrieve-metadata.js';
 export * from './retrieve-frames.js';
 export * from './retrieve-bulk-data.js';
-export * from './stored-bytes.js';
 export * from './wado-routes.js';
 export * from './retrieve-rendered.js';
 export * from './rendered-routes.js';

@@ -4,7 +4,7 @@ import { HttpProblem, acceptableMediaTypes, writeMultipart } from '@tessera/http
 import { negotiateBulk } from './negotiate.js';
 import { framesResponse } from './retrieve-frames.js';
 import { type RetrieveDependencies, type RetrieveRequest, type RetrieveResponse, instanceUrl, instancesOf } from './retrieve.js';
-import { bulkBytes, frameCount } from './stored-bytes.js';
+import { bulkBytes, frameCount } from '@tessera/stored-objects';
 
 const PIXEL_DATA_PATHS = new Set(['7FE00010', '7FE00008', '7FE00009']);
 

@@ -4,7 +4,7 @@ import { HttpProblem, acceptableMediaTypes, writeMultipart } from '@tessera/http
 import type { RetrievableInstance } from '@tessera/index';
 import { type BulkChoice, negotiateBulk } from './negotiate.js';
 import { type RetrieveDependencies, type RetrieveRequest, type RetrieveResponse, instanceUrl, instancesOf } from './retrieve.js';
-import { frameBytes, frameCount } from './stored-bytes.js';
+import { frameBytes, frameCount } from '@tessera/stored-objects';
 
 /**
  * `{list}` of a frames URL: comma-separated 1-based frame numbers, kept in the requested order,

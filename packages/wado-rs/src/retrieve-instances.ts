@@ -4,7 +4,7 @@ import { acceptableMediaTypes, writeMultipart } from '@tessera/http';
 import type { RetrieveScope } from '@tessera/index';
 import { negotiateInstances } from './negotiate.js';
 import { type RetrieveDependencies, type RetrieveRequest, type RetrieveResponse, instanceUrl, instancesOf } from './retrieve.js';
-import { blobSource } from './stored-bytes.js';
+import { blobSource } from '@tessera/stored-objects';
 
 /**
  * Retrieve Study / Series / Instance (PS3.18 §10.4.1.1.1-3, digest WADORS-2/3): one PS3.10 file per

@@ -1,13 +1,9 @@
 import type { BlobStore } from '@tessera/blob-store';
-import type { DicomJsonDataset } from '@tessera/dicom';
 import { HttpProblem, acceptableMediaTypes, rangeCovers, writeMultipart } from '@tessera/http';
-import {
-  PixelDecodeError, RenderParameterError, type RenderedContentType, type RenderedImage, UnsupportedTransferSyntaxError,
-  decodeFrame, parseRenderedParams, renderFrame, thumbnail,
-} from '@tessera/imaging';
+import { type RenderedContentType, parseRenderedParams, renderFrame, thumbnail } from '@tessera/imaging';
 import type { Index, RetrievableInstance, RetrieveScope } from '@tessera/index';
 import { type RetrieveResponse, instanceUrl, instancesOf } from './retrieve.js';
-import { frameBytes, frameCount } from './stored-bytes.js';
+import { frameCount, renderProblem, renderStoredFrame } from '@tessera/stored-objects';
 
 /**
  * Rendered and thumbnail resources (PS3.18 §10.4.1.1.3-4, digest WADORS-8/9): frames decoded with
@@ -97,33 +93,13 @@ export async function retrieveThumbnail(deps: RenderDependencies, scope: Retriev
   return { status: 200, headers: { 'content-type': contentType, 'content-length': String(body.length), 'x-thumbnail-cache': cached ? 'hit' : 'miss' }, body };
 }
 
-async function renderOne(
-  deps: RenderDependencies, row: RetrievableInstance, n: number,
-  render: (decoded: Awaited<ReturnType<typeof decodeFrame>>, metadata: DicomJsonDataset) => Promise<RenderedImage>,
-): Promise<RenderedImage> {
-  const count = frameCount(row);
-  if (count === 0) throw new HttpProblem(404, 'NO_PIXEL_DATA', `instance ${row.sopInstanceUid} has no pixel data to render`);
-  if (n > count) throw new HttpProblem(404, 'FRAME_NOT_FOUND', `instance ${row.sopInstanceUid} has ${count} frames, not ${n} (digest D18)`);
-  const { rows: [text] } = await deps.index.retrieve.metadata({ studyInstanceUid: row.studyInstanceUid, seriesInstanceUid: row.seriesInstanceUid, sopInstanceUid: row.sopInstanceUid });
-  const metadata = JSON.parse(text!.metadata) as DicomJsonDataset;
-  const { body } = frameBytes(deps.blobs, row, n);
-  const chunks: Buffer[] = [];
-  for await (const chunk of body()) chunks.push(chunk);
-  try {
-    return await render(await decodeFrame(Buffer.concat(chunks), metadata, row.transferSyntaxUid), metadata);
-  } catch (error) {
-    if (error instanceof UnsupportedTransferSyntaxError) throw new HttpProblem(406, 'NOT_ACCEPTABLE', `frames in transfer syntax ${row.transferSyntaxUid} cannot be rendered here`);
-    if (error instanceof PixelDecodeError) throw new HttpProblem(422, 'PIXEL_DATA_UNREADABLE', `the pixel data of ${row.sopInstanceUid} cannot be decoded: ${error.message}`);
-    if (error instanceof RenderParameterError) throw new HttpProblem(400, 'INVALID_RENDER_PARAMETER', error.message);
-    throw error;
-  }
-}
+const renderOne = (deps: RenderDependencies, row: RetrievableInstance, n: number, render: Parameters<typeof renderStoredFrame>[3]) =>
+  renderStoredFrame(deps, row, n, render);
 
 function withRenderErrors<T>(parse: () => T): T {
   try {
     return parse();
   } catch (error) {
-    if (error instanceof RenderParameterError) throw new HttpProblem(400, 'INVALID_RENDER_PARAMETER', error.message);
-    throw error;
+    throw renderProblem(error);
   }
 }

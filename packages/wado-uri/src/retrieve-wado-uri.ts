@@ -2,7 +2,9 @@ import { Readable } from 'node:stream';
 import type { BlobStore } from '@tessera/blob-store';
 import { encodePart10, isValidUid, planPart10, rangedByteSource } from '@tessera/dicom';
 import { HttpProblem, parseAccept } from '@tessera/http';
+import { type RenderedContentType, parseWadoUriRenderParams, renderFrame } from '@tessera/imaging';
 import type { Index } from '@tessera/index';
+import { frameCount, renderProblem, renderStoredFrame } from '@tessera/stored-objects';
 
 export interface WadoUriDependencies {
   index: Index;
@@ -65,10 +67,7 @@ export async function retrieveWadoUri(deps: WadoUriDependencies, query: WadoUriQ
   if (contentType !== undefined && types.length === 0) throw bad('WADO_URI_CONTENT_TYPE', `contentType '${contentType}' is not a media type list`);
   const dicom = types.find((t) => t.mediaType === DICOM);
   if (dicom && types.length > 1) throw bad('WADO_URI_CONTENT_TYPE', 'contentType mixes application/dicom with rendered types (digest WADOURI-2)');
-  if (!dicom) {
-    throw new HttpProblem(406, 'RENDERING_NOT_AVAILABLE',
-      `rendered WADO-URI responses (${contentType ?? 'image/jpeg, the default'}) are not available yet; ask contentType=application/dicom (digest WADOURI-2)`);
-  }
+  if (!dicom) return retrieveRenderedInstance(deps, query, { studyInstanceUid, seriesInstanceUid, sopInstanceUid }, types.map((t) => t.mediaType));
   if (Object.keys(dicom.parameters).length > 0) {
     throw bad('WADO_URI_CONTENT_TYPE', 'contentType must not carry parameters (transfer-syntax, charset) in WADO-URI (digest WADOURI-2/3)');
   }
@@ -95,3 +94,35 @@ export async function retrieveWadoUri(deps: WadoUriDependencies, query: WadoUriQ
 }
 
 const bad = (code: string, detail: string) => new HttpProblem(400, code, detail);
+
+const RENDERED: RenderedContentType[] = ['image/jpeg', 'image/png', 'image/gif'];
+
+/**
+ * WADO-URI Retrieve Rendered Instance (PS3.18 §9.5, digest WADOURI-2/5/6): one image (never
+ * multipart) of one frame, JPEG by default, with rows/columns/region/windowCenter+windowWidth/
+ * imageQuality/frameNumber. A multi-frame object renders its first frame unless frameNumber says
+ * otherwise (PROJECT, as Orthanc); objects without pixel data cannot be rendered here (406).
+ */
+async function retrieveRenderedInstance(
+  deps: WadoUriDependencies, query: WadoUriQuery, scope: { studyInstanceUid: string; seriesInstanceUid: string; sopInstanceUid: string }, requested: string[],
+): Promise<WadoUriResponse> {
+  const contentType = requested.length === 0
+    ? 'image/jpeg'
+    : requested.map((type) => (type === 'image/*' || type === '*/*' ? 'image/jpeg' : type)).find((type): type is RenderedContentType => RENDERED.includes(type as RenderedContentType));
+  if (!contentType) throw new HttpProblem(406, 'NOT_ACCEPTABLE', `rendered WADO-URI responses are available as ${RENDERED.join(', ')}, not ${requested.join(', ')} (digest WADOURI-2)`);
+  const [row] = await deps.index.retrieve.instances(scope);
+  if (!row) throw new HttpProblem(404, 'NOT_FOUND', `no instance ${scope.sopInstanceUid} of series ${scope.seriesInstanceUid} of study ${scope.studyInstanceUid} is stored`);
+  if (frameCount(row) === 0) throw new HttpProblem(406, 'NOT_ACCEPTABLE', `instance ${scope.sopInstanceUid} has no pixel data; ask contentType=application/dicom (digest WADOURI-2)`);
+  let params;
+  try {
+    params = parseWadoUriRenderParams(query as Record<string, unknown>, { numberOfFrames: frameCount(row) });
+  } catch (error) {
+    throw renderProblem(error, row);
+  }
+  const image = await renderStoredFrame(deps, row, params.frameNumber ?? 1, (decoded, metadata) => renderFrame(decoded, metadata, {
+    contentType, quality: params.quality, region: params.region, rows: params.rows, columns: params.columns, window: params.window,
+  }));
+  const headers: Record<string, string> = { 'content-type': image.contentType, 'content-length': String(image.body.length) };
+  if (params.warnings.length) headers.warning = params.warnings.map((w) => `299 tessera: ${w}`).join(', ');
+  return { headers, body: Readable.from([image.body]) };
+}

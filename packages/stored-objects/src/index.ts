@@ -1,0 +1,2 @@
+export * from './stored-bytes.js';
+export * from './render-stored-frame.js';
