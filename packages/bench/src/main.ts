@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { appendFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -11,8 +11,8 @@ import { startS3Server } from '@tessera/s3-test-server';
 import { hasPsql, insertSyntheticRows } from './bulk-rows.js';
 import { type Manifest, loadOrGenerate } from './data.js';
 import { Client } from './load.js';
-import { type OpResult, type Paths, type PhaseContext, metadataPhase, ohifPhase, qidoPhase, retrievePhase, stowPhase, stowQuiet } from './phases.js';
-import { type ServerUnderTest, memory, startServerProcess } from './server-process.js';
+import { type OpResult, type Paths, type PhaseContext, measure, metadataPhase, ohifPhase, qidoPhase, retrievePhase, stowPhase, stowQuiet } from './phases.js';
+import { type ServerUnderTest, freePort, memory, startServerProcess } from './server-process.js';
 import { markdownSection, ratioTable } from './report.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -46,6 +46,7 @@ interface RunResult {
   name: string;
   description: string;
   ops: OpResult[];
+  serverSpawnedAt?: number;
   idleRssMb?: number;
   finalRssMb?: number;
   peakRssMb?: number;
@@ -103,6 +104,7 @@ async function main(): Promise<number> {
 
   const manifest = loadOrGenerate(cacheDir, { instances, bigSeries, topUp, rows: quick ? 512 : 512 }, log);
   const results: RunResult[] = [];
+  const baseline = await measureBaseline(manifest, clients, rounds, quick);
   const nodeArgs = values['server-node-args'].split(/\s+/).filter(Boolean);
 
   for (const backend of backends) {
@@ -127,8 +129,9 @@ async function main(): Promise<number> {
       }
       server = await startServerProcess(ROOT, env, nodeArgs, log);
       const description = backend === 'embedded' ? 'PGlite (embedded, on disk) + filesystem' : backend === 'postgres' ? 'PostgreSQL + filesystem' : 'PostgreSQL + S3 (s3rver child process)';
-      results.push(await runPhases({ name: backend, description, url: server.url, pid: server.pid, paths: { dicomweb: '/dicomweb', wadouri: '/wadouri', ohif: '/ohif' },
-        manifest, clients, rounds, quick, batch, qidoRows, databaseUrl }));
+      const run = await runPhases({ name: backend, description, url: server.url, pid: server.pid, paths: { dicomweb: '/dicomweb', wadouri: '/wadouri', ohif: '/ohif' },
+        manifest, clients, rounds, quick, batch, qidoRows, databaseUrl });
+      results.push({ ...run, serverSpawnedAt: server.spawnedAt });
     } finally {
       await server?.stop();
       for (const cleanup of cleanups) await cleanup().catch((error: unknown) => log(`cleanup: ${(error as Error).message}`));
@@ -150,7 +153,7 @@ async function main(): Promise<number> {
   const output = {
     timestamp, command, durationMinutes: Math.round(minutes * 100) / 100, machine,
     settings: { instances, bigSeries, clients, rounds, qidoRows, batch, quick, instanceBytes: manifest.images[0]?.size },
-    skipped, results,
+    skipped, baseline, results,
   };
   const out = values.out ?? join(cacheDir, `results-${timestamp.replace(/[:.]/g, '-')}.json`);
   mkdirSync(dirname(out), { recursive: true });
@@ -217,6 +220,38 @@ async function runPhases(o: RunOptions): Promise<RunResult> {
   }
   const mem = memory(o.pid);
   return { name: o.name, description: o.description, ops, idleRssMb: idle && Math.round(idle), finalRssMb: mem.rssMb && Math.round(mem.rssMb), peakRssMb: Math.max(0, ...ops.map((op) => op.peakRssMb ?? 0)) || undefined, notes };
+}
+
+/**
+ * The loopback ceiling on this machine at this moment: the same clients against a trivial node:http
+ * server (baseline-server.mjs) returning one instance from memory and from disk.
+ */
+async function measureBaseline(manifest: Manifest, clients: number, rounds: number, quick: boolean): Promise<OpResult[]> {
+  const entry = manifest.images[0];
+  if (!entry) return [];
+  log('\n== baseline (trivial node:http server)');
+  const port = await freePort();
+  const child = spawn(process.execPath, [fileURLToPath(new URL('./baseline-server.mjs', import.meta.url)), String(port), join(manifest.dir, entry.file)], { stdio: 'ignore' });
+  const client = new Client(`http://127.0.0.1:${port}`, clients);
+  try {
+    for (let i = 0; ; i++) {
+      try {
+        if ((await fetch(`http://127.0.0.1:${port}/readyz`)).ok) break;
+      } catch {
+        if (i > 100) throw new Error('the baseline server did not start');
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    }
+    const ctx: PhaseContext = { client, pid: child.pid, paths: { dicomweb: '' }, manifest, clients, rounds, quick, log };
+    const n = quick ? 10 : 120;
+    return [
+      await measure(ctx, 'baseline', 'memory', `trivial node:http, one instance from memory (${clients} clients)`, () => Array.from({ length: n }, () => ({ path: '/memory' })), { clients }),
+      await measure(ctx, 'baseline', 'file', `trivial node:http, one instance from disk (${clients} clients)`, () => Array.from({ length: n }, () => ({ path: '/file' })), { clients }),
+    ];
+  } finally {
+    client.close();
+    child.kill();
+  }
 }
 
 function describeMachine() {

@@ -29,6 +29,9 @@ export interface OpResult {
   met?: boolean;
   measured?: number;
   firstError?: string;
+  /** Epoch milliseconds of the measured part (to cut a server --cpu-prof profile by operation). */
+  startedAt: number;
+  endedAt: number;
 }
 
 export interface Target {
@@ -71,6 +74,7 @@ export async function measure(ctx: PhaseContext, phase: string, op: string, desc
   const warm = make(-1).slice(0, options.warmup ?? 3);
   if (warm.length) await runAll(ctx.client, warm, 1);
   resetPeakRss(ctx.pid);
+  const startedAt = Date.now();
   const cpu0 = cpuSeconds(ctx.pid);
   const samples: Sample[] = [];
   const perRound: { rps: number; mbps: number; ips: number }[] = [];
@@ -98,6 +102,7 @@ export async function measure(ctx: PhaseContext, phase: string, op: string, desc
     ...(cpu0 !== undefined && cpu1 !== undefined && samples.length ? { cpuMsPerOp: round3(((cpu1 - cpu0) * 1000) / samples.length) } : {}),
     ...(mem.peakRssMb !== undefined ? { peakRssMb: Math.round(mem.peakRssMb) } : {}),
     ...(errors.length ? { firstError: errors[0] } : {}),
+    startedAt, endedAt: Date.now(),
   };
   if (options.target) {
     const t = options.target;

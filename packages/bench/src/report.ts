@@ -7,6 +7,7 @@ interface Output {
   machine: { uname: string; nproc: number; cpu?: string; memoryGb: number; loadAverage: number[]; node: string; postgres?: string };
   settings: Record<string, unknown>;
   skipped: string[];
+  baseline: OpResult[];
   results: { name: string; description: string; ops: OpResult[]; idleRssMb?: number; peakRssMb?: number; finalRssMb?: number; notes: string[] }[];
 }
 
@@ -36,6 +37,7 @@ export function markdownSection(o: Output): string {
     `- Load average at the end (1/5/15 min): ${m.loadAverage.join(' / ')}`,
     `- Settings: ${Object.entries(o.settings).map(([k, v]) => `${k}=${v}`).join(', ')}`,
     ...o.skipped.map((s) => `- Skipped: ${s}`),
+    ...o.baseline.map((b) => `- Loopback ceiling (${b.description}): ${num(b.mbPerS, 0)} MB/s, p50 ${num(b.p50Ms, 2)} ms`),
   ];
   for (const r of o.results) {
     lines.push('', `### ${r.name}: ${r.description}`, '');

@@ -8,6 +8,8 @@ import { createServer } from 'node:net';
 export interface ServerUnderTest {
   url: string;
   pid?: number;
+  /** Epoch milliseconds when the process was spawned. */
+  spawnedAt?: number;
   stop(): Promise<void>;
 }
 
@@ -74,6 +76,7 @@ export async function freePort(): Promise<number> {
  */
 export async function startServerProcess(root: string, env: Record<string, string>, nodeArgs: string[], log: (line: string) => void): Promise<ServerUnderTest> {
   const port = await freePort();
+  const spawnedAt = Date.now();
   const child: ChildProcess = spawn(process.execPath, [...nodeArgs, '--conditions=@tessera/source', '--import', 'tsx', 'packages/cli/src/main.ts', 'serve'], {
     cwd: root,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'warn', ...env },
@@ -107,6 +110,7 @@ export async function startServerProcess(root: string, env: Record<string, strin
   return {
     url,
     pid: child.pid,
+    spawnedAt,
     async stop() {
       if (child.exitCode !== null) return;
       child.kill('SIGTERM');

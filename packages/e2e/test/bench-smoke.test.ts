@@ -29,6 +29,7 @@ t.test('pnpm bench --quick --backend embedded', async (t) => {
   t.type(results.command, 'string', 'the command is recorded');
   t.type(results.machine?.nproc, 'number', 'the machine is described');
   t.equal(results.results.length, 1, 'one back end');
+  t.ok(Array.isArray(results.baseline) && results.baseline.length === 2, 'the loopback baseline is measured');
   const run = results.results[0];
   t.equal(run.name, 'embedded');
   const phases = new Set(run.ops.map((op: { phase: string }) => op.phase.split('@')[0]));
