@@ -78,12 +78,16 @@ export class FilesystemBlobStore implements BlobStore {
     const handle = await open(path, 'r').catch((error: unknown) => {
       throw isAbsent(error) ? new BlobNotFoundError(key) : toStoreError(error);
     });
-    const isFile = await handle.stat().then((stats) => stats.isFile(), () => false);
-    if (!isFile) {
+    const stats = await handle.stat().catch(() => undefined);
+    if (!stats?.isFile()) {
       await handle.close();
       throw new BlobNotFoundError(key);
     }
-    return handle.createReadStream(range ? { start: range.start, end: range.end } : {});
+    // Read in chunks of up to 1 MiB: the default 64 KiB costs 9 reads and 9 socket writes for one
+    // CT slice, which the benchmark showed as a third of the retrieval time.
+    const length = range ? range.end - range.start + 1 : stats.size;
+    const highWaterMark = Math.max(64 * 1024, Math.min(1 << 20, length));
+    return handle.createReadStream(range ? { start: range.start, end: range.end, highWaterMark } : { highWaterMark });
   }
 
   async head(key: string): Promise<BlobInfo | undefined> {
