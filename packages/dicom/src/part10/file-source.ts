@@ -1,5 +1,6 @@
 import { createReadStream } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
+import { Readable } from 'node:stream';
 import type { ByteSource } from './read-part10.js';
 
 /** A ByteSource over a local file (a spooled upload or a filesystem blob). */
@@ -23,11 +24,6 @@ export function bufferByteSource(buffer: Buffer): ByteSource {
   return {
     size: buffer.length,
     read: async (offset, length) => buffer.subarray(offset, offset + length),
-    stream: (offset) => {
-      const { Readable } = require_stream();
-      return Readable.from([buffer.subarray(offset)]);
-    },
+    stream: (offset) => Readable.from([buffer.subarray(offset)]),
   };
 }
-import * as streamModule from 'node:stream';
-const require_stream = () => streamModule;
