@@ -1,7 +1,7 @@
 import type { BlobStore } from '@tessera/blob-store';
 import { HttpProblem, acceptableMediaTypes, rangeCovers, writeMultipart } from '@tessera/http';
-import { type RenderedContentType, parseRenderedParams, renderFrame, thumbnail } from '@tessera/imaging';
-import type { Index, RetrievableInstance, RetrieveScope } from '@tessera/index';
+import { THUMBNAIL_SIZE, type RenderedContentType, parseRenderedParams, renderFrame, thumbnail } from '@tessera/imaging';
+import type { Index, RetrieveScope } from '@tessera/index';
 import { type RetrieveResponse, instanceUrl, instancesOf } from './retrieve.js';
 import { frameCount, renderProblem, renderStoredFrame } from '@tessera/stored-objects';
 
@@ -50,7 +50,7 @@ export async function retrieveRendered(deps: RenderDependencies, scope: Retrieve
   const single = scope.sopInstanceUid !== undefined && (scope.frames === undefined || scope.frames.length === 1);
   if (single) {
     const row = rows[0]!;
-    const image = await renderOne(deps, row, scope.frames?.[0] ?? 1, (decoded, metadata) => renderFrame(decoded, metadata, options));
+    const image = await renderStoredFrame(deps, row, scope.frames?.[0] ?? 1, (decoded, metadata) => renderFrame(decoded, metadata, options));
     return { status: 200, headers: { ...headers, 'content-type': image.contentType, 'content-length': String(image.body.length) }, body: image.body };
   }
   const targets = scope.frames
@@ -60,7 +60,7 @@ export async function retrieveRendered(deps: RenderDependencies, scope: Retrieve
   const multipart = writeMultipart(contentType, targets.map(({ row, n }) => ({
     contentType,
     contentLocation: `${instanceUrl(request.serviceUrl, row)}${scope.frames ? `/frames/${n}` : ''}/rendered`,
-    body: async () => (await renderOne(deps, row, n, (decoded, metadata) => renderFrame(decoded, metadata, options))).body,
+    body: async () => (await renderStoredFrame(deps, row, n, (decoded, metadata) => renderFrame(decoded, metadata, options))).body,
   })));
   return { status: 200, headers: { ...headers, 'content-type': multipart.contentType }, body: multipart.stream };
 }
@@ -83,18 +83,14 @@ export async function retrieveThumbnail(deps: RenderDependencies, scope: Retriev
     for await (const chunk of await deps.blobs.get(key)) chunks.push(chunk as Buffer);
     body = Buffer.concat(chunks);
   } else {
-    const image = await renderOne(deps, row, n, async (decoded, metadata) => {
-      const jpeg = await thumbnail(decoded, metadata, params.viewport);
-      return contentType === 'image/jpeg' ? jpeg : renderFrame(decoded, metadata, { contentType, maxSize: { width: params.viewport?.vw ?? 128, height: params.viewport?.vh ?? 128 }, viewport: params.viewport });
-    });
+    const image = await renderStoredFrame(deps, row, n, (decoded, metadata) => (contentType === 'image/jpeg'
+      ? thumbnail(decoded, metadata, params.viewport)
+      : renderFrame(decoded, metadata, { contentType, maxSize: { width: THUMBNAIL_SIZE, height: THUMBNAIL_SIZE }, viewport: params.viewport })));
     body = image.body;
     await deps.blobs.put(key, body, body.length);
   }
   return { status: 200, headers: { 'content-type': contentType, 'content-length': String(body.length), 'x-thumbnail-cache': cached ? 'hit' : 'miss' }, body };
 }
-
-const renderOne = (deps: RenderDependencies, row: RetrievableInstance, n: number, render: Parameters<typeof renderStoredFrame>[3]) =>
-  renderStoredFrame(deps, row, n, render);
 
 function withRenderErrors<T>(parse: () => T): T {
   try {
