@@ -7,19 +7,11 @@ import { ImageTag, attribute, firstNumber, firstString } from './metadata.js';
 export type PixelArray = Uint8Array | Int8Array | Uint16Array | Int16Array | Uint32Array | Int32Array | Float32Array | Float64Array;
 
 /** One decoded frame: samples pixel-interleaved (R,G,B,R,…), integers masked/sign-extended to BitsStored. */
-export interface DecodedFrame {
-  rows: number;
-  columns: number;
-  samplesPerPixel: number;
-  bitsAllocated: number;
-  bitsStored: number;
-  pixelRepresentation: number;
+export interface DecodedFrame extends Omit<PixelDescription, 'planarConfiguration'> {
   /** After decoding: YBR_* colour (JPEG, J2K ICT/RCT, native/RLE YBR_FULL[_422]) is converted to RGB. */
   photometricInterpretation: string;
   /** Always 0: colour samples are interleaved after decoding, whatever the stored configuration. */
   planarConfiguration: 0;
-  /** Float Pixel Data / Double Float Pixel Data. */
-  isFloat: boolean;
   pixels: PixelArray;
   transferSyntaxUid: string;
 }
