@@ -1,5 +1,5 @@
 import { FailureReason } from '@tessera/dicom';
-import { type TestServer, readManifest, sharedFiles } from '@tessera/testkit';
+import { type BackendName, type TestServer, readManifest, readShared, sharedFiles, startTestServer } from '@tessera/testkit';
 
 /** Helpers of the WADO-RS / WADO-URI tests: a strict multipart/related reader and shared-data rounds. */
 
@@ -64,6 +64,30 @@ export function sharedRounds(filter: (path: string) => boolean = () => true): st
     (rounds[round] ??= []).push(path);
   }
   return rounds;
+}
+
+/**
+ * Uploads every real file of the shared data (those `filter` keeps), each round of
+ * `sharedRounds` into a fresh server, and calls `each` for every file STOW stored.
+ */
+export async function forEachStoredRealFile(
+  backend: BackendName,
+  filter: ((path: string) => boolean) | undefined,
+  each: (server: TestServer, path: string, bytes: Buffer, url: string) => Promise<void>,
+): Promise<void> {
+  for (const files of sharedRounds(filter)) {
+    const server = await startTestServer(backend);
+    try {
+      for (const path of files) {
+        const bytes = readShared(path);
+        const stored = await upload(server, bytes);
+        if (stored.status !== 200 && stored.status !== 202) continue;
+        await each(server, path, bytes, storedPath(stored.body)!);
+      }
+    } finally {
+      await server.close();
+    }
+  }
 }
 
 export { FailureReason };

@@ -2,8 +2,9 @@ import { createHash } from 'node:crypto';
 import t, { type Test } from 'tap';
 import { FailureReason } from '@tessera/dicom';
 import {
-  type TestServer, backendNames, readBadIndex, readManifest, readShared, sharedFiles, startTestServer,
+  type TestServer, backendNames, readBadIndex, readManifest, readShared, startTestServer,
 } from '@tessera/testkit';
+import { sharedRounds } from './retrieve-helpers.js';
 
 /**
  * Every file of ../shared/dicom through STOW-RS: the broken inputs of bad/ answered as
@@ -90,16 +91,8 @@ for (const backend of backendNames()) {
 
   t.test(`${backend}: every real file is stored byte-identical under its UIDs`, async (t) => {
     // Files that share a SOP Instance UID on purpose go to separate fresh stores (rounds).
-    const rounds: string[][] = [];
-    const seen = new Map<string, number>();
-    for (const path of sharedFiles().filter((p) => !p.startsWith('bad/'))) {
-      const sop = manifest.get(path)?.sopUid ?? '';
-      const round = sop ? (seen.get(sop) ?? 0) : 0;
-      if (sop) seen.set(sop, round + 1);
-      (rounds[round] ??= []).push(path);
-    }
     let accepted = 0;
-    for (const [roundIndex, files] of rounds.entries()) {
+    for (const [roundIndex, files] of sharedRounds().entries()) {
       const server = await startTestServer(backend);
       try {
         for (const path of files) {

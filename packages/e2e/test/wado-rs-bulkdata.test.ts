@@ -1,7 +1,7 @@
 import t from 'tap';
 import { Tag, bufferByteSource, elementInteger, readPart10Header } from '@tessera/dicom';
 import { type TestServer, backendNames, ctInstance, encodeInstance, readShared, startTestServer } from '@tessera/testkit';
-import { bulkDataUris, parseMultipart, sharedRounds, storedPath, transferSyntaxOf, upload } from './retrieve-helpers.js';
+import { bulkDataUris, parseMultipart, forEachStoredRealFile, storedPath, transferSyntaxOf, upload } from './retrieve-helpers.js';
 
 /** WADO-RS Retrieve Bulkdata (digest WADORS-7, JSON-10, NEG-6/8), every back end. */
 
@@ -13,42 +13,31 @@ const local = (uri: string) => uri.replace(/^https?:\/\/[^/]+/, '');
 for (const backend of backendNames()) {
   t.test(`${backend}: every BulkDataURI of every real file answers (JSON-10)`, async (t) => {
     let uris = 0;
-    for (const files of sharedRounds()) {
-      const server = await startTestServer(backend);
-      try {
-        for (const path of files) {
-          const bytes = readShared(path);
-          const stored = await upload(server, bytes);
-          if (stored.status !== 200 && stored.status !== 202) continue;
-          const url = storedPath(stored.body)!;
-          const metadata = JSON.parse((await get(server, `${url}/metadata`)).body);
-          for (const uri of bulkDataUris(metadata)) {
-            uris++;
-            t.ok(uri.startsWith('http://localhost:80/dicomweb/studies/'), `${path}: JSON-10 absolute ${uri}`);
-            const res = await get(server, local(uri));
-            t.equal(res.statusCode, 200, `${path}: JSON-10 GET ${local(uri)} → 200`);
-            if (res.statusCode !== 200) continue;
-            const { type, parts } = parseMultipart(res.headers['content-type'], res.rawPayload);
-            t.ok(parts.length >= 1, `${path}: WADORS-7 multipart by default (${type})`);
-            for (const part of parts) {
-              t.ok(transferSyntaxOf(part.headers['content-type']), `${path}: NEG-8 part has transfer-syntax`);
-              t.equal(Number(part.headers['content-length']), part.body.length, `${path}: part Content-Length`);
-            }
-            if (uri.endsWith('/bulkdata/7FE00010') && transferSyntaxOf(parts[0]!.headers['content-type']) === '1.2.840.10008.1.2.1') {
-              // Uncompressed pixel data = all frames (WADORS-7): compare with the stored pixel data, little endian.
-              const header = await readPart10Header(bufferByteSource(bytes), { maxHeaderBytes: 256 << 20 });
-              const p = header.pixelData!;
-              const data = header.transferSyntax.deflated ? header.buffer : bytes; // the inflated dataset when deflated
-              const expected = Buffer.from(data.subarray(p.offset, p.offset + p.length));
-              if (!header.transferSyntax.littleEndian && p.vr === 'OW') expected.swap16();
-              t.ok(parts[0]!.body.equals(expected), `${path}: WADORS-7 pixel data bytes`);
-            }
-          }
+    await forEachStoredRealFile(backend, undefined, async (server, path, bytes, url) => {
+      const metadata = JSON.parse((await get(server, `${url}/metadata`)).body);
+      for (const uri of bulkDataUris(metadata)) {
+        uris++;
+        t.ok(uri.startsWith('http://localhost:80/dicomweb/studies/'), `${path}: JSON-10 absolute ${uri}`);
+        const res = await get(server, local(uri));
+        t.equal(res.statusCode, 200, `${path}: JSON-10 GET ${local(uri)} → 200`);
+        if (res.statusCode !== 200) continue;
+        const { type, parts } = parseMultipart(res.headers['content-type'], res.rawPayload);
+        t.ok(parts.length >= 1, `${path}: WADORS-7 multipart by default (${type})`);
+        for (const part of parts) {
+          t.ok(transferSyntaxOf(part.headers['content-type']), `${path}: NEG-8 part has transfer-syntax`);
+          t.equal(Number(part.headers['content-length']), part.body.length, `${path}: part Content-Length`);
         }
-      } finally {
-        await server.close();
+        if (uri.endsWith('/bulkdata/7FE00010') && transferSyntaxOf(parts[0]!.headers['content-type']) === '1.2.840.10008.1.2.1') {
+          // Uncompressed pixel data = all frames (WADORS-7): compare with the stored pixel data, little endian.
+          const header = await readPart10Header(bufferByteSource(bytes), { maxHeaderBytes: 256 << 20 });
+          const p = header.pixelData!;
+          const data = header.transferSyntax.deflated ? header.buffer : bytes; // the inflated dataset when deflated
+          const expected = Buffer.from(data.subarray(p.offset, p.offset + p.length));
+          if (!header.transferSyntax.littleEndian && p.vr === 'OW') expected.swap16();
+          t.ok(parts[0]!.body.equals(expected), `${path}: WADORS-7 pixel data bytes`);
+        }
       }
-    }
+    });
     t.ok(uris > 150, `BulkDataURIs fetched: ${uris}`);
   });
 

@@ -1,7 +1,7 @@
 import t from 'tap';
 import { Tag, bufferByteSource, elementInteger, readPart10Header, transferSyntaxInfo } from '@tessera/dicom';
 import { type TestServer, backendNames, ctInstance, encodeInstance, readManifest, readShared, startTestServer } from '@tessera/testkit';
-import { parseMultipart, sharedRounds, storedPath, transferSyntaxOf, upload } from './retrieve-helpers.js';
+import { parseMultipart, forEachStoredRealFile, storedPath, transferSyntaxOf, upload } from './retrieve-helpers.js';
 
 /** WADO-RS Retrieve Frames (digest WADORS-5/6, NEG-8, D15, D18, DATA-3), every back end. */
 
@@ -64,47 +64,36 @@ for (const backend of backendNames()) {
   t.test(`${backend}: frames of the real multi-frame and transfer-syntax samples`, async (t) => {
     const selected = (path: string) => ['multiframe/', 'transfer-syntax/', 'non-image/seg/'].some((folder) => path.startsWith(folder));
     let checked = 0;
-    for (const files of sharedRounds(selected)) {
-      const server = await startTestServer(backend);
-      try {
-        for (const path of files) {
-          const bytes = readShared(path);
-          const stored = await upload(server, bytes);
-          if (stored.status !== 200 && stored.status !== 202) continue;
-          const url = storedPath(stored.body)!;
-          const expected = await expectedFrames(bytes);
-          const probe = await get(server, `${url}/frames/1`, OHIF_ACCEPT[0]);
-          if (!expected) {
-            t.equal(probe.statusCode, 404, `${path}: D18 no pixel data → 404`);
-            continue;
-          }
-          if (probe.statusCode === 404) {
-            t.comment(`${path}: frames not locatable at ingest (STOW warning), 404`);
-            continue;
-          }
-          const list = expected.map((_, i) => i + 1).reverse().join(',');
-          for (const accept of OHIF_ACCEPT) {
-            const res = await get(server, `${url}/frames/${list}`, accept);
-            t.equal(res.statusCode, 200, `${path}: WADORS-6 OHIF Accept ${accept}`);
-            const { parts } = parseMultipart(res.headers['content-type'], res.rawPayload);
-            t.equal(parts.length, expected.length, `${path}: WADORS-5 one part per requested frame`);
-            const ts = transferSyntaxInfo(manifest.get(path)?.transferSyntax || '1.2.840.10008.1.2')!;
-            parts.forEach((part, i) => {
-              const n = expected.length - i;
-              t.ok(part.body.equals(expected[n - 1]!), `${path}: WADORS-5 frame ${n} bytes in requested order`);
-              const served = transferSyntaxOf(part.headers['content-type']);
-              t.equal(served, ts.encapsulated ? ts.uid : '1.2.840.10008.1.2.1', `${path}: NEG-8 part transfer-syntax`);
-              t.ok(part.headers['content-type']!.startsWith(ts.encapsulated ? ts.bulkMediaType : 'application/octet-stream'), `${path}: D15 part media type`);
-              t.ok(part.headers['content-location']!.endsWith(`${url}/frames/${n}`), `${path}: WADORS-5 part Content-Location`);
-              if (ts.bulkMediaType === 'image/jpeg') t.equal(part.body.readUInt16BE(0), 0xffd8, `${path}: WADORS-6 JPEG frame starts with FF D8`);
-            });
-          }
-          checked++;
-        }
-      } finally {
-        await server.close();
+    await forEachStoredRealFile(backend, selected, async (server, path, bytes, url) => {
+      const expected = await expectedFrames(bytes);
+      const probe = await get(server, `${url}/frames/1`, OHIF_ACCEPT[0]);
+      if (!expected) {
+        t.equal(probe.statusCode, 404, `${path}: D18 no pixel data → 404`);
+        return;
       }
-    }
+      if (probe.statusCode === 404) {
+        t.comment(`${path}: frames not locatable at ingest (STOW warning), 404`);
+        return;
+      }
+      const list = expected.map((_, i) => i + 1).reverse().join(',');
+      for (const accept of OHIF_ACCEPT) {
+        const res = await get(server, `${url}/frames/${list}`, accept);
+        t.equal(res.statusCode, 200, `${path}: WADORS-6 OHIF Accept ${accept}`);
+        const { parts } = parseMultipart(res.headers['content-type'], res.rawPayload);
+        t.equal(parts.length, expected.length, `${path}: WADORS-5 one part per requested frame`);
+        const ts = transferSyntaxInfo(manifest.get(path)?.transferSyntax || '1.2.840.10008.1.2')!;
+        parts.forEach((part, i) => {
+          const n = expected.length - i;
+          t.ok(part.body.equals(expected[n - 1]!), `${path}: WADORS-5 frame ${n} bytes in requested order`);
+          const served = transferSyntaxOf(part.headers['content-type']);
+          t.equal(served, ts.encapsulated ? ts.uid : '1.2.840.10008.1.2.1', `${path}: NEG-8 part transfer-syntax`);
+          t.ok(part.headers['content-type']!.startsWith(ts.encapsulated ? ts.bulkMediaType : 'application/octet-stream'), `${path}: D15 part media type`);
+          t.ok(part.headers['content-location']!.endsWith(`${url}/frames/${n}`), `${path}: WADORS-5 part Content-Location`);
+          if (ts.bulkMediaType === 'image/jpeg') t.equal(part.body.readUInt16BE(0), 0xffd8, `${path}: WADORS-6 JPEG frame starts with FF D8`);
+        });
+      }
+      checked++;
+    });
     t.ok(checked >= 30, `files whose frames were compared: ${checked}`);
   });
 

@@ -1,7 +1,7 @@
 import t, { type Test } from 'tap';
 import { TransferSyntax, bufferByteSource, describeInstance, planPart10 } from '@tessera/dicom';
 import { type TestServer, backendNames, ctInstance, encodeInstance, instanceLength, instanceStream, multipartBuffer, newUid, readShared, startTestServer } from '@tessera/testkit';
-import { parseMultipart, sharedRounds, storedPath, transferSyntaxOf, upload } from './retrieve-helpers.js';
+import { parseMultipart, forEachStoredRealFile, storedPath, transferSyntaxOf, upload } from './retrieve-helpers.js';
 
 /** WADO-RS Retrieve Study / Series / Instance (digest WADORS-1/2/3/10, NEG-1..9, DATA-2), every back end. */
 
@@ -26,52 +26,41 @@ for (const backend of backendNames()) {
   t.test(`${backend}: every real file STOW accepts comes back through WADO-RS and WADO-URI`, async (t) => {
     let identical = 0;
     let reencoded = 0;
-    for (const files of sharedRounds()) {
-      const server = await startTestServer(backend);
-      try {
-        for (const path of files) {
-          const bytes = readShared(path);
-          const stored = await upload(server, bytes);
-          if (stored.status !== 200 && stored.status !== 202) continue;
-          const url = storedPath(stored.body)!;
-          const [, , , study, , series, , sop] = url.split('/');
-          const row = await server.index.instances.findInstance(sop!);
-          const plan = planPart10(row!, '*')!;
-          const original = await describeInstance(bufferByteSource(bytes), DESCRIBE);
+    await forEachStoredRealFile(backend, undefined, async (server, path, bytes, url) => {
+      const [, , , study, , series, , sop] = url.split('/');
+      const row = await server.index.instances.findInstance(sop!);
+      const plan = planPart10(row!, '*')!;
+      const original = await describeInstance(bufferByteSource(bytes), DESCRIBE);
 
-          const rs = await get(server, url, ANY_TS);
-          t.equal(rs.statusCode, 200, `${path}: WADORS-2 200`);
-          const { type, parts } = parseMultipart(rs.headers['content-type'], rs.rawPayload);
-          t.equal(type, 'application/dicom', `${path}: NEG-9 root type`);
-          t.equal(parts.length, 1, `${path}: WADORS-2 one part`);
-          const part = parts[0]!;
-          t.match(part.headers['content-type'], /^application\/dicom; transfer-syntax=/, `${path}: NEG-8 part typed with transfer-syntax`);
-          t.ok(part.headers['content-location']?.endsWith(url), `${path}: NEG-9 Content-Location`);
+      const rs = await get(server, url, ANY_TS);
+      t.equal(rs.statusCode, 200, `${path}: WADORS-2 200`);
+      const { type, parts } = parseMultipart(rs.headers['content-type'], rs.rawPayload);
+      t.equal(type, 'application/dicom', `${path}: NEG-9 root type`);
+      t.equal(parts.length, 1, `${path}: WADORS-2 one part`);
+      const part = parts[0]!;
+      t.match(part.headers['content-type'], /^application\/dicom; transfer-syntax=/, `${path}: NEG-8 part typed with transfer-syntax`);
+      t.ok(part.headers['content-location']?.endsWith(url), `${path}: NEG-9 Content-Location`);
 
-          const uri = await get(server, `/wadouri?requestType=WADO&studyUID=${study}&seriesUID=${series}&objectUID=${sop}&contentType=application%2Fdicom&transferSyntax=*`);
-          t.equal(uri.statusCode, 200, `${path}: WADOURI-3 200`);
-          t.equal(uri.headers['content-type'], 'application/dicom', `${path}: WADOURI-6 Content-Type`);
+      const uri = await get(server, `/wadouri?requestType=WADO&studyUID=${study}&seriesUID=${series}&objectUID=${sop}&contentType=application%2Fdicom&transferSyntax=*`);
+      t.equal(uri.statusCode, 200, `${path}: WADOURI-3 200`);
+      t.equal(uri.headers['content-type'], 'application/dicom', `${path}: WADOURI-6 Content-Type`);
 
-          if (plan.kind === 'as-is') {
-            identical++;
-            t.ok(part.body.equals(bytes), `${path}: WADORS-3 transfer-syntax=* serves the stored bytes`);
-            t.ok(uri.rawPayload.equals(bytes), `${path}: WADOURI-3 transferSyntax=* serves the stored bytes`);
-            t.equal(transferSyntaxOf(part.headers['content-type']), row!.transferSyntaxUid, `${path}: NEG-8 stored syntax`);
-            continue;
-          }
-          reencoded++;
-          t.not(row!.transferSyntaxUid === EXPLICIT_LE && row!.hasFileMeta, true, `${path}: only implicit, big endian, deflated or no-meta objects are re-encoded`);
-          for (const [label, served, ts] of [['WADO-RS', part.body, transferSyntaxOf(part.headers['content-type'])], ['WADO-URI', uri.rawPayload, plan.transferSyntaxUid]] as const) {
-            const again = await assertPart10(t, served, ts, `${path} (${label})`);
-            t.equal(again.transferSyntaxUid, plan.transferSyntaxUid, `${path} (${label}): NEG-7 never implicit or big endian`);
-            t.same(again.metadata, original.metadata, `${path} (${label}): WADORS-3 re-encoded object has the same metadata JSON`);
-            t.same(again.frames === undefined, original.frames === undefined, `${path} (${label}): pixel data kept`);
-          }
-        }
-      } finally {
-        await server.close();
+      if (plan.kind === 'as-is') {
+        identical++;
+        t.ok(part.body.equals(bytes), `${path}: WADORS-3 transfer-syntax=* serves the stored bytes`);
+        t.ok(uri.rawPayload.equals(bytes), `${path}: WADOURI-3 transferSyntax=* serves the stored bytes`);
+        t.equal(transferSyntaxOf(part.headers['content-type']), row!.transferSyntaxUid, `${path}: NEG-8 stored syntax`);
+        return;
       }
-    }
+      reencoded++;
+      t.not(row!.transferSyntaxUid === EXPLICIT_LE && row!.hasFileMeta, true, `${path}: only implicit, big endian, deflated or no-meta objects are re-encoded`);
+      for (const [label, served, ts] of [['WADO-RS', part.body, transferSyntaxOf(part.headers['content-type'])], ['WADO-URI', uri.rawPayload, plan.transferSyntaxUid]] as const) {
+        const again = await assertPart10(t, served, ts, `${path} (${label})`);
+        t.equal(again.transferSyntaxUid, plan.transferSyntaxUid, `${path} (${label}): NEG-7 never implicit or big endian`);
+        t.same(again.metadata, original.metadata, `${path} (${label}): WADORS-3 re-encoded object has the same metadata JSON`);
+        t.same(again.frames === undefined, original.frames === undefined, `${path} (${label}): pixel data kept`);
+      }
+    });
     t.ok(identical > 150, `byte-identical retrievals: ${identical}`);
     t.ok(reencoded >= 20, `re-encoded retrievals: ${reencoded}`);
   });
