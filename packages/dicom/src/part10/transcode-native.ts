@@ -18,17 +18,29 @@ export const IMPLEMENTATION_VERSION_NAME = 'TESSERA_0_1';
  * How a stored object is served in a requested transfer syntax (digest WADORS-3, NEG-7, D17):
  * - `as-is`: the stored bytes;
  * - `add-meta`: a File Meta, then the stored dataset (stored without File Meta, Explicit VR LE or compressed);
- * - `re-encode`: Explicit VR Little Endian re-encoding of Implicit VR LE, Explicit VR BE or Deflated.
+ * - `re-encode`: Explicit VR Little Endian re-encoding of Implicit VR LE, Explicit VR BE or Deflated;
+ * - `decode`: compressed (encapsulated) pixel data decoded to native Explicit VR Little Endian. This
+ *   package has no codecs: the caller that offers a decoder serves it (`encodeNativePixelPart10`).
  */
-export type Part10Plan = { kind: 'as-is' | 'add-meta' | 're-encode'; transferSyntaxUid: string };
+export type Part10Plan = { kind: 'as-is' | 'add-meta' | 're-encode' | 'decode'; transferSyntaxUid: string };
+
+export interface PlanOptions {
+  /**
+   * Whether the caller can decode the pixel data of an object stored in this (encapsulated) transfer
+   * syntax. Without it, Explicit VR LE is never planned for compressed data (406).
+   */
+  canDecode?: (transferSyntaxUid: string) => boolean;
+}
 
 /**
  * The plan for serving an object stored in `stored` when `requested` is asked: `*` (as stored),
- * a transfer syntax UID, or undefined (no parameter: Explicit VR LE, or the stored compressed syntax
- * while there is no codec, D17). Implicit VR LE and Explicit VR BE never leave the server (NEG-7):
- * they, and deflated data, are re-encoded to Explicit VR LE. Undefined = cannot be produced (406).
+ * a transfer syntax UID, or undefined (no parameter: Explicit VR LE, or the stored compressed syntax,
+ * D17). Implicit VR LE and Explicit VR BE never leave the server (NEG-7): they, and deflated data,
+ * are re-encoded to Explicit VR LE. Compressed data is decoded to Explicit VR LE only when that
+ * syntax is asked by UID and `options.canDecode` accepts the stored syntax. Undefined = cannot be
+ * produced (406).
  */
-export function planPart10(stored: { transferSyntaxUid: string; hasFileMeta: boolean }, requested: string | undefined): Part10Plan | undefined {
+export function planPart10(stored: { transferSyntaxUid: string; hasFileMeta: boolean }, requested: string | undefined, options: PlanOptions = {}): Part10Plan | undefined {
   const info = transferSyntaxInfo(stored.transferSyntaxUid);
   if (!info) return undefined;
   const explicitLittle = TransferSyntax.ExplicitVRLittleEndian;
@@ -36,6 +48,7 @@ export function planPart10(stored: { transferSyntaxUid: string; hasFileMeta: boo
   let target: string | undefined;
   if (requested === '*' || requested === undefined) target = mustReencode ? explicitLittle : info.encapsulated ? info.uid : explicitLittle;
   else if (requested === explicitLittle && !info.encapsulated) target = explicitLittle;
+  else if (requested === explicitLittle && options.canDecode?.(info.uid) === true) return { kind: 'decode', transferSyntaxUid: explicitLittle };
   else if (requested === info.uid && !mustReencode) target = info.uid;
   if (target === undefined) return undefined;
   if (mustReencode) return { kind: 're-encode', transferSyntaxUid: target };
@@ -63,6 +76,7 @@ export async function encodePart10(source: ByteSource, plan: Part10Plan, options
   if (plan.kind === 'as-is') {
     return { transferSyntaxUid: plan.transferSyntaxUid, length: source.size, body: streamRange(source, 0, source.size) };
   }
+  if (plan.kind === 'decode') throw new Error('a decode plan needs a pixel decoder: serve it with encodeNativePixelPart10');
   const header = await readPart10Header(source, options);
   const uid = (tag: number): string => {
     const element = header.dataset.get(tag);
@@ -92,17 +106,7 @@ export async function encodePart10(source: ByteSource, plan: Part10Plan, options
   const pixelVr: Vr = pixel.vr === 'UN' ? 'OB' : pixel.vr;
   const pixelHeader = elementHeader(pixel.tag, pixelVr, pixel.length);
   const pixelEnd = Math.min(source.size, pixel.offset + pixel.length);
-  // Elements after Pixel Data (rare: padding, signatures) are re-encoded too; unreadable trailing bytes are dropped.
-  let trailer = Buffer.alloc(0);
-  if (pixelEnd < source.size && source.size - pixelEnd <= options.maxHeaderBytes) {
-    const rest = await source.read(pixelEnd, source.size - pixelEnd);
-    try {
-      const parsed = parseDataset(rest, rest.length, 0, { explicitVr: ts.explicitVr, littleEndian });
-      if (!parsed.pixelData) trailer = Buffer.concat(encodeDataset(rest, parsed.dataset, false));
-    } catch {
-      trailer = Buffer.alloc(0);
-    }
-  }
+  const trailer = await trailingElements(source, pixelEnd, ts, options);
   const width = littleEndian ? 1 : swapWidth(pixelVr);
   const pixelBytes = pixelEnd - pixel.offset;
   async function* body(): AsyncGenerator<Buffer> {
@@ -115,6 +119,21 @@ export async function encodePart10(source: ByteSource, plan: Part10Plan, options
     length: meta.length + head.length + pixelHeader.length + pixelBytes + trailer.length,
     body: body(),
   };
+}
+
+/**
+ * Elements after Pixel Data (rare: padding, signatures), from `start` to the end of the object,
+ * re-encoded in Explicit VR Little Endian; unreadable or oversized trailing bytes are dropped.
+ */
+export async function trailingElements(source: ByteSource, start: number, encoding: { explicitVr: boolean; littleEndian: boolean }, options: TranscodeOptions): Promise<Buffer> {
+  if (start >= source.size || source.size - start > options.maxHeaderBytes) return Buffer.alloc(0);
+  const rest = await source.read(start, source.size - start);
+  try {
+    const parsed = parseDataset(rest, rest.length, 0, { explicitVr: encoding.explicitVr, littleEndian: encoding.littleEndian });
+    return parsed.pixelData ? Buffer.alloc(0) : Buffer.concat(encodeDataset(rest, parsed.dataset, false));
+  } catch {
+    return Buffer.alloc(0);
+  }
 }
 
 /** File Meta Information (PS3.10 §7.1, digest DATA-2): zero preamble, `DICM`, group 0002 in Explicit VR LE. */
@@ -257,13 +276,20 @@ async function* fromBuffers(buffers: Buffer[]): AsyncGenerator<Buffer> {
  * Re-encodes a parsed dataset in Explicit VR Little Endian: dictionary VRs (already resolved by
  * the parser, ambiguous ones by PixelRepresentation), values swapped when big endian, sequences
  * and items keep the defined or undefined length form of the sequence, group lengths dropped.
+ * `replace` (top level) overrides elements by tag: an encoded element (`encodeElementValue`) is
+ * written in tag order in place of, or in addition to, the stored one; `null` drops the element.
  */
-function encodeDataset(buf: Buffer, dataset: Dataset, top: boolean): Buffer[] {
+export function encodeDataset(buf: Buffer, dataset: Dataset, top: boolean, replace?: ReadonlyMap<number, Buffer | null>): Buffer[] {
   const out: Buffer[] = [];
-  const tags = [...dataset.keys()].sort((a, b) => a - b);
+  const tags = [...new Set([...dataset.keys(), ...(replace?.keys() ?? [])])].sort((a, b) => a - b);
   for (const tag of tags) {
     if (elementOf(tag) === 0) continue; // group lengths would be wrong after re-encoding (retired anyway)
     if (top && groupOf(tag) === 0x0002) continue;
+    const replacement = replace?.get(tag);
+    if (replacement !== undefined) {
+      if (replacement !== null) out.push(replacement);
+      continue;
+    }
     out.push(...encodeElement(buf, dataset.get(tag)!));
   }
   return out;
@@ -296,7 +322,8 @@ function encodeElement(buf: Buffer, el: DataElement): Buffer[] {
   return [elementHeader(el.tag, vr, value.length), value];
 }
 
-function elementHeader(tag: number, vr: Vr, length: number): Buffer {
+/** The header of an Explicit VR Little Endian element (8 or 12 bytes, by VR). */
+export function elementHeader(tag: number, vr: Vr, length: number): Buffer {
   const long = hasLongHeader(vr);
   const header = Buffer.alloc(long ? 12 : 8);
   header.writeUInt16LE(tag >>> 16, 0);
@@ -317,6 +344,20 @@ function itemTag(tag: number, length: number): Buffer {
 
 function element(tag: number, vr: Vr, value: Buffer): Buffer {
   return Buffer.concat([elementHeader(tag, vr, value.length), value]);
+}
+
+/**
+ * One Explicit VR Little Endian element: a US value (number), or text padded to an even length
+ * (UI with NUL, other text VRs with a space; several values joined with `\`).
+ */
+export function encodeElementValue(tag: number, vr: Vr, value: number | string | string[]): Buffer {
+  if (typeof value === 'number') {
+    const bytes = Buffer.alloc(2);
+    bytes.writeUInt16LE(value);
+    return element(tag, vr, bytes);
+  }
+  const text = Buffer.from(Array.isArray(value) ? value.join('\\') : value, 'latin1');
+  return element(tag, vr, padded(text, vr === 'UI' ? 0 : 0x20));
 }
 
 const padded = (value: Buffer, pad: number): Buffer => (value.length % 2 ? Buffer.concat([value as Uint8Array, Buffer.from([pad])]) : value);
