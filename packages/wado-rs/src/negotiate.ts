@@ -21,9 +21,12 @@ export interface InstancesChoice {
 /**
  * Instances (WADORS-2/3): `multipart/related; type="application/dicom"` (default, also for `*\/*`),
  * or single-part `application/dicom` when the resource is one instance (NEG-6). The transfer-syntax
- * parameter must be producible for every instance of the resource.
+ * parameter must be producible for every instance of the resource: `decodable` tells which stored
+ * instances with compressed pixel data can be decoded to Explicit VR LE (plan `decode`).
  */
-export function negotiateInstances(entries: AcceptEntry[], stored: { transferSyntaxUid: string; hasFileMeta: boolean }[], single: boolean): InstancesChoice {
+export function negotiateInstances<S extends { transferSyntaxUid: string; hasFileMeta: boolean }>(
+  entries: AcceptEntry[], stored: S[], single: boolean, decodable?: (stored: S) => boolean,
+): InstancesChoice {
   assertOneFamily(entries);
   for (const entry of entries) {
     let multipart: boolean;
@@ -35,12 +38,12 @@ export function negotiateInstances(entries: AcceptEntry[], stored: { transferSyn
     } else if ((entry.mediaType === DICOM || entry.mediaType === 'application/*') && single) multipart = false;
     else continue;
     const requested = entry.parameters['transfer-syntax'];
-    const plans = stored.map((s) => planPart10(s, requested));
+    const plans = stored.map((s) => planPart10(s, requested, { canDecode: decodable && (() => decodable(s)) }));
     if (plans.every((p): p is Part10Plan => p !== undefined)) return { multipart, plans };
   }
   const storedSyntaxes = [...new Set(stored.map((s) => s.transferSyntaxUid))].join(', ');
   throw notAcceptable(`this resource (stored as ${storedSyntaxes})`, [
-    `multipart/related; type="application/dicom"; transfer-syntax=* or ${EXPLICIT_LE} (uncompressed data) or the stored syntax`,
+    `multipart/related; type="application/dicom"; transfer-syntax=* or the stored syntax or ${EXPLICIT_LE} (uncompressed data, and compressed data with a decoder)`,
     ...(single ? ['application/dicom (same transfer syntaxes)'] : []),
   ]);
 }
@@ -56,40 +59,56 @@ export interface BulkChoice {
   multipart: boolean;
   /** Content-Type of each part (or of the single-part body), with its `transfer-syntax=`. */
   partType: string;
+  /** Compressed frames are decoded to native little-endian pixels (Explicit VR LE). */
+  decode: boolean;
+}
+
+export interface BulkOptions {
+  /** The compressed frames can be decoded (a decoder exists and the frames are located). */
+  decodable?: boolean;
+  /** Decoded data may be one single-part body (default `single`; Pixel Data is one value whatever its frame count). */
+  decodedSingle?: boolean;
 }
 
 /**
- * Frames, pixel data and other bulk data (WADORS-5/6/7, NEG-8, D15). `stored` is the syntax of the
+ * Frames, pixel data and other bulk data (WADORS-5/6/7, NEG-7/8, D15). `stored` is the syntax of the
  * pixel data: uncompressed data (including implicit, big endian and deflated objects, which are
  * served little endian) is `application/octet-stream; transfer-syntax=1.2.840.10008.1.2.1`;
  * compressed frames keep their codestream and are typed with the bulk media type of the stored
- * syntax. `single` = the resource is one item (single-part `application/octet-stream` allowed).
+ * syntax (also without a parameter and for `*`, D17), unless `transfer-syntax=1.2.840.10008.1.2.1` is
+ * asked with `application/octet-stream` and they are `decodable`: then they are decoded. `single` =
+ * the resource is one item (single-part `application/octet-stream` allowed).
  */
-export function negotiateBulk(entries: AcceptEntry[], stored: TransferSyntaxInfo | undefined, single: boolean): BulkChoice {
+export function negotiateBulk(entries: AcceptEntry[], stored: TransferSyntaxInfo | undefined, single: boolean, options: BulkOptions = {}): BulkChoice {
   assertOneFamily(entries);
   const compressed = stored?.encapsulated === true;
   const servedTs = compressed ? stored.uid : EXPLICIT_LE;
   const mediaType = compressed ? stored.bulkMediaType : OCTET;
-  // Without a parameter, compressed frames are served as stored while there is no codec (D17).
   const tsOk = (ts: string | undefined) => ts === undefined || ts === '*' || ts === servedTs;
+  const decodable = compressed && options.decodable === true;
+  const decodeAsked = (ts: string | undefined) => decodable && ts === EXPLICIT_LE;
+  const decoded = `${OCTET}; transfer-syntax=${EXPLICIT_LE}`;
   for (const entry of entries) {
     const ts = entry.parameters['transfer-syntax'];
     if (isAnyMultipart(entry)) {
-      return { multipart: true, partType: `${mediaType}; transfer-syntax=${servedTs}` };
+      return { multipart: true, partType: `${mediaType}; transfer-syntax=${servedTs}`, decode: false };
     }
     if (entry.mediaType === 'multipart/related') {
       const type = entry.parameters.type;
       if (type !== undefined && type !== OCTET && type !== mediaType) continue;
+      if (decodeAsked(ts) && (type === undefined || type === OCTET)) return { multipart: true, partType: decoded, decode: true };
       if (!tsOk(ts)) continue;
-      return { multipart: true, partType: `${mediaType}; transfer-syntax=${servedTs}` };
+      return { multipart: true, partType: `${mediaType}; transfer-syntax=${servedTs}`, decode: false };
     }
-    if ((entry.mediaType === OCTET || entry.mediaType === 'application/*') && single && tsOk(ts)) {
-      return { multipart: false, partType: `${OCTET}; transfer-syntax=${servedTs}` };
+    if (entry.mediaType === OCTET || entry.mediaType === 'application/*') {
+      if (decodeAsked(ts) && (options.decodedSingle ?? single)) return { multipart: false, partType: decoded, decode: true };
+      if (single && tsOk(ts)) return { multipart: false, partType: `${OCTET}; transfer-syntax=${servedTs}`, decode: false };
     }
   }
   throw notAcceptable('this bulk data', [
     `multipart/related; type="${mediaType}"; transfer-syntax=${servedTs}`,
     ...(compressed ? [`multipart/related; type="${OCTET}"; transfer-syntax=*`] : []),
+    ...(decodable ? [`multipart/related; type="${OCTET}"; transfer-syntax=${EXPLICIT_LE} (decoded)`] : []),
     ...(single ? [`${OCTET}; transfer-syntax=${compressed ? '*' : servedTs}`] : []),
   ]);
 }

@@ -1,10 +1,10 @@
 import { Readable } from 'node:stream';
 import { transferSyntaxInfo } from '@tessera/dicom';
 import { HttpProblem, acceptableMediaTypes, writeMultipart } from '@tessera/http';
-import { negotiateBulk } from './negotiate.js';
+import { type BulkChoice, negotiateBulk } from './negotiate.js';
 import { framesResponse } from './retrieve-frames.js';
 import { type RetrieveDependencies, type RetrieveRequest, type RetrieveResponse, instanceUrl, instancesOf } from './retrieve.js';
-import { bulkBytes, frameCount } from '@tessera/stored-objects';
+import { bulkBytes, canDecodeStored, frameCount, openStoredDecodedFrames } from '@tessera/stored-objects';
 
 const PIXEL_DATA_PATHS = new Set(['7FE00010', '7FE00008', '7FE00009']);
 
@@ -15,6 +15,8 @@ const PIXEL_DATA_PATHS = new Set(['7FE00010', '7FE00008', '7FE00009']);
  * `application/octet-stream`. Uncompressed Pixel Data is all frames concatenated. Encapsulated
  * Pixel Data is not one value: it is served as its frames, one part per frame, each typed with the
  * bulk media type of the stored syntax (as Retrieve Frames does); single part only for one frame.
+ * Asked with `transfer-syntax=1.2.840.10008.1.2.1` and a decoder for its syntax, it is decoded into
+ * the native value instead: all frames, decoded one at a time, in one part or a single-part body.
  */
 export async function retrieveBulkData(
   deps: RetrieveDependencies, study: string, series: string, instance: string, path: string, request: RetrieveRequest,
@@ -28,7 +30,11 @@ export async function retrieveBulkData(
   if (!ref && PIXEL_DATA_PATHS.has(path) && row!.frames?.kind === 'encapsulated') {
     const count = frameCount(row!);
     const numbers = Array.from({ length: count }, (_, i) => i + 1);
-    const choice = negotiateBulk(entries, stored, count === 1);
+    const choice = negotiateBulk(entries, stored, count === 1, { decodable: canDecodeStored(row!), decodedSingle: true });
+    if (choice.decode) {
+      const pixels = (await openStoredDecodedFrames(deps, row!)).pixelData();
+      return valueResponse(choice, location, { length: pixels.length, body: () => pixels.body });
+    }
     const frames = `${instanceUrl(request.serviceUrl, row!)}/frames`;
     return framesResponse(deps, row!, numbers, choice, (n) => (choice.multipart ? `${frames}/${n}` : location));
   }
@@ -36,7 +42,11 @@ export async function retrieveBulkData(
 
   // Values are served little endian, uncompressed: octet-stream with the Explicit VR LE syntax.
   const choice = negotiateBulk(entries, undefined, true);
-  const bytes = bulkBytes(deps.blobs, row!, ref);
+  return valueResponse(choice, location, bulkBytes(deps.blobs, row!, ref));
+}
+
+/** One bulk data value: a single-part body, or one `application/octet-stream` part. */
+function valueResponse(choice: BulkChoice, location: string, bytes: { length: number; body: () => AsyncIterable<Buffer> }): RetrieveResponse {
   if (!choice.multipart) {
     return {
       status: 200,

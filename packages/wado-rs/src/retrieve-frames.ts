@@ -4,7 +4,7 @@ import { HttpProblem, acceptableMediaTypes, writeMultipart } from '@tessera/http
 import type { RetrievableInstance } from '@tessera/index';
 import { type BulkChoice, negotiateBulk } from './negotiate.js';
 import { type RetrieveDependencies, type RetrieveRequest, type RetrieveResponse, instanceUrl, instancesOf } from './retrieve.js';
-import { frameBytes, frameCount } from '@tessera/stored-objects';
+import { canDecodeStored, frameBytes, frameCount, openStoredDecodedFrames } from '@tessera/stored-objects';
 
 /**
  * `{list}` of a frames URL: comma-separated 1-based frame numbers, kept in the requested order,
@@ -22,7 +22,8 @@ export function parseFrameList(list: string): number[] {
 /**
  * Retrieve Frames (PS3.18 §10.4.1.1.6, digest WADORS-5/6): one part per requested frame, read by
  * ranged blob reads from the frame index computed at ingest. Frames beyond the count, or an
- * instance without (locatable) pixel data → 404 (PROJECT, D18).
+ * instance without (locatable) pixel data → 404 (PROJECT, D18). Compressed frames asked with
+ * `transfer-syntax=1.2.840.10008.1.2.1` are decoded, one at a time (NEG-7).
  */
 export async function retrieveFrames(
   deps: RetrieveDependencies, study: string, series: string, instance: string, list: string, request: RetrieveRequest,
@@ -34,15 +35,32 @@ export async function retrieveFrames(
   if (count === 0) throw new HttpProblem(404, 'NO_FRAMES', `instance ${instance} has no pixel data frames (digest WADORS-5, D18)`);
   const beyond = numbers.find((n) => n > count);
   if (beyond !== undefined) throw new HttpProblem(404, 'FRAME_NOT_FOUND', `frame ${beyond} does not exist: instance ${instance} has ${count} (digest D18)`);
-  const choice = negotiateBulk(entries, transferSyntaxInfo(row!.transferSyntaxUid), numbers.length === 1);
+  const choice = negotiateBulk(entries, transferSyntaxInfo(row!.transferSyntaxUid), numbers.length === 1, { decodable: canDecodeStored(row!) });
   const base = `${instanceUrl(request.serviceUrl, row!)}/frames`;
   return framesResponse(deps, row!, numbers, choice, (n) => `${base}/${n}`);
 }
 
-/** Frames as multipart parts or one single-part body (also serves encapsulated Pixel Data as bulk data). */
-export function framesResponse(
+/**
+ * Frames as multipart parts or one single-part body (also serves encapsulated Pixel Data as bulk data).
+ * Decoded frames: the first requested frame is decoded before answering (a frame that does not decode
+ * is a 422 problem), the others as the response is read.
+ */
+export async function framesResponse(
   deps: RetrieveDependencies, row: RetrievableInstance, numbers: number[], choice: BulkChoice, location: (n: number) => string,
-): RetrieveResponse {
+): Promise<RetrieveResponse> {
+  if (choice.decode) {
+    const decoded = await openStoredDecodedFrames(deps, row, numbers[0]!);
+    if (!choice.multipart) {
+      return {
+        status: 200,
+        headers: { 'content-type': choice.partType, 'content-length': String(decoded.frameLength), 'content-location': location(numbers[0]!) },
+        body: Readable.from(decoded.frame(numbers[0]!), { objectMode: false }),
+      };
+    }
+    const parts = numbers.map((n) => ({ contentType: choice.partType, contentLocation: location(n), contentLength: decoded.frameLength, body: () => decoded.frame(n) }));
+    const { contentType, stream } = writeMultipart(choice.partType.split(';')[0]!, parts);
+    return { status: 200, headers: { 'content-type': contentType }, body: stream };
+  }
   if (!choice.multipart) {
     const frame = frameBytes(deps.blobs, row, numbers[0]!);
     return {

@@ -4,7 +4,7 @@ import { acceptableMediaTypes, writeMultipart } from '@tessera/http';
 import type { RetrieveScope } from '@tessera/index';
 import { negotiateInstances } from './negotiate.js';
 import { type RetrieveDependencies, type RetrieveRequest, type RetrieveResponse, instanceUrl, instancesOf } from './retrieve.js';
-import { blobSource } from '@tessera/stored-objects';
+import { blobSource, canDecodeStored, encodeDecodedPart10 } from '@tessera/stored-objects';
 
 /**
  * Retrieve Study / Series / Instance (PS3.18 §10.4.1.1.1-3, digest WADORS-2/3): one PS3.10 file per
@@ -15,11 +15,15 @@ export async function retrieveInstances(deps: RetrieveDependencies, scope: Retri
   const entries = acceptableMediaTypes(request.acceptQuery, request.accept);
   const rows = await instancesOf(deps.index, scope);
   const single = scope.sopInstanceUid !== undefined;
-  const { multipart, plans } = negotiateInstances(entries, rows, single);
-  const open = (i: number) => encodePart10(blobSource(deps.blobs, rows[i]!), plans[i]!, deps.settings);
+  const { multipart, plans } = negotiateInstances(entries, rows, single, canDecodeStored);
+  const open = (i: number) => plans[i]!.kind === 'decode'
+    ? encodeDecodedPart10(deps.blobs, rows[i]!, plans[i]!, deps.settings)
+    : encodePart10(blobSource(deps.blobs, rows[i]!), plans[i]!, deps.settings);
+  // A first part that is decoded is opened before answering: a frame that does not decode is a problem, not a cut stream.
+  const first = plans[0]!.kind === 'decode' ? await open(0) : undefined;
 
   if (!multipart) {
-    const encoded = await open(0);
+    const encoded = first ?? await open(0);
     const headers: Record<string, string> = {
       'content-type': `application/dicom; transfer-syntax=${encoded.transferSyntaxUid}`,
       'content-location': instanceUrl(request.serviceUrl, rows[0]!),
@@ -30,7 +34,7 @@ export async function retrieveInstances(deps: RetrieveDependencies, scope: Retri
 
   async function* parts() {
     for (let i = 0; i < rows.length; i++) {
-      const encoded = await open(i);
+      const encoded = i === 0 && first ? first : await open(i);
       yield {
         contentType: `application/dicom; transfer-syntax=${encoded.transferSyntaxUid}`,
         contentLocation: instanceUrl(request.serviceUrl, rows[i]!),
