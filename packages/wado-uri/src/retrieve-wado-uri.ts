@@ -4,7 +4,7 @@ import { encodePart10, isValidUid, planPart10, rangedByteSource } from '@tessera
 import { HttpProblem, parseAccept } from '@tessera/http';
 import { type RenderedContentType, parseWadoUriRenderParams, renderFrame } from '@tessera/imaging';
 import type { Index } from '@tessera/index';
-import { frameCount, renderProblem, renderStoredFrame } from '@tessera/stored-objects';
+import { canDecodeStored, encodeDecodedPart10, frameCount, renderProblem, renderStoredFrame } from '@tessera/stored-objects';
 
 export interface WadoUriDependencies {
   index: Index;
@@ -27,6 +27,8 @@ const RENDERING_ONLY = ['windowCenter', 'windowWidth', 'presentationUID', 'prese
  * WADO-URI Retrieve DICOM Instance (PS3.18 §9.4, digest WADOURI-1..7): the PS3.10 file of one
  * instance, as stored (`transferSyntax=*`), or in Explicit VR Little Endian (absent or
  * `1.2.840.10008.1.2.1`); Implicit VR LE, Explicit VR BE and deflated objects are always re-encoded.
+ * Compressed objects are served as stored when the parameter is absent (D17) and decoded to Explicit
+ * VR LE when `transferSyntax=1.2.840.10008.1.2.1` asks it and a decoder exists.
  *
  * Leniency (documented in docs/conformance.md): besides `requestType=WADO` (exact), the legacy
  * `RequestType` spelling is accepted with its value compared case-insensitively; `frame` and
@@ -81,13 +83,13 @@ export async function retrieveWadoUri(deps: WadoUriDependencies, query: WadoUriQ
   }
   const [row] = await deps.index.retrieve.instances({ studyInstanceUid, seriesInstanceUid, sopInstanceUid });
   if (!row) throw new HttpProblem(404, 'NOT_FOUND', `no instance ${sopInstanceUid} of series ${seriesInstanceUid} of study ${studyInstanceUid} is stored`);
-  const plan = planPart10(row, transferSyntax);
+  const plan = planPart10(row, transferSyntax, { canDecode: () => canDecodeStored(row) });
   if (!plan) {
     throw new HttpProblem(406, 'NOT_ACCEPTABLE',
-      `instance ${sopInstanceUid} is stored as ${row.transferSyntaxUid}; it is available with transferSyntax=*, ${row.transferSyntaxUid === '1.2.840.10008.1.2.1' ? '' : 'the stored syntax, '}or 1.2.840.10008.1.2.1 when uncompressed (digest WADOURI-3)`);
+      `instance ${sopInstanceUid} is stored as ${row.transferSyntaxUid}; it is available with transferSyntax=*, ${row.transferSyntaxUid === '1.2.840.10008.1.2.1' ? '' : 'the stored syntax, '}or 1.2.840.10008.1.2.1 when uncompressed or decodable (digest WADOURI-3)`);
   }
   const source = rangedByteSource(row.size, (start, end) => deps.blobs.get(row.blobKey, { start, end }));
-  const encoded = await encodePart10(source, plan, deps.settings);
+  const encoded = plan.kind === 'decode' ? await encodeDecodedPart10(deps.blobs, row, plan, deps.settings) : await encodePart10(source, plan, deps.settings);
   const headers: Record<string, string> = { 'content-type': DICOM };
   if (encoded.length !== undefined) headers['content-length'] = String(encoded.length);
   return { headers, body: Readable.from(encoded.body, { objectMode: false }) };
