@@ -17,6 +17,8 @@ import { markdownSection, ratioTable } from './report.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 const BACKENDS = ['embedded', 'postgres', 'postgres-s3'] as const;
+const PHASES = ['stow', 'metadata', 'retrieve', 'ohif', 'qido'] as const;
+type Phase = (typeof PHASES)[number];
 type Backend = (typeof BACKENDS)[number];
 
 const USAGE = `usage: pnpm bench [options]
@@ -36,6 +38,8 @@ const USAGE = `usage: pnpm bench [options]
   --batch <n>             instances per STOW request (default 10)
   --postgres-url <url>    admin URL for scratch databases (default $TESSERA_BENCH_POSTGRES_URL or postgres://postgres@127.0.0.1:5432/postgres)
   --server-node-args=<s>  extra node arguments for the server process (e.g. --server-node-args="--cpu-prof --cpu-prof-dir=/tmp/prof")
+  --phases <list>         phases to measure, comma-separated (default all): stow, metadata, retrieve,
+                          ohif, qido; the data is stored (unmeasured) when stow is not among them
   --quick                 tiny sizes (CI smoke test)
   --no-report             do not append to docs/benchmarks.md
   --out <file>            JSON results file (default .bench-cache/results-<timestamp>.json)`;
@@ -60,6 +64,7 @@ async function main(): Promise<number> {
       'dicomweb-path': { type: 'string', default: '/dicomweb' }, 'wadouri-path': { type: 'string', default: '/wadouri' }, 'ohif-path': { type: 'string', default: '/ohif' },
       instances: { type: 'string' }, 'big-series': { type: 'string' }, clients: { type: 'string' }, rounds: { type: 'string' },
       'qido-rows': { type: 'string' }, batch: { type: 'string' }, 'postgres-url': { type: 'string' }, 'server-node-args': { type: 'string', default: '' },
+      phases: { type: 'string', default: PHASES.join(',') },
       quick: { type: 'boolean', default: false }, 'no-report': { type: 'boolean', default: false }, out: { type: 'string' }, help: { type: 'boolean', default: false },
     },
   });
@@ -106,6 +111,8 @@ async function main(): Promise<number> {
   const results: RunResult[] = [];
   const baseline = await measureBaseline(manifest, clients, rounds, quick);
   const nodeArgs = values['server-node-args'].split(/\s+/).filter(Boolean);
+  const phases = new Set(values.phases.split(',').map((p) => p.trim()).filter(Boolean));
+  for (const p of phases) if (!(PHASES as readonly string[]).includes(p)) throw new Error(`unknown phase '${p}' (${PHASES.join(', ')})`);
 
   for (const backend of backends) {
     log(`\n== ${backend}`);
@@ -130,7 +137,7 @@ async function main(): Promise<number> {
       server = await startServerProcess(ROOT, env, nodeArgs, log);
       const description = backend === 'embedded' ? 'PGlite (embedded, on disk) + filesystem' : backend === 'postgres' ? 'PostgreSQL + filesystem' : 'PostgreSQL + S3 (s3rver child process)';
       const run = await runPhases({ name: backend, description, url: server.url, pid: server.pid, paths: { dicomweb: '/dicomweb', wadouri: '/wadouri', ohif: '/ohif' },
-        manifest, clients, rounds, quick, batch, qidoRows, databaseUrl });
+        manifest, clients, rounds, quick, batch, qidoRows, databaseUrl, phases: phases as Set<Phase> });
       results.push({ ...run, serverSpawnedAt: server.spawnedAt });
     } finally {
       await server?.stop();
@@ -144,7 +151,7 @@ async function main(): Promise<number> {
     const path = (p: string) => (p === '' ? undefined : p);
     results.push(await runPhases({ name, description: `external server at ${values.target}`, url: values.target,
       paths: { dicomweb: values['dicomweb-path'], wadouri: path(values['wadouri-path']), ohif: path(values['ohif-path']) },
-      manifest, clients, rounds, quick, batch, qidoRows: Math.min(qidoRows, 10_000) }));
+      manifest, clients, rounds, quick, batch, qidoRows: Math.min(qidoRows, 10_000), phases: phases as Set<Phase> }));
   }
 
   const minutes = (performance.now() - started) / 60_000;
@@ -183,6 +190,7 @@ interface RunOptions {
   batch: number;
   qidoRows: number;
   databaseUrl?: string;
+  phases: Set<Phase>;
 }
 
 async function runPhases(o: RunOptions): Promise<RunResult> {
@@ -193,26 +201,34 @@ async function runPhases(o: RunOptions): Promise<RunResult> {
   const idle = memory(o.pid).rssMb;
   try {
     const m = o.manifest;
-    ops.push(await stowPhase(ctx, [...m.images, ...m.bigSeries], o.batch));
-    const stowPeak = ops[0]!.peakRssMb;
-    if (stowPeak !== undefined) ops.push({ ...ops[0]!, op: 'ingest-rss', description: 'server peak RSS during STOW', target: { metric: 'peakRssMb', cmp: '<=', value: 200, label: '≤ 200 MB' }, measured: stowPeak, met: stowPeak <= 200 });
-    ops.push(...await metadataPhase(ctx));
-    ops.push(...await retrievePhase(ctx));
-    ops.push(...await ohifPhase(ctx));
-    if (m.topUp.length) {
-      log(`  storing ${m.topUp.length} small instances for the QIDO phase`);
-      await stowQuiet(ctx, m.topUp, 50);
+    const on = (p: Phase) => o.phases.has(p);
+    if (on('stow')) {
+      ops.push(await stowPhase(ctx, [...m.images, ...m.bigSeries], o.batch));
+      const stowPeak = ops[0]!.peakRssMb;
+      if (stowPeak !== undefined) ops.push({ ...ops[0]!, op: 'ingest-rss', description: 'server peak RSS during STOW', target: { metric: 'peakRssMb', cmp: '<=', value: 200, label: '≤ 200 MB' }, measured: stowPeak, met: stowPeak <= 200 });
+    } else {
+      log(`  storing ${m.images.length + m.bigSeries.length} instances (not measured)`);
+      await stowQuiet(ctx, [...m.images, ...m.bigSeries], o.batch);
     }
-    const indexed = m.images.length + m.bigSeries.length + m.topUp.length;
-    ops.push(...await qidoPhase(ctx, String(indexed), false));
-    if (o.qidoRows > indexed) {
-      if (!o.databaseUrl) notes.push(`QIDO at ${o.qidoRows} rows: skipped (rows are inserted directly only on the Postgres back ends)`);
-      else if (!hasPsql()) notes.push(`QIDO at ${o.qidoRows} rows: skipped (psql not found)`);
-      else {
-        const t0 = performance.now();
-        insertSyntheticRows(o.databaseUrl, indexed, o.qidoRows, log);
-        notes.push(`QIDO at ${o.qidoRows} rows: ${o.qidoRows - indexed} rows inserted directly by SQL in ${((performance.now() - t0) / 1000).toFixed(0)} s`);
-        ops.push(...await qidoPhase(ctx, String(o.qidoRows), o.qidoRows >= 100_000));
+    if (on('metadata')) ops.push(...await metadataPhase(ctx));
+    if (on('retrieve')) ops.push(...await retrievePhase(ctx));
+    if (on('ohif')) ops.push(...await ohifPhase(ctx));
+    if (on('qido')) {
+      if (m.topUp.length) {
+        log(`  storing ${m.topUp.length} small instances for the QIDO phase`);
+        await stowQuiet(ctx, m.topUp, 50);
+      }
+      const indexed = m.images.length + m.bigSeries.length + m.topUp.length;
+      ops.push(...await qidoPhase(ctx, String(indexed), false));
+      if (o.qidoRows > indexed) {
+        if (!o.databaseUrl) notes.push(`QIDO at ${o.qidoRows} rows: skipped (rows are inserted directly only on the Postgres back ends)`);
+        else if (!hasPsql()) notes.push(`QIDO at ${o.qidoRows} rows: skipped (psql not found)`);
+        else {
+          const t0 = performance.now();
+          insertSyntheticRows(o.databaseUrl, indexed, o.qidoRows, log);
+          notes.push(`QIDO at ${o.qidoRows} rows: ${o.qidoRows - indexed} rows inserted directly by SQL in ${((performance.now() - t0) / 1000).toFixed(0)} s`);
+          ops.push(...await qidoPhase(ctx, String(o.qidoRows), o.qidoRows >= 100_000));
+        }
       }
     }
   } finally {
