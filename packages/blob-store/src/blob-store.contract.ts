@@ -114,6 +114,22 @@ export function runBlobStoreContract(t: Test, name: string, makeStore: () => Pro
       t.notOk(existsSync(path), 'the local file is gone');
     });
 
+    t.test('putFile of a file the caller synced, then syncKeys, stores it', async (t) => {
+      const directory = await mkdtemp(join(tmpdir(), 'tessera-putfile-'));
+      t.teardown(() => rm(directory, { recursive: true, force: true }));
+      const keys = ['synced/a/one', 'synced/a/two', 'synced/b/three'];
+      const contents = keys.map(() => randomBytes(2000));
+      for (const [i, key] of keys.entries()) {
+        const path = join(directory, `part-${i}`);
+        await writeFile(path, contents[i]!, { flush: true });
+        await store.putFile(key, path, contents[i]!.length, { synced: store.movesFiles });
+        t.notOk(existsSync(path), `${key}: the local file is gone`);
+      }
+      await store.syncKeys(keys);
+      for (const [i, key] of keys.entries()) t.ok((await readAll(await store.get(key))).equals(contents[i]!), `${key}: content stored`);
+      await t.resolves(store.syncKeys([]), 'nothing to sync is fine');
+    });
+
     t.test('a body of the wrong size is rejected and leaves no object', async (t) => {
       await t.rejects(store.put('size/short-buffer', Buffer.from('abc'), 4), BlobSizeMismatchError);
       await t.rejects(store.put('size/long-buffer', Buffer.from('abcde'), 4), BlobSizeMismatchError);

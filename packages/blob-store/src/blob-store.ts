@@ -20,6 +20,11 @@ export interface BlobInfo {
  * (never `..`, never a leading `/`); backends reject anything else with BlobKeyError.
  * Writes are atomic: a reader sees either nothing or the whole object, never a part.
  */
+export interface PutFileOptions {
+  /** The file's content is already on stable storage (fsynced by the caller). */
+  synced?: boolean;
+}
+
 export interface BlobStore {
   /** A short description for logs and readiness output, e.g. `filesystem:/data/blobs`. */
   readonly description: string;
@@ -33,7 +38,19 @@ export interface BlobStore {
    * once this resolves it no longer exists at `path` (it was moved or uploaded and removed). If this
    * rejects, the file is left for the caller to remove.
    */
-  putFile(key: string, path: string, size: number): Promise<void>;
+  putFile(key: string, path: string, size: number, options?: PutFileOptions): Promise<void>;
+  /**
+   * True when putFile moves the file itself into the store (filesystem): a caller that writes the
+   * file should then fsync it on its own open handle and pass `synced`, which saves the store a
+   * reopen. False when putFile copies or uploads the content, so the caller's fsync would be wasted.
+   */
+  readonly movesFiles: boolean;
+  /**
+   * Makes the names of objects just written by putFile durable (the filesystem store fsyncs their
+   * directories once for all of them; S3 has nothing to do). A caller that records keys elsewhere
+   * (the index) calls this first, so that a crash cannot leave a record of a vanished object.
+   */
+  syncKeys(keys: readonly string[]): Promise<void>;
   /**
    * Streams the object, or one byte range of it. Throws BlobNotFoundError if absent. The caller must
    * consume or destroy the stream, or it holds a file handle or connection open.

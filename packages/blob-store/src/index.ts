@@ -1,4 +1,4 @@
-export type { BlobInfo, BlobStore, ByteRange } from './blob-store.js';
+export type { BlobInfo, BlobStore, ByteRange, PutFileOptions } from './blob-store.js';
 export { createBlobStore, type BlobStoreConfig } from './create-blob-store.js';
 export { BlobKeyError, BlobNotFoundError, BlobSizeMismatchError, BlobStoreUnavailableError } from './errors.js';
 export { FilesystemBlobStore, type FilesystemBlobStoreOptions } from './filesystem/filesystem-blob-store.js';

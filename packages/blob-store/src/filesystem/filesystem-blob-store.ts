@@ -4,7 +4,7 @@ import { mkdir, open, readdir, rename, rm, stat, unlink, writeFile } from 'node:
 import { dirname, join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import type { BlobInfo, BlobStore, ByteRange } from '../blob-store.js';
+import type { BlobInfo, BlobStore, ByteRange, PutFileOptions } from '../blob-store.js';
 import { assertValidRange } from '../byte-range.js';
 import { BlobKeyError, BlobNotFoundError, BlobSizeMismatchError, BlobStoreUnavailableError } from '../errors.js';
 import { exactSize } from '../exact-size.js';
@@ -56,12 +56,14 @@ export class FilesystemBlobStore implements BlobStore {
     }
   }
 
-  async putFile(key: string, path: string, size: number): Promise<void> {
+  readonly movesFiles = true;
+
+  async putFile(key: string, path: string, size: number, options: PutFileOptions = {}): Promise<void> {
     const target = this.#pathOf(key);
     const { size: actualSize } = await stat(path);
     if (actualSize !== size) throw new BlobSizeMismatchError(key, size, actualSize);
     try {
-      await fsync(path);
+      if (!options.synced) await fsync(path);
       await this.#moveIntoPlace(path, target);
     } catch (error) {
       if (!hasCode(error, 'EXDEV')) throw toStoreError(error);
@@ -181,13 +183,27 @@ export class FilesystemBlobStore implements BlobStore {
     return this.#tempDirCreated;
   }
 
+  async syncKeys(keys: readonly string[]): Promise<void> {
+    const directories = new Set(keys.map((key) => dirname(this.#pathOf(key))));
+    for (const directory of directories) await fsync(directory);
+  }
+
+  /** Renames into place; the directory is created only when the rename finds it missing. */
   async #moveIntoPlace(from: string, to: string): Promise<void> {
-    await mkdir(dirname(to), { recursive: true });
-    await rename(from, to);
+    try {
+      await rename(from, to);
+    } catch (error) {
+      if (!hasCode(error, 'ENOENT')) throw error;
+      await mkdir(dirname(to), { recursive: true });
+      await rename(from, to);
+    }
   }
 }
 
-/** Makes a file's content durable before it is renamed into place, so a crash cannot leave it empty. */
+/**
+ * Makes a file's content durable before it is renamed into place, so a crash cannot leave it empty;
+ * on a directory, makes the names it holds durable.
+ */
 async function fsync(path: string): Promise<void> {
   const handle = await open(path, 'r');
   try {

@@ -85,6 +85,12 @@ export class S3BlobStore implements BlobStore {
     }
   }
 
+  readonly movesFiles = false;
+
+  async syncKeys(): Promise<void> {
+    // A completed PutObject / CompleteMultipartUpload is durable: nothing to do.
+  }
+
   async putFile(key: string, path: string, size: number): Promise<void> {
     await this.put(key, createReadStream(path), size);
     await rm(path, { force: true });
