@@ -39,12 +39,12 @@ export interface ReadLimits {
 
 const MAGIC = 'DICM';
 const MEDIA_STORAGE_DIRECTORY = '1.2.840.10008.1.3.10';
-const FIRST_READ = 256 * 1024;
+const FIRST_READ = 64 * 1024;
 
 /**
  * Reads the File Meta and the dataset up to pixel data of a PS3.10 object. Reads a prefix and
  * extends it only as far as the header needs, so memory is bounded by `maxHeaderBytes`, not by the
- * size of the object (a 1 GB multi-frame costs one 256 KiB read).
+ * size of the object (a 1 GB multi-frame costs one 64 KiB read; a larger header, a few more).
  *
  * Files without preamble and File Meta (older PS3.10 writers, digest DATA-2) are accepted when
  * they begin with a plausible group 0008 element; their transfer syntax is detected.
