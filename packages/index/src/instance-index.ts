@@ -30,12 +30,6 @@ export interface StoredInstance {
   blobKey: string;
 }
 
-class Conflict extends Error {
-  constructor(readonly detail: string) {
-    super(detail);
-  }
-}
-
 /**
  * The instance side of the index: records instances, maintains the computed study and series
  * attributes (QIDO-8), finds stored instances. Rows are only written after their blob is durable,
@@ -45,57 +39,115 @@ export class InstanceIndex {
   constructor(private readonly db: Kysely<Database>) {}
 
   /**
-   * Records an instance. An existing SOP Instance UID with the same SHA-256 is `identical`; with
-   * other content it is a `conflict` unless `overwrite` is set; under another study or series it is
-   * always a `conflict` (an instance never moves). A conflict rolls back every row written.
+   * Records instances whose blobs are durable, in one transaction (a STOW request's chunk: a few
+   * statements for the whole chunk rather than seven round trips per instance). Per instance, an
+   * existing SOP Instance UID with the same SHA-256 is `identical`; with other content it is a
+   * `conflict` unless `overwrite` is set; under another study or series it is always a `conflict`
+   * (an instance never moves). Outcomes are in the order of `records`; SOP Instance UIDs must be
+   * distinct within one call.
    */
-  async storeInstance(record: InstanceRecord, options: { overwrite: boolean }): Promise<IndexOutcome> {
+  async storeInstances(records: readonly InstanceRecord[], options: { overwrite: boolean }): Promise<IndexOutcome[]> {
+    if (records.length === 0) return [];
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.db.transaction().execute((trx) => this.storeIn(trx, record, options));
+        return await this.db.transaction().execute((trx) => this.storeIn(trx, records, options));
       } catch (error) {
-        if (error instanceof Conflict) return { kind: 'conflict', detail: error.detail };
+        // Another request inserted one of these SOP Instance UIDs between our check and insert:
+        // everything rolled back, and the next attempt sees its row.
         if (error instanceof RetryableRace && attempt < 3) continue;
         throw error;
       }
     }
   }
 
-  private async storeIn(trx: Transaction<Database>, record: InstanceRecord, options: { overwrite: boolean }): Promise<IndexOutcome> {
-    const d = record.description;
-    const existing = await trx
+  /** Records one instance (see storeInstances). */
+  async storeInstance(record: InstanceRecord, options: { overwrite: boolean }): Promise<IndexOutcome> {
+    const [outcome] = await this.storeInstances([record], options);
+    return outcome!;
+  }
+
+  private async storeIn(trx: Transaction<Database>, records: readonly InstanceRecord[], options: { overwrite: boolean }): Promise<IndexOutcome[]> {
+    const existingRows = await trx
       .selectFrom('instance')
       .innerJoin('series', 'series.pk', 'instance.series_pk')
       .innerJoin('study', 'study.pk', 'instance.study_pk')
-      .select(['instance.pk', 'instance.sha256', 'instance.blob_key', 'series.series_instance_uid', 'study.study_instance_uid'])
-      .where('instance.sop_instance_uid', '=', d.sopInstanceUid)
-      // Lock the instance row only: locking the joined study and series too would deadlock with
+      .select(['instance.pk', 'instance.sop_instance_uid', 'instance.sha256', 'instance.blob_key', 'series.series_instance_uid', 'study.study_instance_uid'])
+      .where('instance.sop_instance_uid', 'in', records.map((r) => r.description.sopInstanceUid))
+      // Lock the instance rows only: locking the joined study and series too would deadlock with
       // refreshStudies, which locks the study first and then updates its series.
       .forUpdate('instance')
-      .executeTakeFirst();
-    if (existing) {
-      if (existing.study_instance_uid !== d.studyInstanceUid || existing.series_instance_uid !== d.seriesInstanceUid) {
-        throw new Conflict(`SOP Instance ${d.sopInstanceUid} is already stored in study ${existing.study_instance_uid}, series ${existing.series_instance_uid}`);
-      }
-      if (existing.sha256 === record.sha256) return { kind: 'identical' };
-      if (!options.overwrite) throw new Conflict(`SOP Instance ${d.sopInstanceUid} is already stored with different content (SHA-256 ${existing.sha256})`);
-      await trx.updateTable('instance').set({ ...instanceColumns(record), updated_at: sql`now()` as never }).where('pk', '=', existing.pk).execute();
-      return { kind: 'replaced', previousBlobKey: existing.blob_key };
-    }
+      .execute();
+    const existing = new Map(existingRows.map((row) => [row.sop_instance_uid, row]));
 
-    const studyPk = await this.ensureStudy(trx, d.metadata, d.studyInstanceUid);
-    const seriesPk = await this.ensureSeries(trx, d.metadata, d.seriesInstanceUid, studyPk);
+    const outcomes: IndexOutcome[] = [];
+    const fresh: InstanceRecord[] = [];
+    for (const record of records) {
+      const d = record.description;
+      const row = existing.get(d.sopInstanceUid);
+      if (!row) {
+        fresh.push(record);
+        outcomes.push({ kind: 'stored' });
+      } else if (row.study_instance_uid !== d.studyInstanceUid || row.series_instance_uid !== d.seriesInstanceUid) {
+        outcomes.push({ kind: 'conflict', detail: `SOP Instance ${d.sopInstanceUid} is already stored in study ${row.study_instance_uid}, series ${row.series_instance_uid}` });
+      } else if (row.sha256 === record.sha256) {
+        outcomes.push({ kind: 'identical' });
+      } else if (!options.overwrite) {
+        outcomes.push({ kind: 'conflict', detail: `SOP Instance ${d.sopInstanceUid} is already stored with different content (SHA-256 ${row.sha256})` });
+      } else {
+        await trx.updateTable('instance').set({ ...instanceColumns(record), updated_at: sql`now()` as never }).where('pk', '=', row.pk).execute();
+        outcomes.push({ kind: 'replaced', previousBlobKey: row.blob_key });
+      }
+    }
+    if (fresh.length === 0) return outcomes;
+
+    // Studies and series once per chunk (a chunk is nearly always one series of one study).
+    const studyPks = new Map<string, number>();
+    const seriesPks = new Map<string, number>();
+    const refused = new Map<string, string>();
+    for (const { description: d } of fresh) {
+      if (seriesPks.has(d.seriesInstanceUid) || refused.has(d.seriesInstanceUid)) continue;
+      // A series never moves: checked before anything is written for it.
+      const known = await trx.selectFrom('series').innerJoin('study', 'study.pk', 'series.study_pk')
+        .select(['series.pk', 'series.study_pk', 'study.study_instance_uid'])
+        .where('series.series_instance_uid', '=', d.seriesInstanceUid).executeTakeFirst();
+      if (known && known.study_instance_uid !== d.studyInstanceUid) {
+        refused.set(d.seriesInstanceUid, `Series ${d.seriesInstanceUid} already belongs to study ${known.study_instance_uid}`);
+        continue;
+      }
+      if (known) {
+        studyPks.set(d.studyInstanceUid, known.study_pk);
+        seriesPks.set(d.seriesInstanceUid, known.pk);
+        continue;
+      }
+      let studyPk = studyPks.get(d.studyInstanceUid);
+      if (studyPk === undefined) {
+        studyPk = await this.ensureStudy(trx, d.metadata, d.studyInstanceUid);
+        studyPks.set(d.studyInstanceUid, studyPk);
+      }
+      const series = await this.ensureSeries(trx, d.metadata, d.seriesInstanceUid, studyPk);
+      // Inserted concurrently under another study between our check and insert: decide again.
+      if (series.studyPk !== studyPk) throw new RetryableRace();
+      seriesPks.set(d.seriesInstanceUid, series.pk);
+    }
+    const rows = [];
+    for (const record of fresh) {
+      const d = record.description;
+      const seriesPk = seriesPks.get(d.seriesInstanceUid);
+      if (seriesPk === undefined) {
+        outcomes[records.indexOf(record)] = { kind: 'conflict', detail: refused.get(d.seriesInstanceUid)! };
+        continue;
+      }
+      rows.push({ ...instanceColumns(record), series_pk: seriesPk, study_pk: studyPks.get(d.studyInstanceUid)! });
+    }
+    if (rows.length === 0) return outcomes;
     const inserted = await trx
       .insertInto('instance')
-      .values({ ...instanceColumns(record), series_pk: seriesPk, study_pk: studyPk })
+      .values(rows)
       .onConflict((oc) => oc.column('sop_instance_uid').doNothing())
-      .returning('pk')
-      .executeTakeFirst();
-    if (!inserted) {
-      // Another request stored the same SOP Instance UID between our check and insert: decide again.
-      throw new RetryableRace();
-    }
-    return { kind: 'stored' };
+      .returning('sop_instance_uid')
+      .execute();
+    if (inserted.length !== rows.length) throw new RetryableRace();
+    return outcomes;
   }
 
   private async ensureStudy(trx: Transaction<Database>, metadata: DicomJsonDataset, uid: string): Promise<number> {
@@ -132,7 +184,7 @@ export class InstanceIndex {
     return study.pk;
   }
 
-  private async ensureSeries(trx: Transaction<Database>, metadata: DicomJsonDataset, uid: string, studyPk: number): Promise<number> {
+  private async ensureSeries(trx: Transaction<Database>, metadata: DicomJsonDataset, uid: string, studyPk: number): Promise<{ pk: number; studyPk: number }> {
     await trx.insertInto('series').values({
       study_pk: studyPk,
       series_instance_uid: uid,
@@ -147,8 +199,7 @@ export class InstanceIndex {
       attributes: stringifyDicomJson(pick(metadata, SERIES_LEVEL_TAGS)),
     }).onConflict((oc) => oc.column('series_instance_uid').doNothing()).execute();
     const series = await trx.selectFrom('series').select(['pk', 'study_pk']).where('series_instance_uid', '=', uid).executeTakeFirstOrThrow();
-    if (series.study_pk !== studyPk) throw new Conflict(`Series ${uid} already belongs to another study`);
-    return series.pk;
+    return { pk: series.pk, studyPk: series.study_pk };
   }
 
   /**
@@ -180,7 +231,14 @@ export class InstanceIndex {
   }
 
   async findInstance(sopInstanceUid: string): Promise<StoredInstance | undefined> {
-    const row = await this.db
+    const [found] = await this.findInstances([sopInstanceUid]);
+    return found;
+  }
+
+  /** The stored instances among these SOP Instance UIDs (one query; absent ones are left out). */
+  async findInstances(sopInstanceUids: readonly string[]): Promise<StoredInstance[]> {
+    if (sopInstanceUids.length === 0) return [];
+    const rows = await this.db
       .selectFrom('instance')
       .innerJoin('series', 'series.pk', 'instance.series_pk')
       .innerJoin('study', 'study.pk', 'instance.study_pk')
@@ -188,9 +246,9 @@ export class InstanceIndex {
         'study.study_instance_uid', 'series.series_instance_uid', 'instance.sop_instance_uid', 'instance.sop_class_uid',
         'instance.transfer_syntax_uid', 'instance.has_file_meta', 'instance.size', 'instance.sha256', 'instance.blob_key',
       ])
-      .where('instance.sop_instance_uid', '=', sopInstanceUid)
-      .executeTakeFirst();
-    return row && {
+      .where('instance.sop_instance_uid', 'in', sopInstanceUids)
+      .execute();
+    return rows.map((row) => ({
       studyInstanceUid: row.study_instance_uid,
       seriesInstanceUid: row.series_instance_uid,
       sopInstanceUid: row.sop_instance_uid,
@@ -200,7 +258,7 @@ export class InstanceIndex {
       size: row.size,
       sha256: row.sha256,
       blobKey: row.blob_key,
-    };
+    }));
   }
 
   /** The computed attributes of a study (QIDO-8), or undefined if it is not stored. */
