@@ -3,7 +3,7 @@ import type { Readable } from 'node:stream';
 import type { BlobStore } from '@tessera/blob-store';
 import {
   DicomParseError, type DicomJsonDataset, FailureReason, type InstanceDescription, Tag, WarningReason,
-  describeInstance, fileByteSource, tagKey,
+  describeInstance, headedFileByteSource, tagKey,
 } from '@tessera/dicom';
 import type { Index } from '@tessera/index';
 import { type SpooledPart, spoolPart } from './spool.js';
@@ -34,17 +34,43 @@ export interface StoreOutcome {
   results: InstanceResult[];
 }
 
-/** The blob key of an instance: its UIDs (validated, so path-safe) and the SHA-256 of its bytes. */
+/**
+ * The blob key of an instance: its UIDs (validated, so path-safe) and the SHA-256 of its bytes. One
+ * directory (prefix) per series, not per instance: the filesystem store then creates and fsyncs one
+ * directory per series rather than one per instance. Keys of earlier versions
+ * (`…/{sop}/{sha256}.dcm`) stay valid: each row records its own key.
+ */
 export const instanceBlobKey = (d: InstanceDescription, sha256: string): string =>
-  `instances/${d.studyInstanceUid}/${d.seriesInstanceUid}/${d.sopInstanceUid}/${sha256}.dcm`;
+  `instances/${d.studyInstanceUid}/${d.seriesInstanceUid}/${d.sopInstanceUid}.${sha256}.dcm`;
+
+/** Parts described and waiting on local disk to be stored together (bounded by count, not memory). */
+const CHUNK_INSTANCES = 32;
+/** Blob writes of one chunk in flight at once (S3 uploads overlap; file renames are cheap). */
+const BLOB_WRITE_CONCURRENCY = 4;
+
+/** A part that passed the checks and waits, spooled, for its chunk to be stored. */
+interface Candidate {
+  /** Its place among the request's results. */
+  slot: number;
+  spooled: SpooledPart;
+  description: InstanceDescription;
+  stored: Extract<InstanceResult, { kind: 'stored' }>;
+  failed(reason: number, detail: string): InstanceResult;
+  /** Its blob key, once it is to be written. */
+  blobKey?: string;
+  /** Set once putFile owns the spooled file. */
+  handedOver?: boolean;
+}
 
 /**
- * The Store Instances transaction (PS3.18 §10.5) without HTTP: each part is spooled to disk,
- * read up to its pixel data, validated, written to the blob store, then indexed. Per-instance
- * failures are result values; only a failure of the request as a whole throws.
+ * The Store Instances transaction (PS3.18 §10.5) without HTTP: each part is spooled to disk and
+ * read up to its pixel data and validated; valid parts are then stored in chunks of up to
+ * CHUNK_INSTANCES: blobs written, then all their index rows in one transaction. Per-instance
+ * failures are result values; only a failure of the request as a whole throws (and the parts of
+ * the chunk in progress, acknowledged by nothing, are not indexed).
  *
- * Order of writes (two-phase): blob first, index row second, acknowledgement last. A crash between
- * the first two leaves an unreferenced blob (removed by `tessera gc`), never a row without its blob.
+ * Order of writes (two-phase): blobs first, index rows second, acknowledgement last. A crash between
+ * the first two leaves unreferenced blobs (removed by `tessera gc`), never a row without its blob.
  */
 export async function storeInstances(
   parts: AsyncIterable<Readable>,
@@ -53,17 +79,44 @@ export async function storeInstances(
 ): Promise<StoreOutcome> {
   const results: InstanceResult[] = [];
   const touchedStudies = new Set<string>();
+  let chunk: Candidate[] = [];
+  const flush = async () => {
+    const batch = chunk;
+    chunk = [];
+    try {
+      await storeChunk(batch, deps, results);
+    } finally {
+      // putFile took over the files it stored; the others (skipped, refused, failed) are ours to remove.
+      await Promise.all(batch.filter((c) => !c.handedOver).map((c) => rm(c.spooled.path, { force: true })));
+    }
+    for (const c of batch) {
+      const result = results[c.slot]!;
+      if (result.kind === 'stored') touchedStudies.add(result.studyInstanceUid);
+    }
+  };
   try {
     for await (const part of parts) {
-      const spooled = await spoolPart(part, deps.settings.spoolDir, deps.settings.maxPartBytes);
-      try {
-        const result = await storeOne(spooled, deps, options.studyInstanceUid);
-        if (result.kind === 'stored') touchedStudies.add(result.studyInstanceUid);
-        results.push(result);
-      } finally {
+      const slot = results.length;
+      const spooled = await spoolPart(part, deps.settings.spoolDir, { maxBytes: deps.settings.maxPartBytes, sync: deps.blobs.movesFiles });
+      const checked = await check(spooled, slot, deps, options.studyInstanceUid).catch(async (error: unknown) => {
         await rm(spooled.path, { force: true });
+        throw error;
+      });
+      if (checked.kind === 'failed') {
+        results.push(checked);
+        await rm(spooled.path, { force: true });
+        continue;
       }
+      results.push(checked.candidate.stored);
+      // The same SOP Instance UID twice in one request: the second is decided after the first is stored.
+      if (chunk.some((c) => c.description.sopInstanceUid === checked.candidate.description.sopInstanceUid)) await flush();
+      chunk.push(checked.candidate);
+      if (chunk.length >= CHUNK_INSTANCES) await flush();
     }
+    if (chunk.length) await flush();
+  } catch (error) {
+    await Promise.all(chunk.map((c) => rm(c.spooled.path, { force: true })));
+    throw error;
   } finally {
     // Computed attributes are refreshed once per request, also when it ends early (QIDO-8).
     if (touchedStudies.size) await deps.index.instances.refreshStudies(touchedStudies);
@@ -71,10 +124,11 @@ export async function storeInstances(
   return { results };
 }
 
-async function storeOne(spooled: SpooledPart, deps: StoreDependencies, pathStudyUid: string | undefined): Promise<InstanceResult> {
-  const { settings, index, blobs } = deps;
+/** Reads a spooled part's header and checks it (STOW-7/8): a candidate to store, or a failure. */
+async function check(spooled: SpooledPart, slot: number, deps: StoreDependencies, pathStudyUid: string | undefined): Promise<{ kind: 'candidate'; candidate: Candidate } | Extract<InstanceResult, { kind: 'failed' }>> {
+  const { settings } = deps;
   let description: InstanceDescription;
-  const source = await fileByteSource(spooled.path);
+  const source = headedFileByteSource(spooled.path, spooled.size, spooled.head);
   try {
     description = await describeInstance(source, { maxHeaderBytes: settings.maxHeaderBytes, inlineBinaryMaxBytes: settings.inlineBinaryMaxBytes });
   } catch (error) {
@@ -86,60 +140,111 @@ async function storeOne(spooled: SpooledPart, deps: StoreDependencies, pathStudy
     await source.close();
   }
   const ids = { sopClassUid: description.sopClassUid, sopInstanceUid: description.sopInstanceUid };
-
   if (pathStudyUid !== undefined && description.studyInstanceUid !== pathStudyUid) {
     return { kind: 'failed', ...ids, reason: FailureReason.StudyInstanceUIDMismatch, detail: `StudyInstanceUID ${description.studyInstanceUid} is not the study ${pathStudyUid} of the request` };
   }
-
-  // A byte-identical re-send changes nothing: skip even the blob write.
-  const existing = await index.instances.findInstance(description.sopInstanceUid);
-  const stored = {
-    kind: 'stored' as const, ...ids,
-    studyInstanceUid: description.studyInstanceUid, seriesInstanceUid: description.seriesInstanceUid,
-    warning: description.warnings.length ? { reason: WarningReason.DataSetDoesNotMatchSOPClass, detail: description.warnings.join('; ') } : undefined,
+  return {
+    kind: 'candidate',
+    candidate: {
+      slot, spooled, description,
+      stored: {
+        kind: 'stored', ...ids,
+        studyInstanceUid: description.studyInstanceUid, seriesInstanceUid: description.seriesInstanceUid,
+        warning: description.warnings.length ? { reason: WarningReason.DataSetDoesNotMatchSOPClass, detail: description.warnings.join('; ') } : undefined,
+      },
+      failed: (reason, detail) => ({ kind: 'failed', ...ids, reason, detail }),
+    },
   };
-  if (existing && existing.sha256 === spooled.sha256 && existing.studyInstanceUid === description.studyInstanceUid && existing.seriesInstanceUid === description.seriesInstanceUid) {
-    return stored;
-  }
-  if (existing && settings.duplicatePolicy === 'reject') {
-    return { kind: 'failed', ...ids, reason: FailureReason.DuplicateSOPInstance, detail: `SOP Instance ${description.sopInstanceUid} is already stored with different content` };
-  }
+}
 
-  const blobKey = instanceBlobKey(description, spooled.sha256);
-  try {
-    await blobs.putFile(blobKey, spooled.path, spooled.size);
-  } catch (error) {
-    const cause = (error as { cause?: { code?: string } }).cause?.code;
-    if (cause === 'ENOSPC' || cause === 'EDQUOT') {
-      deps.log?.error({ err: error, blobKey }, 'storage full');
-      return { kind: 'failed', ...ids, reason: FailureReason.OutOfResources, detail: 'the archive storage is full' };
+/**
+ * Stores a chunk of checked parts, writing each one's result into `results[slot]`: one query for
+ * the SOP Instance UIDs already stored (a byte-identical re-send skips even its blob write), the
+ * new blobs, then one index transaction for the chunk.
+ */
+async function storeChunk(chunk: Candidate[], deps: StoreDependencies, results: InstanceResult[]): Promise<void> {
+  const { settings, index, blobs } = deps;
+  const existing = new Map((await index.instances.findInstances(chunk.map((c) => c.description.sopInstanceUid))).map((e) => [e.sopInstanceUid, e]));
+  const toWrite: (Candidate & { blobKey: string })[] = [];
+  for (const c of chunk) {
+    const d = c.description;
+    const found = existing.get(d.sopInstanceUid);
+    if (found && found.sha256 === c.spooled.sha256 && found.studyInstanceUid === d.studyInstanceUid && found.seriesInstanceUid === d.seriesInstanceUid) {
+      results[c.slot] = c.stored;
+    } else if (found && settings.duplicatePolicy === 'reject') {
+      results[c.slot] = c.failed(FailureReason.DuplicateSOPInstance, `SOP Instance ${d.sopInstanceUid} is already stored with different content`);
+    } else {
+      c.blobKey = instanceBlobKey(d, c.spooled.sha256);
+      toWrite.push(c as Candidate & { blobKey: string });
     }
-    // Anything else (an unreachable S3, a timeout) fails the request as a whole: 503, retry later.
-    throw error;
   }
 
-  let outcome;
+  const written: (Candidate & { blobKey: string })[] = [];
+  await forEachLimited(toWrite, BLOB_WRITE_CONCURRENCY, async (c) => {
+    await c.spooled.durable;
+    try {
+      await blobs.putFile(c.blobKey, c.spooled.path, c.spooled.size, { synced: blobs.movesFiles });
+      c.handedOver = true;
+      written.push(c);
+    } catch (error) {
+      const cause = (error as { cause?: { code?: string } }).cause?.code;
+      if (cause !== 'ENOSPC' && cause !== 'EDQUOT') throw error;
+      deps.log?.error({ err: error, blobKey: c.blobKey }, 'storage full');
+      results[c.slot] = c.failed(FailureReason.OutOfResources, 'the archive storage is full');
+    }
+  });
+  // Anything else (an unreachable S3, a timeout) fails the request as a whole: 503, retry later.
+  // Blobs written before the failure are unreferenced: `tessera gc` removes them.
+  if (written.length === 0) return;
+  written.sort((a, b) => a.slot - b.slot);
+  await blobs.syncKeys(written.map((c) => c.blobKey));
+
+  let outcomes;
   try {
-    outcome = await index.instances.storeInstance(
-      { description, size: spooled.size, sha256: spooled.sha256, blobKey },
+    outcomes = await index.instances.storeInstances(
+      written.map((c) => ({ description: c.description, size: c.spooled.size, sha256: c.spooled.sha256, blobKey: c.blobKey })),
       { overwrite: settings.duplicatePolicy === 'overwrite' },
     );
   } catch (error) {
-    await deleteQuietly(blobs, blobKey, deps);
+    await Promise.all(written.map((c) => deleteQuietly(blobs, c.blobKey, deps)));
     throw error;
   }
-  switch (outcome.kind) {
-    case 'stored':
-    case 'identical':
-      return stored;
-    case 'replaced':
-      if (outcome.previousBlobKey !== blobKey) await deleteQuietly(blobs, outcome.previousBlobKey, deps);
-      return stored;
-    case 'conflict':
-      // Our key holds our own bytes (it names our SHA-256), never the stored instance's: safe to remove.
-      await deleteQuietly(blobs, blobKey, deps);
-      return { kind: 'failed', ...ids, reason: FailureReason.DuplicateSOPInstance, detail: outcome.detail };
+  for (const [i, c] of written.entries()) {
+    const outcome = outcomes[i]!;
+    switch (outcome.kind) {
+      case 'stored':
+      case 'identical':
+        results[c.slot] = c.stored;
+        break;
+      case 'replaced':
+        if (outcome.previousBlobKey !== c.blobKey) await deleteQuietly(blobs, outcome.previousBlobKey, deps);
+        results[c.slot] = c.stored;
+        break;
+      case 'conflict':
+        // Our key holds our own bytes (it names our SHA-256), never the stored instance's: safe to remove.
+        await deleteQuietly(blobs, c.blobKey, deps);
+        results[c.slot] = c.failed(FailureReason.DuplicateSOPInstance, outcome.detail);
+        break;
+    }
   }
+}
+
+/** Runs `task` over `items`, at most `limit` at once; the first failure rejects after the running ones settle. */
+async function forEachLimited<T>(items: readonly T[], limit: number, task: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  let failure: { error: unknown } | undefined;
+  const worker = async () => {
+    while (next < items.length && !failure) {
+      const item = items[next++]!;
+      try {
+        await task(item);
+      } catch (error) {
+        failure ??= { error };
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  if (failure) throw failure.error;
 }
 
 async function deleteQuietly(blobs: BlobStore, key: string, deps: StoreDependencies): Promise<void> {
