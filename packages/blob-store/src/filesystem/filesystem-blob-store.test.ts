@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import t from 'tap';
 import { runBlobStoreContract } from '../blob-store.contract.js';
-import { BlobKeyError, BlobSizeMismatchError, BlobStoreUnavailableError } from '../errors.js';
+import { BlobKeyError, BlobNotFoundError, BlobSizeMismatchError, BlobStoreUnavailableError } from '../errors.js';
 import { FilesystemBlobStore } from './filesystem-blob-store.js';
 
 async function tempDirectory(): Promise<string> {
@@ -44,6 +44,26 @@ t.test('filesystem specifics', async (t) => {
   t.test('a key under an existing object is absent, not an error', async (t) => {
     t.equal(await store.head('listed/below'), undefined);
     await store.delete('listed/below');
+  });
+
+  t.test('reads close their file: read to the end, abandoned midway, or of a directory', async (t) => {
+    const openFiles = async () => (await readdir('/proc/self/fd')).length;
+    const body = Buffer.alloc(3 * 1024 * 1024 + 17, 5);
+    await store.put('reads/big', body, body.length);
+    await store.put('reads/dir/child', Buffer.from('x'), 1);
+    const before = await openFiles();
+    const chunks: Buffer[] = [];
+    for await (const chunk of await store.get('reads/big', { start: 1, end: body.length - 1 })) chunks.push(chunk as Buffer);
+    t.equal(Buffer.concat(chunks).length, body.length - 1, 'a range to the last byte is read whole, in chunks of at most 1 MiB');
+    t.ok(chunks.every((c) => c.length <= 1 << 20), 'no chunk is larger than 1 MiB');
+    const stream = await store.get('reads/big');
+    for await (const _ of stream) break;
+    // A range read does not stat first: a key naming a directory fails as absent when it is read.
+    const readDirectory = store.get('reads/dir', { start: 0, end: 0 }).then(async (s) => { for await (const _ of s); });
+    await t.rejects(readDirectory, BlobNotFoundError, 'a directory read as an object is absent');
+    await new Promise((resolve) => setImmediate(resolve));
+    t.equal(await openFiles(), before, 'no file handle is left open');
+    t.ok(stream.destroyed, 'an abandoned stream is destroyed');
   });
 
   t.test('check() fails with BlobStoreUnavailableError when the root cannot be created', async (t) => {

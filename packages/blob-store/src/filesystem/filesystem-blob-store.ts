@@ -8,6 +8,7 @@ import type { BlobInfo, BlobStore, ByteRange, PutFileOptions } from '../blob-sto
 import { assertValidRange } from '../byte-range.js';
 import { BlobKeyError, BlobNotFoundError, BlobSizeMismatchError, BlobStoreUnavailableError } from '../errors.js';
 import { exactSize } from '../exact-size.js';
+import { FileRangeStream } from './file-range-stream.js';
 import { assertValidKey, assertValidPrefix } from '../keys.js';
 
 export interface FilesystemBlobStoreOptions {
@@ -80,16 +81,15 @@ export class FilesystemBlobStore implements BlobStore {
     const handle = await open(path, 'r').catch((error: unknown) => {
       throw isAbsent(error) ? new BlobNotFoundError(key) : toStoreError(error);
     });
+    const readError = (error: unknown) => (hasCode(error, 'EISDIR') ? new BlobNotFoundError(key) : toStoreError(error)) as Error;
+    if (range) return new FileRangeStream(handle, range.start, range.end - range.start + 1, readError);
+    // The whole object: its size decides where the stream ends; a key naming a directory is absent.
     const stats = await handle.stat().catch(() => undefined);
     if (!stats?.isFile()) {
       await handle.close();
       throw new BlobNotFoundError(key);
     }
-    // Read in chunks of up to 1 MiB: the default 64 KiB costs 9 reads and 9 socket writes for one
-    // CT slice, which the benchmark showed as a third of the retrieval time.
-    const length = range ? range.end - range.start + 1 : stats.size;
-    const highWaterMark = Math.max(64 * 1024, Math.min(1 << 20, length));
-    return handle.createReadStream(range ? { start: range.start, end: range.end, highWaterMark } : { highWaterMark });
+    return new FileRangeStream(handle, 0, stats.size, readError);
   }
 
   async head(key: string): Promise<BlobInfo | undefined> {

@@ -14,6 +14,12 @@ export interface ByteSource {
   read(offset: number, length: number): Promise<Buffer>;
   /** Streams from `offset` to the end (used to inflate deflated datasets). */
   stream(offset: number): NodeJS.ReadableStream;
+  /**
+   * Streams exactly `length` bytes from `offset` when the source can ask its storage for just that
+   * range (a blob range read), so nothing past it is read and nothing is cut off mid-stream.
+   * Sources without it are read through `stream` and cut (streamRange).
+   */
+  range?(offset: number, length: number): AsyncIterable<Buffer>;
 }
 
 export interface Part10Header {

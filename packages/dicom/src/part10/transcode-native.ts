@@ -254,13 +254,24 @@ export function rangedByteSource(size: number, open: (start: number, end: number
       }, (error: Error) => out.destroy(error));
       return out;
     },
+    async *range(offset, length) {
+      if (length <= 0) return;
+      if (offset + length > size) throw new DicomParseError(`data ends at byte ${size}, before byte ${offset + length}`);
+      let received = 0;
+      for await (const chunk of await open(offset, offset + length - 1)) {
+        received += (chunk as Buffer).length;
+        yield chunk as Buffer;
+      }
+      if (received !== length) throw new DicomParseError(`data ends at byte ${offset + received}, before byte ${offset + length}`);
+    },
   };
 }
 
 /** Streams `length` bytes from `offset` of a source. */
 export async function* streamRange(source: ByteSource, offset: number, length: number): AsyncGenerator<Buffer> {
   if (length <= 0) return;
-  yield* sliceStream(source.stream(offset) as AsyncIterable<Buffer>, 0, length);
+  if (source.range) yield* source.range(offset, length);
+  else yield* sliceStream(source.stream(offset) as AsyncIterable<Buffer>, 0, length);
 }
 
 async function* prepend(first: Buffer, rest: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
