@@ -1,13 +1,53 @@
-// The machine's ceiling for the retrieval phases: a trivial node:http server (no framework, no index)
-// answering GET /memory with one stored instance from memory and GET /file with it read from disk
-// (1 MiB reads). Started by the benchmark in its own process, like the server under test.
+// The machine's ceilings, in a trivial node:http server (no framework, no DICOM, no index), started by
+// the benchmark in its own process like the server under test:
+//   GET  /memory            one stored instance from memory
+//   GET  /file              the same instance read from disk (1 MiB reads)
+//   POST /discard/studies   an upload read and thrown away: the loopback HTTP ceiling for STOW
+//   POST /durable/studies   an upload written to one new file per 512 KiB (≈ one instance) in the
+//                           spool directory, each fdatasynced before the answer, then removed: the
+//                           ceiling for ingest that acknowledges only what is on disk
 import http from 'node:http';
 import { readFileSync } from 'node:fs';
-import { open } from 'node:fs/promises';
+import { open, rm } from 'node:fs/promises';
+import { join } from 'node:path';
 
-const [port, file] = [Number(process.argv[2]), process.argv[3]];
+const [port, file, spool] = [Number(process.argv[2]), process.argv[3], process.argv[4]];
 const bytes = readFileSync(file);
+const FILE_BYTES = 512 * 1024;
+let sequence = 0;
+
+async function durableUpload(request) {
+  const pending = [];
+  let handle;
+  let path;
+  let written = 0;
+  const finish = () => {
+    const [h, p] = [handle, path];
+    pending.push(h.datasync().then(() => h.close()).then(() => rm(p)));
+    handle = undefined;
+    written = 0;
+  };
+  for await (const chunk of request) {
+    if (!handle) {
+      path = join(spool, `${process.pid}-${sequence++}`);
+      handle = await open(path, 'w');
+    }
+    await handle.write(chunk);
+    written += chunk.length;
+    if (written >= FILE_BYTES) finish();
+  }
+  if (handle) finish();
+  await Promise.all(pending);
+}
+
 http.createServer(async (request, response) => {
+  if (request.method === 'POST') {
+    if (request.url.startsWith('/durable') && spool) await durableUpload(request);
+    else for await (const _ of request);
+    response.writeHead(200, { 'content-type': 'application/dicom+json', 'content-length': 2 });
+    response.end('{}');
+    return;
+  }
   if (request.url === '/readyz' || request.url === '/memory') {
     response.writeHead(200, { 'content-type': 'application/dicom', 'content-length': request.url === '/readyz' ? 0 : bytes.length });
     response.end(request.url === '/readyz' ? undefined : bytes);

@@ -11,7 +11,7 @@ import { startS3Server } from '@tessera/s3-test-server';
 import { hasPsql, insertSyntheticRows } from './bulk-rows.js';
 import { type Manifest, loadOrGenerate } from './data.js';
 import { Client } from './load.js';
-import { type OpResult, type Paths, type PhaseContext, measure, metadataPhase, ohifPhase, qidoPhase, retrievePhase, stowPhase, stowQuiet } from './phases.js';
+import { type OpResult, type Paths, type PhaseContext, measure, metadataPhase, ohifPhase, qidoPhase, retrievePhase, stowPhase, stowQuiet, stowRequests } from './phases.js';
 import { type ServerUnderTest, freePort, memory, startServerProcess } from './server-process.js';
 import { markdownSection, ratioTable } from './report.js';
 
@@ -40,6 +40,8 @@ const USAGE = `usage: pnpm bench [options]
   --server-node-args=<s>  extra node arguments for the server process (e.g. --server-node-args="--cpu-prof --cpu-prof-dir=/tmp/prof")
   --phases <list>         phases to measure, comma-separated (default all): stow, metadata, retrieve,
                           ohif, qido; the data is stored (unmeasured) when stow is not among them
+  --keep-db               keep the PostgreSQL scratch database(s) after the run and print their URLs
+                          (to EXPLAIN ANALYZE the queries on a 1M-row index; drop them yourself afterwards)
   --quick                 tiny sizes (CI smoke test)
   --no-report             do not append to docs/benchmarks.md
   --out <file>            JSON results file (default .bench-cache/results-<timestamp>.json)`;
@@ -65,6 +67,7 @@ async function main(): Promise<number> {
       instances: { type: 'string' }, 'big-series': { type: 'string' }, clients: { type: 'string' }, rounds: { type: 'string' },
       'qido-rows': { type: 'string' }, batch: { type: 'string' }, 'postgres-url': { type: 'string' }, 'server-node-args': { type: 'string', default: '' },
       phases: { type: 'string', default: PHASES.join(',') },
+      'keep-db': { type: 'boolean', default: false },
       quick: { type: 'boolean', default: false }, 'no-report': { type: 'boolean', default: false }, out: { type: 'string' }, help: { type: 'boolean', default: false },
     },
   });
@@ -109,7 +112,7 @@ async function main(): Promise<number> {
 
   const manifest = loadOrGenerate(cacheDir, { instances, bigSeries, topUp, rows: quick ? 512 : 512 }, log);
   const results: RunResult[] = [];
-  const baseline = await measureBaseline(manifest, clients, rounds, quick);
+  const baseline = await measureBaseline(manifest, clients, rounds, quick, batch);
   const nodeArgs = values['server-node-args'].split(/\s+/).filter(Boolean);
   const phases = new Set(values.phases.split(',').map((p) => p.trim()).filter(Boolean));
   for (const p of phases) if (!(PHASES as readonly string[]).includes(p)) throw new Error(`unknown phase '${p}' (${PHASES.join(', ')})`);
@@ -125,7 +128,8 @@ async function main(): Promise<number> {
       let databaseUrl: string | undefined;
       if (backend !== 'embedded') {
         const db = await createScratchDatabase(adminUrl, 'bench');
-        cleanups.unshift(db.drop);
+        if (values['keep-db']) log(`  keeping the scratch database ${db.url} (--keep-db)`);
+        else cleanups.unshift(db.drop);
         env.DATABASE_URL = databaseUrl = db.url;
       }
       if (backend === 'postgres-s3') {
@@ -242,12 +246,14 @@ async function runPhases(o: RunOptions): Promise<RunResult> {
  * The loopback ceiling on this machine at this moment: the same clients against a trivial node:http
  * server (baseline-server.mjs) returning one instance from memory and from disk.
  */
-async function measureBaseline(manifest: Manifest, clients: number, rounds: number, quick: boolean): Promise<OpResult[]> {
+async function measureBaseline(manifest: Manifest, clients: number, rounds: number, quick: boolean, batch: number): Promise<OpResult[]> {
   const entry = manifest.images[0];
   if (!entry) return [];
   log('\n== baseline (trivial node:http server)');
   const port = await freePort();
-  const child = spawn(process.execPath, [fileURLToPath(new URL('./baseline-server.mjs', import.meta.url)), String(port), join(manifest.dir, entry.file)], { stdio: 'ignore' });
+  // The spool lives where the servers under test keep their data (os.tmpdir()), so fsync costs the same.
+  const spool = mkdtempSync(join(os.tmpdir(), 'tessera-baseline-'));
+  const child = spawn(process.execPath, [fileURLToPath(new URL('./baseline-server.mjs', import.meta.url)), String(port), join(manifest.dir, entry.file), spool], { stdio: 'ignore' });
   const client = new Client(`http://127.0.0.1:${port}`, clients);
   try {
     for (let i = 0; ; i++) {
@@ -260,13 +266,19 @@ async function measureBaseline(manifest: Manifest, clients: number, rounds: numb
     }
     const ctx: PhaseContext = { client, pid: child.pid, paths: { dicomweb: '' }, manifest, clients, rounds, quick, log };
     const n = quick ? 10 : 120;
+    // Uploads: the first images in STOW-sized batches, the same bodies as the STOW phase sends.
+    const uploads = manifest.images.slice(0, quick ? 2 * batch : 50 * batch);
+    const upload = (path: string) => (round: number) => stowRequests({ dicomweb: path }, manifest.dir, uploads, batch).slice(0, round < 0 ? 1 : undefined);
     return [
       await measure(ctx, 'baseline', 'memory', `trivial node:http, one instance from memory (${clients} clients)`, () => Array.from({ length: n }, () => ({ path: '/memory' })), { clients }),
       await measure(ctx, 'baseline', 'file', `trivial node:http, one instance from disk (${clients} clients)`, () => Array.from({ length: n }, () => ({ path: '/file' })), { clients }),
+      await measure(ctx, 'baseline', 'upload', `trivial node:http, STOW-sized uploads read and discarded (${batch} per request, ${clients} clients)`, upload('/discard'), { clients, instancesPerRequest: batch }),
+      await measure(ctx, 'baseline', 'upload-durable', `trivial node:http, STOW-sized uploads written to one file per instance, each fdatasynced (${batch} per request, ${clients} clients)`, upload('/durable'), { clients, instancesPerRequest: batch }),
     ];
   } finally {
     client.close();
     child.kill();
+    rmSync(spool, { recursive: true, force: true });
   }
 }
 

@@ -37,7 +37,7 @@ export function markdownSection(o: Output): string {
     `- Load average at the end (1/5/15 min): ${m.loadAverage.join(' / ')}`,
     `- Settings: ${Object.entries(o.settings).map(([k, v]) => `${k}=${v}`).join(', ')}`,
     ...o.skipped.map((s) => `- Skipped: ${s}`),
-    ...o.baseline.map((b) => `- Loopback ceiling (${b.description}): ${num(b.mbPerS, 0)} MB/s, p50 ${num(b.p50Ms, 2)} ms`),
+    ...o.baseline.map((b) => `- Loopback ceiling (${b.description}): ${b.op.startsWith('upload') ? `${num(b.instancesPerS, 0)} inst/s, ` : ''}${num(b.mbPerS, 0)} MB/s, p50 ${num(b.p50Ms, 2)} ms, CPU ${num(b.cpuMsPerOp, 2)} ms/request`),
   ];
   for (const r of o.results) {
     lines.push('', `### ${r.name}: ${r.description}`, '');
