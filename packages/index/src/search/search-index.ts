@@ -87,6 +87,11 @@ export class SearchIndex {
     return this.page(rows, query, filtered, (row) => toSeries(row));
   }
 
+  /**
+   * Instance rows carry only their own columns and their series key; the series and study of the
+   * page are read once each by a second query (a 500-instance study would otherwise send and parse
+   * the same two jsonb documents 500 times), and shared by the page's matches.
+   */
   async searchInstances(query: SearchQuery): Promise<SearchResult<InstanceMatch>> {
     const base = this.db.selectFrom('instance')
       .innerJoin('series', 'series.pk', 'instance.series_pk')
@@ -94,17 +99,15 @@ export class SearchIndex {
     const filtered = this.where(base, query);
     const withMetadata = needsInstanceMetadata(query.includeFields);
     const rows = await filtered
-      .select(['study.study_instance_uid', 'study.attributes', 'study.number_of_series', 'study.number_of_instances',
-        'study.modalities_in_study', 'study.sop_classes_in_study', 'series.series_instance_uid',
-        'series.attributes as series_attributes', 'series.number_of_instances as series_number_of_instances',
-        'instance.sop_instance_uid', 'instance.sop_class_uid', 'instance.instance_number', 'instance.rows', 'instance.columns',
-        'instance.bits_allocated', 'instance.number_of_frames', 'instance.transfer_syntax_uid'])
+      .select(['instance.series_pk', 'instance.sop_instance_uid', 'instance.sop_class_uid', 'instance.instance_number', 'instance.rows',
+        'instance.columns', 'instance.bits_allocated', 'instance.number_of_frames', 'instance.transfer_syntax_uid'])
       .$if(withMetadata, (q) => q.select('instance.metadata'))
       .orderBy(sql`instance.instance_number nulls last, instance.sop_instance_uid`)
       .limit(query.limit + 1).offset(query.offset)
       .execute();
+    const series = await this.seriesByKey(rows.slice(0, query.limit).map((row) => Number(row.series_pk)));
     return this.page(rows, query, filtered, (row) => ({
-      series: toSeries(row),
+      series: series.get(Number(row.series_pk))!,
       sopInstanceUid: row.sop_instance_uid,
       sopClassUid: row.sop_class_uid,
       instanceNumber: row.instance_number,
@@ -115,6 +118,27 @@ export class SearchIndex {
       transferSyntaxUid: row.transfer_syntax_uid,
       ...(withMetadata ? { metadata: JSON.parse(row.metadata) as DicomJsonDataset } : {}),
     }));
+  }
+
+  /** The series (with their studies) of the given primary keys, each built once; a study shared by its series. */
+  private async seriesByKey(keys: number[]): Promise<Map<number, SeriesMatch>> {
+    const distinct = [...new Set(keys)];
+    const bySeries = new Map<number, SeriesMatch>();
+    if (distinct.length === 0) return bySeries;
+    const rows = await this.db.selectFrom('series').innerJoin('study', 'study.pk', 'series.study_pk')
+      .select(['series.pk', 'study.pk as study_pk', 'study.study_instance_uid', 'study.attributes', 'study.number_of_series',
+        'study.number_of_instances', 'study.modalities_in_study', 'study.sop_classes_in_study', 'series.series_instance_uid',
+        'series.attributes as series_attributes', 'series.number_of_instances as series_number_of_instances'])
+      .where('series.pk', 'in', distinct)
+      .execute();
+    const studies = new Map<number, StudyMatch>();
+    for (const row of rows) {
+      const studyKey = Number(row.study_pk);
+      let study = studies.get(studyKey);
+      if (!study) studies.set(studyKey, (study = toStudy(row)));
+      bySeries.set(Number(row.pk), toSeries(row, study));
+    }
+    return bySeries;
   }
 
   /** The page, and the number of matches after it: counted only when the page is full. */
@@ -256,9 +280,9 @@ function toStudy(row: any): StudyMatch {
   };
 }
 
-function toSeries(row: any): SeriesMatch {
+function toSeries(row: any, study: StudyMatch = toStudy(row)): SeriesMatch {
   return {
-    study: toStudy(row),
+    study,
     seriesInstanceUid: row.series_instance_uid,
     attributes: parseJson(row.series_attributes),
     numberOfInstances: Number(row.series_number_of_instances),
