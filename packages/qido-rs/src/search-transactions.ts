@@ -45,7 +45,7 @@ async function search(deps: SearchDependencies, request: SearchRequest, resource
   const { query, warnings, matchKeys } = parseSearchQuery(resource, request.params, deps);
   const ctx: RenderContext = { serviceUrl: request.serviceUrl, includeFields: query.includeFields };
   let results: DicomJsonDataset[];
-  let remaining: number;
+  let remaining: Promise<number>;
   switch (query.level) {
     case 'study': {
       const page = await deps.index.search.searchStudies(query);
@@ -71,6 +71,8 @@ async function search(deps: SearchDependencies, request: SearchRequest, resource
   for (const result of results) {
     for (const key of matchKeys) result[key] ??= { vr: vrOf(key) };
   }
-  if (remaining > 0) warnings.push(`There are ${remaining} additional results that can be requested`);
+  // The count of a full page ran in the database while the page was rendered (QIDO-12).
+  const more = await remaining;
+  if (more > 0) warnings.push(`There are ${more} additional results that can be requested`);
   return { results, warnings };
 }

@@ -39,7 +39,11 @@ export interface InstanceMatch {
 /** One page of matches and how many more there are after it (QIDO-12 Warning header). */
 export interface SearchResult<T> {
   matches: T[];
-  remaining: number;
+  /**
+   * The number of matches after this page: 0 at once when the page is not full, else an exact
+   * count that runs in the database while the caller renders the page.
+   */
+  remaining: Promise<number>;
 }
 
 /** Tags an instance result can be rendered with without reading the instance's whole metadata. */
@@ -141,12 +145,15 @@ export class SearchIndex {
     return bySeries;
   }
 
-  /** The page, and the number of matches after it: counted only when the page is full. */
-  private async page<R, T>(rows: R[], query: SearchQuery, filtered: AnyQuery, map: (row: any) => T): Promise<SearchResult<T>> {
+  /** The page, and the number of matches after it: counted only when the page is full, without waiting for it. */
+  private page<R, T>(rows: R[], query: SearchQuery, filtered: AnyQuery, map: (row: any) => T): SearchResult<T> {
     const matches = rows.slice(0, query.limit).map(map);
-    if (rows.length <= query.limit) return { matches, remaining: 0 };
-    const { count } = await filtered.select(sql<number>`count(*)::int`.as('count')).executeTakeFirstOrThrow() as { count: number };
-    return { matches, remaining: Math.max(0, count - query.offset - matches.length) };
+    if (rows.length <= query.limit) return { matches, remaining: Promise.resolve(0) };
+    const remaining = filtered.select(sql<number>`count(*)::int`.as('count')).executeTakeFirstOrThrow()
+      .then((row) => Math.max(0, (row as { count: number }).count - query.offset - matches.length));
+    // A caller that does not need the count (OHIF) never awaits it; its failure must not go unhandled.
+    remaining.catch(() => {});
+    return { matches, remaining };
   }
 
   private where(base: AnyQuery, query: SearchQuery): AnyQuery {
