@@ -29,7 +29,8 @@ export const qidoRoutes: FastifyPluginAsync<QidoRoutesOptions> = async (app: Fas
       const { results, warnings } = await run({ params: decodeQueryString(query), serviceUrl }, request.params);
       if (warnings.length) reply.header('warning', warnings.map((text) => `299 ${serviceUrl}: ${safeHeader(text)}`));
       if (results.length === 0) return reply.code(204).send();
-      return reply.code(200).type(DICOM_JSON).send(stringifyDicomJson(results));
+      // Encoded once here: for a string, fastify would measure its UTF-8 length and Node then encode it again.
+      return reply.code(200).type(DICOM_JSON).send(Buffer.from(stringifyDicomJson(results)));
     };
 
   const study = (p: Params) => uidParam(p.study, 'StudyInstanceUID');

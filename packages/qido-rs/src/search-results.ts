@@ -14,7 +14,13 @@ export interface RenderContext {
   includeFields: SearchQuery['includeFields'];
 }
 
-const k = tagKey;
+/** Tag → JSON key, memoised: results are rendered by the thousand with the same few dozen tags. */
+const KEYS = new Map<number, string>();
+const k = (tag: number): string => {
+  let key = KEYS.get(tag);
+  if (key === undefined) KEYS.set(tag, (key = tagKey(tag)));
+  return key;
+};
 const ONLINE: DicomJsonAttribute = { vr: 'CS', Value: ['ONLINE'] };
 
 /** Study defaults (Table 10.6.3-3): R = always present, C = when known. */
