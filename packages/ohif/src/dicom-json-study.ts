@@ -47,13 +47,26 @@ export function toOhifDicomJson(view: StudyView, baseUrl: string) {
   };
 }
 
+/** Keyword of a DICOM JSON key (null: private or unknown), memoised: a study repeats the same few hundred keys per instance. */
+const KEYWORDS = new Map<string, string | null>();
+function keywordOf(key: string): string | null {
+  let keyword = KEYWORDS.get(key);
+  if (keyword === undefined) {
+    const tag = parseTagKey(key);
+    keyword = (tag === undefined ? undefined : lookupTag(tag)?.keyword) || null;
+    if (KEYWORDS.size < 100_000) KEYWORDS.set(key, keyword);
+  }
+  return keyword;
+}
+
 /** DICOM JSON → keyword-keyed values, as dcmjs's naturalizeDataset writes them. */
 export function naturalize(dataset: DicomJsonDataset): Record<string, Natural> {
   const out: Record<string, Natural> = {};
-  for (const [key, attribute] of Object.entries(dataset)) {
-    const tag = parseTagKey(key);
-    const keyword = tag === undefined ? undefined : lookupTag(tag)?.keyword;
-    if (!keyword || attribute.Value === undefined) continue;
+  for (const key in dataset) {
+    const attribute = dataset[key]!;
+    if (attribute.Value === undefined) continue;
+    const keyword = keywordOf(key);
+    if (!keyword) continue;
     const values = naturalValues(attribute);
     if (values.length === 0) continue;
     out[keyword] = attribute.vr === 'SQ' ? values : values.length === 1 ? values[0]! : values;
