@@ -64,21 +64,20 @@ export function naturalize(dataset: DicomJsonDataset): Record<string, Natural> {
   const out: Record<string, Natural> = {};
   for (const key in dataset) {
     const attribute = dataset[key]!;
-    if (attribute.Value === undefined) continue;
+    const values = attribute.Value;
+    if (values === undefined || values.length === 0) continue;
     const keyword = keywordOf(key);
     if (!keyword) continue;
-    const values = naturalValues(attribute);
-    if (values.length === 0) continue;
-    out[keyword] = attribute.vr === 'SQ' ? values : values.length === 1 ? values[0]! : values;
+    // A sequence stays a list of items; other attributes unwrap a single value.
+    if (attribute.vr === 'SQ') out[keyword] = values.map((item) => (item === null ? null : naturalize(item as DicomJsonDataset)));
+    else if (values.length === 1) out[keyword] = naturalValue(attribute, values[0]);
+    else out[keyword] = values.map((value) => naturalValue(attribute, value));
   }
   return out;
 }
 
-function naturalValues(attribute: DicomJsonAttribute): Natural[] {
-  return (attribute.Value ?? []).map((value) => {
-    if (value === null) return null;
-    if (attribute.vr === 'SQ') return naturalize(value as DicomJsonDataset);
-    if (attribute.vr === 'PN' && typeof value === 'object') return (value as { Alphabetic?: string }).Alphabetic ?? '';
-    return value as string | number;
-  });
+function naturalValue(attribute: DicomJsonAttribute, value: unknown): Natural {
+  if (value === null) return null;
+  if (attribute.vr === 'PN' && typeof value === 'object') return (value as { Alphabetic?: string }).Alphabetic ?? '';
+  return value as string | number;
 }
