@@ -9,6 +9,7 @@ import { ensureBucket } from '@tessera/blob-store';
 import { createScratchDatabase } from '@tessera/index';
 import { startS3Server } from '@tessera/s3-test-server';
 import { hasPsql, insertSyntheticRows } from './bulk-rows.js';
+import { startOrthanc } from './orthanc.js';
 import { type Manifest, loadOrGenerate } from './data.js';
 import { Client } from './load.js';
 import { type OpResult, type Paths, type PhaseContext, measure, metadataPhase, ohifPhase, qidoPhase, retrievePhase, stowPhase, stowQuiet, stowRequests } from './phases.js';
@@ -29,6 +30,9 @@ const USAGE = `usage: pnpm bench [options]
   --dicomweb-path <p>     DICOMweb root on the target (default /dicomweb)
   --wadouri-path <p>      WADO-URI path on the target (default /wadouri; '' to skip)
   --ohif-path <p>         OHIF JSON root on the target (default /ohif; '' to skip)
+  --orthanc               also start Orthanc (--orthanc-binary, default Orthanc on PATH; apt-get install orthanc
+                          orthanc-dicomweb) with empty storage and measure it on the same data, with its
+                          CPU and memory; ratios to the first back end are printed
   --instances <n>         512×512 CT instances (default 5000), in studies of 4 series × 25
   --big-series <n>        slices of the one big series (default 500)
   --clients <n>           concurrent clients for STOW and retrieval (default 4)
@@ -67,7 +71,7 @@ async function main(): Promise<number> {
       instances: { type: 'string' }, 'big-series': { type: 'string' }, clients: { type: 'string' }, rounds: { type: 'string' },
       'qido-rows': { type: 'string' }, batch: { type: 'string' }, 'postgres-url': { type: 'string' }, 'server-node-args': { type: 'string', default: '' },
       phases: { type: 'string', default: PHASES.join(',') },
-      'keep-db': { type: 'boolean', default: false },
+      'keep-db': { type: 'boolean', default: false }, orthanc: { type: 'boolean', default: false }, 'orthanc-binary': { type: 'string', default: 'Orthanc' },
       quick: { type: 'boolean', default: false }, 'no-report': { type: 'boolean', default: false }, out: { type: 'string' }, help: { type: 'boolean', default: false },
     },
   });
@@ -156,6 +160,18 @@ async function main(): Promise<number> {
     results.push(await runPhases({ name, description: `external server at ${values.target}`, url: values.target,
       paths: { dicomweb: values['dicomweb-path'], wadouri: path(values['wadouri-path']), ohif: path(values['ohif-path']) },
       manifest, clients, rounds, quick, batch, qidoRows: Math.min(qidoRows, 10_000), phases: phases as Set<Phase> }));
+  }
+
+  if (values.orthanc) {
+    const orthanc = await startOrthanc(values['orthanc-binary'], log);
+    try {
+      log(`\n== orthanc ${orthanc.version}`);
+      results.push(await runPhases({ name: 'orthanc', description: `Orthanc ${orthanc.version} + DICOMweb plugin (SQLite index, filesystem storage, started by the benchmark)`,
+        url: orthanc.url, pid: orthanc.pid, paths: { dicomweb: '/dicom-web', wadouri: '/wado' },
+        manifest, clients, rounds, quick, batch, qidoRows: Math.min(qidoRows, 10_000), phases: phases as Set<Phase> }));
+    } finally {
+      await orthanc.stop();
+    }
   }
 
   const minutes = (performance.now() - started) / 60_000;

@@ -227,7 +227,7 @@ export async function retrievePhase(ctx: PhaseContext): Promise<OpResult[]> {
   ];
   if (ctx.paths.wadouri !== undefined) {
     results.push(await measure(ctx, 'retrieve', 'wado-uri', `WADO-URI application/dicom (${ctx.clients} clients)`,
-      (r) => cycle(entries, r, n).map((e) => ({ path: `${ctx.paths.wadouri}?requestType=WADO&studyUID=${e.study}&seriesUID=${e.series}&objectUID=${e.sop}&contentType=application%2Fdicom`, headers: { accept: 'application/dicom' } })),
+      (r) => cycle(entries, r, n).map((e) => ({ path: `${ctx.paths.wadouri}?requestType=WADO&studyUID=${e.study}&seriesUID=${e.series}&objectUID=${e.sop}&contentType=application/dicom`, headers: { accept: 'application/dicom' } })),
       { clients: ctx.clients, target: mbTarget }));
   }
   results.push(await measure(ctx, 'retrieve', 'big-series', `WADO-RS series retrieve (${big.series[0]!.instances.length} instances, 1 client)`,
