@@ -1,7 +1,7 @@
 // The machine's ceilings, in a trivial node:http server (no framework, no DICOM, no index), started by
 // the benchmark in its own process like the server under test:
 //   GET  /memory            one stored instance from memory
-//   GET  /file              the same instance read from disk (1 MiB reads)
+//   GET  /file              the same instance read from the file system (exact reads of ≤ 1 MiB)
 //   POST /discard/studies   an upload read and thrown away: the loopback HTTP ceiling for STOW
 //   POST /durable/studies   an upload written to one new file per 512 KiB (≈ one instance) in the
 //                           spool directory, each fdatasynced before the answer, then removed: the
@@ -53,8 +53,22 @@ http.createServer(async (request, response) => {
     response.end(request.url === '/readyz' ? undefined : bytes);
     return;
   }
+  // The fastest plain way measured here: positional reads of exactly what is left (at most 1 MiB)
+  // into a buffer of that size, each written before the next is read (createReadStream is slower:
+  // a read past the end to find it and an oversized buffer per read).
   const handle = await open(file, 'r');
-  const { size } = await handle.stat();
-  response.writeHead(200, { 'content-type': 'application/dicom', 'content-length': size });
-  handle.createReadStream({ highWaterMark: 1 << 20 }).pipe(response);
+  try {
+    const { size } = await handle.stat();
+    response.writeHead(200, { 'content-type': 'application/dicom', 'content-length': size });
+    for (let position = 0; position < size;) {
+      const buffer = Buffer.allocUnsafeSlow(Math.min(1 << 20, size - position));
+      const { bytesRead } = await handle.read(buffer, 0, buffer.length, position);
+      if (bytesRead === 0) break;
+      position += bytesRead;
+      if (!response.write(bytesRead === buffer.length ? buffer : buffer.subarray(0, bytesRead))) await new Promise((resolve) => response.once('drain', resolve));
+    }
+    response.end();
+  } finally {
+    await handle.close();
+  }
 }).listen(port, '127.0.0.1');
