@@ -29,7 +29,11 @@ t.test('pnpm bench --quick --backend embedded', async (t) => {
   t.type(results.command, 'string', 'the command is recorded');
   t.type(results.machine?.nproc, 'number', 'the machine is described');
   t.equal(results.results.length, 1, 'one back end');
-  t.ok(Array.isArray(results.baseline) && results.baseline.length === 2, 'the loopback baseline is measured');
+  t.same(results.baseline.map((b: { op: string }) => b.op), ['memory', 'file', 'upload', 'upload-durable'], 'the loopback ceilings are measured');
+  for (const b of results.baseline) {
+    t.ok(b.requests > 0 && b.errors === 0, `baseline/${b.op}: requests made, none failed`);
+    if (b.op.startsWith('upload')) t.ok(b.instancesPerS > 0, `baseline/${b.op}: instances per second measured`);
+  }
   const run = results.results[0];
   t.equal(run.name, 'embedded');
   const phases = new Set(run.ops.map((op: { phase: string }) => op.phase.split('@')[0]));
