@@ -6,10 +6,15 @@ import { Kysely, PostgresDialect } from 'kysely';
 import { PGliteDialect } from 'kysely-pglite-dialect';
 import pg from 'pg';
 import type { Database } from './schema.js';
+import { preparingPool } from './prepared.js';
 import { withUnavailableErrors } from './unavailable.js';
 
 export type IndexConfig =
-  | { kind: 'postgres'; url: string; poolSize?: number; statementTimeoutMs?: number }
+  | {
+      kind: 'postgres'; url: string; poolSize?: number; statementTimeoutMs?: number;
+      /** Send the hot lookups as named prepared statements (default true; see prepared.ts). */
+      preparedStatements?: boolean;
+    }
   | { kind: 'pglite'; dataDir?: string };
 
 // int8 (bigserial keys, sizes) as numbers: every value we store is far below 2^53.
@@ -36,7 +41,7 @@ export async function openDatabase(config: IndexConfig): Promise<OpenDatabase> {
     // An idle connection dropped by the server must not crash the process; the next query fails
     // with IndexUnavailableError (503) and the pool reconnects.
     pool.on('error', () => {});
-    const db = new Kysely<Database>({ dialect: withUnavailableErrors(new PostgresDialect({ pool })) });
+    const db = new Kysely<Database>({ dialect: withUnavailableErrors(new PostgresDialect({ pool: config.preparedStatements === false ? pool : preparingPool(pool) })) });
     const url = new URL(config.url);
     return { db, description: `postgres://${url.host}${url.pathname}`, close: () => db.destroy() };
   }

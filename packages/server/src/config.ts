@@ -45,6 +45,7 @@ export const SETTINGS = [
   ['DATABASE_URL', '', 'postgres://… to use PostgreSQL instead of the embedded PGlite'],
   ['DATABASE_POOL_SIZE', '10', 'PostgreSQL connections'],
   ['DATABASE_STATEMENT_TIMEOUT_MS', '30000', 'a query running longer fails (503) instead of hanging'],
+  ['DATABASE_PREPARED_STATEMENTS', 'true', 'false behind a pooler that cannot keep named prepared statements (PgBouncer before 1.21 in transaction mode)'],
   ['S3_BUCKET', '', 'set to store blobs in S3/MinIO instead of DATA_DIR/blobs'],
   ['S3_ENDPOINT', '', 'S3 endpoint URL, e.g. http://minio:9000 (empty: AWS)'],
   ['S3_REGION', 'us-east-1', 'S3 region'],
@@ -122,7 +123,7 @@ export function loadConfig(env: Source = process.env): Config {
     trustProxy: bool('TRUST_PROXY'),
     logLevel: oneOf('LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const),
     index: databaseUrl
-      ? { kind: 'postgres', url: databaseUrl, poolSize: int('DATABASE_POOL_SIZE', 1, 1000), statementTimeoutMs: int('DATABASE_STATEMENT_TIMEOUT_MS', 100) }
+      ? { kind: 'postgres', url: databaseUrl, poolSize: int('DATABASE_POOL_SIZE', 1, 1000), statementTimeoutMs: int('DATABASE_STATEMENT_TIMEOUT_MS', 100), preparedStatements: bool('DATABASE_PREPARED_STATEMENTS') }
       : { kind: 'pglite', dataDir: resolve(dataDir, 'index') },
     blobs: bucket
       ? {

@@ -1,5 +1,6 @@
 import type { BulkDataRef, FrameIndex } from '@tessera/dicom';
 import { type Kysely, type SelectQueryBuilder, sql } from 'kysely';
+import { StatementCache, preparedStatement } from '../prepared.js';
 import type { Database } from '../schema.js';
 
 /** What a retrieval needs of one stored instance, read from the index alone (never from the blob). */
@@ -44,16 +45,20 @@ export interface ScopeVersion {
  * An empty answer means the scope is not stored (404).
  */
 export class RetrieveIndex {
-  constructor(private readonly db: Kysely<Database>) {}
+  readonly #statements: StatementCache;
+
+  constructor(private readonly db: Kysely<Database>) {
+    this.#statements = new StatementCache(db as unknown as Kysely<never>);
+  }
 
   async instances(scope: RetrieveScope): Promise<RetrievableInstance[]> {
-    const rows = await this.scoped(scope)
+    const rows = await this.#statements.rows(`instances:${levelOf(scope)}`, parametersOf(scope), () => this.scoped(scope)
       .select([
         'study.study_instance_uid', 'series.series_instance_uid', 'instance.sop_instance_uid', 'instance.sop_class_uid',
         'instance.transfer_syntax_uid', 'instance.has_file_meta', 'instance.size', 'instance.blob_key',
         'instance.frames', 'instance.bulk_data', 'instance.updated_at',
       ])
-      .execute();
+      .modifyEnd(preparedStatement()));
     return rows.map((row) => ({
       studyInstanceUid: row.study_instance_uid,
       seriesInstanceUid: row.series_instance_uid,
@@ -74,9 +79,9 @@ export class RetrieveIndex {
    * version computed from the same rows (so a 200 needs one query).
    */
   async metadata(scope: RetrieveScope): Promise<{ rows: InstanceMetadataText[]; version: ScopeVersion }> {
-    const rows = await this.scoped(scope)
+    const rows = await this.#statements.rows(`metadata:${levelOf(scope)}`, parametersOf(scope), () => this.scoped(scope)
       .select(['study.study_instance_uid', 'series.series_instance_uid', 'instance.sop_instance_uid', 'instance.metadata', 'instance.pk', 'instance.updated_at'])
-      .execute();
+      .modifyEnd(preparedStatement()));
     let latest = 0;
     let pks = 0n;
     for (const row of rows) {
@@ -96,13 +101,13 @@ export class RetrieveIndex {
 
   /** A cheap fingerprint of the scope's content (count, latest update, set of rows), for If-None-Match. */
   async version(scope: RetrieveScope): Promise<ScopeVersion> {
-    const row = await this.scoped(scope, false)
+    const [row] = await this.#statements.rows(`version:${levelOf(scope)}`, parametersOf(scope), () => this.scoped(scope, false)
       .select([
         sql<string>`count(*)::text`.as('count'),
         sql<Date | string | null>`max(instance.updated_at)`.as('updated'),
         sql<string>`coalesce(sum(instance.pk), 0)::text`.as('pks'),
       ])
-      .executeTakeFirst();
+      .modifyEnd(preparedStatement()));
     const updated = row?.updated ? new Date(row.updated).getTime() : 0;
     return versionOf(Number(row?.count ?? 0), updated, BigInt(row?.pks ?? 0));
   }
@@ -123,6 +128,14 @@ export class RetrieveIndex {
       .orderBy('instance.sop_instance_uid');
   }
 }
+
+/** Which UIDs the scope gives: each combination is its own statement. */
+const levelOf = (scope: RetrieveScope): string =>
+  `study${scope.seriesInstanceUid !== undefined ? '+series' : ''}${scope.sopInstanceUid !== undefined ? '+instance' : ''}`;
+
+/** The scope's UIDs in the order `scoped` binds them. */
+const parametersOf = (scope: RetrieveScope): string[] => [scope.studyInstanceUid, scope.seriesInstanceUid, scope.sopInstanceUid]
+  .filter((uid): uid is string => uid !== undefined);
 
 const versionOf = (count: number, latestMs: number, pks: bigint): ScopeVersion => ({ count, version: `${count}-${latestMs}-${pks}` });
 
