@@ -30,3 +30,33 @@ t.test('a part body is opened only when the writer reaches it (backpressure)', a
   t.same(opened, [1], 'only the first part is open after the first chunks');
   stream.destroy();
 });
+
+t.test('destroying the response closes the open part body and opens no further part', async (t) => {
+  const opened: number[] = [];
+  const bodies: Readable[] = [];
+  const big = () => Readable.from((function* () { for (let i = 0; i < 64; i++) yield Buffer.alloc(64 * 1024); })());
+  const { stream } = writeMultipart('application/octet-stream', [1, 2].map((n) => ({
+    contentType: 'application/octet-stream',
+    body: () => { opened.push(n); const body = big(); bodies.push(body); return body; },
+  })));
+  const iterator = stream[Symbol.asyncIterator]();
+  await iterator.next();
+  await iterator.next();
+  stream.destroy();
+  await new Promise((resolve) => stream.once('close', resolve));
+  t.same(opened, [1], 'the second part was never opened');
+  t.ok(bodies[0]!.destroyed, 'the first part body is destroyed');
+});
+
+t.test('a failing part body fails the response stream with its error', async (t) => {
+  const failing = () => Readable.from((async function* () { yield Buffer.from('partial'); throw new Error('blob vanished'); })());
+  const { stream } = writeMultipart('application/dicom', [{ contentType: 'application/dicom', body: failing }]);
+  await t.rejects((async () => { for await (const _ of stream); })(), /blob vanished/);
+});
+
+t.test('an empty part list is just the closing delimiter', async (t) => {
+  const { boundary, stream } = writeMultipart('application/dicom', []);
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(chunk as Buffer);
+  t.equal(Buffer.concat(chunks).toString(), `--${boundary}--\r\n`);
+});
