@@ -128,7 +128,8 @@ async function main(): Promise<number> {
     cleanups.push(async () => rmSync(dataDir, { recursive: true, force: true }));
     let server: ServerUnderTest | undefined;
     try {
-      const env: Record<string, string> = { DATA_DIR: dataDir };
+      // WORKERS (passed on from the environment) needs PostgreSQL: the embedded back end runs one process.
+      const env: Record<string, string> = { DATA_DIR: dataDir, ...(backend === 'embedded' ? { WORKERS: '1' } : {}) };
       let databaseUrl: string | undefined;
       if (backend !== 'embedded') {
         const db = await createScratchDatabase(adminUrl, 'bench');

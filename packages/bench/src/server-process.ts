@@ -1,6 +1,6 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 
 /** The Tessera server under test, in its own process, so its CPU time and memory are its own. */
@@ -25,25 +25,57 @@ function ticksPerSecond(): number {
   return clockTicks;
 }
 
-/** User + system CPU seconds the process has used so far (Linux /proc), or undefined elsewhere. */
+/** The process and its descendants (the workers of WORKERS > 1), from /proc. */
+function processTree(pid: number): number[] {
+  const children = new Map<number, number[]>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      children.set(ppid, [...(children.get(ppid) ?? []), Number(entry)]);
+    } catch {
+      // exited meanwhile
+    }
+  }
+  const tree: number[] = [];
+  for (const queue = [pid]; queue.length;) {
+    const next = queue.pop()!;
+    tree.push(next);
+    queue.push(...(children.get(next) ?? []));
+  }
+  return tree;
+}
+
+/** User + system CPU seconds the process and its workers have used so far (Linux /proc), or undefined elsewhere. */
 export function cpuSeconds(pid: number | undefined): number | undefined {
   if (pid === undefined) return undefined;
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / ticksPerSecond();
+    let ticks = 0;
+    for (const p of processTree(pid)) {
+      const stat = readFileSync(`/proc/${p}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      ticks += Number(fields[11]) + Number(fields[12]);
+    }
+    return ticks / ticksPerSecond();
   } catch {
     return undefined;
   }
 }
 
-/** Resident memory now and its peak (since start or the last `resetPeakRss`), in MB. */
+/** Resident memory now and its peak (since start or the last `resetPeakRss`), in MB, summed over the process and its workers. */
 export function memory(pid: number | undefined): { rssMb?: number; peakRssMb?: number } {
   if (pid === undefined) return {};
   try {
-    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-    const kb = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(status)?.[1]);
-    return { rssMb: kb('VmRSS') / 1024, peakRssMb: kb('VmHWM') / 1024 };
+    let rss = 0;
+    let peak = 0;
+    for (const p of processTree(pid)) {
+      const status = readFileSync(`/proc/${p}/status`, 'utf8');
+      const kb = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? 0);
+      rss += kb('VmRSS');
+      peak += kb('VmHWM');
+    }
+    return { rssMb: rss / 1024, peakRssMb: peak / 1024 };
   } catch {
     return {};
   }
@@ -53,7 +85,7 @@ export function memory(pid: number | undefined): { rssMb?: number; peakRssMb?: n
 export function resetPeakRss(pid: number | undefined): boolean {
   if (pid === undefined) return false;
   try {
-    writeFileSync(`/proc/${pid}/clear_refs`, '5');
+    for (const p of processTree(pid)) writeFileSync(`/proc/${p}/clear_refs`, '5');
     return true;
   } catch {
     return false;
@@ -62,7 +94,7 @@ export function resetPeakRss(pid: number | undefined): boolean {
 
 /** Settings of the environment that tune the server's runtime, passed on when set (e.g. UV_THREADPOOL_SIZE). */
 function passThrough(): Record<string, string> {
-  const names = ['UV_THREADPOOL_SIZE', 'NODE_OPTIONS'];
+  const names = ['UV_THREADPOOL_SIZE', 'NODE_OPTIONS', 'WORKERS'];
   return Object.fromEntries(names.flatMap((name) => (process.env[name] !== undefined ? [[name, process.env[name]!]] : [])));
 }
 

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-import { ConfigError, SETTINGS, loadConfig, startServer } from '@tessera/server';
+import cluster from 'node:cluster';
+import { type Config, ConfigError, SETTINGS, loadConfig, startServer } from '@tessera/server';
 import { resolve } from 'node:path';
 import { createBlobStore } from '@tessera/blob-store';
 import { openIndex } from '@tessera/index';
@@ -22,6 +23,7 @@ async function main(argv: string[]): Promise<number> {
   switch (command) {
     case 'serve': {
       const config = loadConfig();
+      if (config.workers > 1 && cluster.isPrimary) return superviseWorkers(config);
       const server = await startServer(config);
       const stop = async (signal: string) => {
         server.app.log.info({ signal }, 'shutting down');
@@ -69,6 +71,39 @@ async function main(argv: string[]): Promise<number> {
       console.error(`unknown command '${command}'\n\n${USAGE}`);
       return 2;
   }
+}
+
+/**
+ * WORKERS > 1: this process applies the migrations once, then forks that many servers sharing the
+ * port (node:cluster hands connections to them in turn) and replaces any that dies unexpectedly.
+ * SIGTERM/SIGINT stop every worker gracefully (each closes its server, then its index).
+ */
+async function superviseWorkers(config: Config): Promise<number> {
+  const index = await openIndex(config.index);
+  await index.close();
+  let stopping = false;
+  const fork = () => cluster.fork();
+  cluster.on('exit', (worker, code, signal) => {
+    if (stopping) return;
+    console.error(`worker ${worker.process.pid} exited (${signal ?? code}); starting another`);
+    fork();
+  });
+  for (let i = 0; i < config.workers; i++) fork();
+  const stop = () => {
+    stopping = true;
+    const workers = Object.values(cluster.workers ?? {}).filter((w) => w !== undefined);
+    let left = workers.length;
+    if (left === 0) process.exit(0);
+    for (const worker of workers) {
+      worker.once('exit', () => {
+        if (--left === 0) process.exit(0);
+      });
+      worker.process.kill('SIGTERM');
+    }
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  return -1; // keep running
 }
 
 main(process.argv.slice(2)).then(

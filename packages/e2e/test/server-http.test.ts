@@ -11,6 +11,8 @@ t.test('configuration is validated and errors name the variable', async (t) => {
   t.equal(config.index.kind, 'pglite', 'embedded index by default');
   t.equal(config.blobs.kind, 'filesystem', 'filesystem blobs by default');
   t.equal(loadConfig({ DATABASE_URL: 'postgres://u@h:5432/db' }).index.kind, 'postgres', 'DATABASE_URL switches to Postgres');
+  t.equal(config.workers, 1, 'one server process by default');
+  t.equal(loadConfig({ DATABASE_URL: 'postgres://u@h:5432/db', WORKERS: '4' }).workers, 4, 'WORKERS with PostgreSQL');
   t.equal(loadConfig({ S3_BUCKET: 'b', S3_ENDPOINT: 'http://minio:9000', S3_FORCE_PATH_STYLE: 'true' }).blobs.kind, 's3', 'S3_BUCKET switches to S3');
   for (const [env, name] of [
     [{ PORT: 'eighty' }, 'PORT'],
@@ -20,6 +22,8 @@ t.test('configuration is validated and errors name the variable', async (t) => {
     [{ STOW_DUPLICATE_POLICY: 'merge' }, 'STOW_DUPLICATE_POLICY'],
     [{ PUBLIC_URL: 'not a url' }, 'PUBLIC_URL'],
     [{ CORS_ALLOWED_ORIGINS: 'viewer.example.org' }, 'CORS_ALLOWED_ORIGINS'],
+    [{ WORKERS: '2' }, 'WORKERS'], // several processes cannot share the embedded PGlite index
+    [{ WORKERS: '0', DATABASE_URL: 'postgres://u@h:5432/db' }, 'WORKERS'],
   ] as const) {
     let error: unknown;
     try {

@@ -7,6 +7,8 @@ import type { IndexConfig } from '@tessera/index';
 export interface Config {
   host: string;
   port: number;
+  /** Server processes sharing the port; more than one needs PostgreSQL. */
+  workers: number;
   dataDir: string;
   publicUrl?: string;
   trustProxy: boolean;
@@ -41,6 +43,7 @@ type Source = Record<string, string | undefined>;
 export const SETTINGS = [
   ['PORT', '8080', 'TCP port to listen on'],
   ['HOST', '127.0.0.1', 'interface to listen on (0.0.0.0 for all)'],
+  ['WORKERS', '1', 'server processes sharing the port (node:cluster); above 1 needs DATABASE_URL (PGlite is one process)'],
   ['DATA_DIR', './data', 'embedded mode: PGlite database (DATA_DIR/index) and blobs (DATA_DIR/blobs); also the upload spool (DATA_DIR/spool)'],
   ['DATABASE_URL', '', 'postgres://… to use PostgreSQL instead of the embedded PGlite'],
   ['DATABASE_POOL_SIZE', '10', 'PostgreSQL connections'],
@@ -115,9 +118,13 @@ export function loadConfig(env: Source = process.env): Config {
   if (s3Prefix && !/^([A-Za-z0-9._-]+\/)*$/.test(s3Prefix)) throw new ConfigError(`S3_PREFIX must be path segments ending in '/', got '${s3Prefix}'`);
   if (!bucket && (s3Endpoint || env.S3_ACCESS_KEY_ID)) throw new ConfigError('S3_BUCKET is required when other S3_ settings are given');
 
+  const workers = int('WORKERS', 1, 64);
+  if (workers > 1 && !databaseUrl) throw new ConfigError('WORKERS above 1 needs DATABASE_URL: the embedded PGlite index belongs to one process');
+
   return {
     host: raw('HOST'),
     port: int('PORT', 0, 65535),
+    workers,
     dataDir,
     publicUrl: url('PUBLIC_URL', ['http:', 'https:']),
     trustProxy: bool('TRUST_PROXY'),

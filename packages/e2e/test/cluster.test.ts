@@ -1,0 +1,74 @@
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import t from 'tap';
+import { createScratchDatabase } from '@tessera/index';
+import { ctInstance, encodeInstance, multipartBuffer, newUid } from '@tessera/testkit';
+
+/**
+ * `tessera serve` with WORKERS=2 (node:cluster, PostgreSQL + filesystem): both workers answer on the
+ * one port, an instance stored through one is found through any, and SIGTERM stops them all.
+ */
+const adminUrl = process.env.TESSERA_TEST_POSTGRES_URL;
+const root = resolve(fileURLToPath(new URL('.', import.meta.url)), '../../..');
+
+async function freePort(): Promise<number> {
+  const server = createServer().listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as { port: number };
+  server.close();
+  return port;
+}
+
+t.test('WORKERS=2 serves one archive from two processes', { skip: adminUrl ? false : 'TESSERA_TEST_POSTGRES_URL is not set' }, async (t) => {
+  const database = await createScratchDatabase(adminUrl!);
+  const dataDir = await mkdtemp(join(tmpdir(), 'tessera-cluster-'));
+  t.teardown(async () => {
+    await database.drop();
+    await rm(dataDir, { recursive: true, force: true });
+  });
+  const port = await freePort();
+  const child = spawn(process.execPath, ['--conditions=@tessera/source', '--import', 'tsx', 'packages/cli/src/main.ts', 'serve'], {
+    cwd: root,
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', PORT: String(port), DATA_DIR: dataDir, DATABASE_URL: database.url, WORKERS: '2', LOG_LEVEL: 'warn' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const exited = once(child, 'exit');
+  const base = `http://127.0.0.1:${port}`;
+  for (let i = 0; ; i++) {
+    const ready = await fetch(`${base}/readyz`).then((r) => r.ok, () => false);
+    if (ready) break;
+    if (child.exitCode !== null || i > 600) {
+      child.kill('SIGKILL');
+      t.fail(`the server did not start:\n${output}`);
+      return;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+
+  const workers = execFileSync('ps', ['-o', 'pid=', '--ppid', String(child.pid)], { encoding: 'utf8' }).trim().split(/\s+/);
+  t.equal(workers.length, 2, 'two worker processes under the supervisor');
+
+  const study = newUid();
+  const { contentType, payload } = await multipartBuffer([encodeInstance(ctInstance({ StudyInstanceUID: study }))]);
+  const stored = await fetch(`${base}/dicomweb/studies`, { method: 'POST', headers: { 'content-type': contentType, accept: 'application/dicom+json' }, body: payload });
+  t.equal(stored.status, 200, 'STOW through one worker');
+  // Fresh connections are handed to the workers in turn: every one of them finds the study.
+  for (let i = 0; i < 6; i++) {
+    const found = await fetch(`${base}/dicomweb/studies?StudyInstanceUID=${study}`, { headers: { connection: 'close' } });
+    t.equal(found.status, 200, `QIDO on connection ${i + 1} finds the study`);
+  }
+
+  child.kill('SIGTERM');
+  const [code] = await exited;
+  t.equal(code, 0, 'SIGTERM stops the supervisor and its workers cleanly');
+  const left = spawnSync('ps', ['-o', 'pid=', '-p', workers.join(',')], { encoding: 'utf8' }).stdout.trim();
+  t.equal(left, '', 'no worker is left running');
+});
