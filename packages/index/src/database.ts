@@ -1,9 +1,5 @@
 import { mkdir } from 'node:fs/promises';
-import { PGlite } from '@electric-sql/pglite';
-import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
-import { unaccent } from '@electric-sql/pglite/contrib/unaccent';
 import { Kysely, PostgresDialect } from 'kysely';
-import { PGliteDialect } from 'kysely-pglite-dialect';
 import pg from 'pg';
 import type { Database } from './schema.js';
 import { preparingPool } from './prepared.js';
@@ -46,6 +42,10 @@ export async function openDatabase(config: IndexConfig): Promise<OpenDatabase> {
     return { db, description: `postgres://${url.host}${url.pathname}`, close: () => db.destroy() };
   }
   if (config.dataDir) await mkdir(config.dataDir, { recursive: true });
+  // Loaded only for the embedded index: a PostgreSQL server process does not carry PGlite (≈ 19 MB resident).
+  const [{ PGlite }, { pg_trgm }, { unaccent }, { PGliteDialect }] = await Promise.all([
+    import('@electric-sql/pglite'), import('@electric-sql/pglite/contrib/pg_trgm'), import('@electric-sql/pglite/contrib/unaccent'), import('kysely-pglite-dialect'),
+  ]);
   // The contrib extensions the search migration creates (trigram indexes, accent folding).
   const pglite = await PGlite.create(config.dataDir, { extensions: { pg_trgm, unaccent } });
   const db = new Kysely<Database>({ dialect: new PGliteDialect(pglite) });
