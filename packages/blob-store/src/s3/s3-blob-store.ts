@@ -1,19 +1,7 @@
 import { createReadStream } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { Readable } from 'node:stream';
-import {
-  type BucketLocationConstraint,
-  CreateBucketCommand,
-  DeleteObjectCommand,
-  GetObjectCommand,
-  HeadBucketCommand,
-  HeadObjectCommand,
-  ListObjectsV2Command,
-  PutObjectCommand,
-  S3Client,
-  S3ServiceException,
-} from '@aws-sdk/client-s3';
-import { Upload } from '@aws-sdk/lib-storage';
+import type { BucketLocationConstraint, S3Client } from '@aws-sdk/client-s3';
 import type { BlobInfo, BlobStore, ByteRange } from '../blob-store.js';
 import { assertValidRange } from '../byte-range.js';
 import { BlobNotFoundError, BlobStoreUnavailableError } from '../errors.js';
@@ -52,16 +40,32 @@ const DEFAULT_PART_SIZE = 8 * MiB;
 const UPLOAD_QUEUE_SIZE = 4;
 const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
 
+type Sdk = typeof import('@aws-sdk/client-s3') & { Upload: typeof import('@aws-sdk/lib-storage').Upload };
+let sdkLoading: Promise<Sdk> | undefined;
+
+/**
+ * The AWS SDK, loaded on first use: a server that keeps its blobs on the file system does not carry
+ * it (≈ 20 MB resident, measured in docs/benchmarks.md).
+ */
+function loadSdk(): Promise<Sdk> {
+  sdkLoading ??= Promise.all([import('@aws-sdk/client-s3'), import('@aws-sdk/lib-storage')])
+    .then(([s3, storage]) => ({ ...s3, Upload: storage.Upload }));
+  return sdkLoading;
+}
+
 /** Stores objects in one S3 bucket, under an optional key prefix. */
 export class S3BlobStore implements BlobStore {
   readonly description: string;
-  readonly #client: S3Client;
+  /** The SDK and a client, once the SDK is loaded. */
+  readonly #s3: Promise<{ sdk: Sdk; client: S3Client }>;
   readonly #bucket: string;
   readonly #prefix: string;
   readonly #partSize: number;
 
   constructor(options: S3BlobStoreOptions) {
-    this.#client = createS3Client(options);
+    this.#s3 = loadSdk().then((sdk) => ({ sdk, client: createS3Client(sdk, options) }));
+    // A failed load is reported by the first call that needs the SDK, not as an unhandled rejection.
+    this.#s3.catch(() => {});
     this.#bucket = options.bucket;
     this.#prefix = normalizePrefix(options.prefix);
     this.#partSize = options.partSizeBytes ?? DEFAULT_PART_SIZE;
@@ -74,8 +78,9 @@ export class S3BlobStore implements BlobStore {
     try {
       if (size < SINGLE_PUT_LIMIT) {
         const data = await readExactly(key, size, source);
-        await this.#client.send(
-          new PutObjectCommand({ Bucket: this.#bucket, Key: objectKey, Body: data, ContentLength: size }),
+        const { sdk, client } = await this.#s3;
+        await client.send(
+          new sdk.PutObjectCommand({ Bucket: this.#bucket, Key: objectKey, Body: data, ContentLength: size }),
         );
       } else {
         await this.#uploadInParts(objectKey, exactSize(key, size, source));
@@ -100,8 +105,9 @@ export class S3BlobStore implements BlobStore {
     const objectKey = this.#objectKey(key);
     if (range) assertValidRange(range);
     try {
-      const { Body, ContentRange } = await this.#client.send(
-        new GetObjectCommand({
+      const { sdk, client } = await this.#s3;
+      const { Body, ContentRange } = await client.send(
+        new sdk.GetObjectCommand({
           Bucket: this.#bucket,
           Key: objectKey,
           Range: range ? `bytes=${range.start}-${range.end}` : undefined,
@@ -118,7 +124,8 @@ export class S3BlobStore implements BlobStore {
   async head(key: string): Promise<BlobInfo | undefined> {
     const objectKey = this.#objectKey(key);
     try {
-      const response = await this.#client.send(new HeadObjectCommand({ Bucket: this.#bucket, Key: objectKey }));
+      const { sdk, client } = await this.#s3;
+      const response = await client.send(new sdk.HeadObjectCommand({ Bucket: this.#bucket, Key: objectKey }));
       return { key, size: response.ContentLength ?? 0, lastModified: response.LastModified };
     } catch (error) {
       const translated = toStoreError(error, key);
@@ -131,7 +138,8 @@ export class S3BlobStore implements BlobStore {
     const objectKey = this.#objectKey(key);
     try {
       // S3 answers 204 whether or not the object existed.
-      await this.#client.send(new DeleteObjectCommand({ Bucket: this.#bucket, Key: objectKey }));
+      const { sdk, client } = await this.#s3;
+      await client.send(new sdk.DeleteObjectCommand({ Bucket: this.#bucket, Key: objectKey }));
     } catch (error) {
       throw toStoreError(error);
     }
@@ -140,10 +148,13 @@ export class S3BlobStore implements BlobStore {
   async *list(prefix: string): AsyncIterable<BlobInfo> {
     assertValidPrefix(prefix);
     let continuationToken: string | undefined;
+    const { sdk, client } = await this.#s3.catch((error: unknown) => {
+      throw toStoreError(error);
+    });
     do {
-      const page = await this.#client
+      const page = await client
         .send(
-          new ListObjectsV2Command({
+          new sdk.ListObjectsV2Command({
             Bucket: this.#bucket,
             Prefix: this.#prefix + prefix,
             ContinuationToken: continuationToken,
@@ -166,7 +177,8 @@ export class S3BlobStore implements BlobStore {
 
   async check(): Promise<void> {
     try {
-      await this.#client.send(new HeadBucketCommand({ Bucket: this.#bucket }));
+      const { sdk, client } = await this.#s3;
+      await client.send(new sdk.HeadBucketCommand({ Bucket: this.#bucket }));
     } catch (error) {
       throw new BlobStoreUnavailableError(`S3 bucket ${this.#bucket} is not usable: ${describe(error)}`, {
         cause: error,
@@ -175,7 +187,8 @@ export class S3BlobStore implements BlobStore {
   }
 
   async close(): Promise<void> {
-    this.#client.destroy();
+    const loaded = await this.#s3.catch(() => undefined);
+    loaded?.client.destroy();
   }
 
   /**
@@ -198,8 +211,9 @@ export class S3BlobStore implements BlobStore {
       })(),
       { objectMode: false },
     );
-    const upload = new Upload({
-      client: this.#client,
+    const { sdk, client } = await this.#s3;
+    const upload = new sdk.Upload({
+      client,
       params: { Bucket: this.#bucket, Key: objectKey, Body: body },
       partSize: this.#partSize,
       queueSize: UPLOAD_QUEUE_SIZE,
@@ -253,10 +267,11 @@ async function* slice(source: AsyncIterable<Buffer>, skip: number, length: numbe
 
 /** Creates the bucket of `options` unless it exists. For tests and first-time deployment. */
 export async function ensureBucket(options: S3BlobStoreOptions): Promise<void> {
-  const client = createS3Client(options);
+  const sdk = await loadSdk();
+  const client = createS3Client(sdk, options);
   const { bucket, region } = options;
   try {
-    const exists = await client.send(new HeadBucketCommand({ Bucket: bucket })).then(
+    const exists = await client.send(new sdk.HeadBucketCommand({ Bucket: bucket })).then(
       () => true,
       (error: unknown) => {
         if (statusOf(error) === 404) return false;
@@ -265,7 +280,7 @@ export async function ensureBucket(options: S3BlobStoreOptions): Promise<void> {
     );
     if (exists) return;
     await client.send(
-      new CreateBucketCommand({
+      new sdk.CreateBucketCommand({
         Bucket: bucket,
         // us-east-1 is the default location and S3 rejects it when named explicitly.
         CreateBucketConfiguration:
@@ -281,10 +296,10 @@ export async function ensureBucket(options: S3BlobStoreOptions): Promise<void> {
   }
 }
 
-function createS3Client(options: S3BlobStoreOptions): S3Client {
+function createS3Client(sdk: Sdk, options: S3BlobStoreOptions): S3Client {
   const timeout = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
   const { accessKeyId, secretAccessKey } = options;
-  return new S3Client({
+  return new sdk.S3Client({
     region: options.region,
     endpoint: options.endpoint,
     forcePathStyle: options.forcePathStyle,
@@ -354,8 +369,9 @@ function isTransportError(error: Error): boolean {
   return Array.isArray(errors) && errors.some((inner) => inner instanceof Error && isTransportError(inner));
 }
 
+/** The HTTP status of an S3 service error (the SDK's errors carry `$metadata`). */
 function statusOf(error: unknown): number | undefined {
-  return error instanceof S3ServiceException ? error.$metadata.httpStatusCode : undefined;
+  return (error as { $metadata?: { httpStatusCode?: number } } | undefined)?.$metadata?.httpStatusCode;
 }
 
 function describe(error: unknown): string {
