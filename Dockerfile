@@ -1,8 +1,8 @@
-# Tessera from source: Node 20 + pnpm, TypeScript run by tsx (no build step).
+# Tessera: Node 20 + pnpm; the TypeScript is compiled to JavaScript at image build time (pnpm build).
 FROM node:20-bookworm-slim
 
 # tini as PID 1 with -g: `docker stop` sends SIGTERM to the whole process group, so the server
-# (started by pnpm → tsx → node) shuts down cleanly. pnpm alone does not pass SIGTERM on.
+# (and its workers when WORKERS > 1) shuts down cleanly.
 RUN apt-get update \
  && apt-get install -y --no-install-recommends tini \
  && rm -rf /var/lib/apt/lists/* \
@@ -12,10 +12,10 @@ WORKDIR /app
 RUN mkdir -p /app/data && chown -R node:node /app
 USER node
 
-# All dependencies, devDependencies included: `pnpm start` needs tsx. Do not set NODE_ENV=production
+# All dependencies, devDependencies included: `pnpm build` needs esbuild. Do not set NODE_ENV=production
 # before this step.
 COPY --chown=node:node . .
-RUN pnpm install --frozen-lockfile
+RUN pnpm install --frozen-lockfile && pnpm build
 
 ENV HOST=0.0.0.0 \
     PORT=8080 \
@@ -24,4 +24,4 @@ ENV HOST=0.0.0.0 \
 EXPOSE 8080
 
 ENTRYPOINT ["/usr/bin/tini", "-g", "--"]
-CMD ["pnpm", "start"]
+CMD ["node", "packages/cli/dist/main.js", "serve"]

@@ -13,7 +13,7 @@ import { startOrthanc } from './orthanc.js';
 import { type Manifest, loadOrGenerate } from './data.js';
 import { Client } from './load.js';
 import { type OpResult, type Paths, type PhaseContext, measure, metadataPhase, ohifPhase, qidoPhase, retrievePhase, stowPhase, stowQuiet, stowRequests } from './phases.js';
-import { type ServerUnderTest, freePort, memory, startServerProcess } from './server-process.js';
+import { type ServerUnderTest, buildServer, freePort, memory, startServerProcess } from './server-process.js';
 import { markdownSection, ratioTable } from './report.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -117,6 +117,7 @@ async function main(): Promise<number> {
   const manifest = loadOrGenerate(cacheDir, { instances, bigSeries, topUp, rows: quick ? 512 : 512 }, log);
   const results: RunResult[] = [];
   const baseline = await measureBaseline(manifest, clients, rounds, quick, batch);
+  if (backends.length) buildServer(ROOT, log);
   const nodeArgs = values['server-node-args'].split(/\s+/).filter(Boolean);
   const phases = new Set(values.phases.split(',').map((p) => p.trim()).filter(Boolean));
   for (const p of phases) if (!(PHASES as readonly string[]).includes(p)) throw new Error(`unknown phase '${p}' (${PHASES.join(', ')})`);

@@ -98,6 +98,13 @@ function passThrough(): Record<string, string> {
   return Object.fromEntries(names.flatMap((name) => (process.env[name] !== undefined ? [[name, process.env[name]!]] : [])));
 }
 
+/** `pnpm build`: compiles the server to each package's dist/, as `pnpm start` does before it runs. */
+export function buildServer(root: string, log: (line: string) => void): void {
+  const started = performance.now();
+  execFileSync(process.execPath, ['packages/cli/scripts/build.mjs'], { cwd: root, stdio: 'ignore' });
+  log(`server compiled (pnpm build) in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+}
+
 export async function freePort(): Promise<number> {
   const server = createServer();
   server.listen(0, '127.0.0.1');
@@ -109,13 +116,14 @@ export async function freePort(): Promise<number> {
 }
 
 /**
- * Starts `tessera serve` (packages/cli) from source with `env`, waits for /readyz, and returns its URL.
+ * Starts `tessera serve` as `pnpm start` runs it (compiled: call `buildServer` first) with `env`, waits
+ * for /readyz, and returns its URL.
  * `nodeArgs` go to the server's node (e.g. --cpu-prof).
  */
 export async function startServerProcess(root: string, env: Record<string, string>, nodeArgs: string[], log: (line: string) => void): Promise<ServerUnderTest> {
   const port = await freePort();
   const spawnedAt = Date.now();
-  const child: ChildProcess = spawn(process.execPath, [...nodeArgs, '--conditions=@tessera/source', '--import', 'tsx', 'packages/cli/src/main.ts', 'serve'], {
+  const child: ChildProcess = spawn(process.execPath, [...nodeArgs, 'packages/cli/dist/main.js', 'serve'], {
     cwd: root,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'warn', ...passThrough(), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

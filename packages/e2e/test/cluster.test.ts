@@ -10,8 +10,9 @@ import { createScratchDatabase } from '@tessera/index';
 import { ctInstance, encodeInstance, multipartBuffer, newUid } from '@tessera/testkit';
 
 /**
- * `tessera serve` with WORKERS=2 (node:cluster, PostgreSQL + filesystem): both workers answer on the
- * one port, an instance stored through one is found through any, and SIGTERM stops them all.
+ * `tessera serve` as `pnpm start` runs it (compiled by `pnpm build`, plain node) with WORKERS=2
+ * (node:cluster, PostgreSQL + filesystem): both workers answer on the one port, an instance stored
+ * through one is found and rendered through any, and SIGTERM stops them all.
  */
 const adminUrl = process.env.TESSERA_TEST_POSTGRES_URL;
 const root = resolve(fileURLToPath(new URL('.', import.meta.url)), '../../..');
@@ -24,7 +25,7 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-t.test('WORKERS=2 serves one archive from two processes', { skip: adminUrl ? false : 'TESSERA_TEST_POSTGRES_URL is not set' }, async (t) => {
+t.test('compiled, WORKERS=2: one archive served from two processes', { skip: adminUrl ? false : 'TESSERA_TEST_POSTGRES_URL is not set' }, async (t) => {
   const database = await createScratchDatabase(adminUrl!);
   const dataDir = await mkdtemp(join(tmpdir(), 'tessera-cluster-'));
   t.teardown(async () => {
@@ -32,7 +33,8 @@ t.test('WORKERS=2 serves one archive from two processes', { skip: adminUrl ? fal
     await rm(dataDir, { recursive: true, force: true });
   });
   const port = await freePort();
-  const child = spawn(process.execPath, ['--conditions=@tessera/source', '--import', 'tsx', 'packages/cli/src/main.ts', 'serve'], {
+  execFileSync(process.execPath, ['packages/cli/scripts/build.mjs'], { cwd: root, stdio: 'ignore' });
+  const child = spawn(process.execPath, ['packages/cli/dist/main.js', 'serve'], {
     cwd: root,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', PORT: String(port), DATA_DIR: dataDir, DATABASE_URL: database.url, WORKERS: '2', LOG_LEVEL: 'warn' },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -57,7 +59,8 @@ t.test('WORKERS=2 serves one archive from two processes', { skip: adminUrl ? fal
   t.equal(workers.length, 2, 'two worker processes under the supervisor');
 
   const study = newUid();
-  const { contentType, payload } = await multipartBuffer([encodeInstance(ctInstance({ StudyInstanceUID: study }))]);
+  const spec = ctInstance({ StudyInstanceUID: study }, { rows: 64, columns: 64, frames: 1 });
+  const { contentType, payload } = await multipartBuffer([encodeInstance(spec)]);
   const stored = await fetch(`${base}/dicomweb/studies`, { method: 'POST', headers: { 'content-type': contentType, accept: 'application/dicom+json' }, body: payload });
   t.equal(stored.status, 200, 'STOW through one worker');
   // Fresh connections are handed to the workers in turn: every one of them finds the study.
@@ -65,6 +68,12 @@ t.test('WORKERS=2 serves one archive from two processes', { skip: adminUrl ? fal
     const found = await fetch(`${base}/dicomweb/studies?StudyInstanceUID=${study}`, { headers: { connection: 'close' } });
     t.equal(found.status, 200, `QIDO on connection ${i + 1} finds the study`);
   }
+
+  const series = spec.attributes.SeriesInstanceUID as string;
+  const sop = spec.attributes.SOPInstanceUID as string;
+  const rendered = await fetch(`${base}/dicomweb/studies/${study}/series/${series}/instances/${sop}/rendered`, { headers: { accept: 'image/png' } });
+  t.equal(rendered.status, 200, `the compiled server renders (sharp loads from dist)${rendered.ok ? '' : `: ${await rendered.text()}`}`);
+  t.equal(rendered.headers.get('content-type'), 'image/png');
 
   child.kill('SIGTERM');
   const [code] = await exited;
