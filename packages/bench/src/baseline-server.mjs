@@ -2,6 +2,8 @@
 // the benchmark in its own process like the server under test:
 //   GET  /memory            one stored instance from memory
 //   GET  /file              the same instance read from the file system (exact reads of ≤ 1 MiB)
+//   GET  /files/<name>      any instance of the benchmark's data directory, read the same way: the
+//                           retrieve phase's mix of files, with the page cache as it is for them
 //   POST /discard/studies   an upload read and thrown away: the loopback HTTP ceiling for STOW
 //   POST /durable/studies   an upload written to one new file per 512 KiB (≈ one instance) in the
 //                           spool directory, each fdatasynced before the answer, then removed: the
@@ -11,7 +13,7 @@ import { readFileSync } from 'node:fs';
 import { open, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 
-const [port, file, spool] = [Number(process.argv[2]), process.argv[3], process.argv[4]];
+const [port, file, spool, dataDir] = [Number(process.argv[2]), process.argv[3], process.argv[4], process.argv[5]];
 const bytes = readFileSync(file);
 const FILE_BYTES = 512 * 1024;
 let sequence = 0;
@@ -56,7 +58,12 @@ http.createServer(async (request, response) => {
   // The fastest plain way measured here: positional reads of exactly what is left (at most 1 MiB)
   // into a buffer of that size, each written before the next is read (createReadStream is slower:
   // a read past the end to find it and an oversized buffer per read).
-  const handle = await open(file, 'r');
+  const name = request.url.startsWith('/files/') ? decodeURIComponent(request.url.slice('/files/'.length)) : undefined;
+  if (name !== undefined && (!dataDir || name.split('/').includes('..'))) {
+    response.writeHead(404).end();
+    return;
+  }
+  const handle = await open(name === undefined ? file : join(dataDir, name), 'r');
   try {
     const { size } = await handle.stat();
     response.writeHead(200, { 'content-type': 'application/dicom', 'content-length': size });

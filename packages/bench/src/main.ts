@@ -12,7 +12,7 @@ import { hasPsql, insertSyntheticRows } from './bulk-rows.js';
 import { startOrthanc } from './orthanc.js';
 import { type Manifest, loadOrGenerate } from './data.js';
 import { Client } from './load.js';
-import { type OpResult, type Paths, type PhaseContext, measure, metadataPhase, ohifPhase, qidoPhase, retrievePhase, stowPhase, stowQuiet, stowRequests } from './phases.js';
+import { type OpResult, type Paths, type PhaseContext, measure, metadataPhase, ohifPhase, qidoPhase, retrievePhase, stowPhase, stowQuiet, stowRequests, cycle } from './phases.js';
 import { type ServerUnderTest, buildServer, freePort, memory, startServerProcess } from './server-process.js';
 import { markdownSection, ratioTable } from './report.js';
 
@@ -274,7 +274,7 @@ async function measureBaseline(manifest: Manifest, clients: number, rounds: numb
   const port = await freePort();
   // The spool lives where the servers under test keep their data (os.tmpdir()), so fsync costs the same.
   const spool = mkdtempSync(join(os.tmpdir(), 'tessera-baseline-'));
-  const child = spawn(process.execPath, [fileURLToPath(new URL('./baseline-server.mjs', import.meta.url)), String(port), join(manifest.dir, entry.file), spool], { stdio: 'ignore' });
+  const child = spawn(process.execPath, [fileURLToPath(new URL('./baseline-server.mjs', import.meta.url)), String(port), join(manifest.dir, entry.file), spool, manifest.dir], { stdio: 'ignore' });
   const client = new Client(`http://127.0.0.1:${port}`, clients);
   try {
     for (let i = 0; ; i++) {
@@ -293,6 +293,8 @@ async function measureBaseline(manifest: Manifest, clients: number, rounds: numb
     return [
       await measure(ctx, 'baseline', 'memory', `trivial node:http, one instance from memory (${clients} clients)`, () => Array.from({ length: n }, () => ({ path: '/memory' })), { clients }),
       await measure(ctx, 'baseline', 'file', `trivial node:http, one instance from disk (${clients} clients)`, () => Array.from({ length: n }, () => ({ path: '/file' })), { clients }),
+      await measure(ctx, 'baseline', 'files', `trivial node:http, the retrieve phase's mix of instance files (${clients} clients)`,
+        (round) => cycle(manifest.images, round, n).map((e) => ({ path: `/files/${e.file.split('/').map(encodeURIComponent).join('/')}` })), { clients }),
       await measure(ctx, 'baseline', 'upload', `trivial node:http, STOW-sized uploads read and discarded (${batch} per request, ${clients} clients)`, upload('/discard'), { clients, instancesPerRequest: batch }),
       await measure(ctx, 'baseline', 'upload-durable', `trivial node:http, STOW-sized uploads written to one file per instance, each fdatasynced (${batch} per request, ${clients} clients)`, upload('/durable'), { clients, instancesPerRequest: batch }),
     ];

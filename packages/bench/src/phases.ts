@@ -123,7 +123,7 @@ const round3 = (n: number) => Math.round(n * 1000) / 1000;
 const sentBytes = (requests: RequestSpec[]) => requests.reduce((n, r) => n + (r.body ? (r as { bodyBytes?: number }).bodyBytes ?? 0 : 0), 0);
 
 /** Cycles through `list` so every round asks for different objects (as far as the list allows). */
-function cycle<T>(list: T[], round: number, count: number): T[] {
+export function cycle<T>(list: T[], round: number, count: number): T[] {
   const out: T[] = [];
   const start = ((round + 1) * count * 7919) % Math.max(1, list.length);
   for (let i = 0; i < count; i++) out.push(list[(start + i) % list.length]!);

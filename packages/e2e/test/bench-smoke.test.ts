@@ -29,7 +29,7 @@ t.test('pnpm bench --quick --backend embedded', async (t) => {
   t.type(results.command, 'string', 'the command is recorded');
   t.type(results.machine?.nproc, 'number', 'the machine is described');
   t.equal(results.results.length, 1, 'one back end');
-  t.same(results.baseline.map((b: { op: string }) => b.op), ['memory', 'file', 'upload', 'upload-durable'], 'the loopback ceilings are measured');
+  t.same(results.baseline.map((b: { op: string }) => b.op), ['memory', 'file', 'files', 'upload', 'upload-durable'], 'the loopback ceilings are measured');
   for (const b of results.baseline) {
     t.ok(b.requests > 0 && b.errors === 0, `baseline/${b.op}: requests made, none failed`);
     if (b.op.startsWith('upload')) t.ok(b.instancesPerS > 0, `baseline/${b.op}: instances per second measured`);
