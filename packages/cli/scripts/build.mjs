@@ -6,7 +6,7 @@
 //
 // Why: the server run from source with tsx carries its loader thread, the transpiler and the source
 // maps (≈ 33 MB more resident for an idle script, ≈ 55 MB for the server; docs/benchmarks.md).
-import { readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
@@ -49,12 +49,39 @@ for (const name of needed) {
   const outdir = join(dir, 'dist');
   const expected = pkg.exports?.['.']?.default;
   if (expected !== './dist/index.js') throw new Error(`${name}: exports["."].default must be ./dist/index.js, not ${expected}`);
-  rmSync(outdir, { recursive: true, force: true });
-  await build({ entryPoints, outdir, outbase: srcDir, bundle: false, platform: 'node', format: 'esm', target: 'node20', logLevel: 'warning' });
+  const { outputFiles } = await build({ entryPoints, outdir, outbase: srcDir, bundle: false, platform: 'node', format: 'esm', target: 'node20', logLevel: 'warning', write: false });
+  // A file is replaced only when its content changed, and atomically (temp file + rename): a server
+  // started from dist/ while another build runs (tests in parallel) never reads a half-written file.
+  const written = new Set();
+  for (const output of outputFiles) {
+    written.add(output.path);
+    if (sameContent(output.path, output.contents)) continue;
+    mkdirSync(dirname(output.path), { recursive: true });
+    const temp = `${output.path}.${process.pid}.tmp`;
+    writeFileSync(temp, output.contents);
+    renameSync(temp, output.path);
+  }
+  for (const stale of listFiles(outdir)) if (!written.has(stale) && !stale.endsWith('.tmp')) rmSync(stale, { force: true });
   files += entryPoints.length;
   console.log(`built ${name}: ${entryPoints.length} files → ${relative(root, outdir)}`);
 }
 console.log(`built ${needed.size} packages, ${files} files in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+
+function sameContent(path, contents) {
+  try {
+    return Buffer.compare(readFileSync(path), contents) === 0;
+  } catch {
+    return false;
+  }
+}
+
+function listFiles(dir) {
+  try {
+    return readdirSync(dir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).map((e) => join(e.parentPath ?? e.path, e.name));
+  } catch {
+    return [];
+  }
+}
 
 function existsDir(path) {
   try {
