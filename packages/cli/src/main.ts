@@ -82,13 +82,12 @@ async function superviseWorkers(config: Config): Promise<number> {
   const index = await openIndex(config.index);
   await index.close();
   let stopping = false;
-  const fork = () => cluster.fork();
   cluster.on('exit', (worker, code, signal) => {
     if (stopping) return;
     console.error(`worker ${worker.process.pid} exited (${signal ?? code}); starting another`);
-    fork();
+    cluster.fork();
   });
-  for (let i = 0; i < config.workers; i++) fork();
+  for (let i = 0; i < config.workers; i++) cluster.fork();
   const stop = () => {
     stopping = true;
     const workers = Object.values(cluster.workers ?? {}).filter((w) => w !== undefined);

@@ -80,12 +80,13 @@ export class InstanceIndex {
     const existing = new Map(existingRows.map((row) => [row.sop_instance_uid, row]));
 
     const outcomes: IndexOutcome[] = [];
-    const fresh: InstanceRecord[] = [];
+    /** Records not stored yet, with their place in `outcomes`. */
+    const fresh: { record: InstanceRecord; slot: number }[] = [];
     for (const record of records) {
       const d = record.description;
       const row = existing.get(d.sopInstanceUid);
       if (!row) {
-        fresh.push(record);
+        fresh.push({ record, slot: outcomes.length });
         outcomes.push({ kind: 'stored' });
       } else if (row.study_instance_uid !== d.studyInstanceUid || row.series_instance_uid !== d.seriesInstanceUid) {
         outcomes.push({ kind: 'conflict', detail: `SOP Instance ${d.sopInstanceUid} is already stored in study ${row.study_instance_uid}, series ${row.series_instance_uid}` });
@@ -104,7 +105,7 @@ export class InstanceIndex {
     const studyPks = new Map<string, number>();
     const seriesPks = new Map<string, number>();
     const refused = new Map<string, string>();
-    for (const { description: d } of fresh) {
+    for (const { record: { description: d } } of fresh) {
       if (seriesPks.has(d.seriesInstanceUid) || refused.has(d.seriesInstanceUid)) continue;
       // A series never moves: checked before anything is written for it.
       const known = await trx.selectFrom('series').innerJoin('study', 'study.pk', 'series.study_pk')
@@ -130,11 +131,11 @@ export class InstanceIndex {
       seriesPks.set(d.seriesInstanceUid, series.pk);
     }
     const rows = [];
-    for (const record of fresh) {
+    for (const { record, slot } of fresh) {
       const d = record.description;
       const seriesPk = seriesPks.get(d.seriesInstanceUid);
       if (seriesPk === undefined) {
-        outcomes[records.indexOf(record)] = { kind: 'conflict', detail: refused.get(d.seriesInstanceUid)! };
+        outcomes[slot] = { kind: 'conflict', detail: refused.get(d.seriesInstanceUid)! };
         continue;
       }
       rows.push({ ...instanceColumns(record), series_pk: seriesPk, study_pk: studyPks.get(d.studyInstanceUid)! });

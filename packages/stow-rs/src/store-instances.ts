@@ -56,8 +56,8 @@ interface Candidate {
   description: InstanceDescription;
   stored: Extract<InstanceResult, { kind: 'stored' }>;
   failed(reason: number, detail: string): InstanceResult;
-  /** Its blob key, once it is to be written. */
-  blobKey?: string;
+  /** Where its blob goes if it is written (its UIDs and SHA-256, known once it is checked). */
+  blobKey: string;
   /** Set once putFile owns the spooled file. */
   handedOver?: boolean;
 }
@@ -147,6 +147,7 @@ async function check(spooled: SpooledPart, slot: number, deps: StoreDependencies
     kind: 'candidate',
     candidate: {
       slot, spooled, description,
+      blobKey: instanceBlobKey(description, spooled.sha256),
       stored: {
         kind: 'stored', ...ids,
         studyInstanceUid: description.studyInstanceUid, seriesInstanceUid: description.seriesInstanceUid,
@@ -165,7 +166,7 @@ async function check(spooled: SpooledPart, slot: number, deps: StoreDependencies
 async function storeChunk(chunk: Candidate[], deps: StoreDependencies, results: InstanceResult[]): Promise<void> {
   const { settings, index, blobs } = deps;
   const existing = new Map((await index.instances.findInstances(chunk.map((c) => c.description.sopInstanceUid))).map((e) => [e.sopInstanceUid, e]));
-  const toWrite: (Candidate & { blobKey: string })[] = [];
+  const toWrite: Candidate[] = [];
   for (const c of chunk) {
     const d = c.description;
     const found = existing.get(d.sopInstanceUid);
@@ -174,12 +175,11 @@ async function storeChunk(chunk: Candidate[], deps: StoreDependencies, results: 
     } else if (found && settings.duplicatePolicy === 'reject') {
       results[c.slot] = c.failed(FailureReason.DuplicateSOPInstance, `SOP Instance ${d.sopInstanceUid} is already stored with different content`);
     } else {
-      c.blobKey = instanceBlobKey(d, c.spooled.sha256);
-      toWrite.push(c as Candidate & { blobKey: string });
+      toWrite.push(c);
     }
   }
 
-  const written: (Candidate & { blobKey: string })[] = [];
+  const written: Candidate[] = [];
   await forEachLimited(toWrite, BLOB_WRITE_CONCURRENCY, async (c) => {
     await c.spooled.durable;
     try {
