@@ -2,8 +2,8 @@ import { execFileSync } from 'node:child_process';
 
 /**
  * Grows a Postgres index to `total` instances for the large QIDO phase by inserting rows directly
- * (copies of one stored study/series/instance with new UIDs, names, dates), in one SQL script run by
- * psql. Studies of 4 series × 25 instances; about 0.6 patients per study; names from the same lists
+ * (copies of one stored study/series/instance with new UIDs, names, dates, in the columns and in the
+ * stored attributes alike), in one SQL script run by psql. Studies of 4 series × 25 instances; about 0.6 patients per study; names from the same lists
  * as the generated data, so wildcard searches match a realistic fraction.
  */
 export function insertSyntheticRows(databaseUrl: string, current: number, total: number, log: (line: string) => void): number {
@@ -15,6 +15,8 @@ export function insertSyntheticRows(databaseUrl: string, current: number, total:
     'Moore', 'Jackson', 'Martin', 'Lee', 'Thompson', 'White', 'Harris', 'Clark', 'Lewis', 'Robinson', 'Müller', 'Schmidt', 'Weber',
     'Dubois', 'Nguyen', 'Kowalski', 'Rossi', 'Tanaka', 'Cohen', 'Levy', 'Peterson', 'Hansen', 'Larsen', 'Olsen', 'Jensen'];
   const given = ['James', 'Mary', 'Robert', 'Patricia', 'John', 'Jennifer', 'Michael', 'Linda', 'David', 'Elizabeth', 'Chloé', 'José', 'Zoë', 'Omar'];
+  /** SQL for the member line of a one-valued string attribute whose value is the SQL expression `value`. */
+  const member = (key: string, vr: string, value: string) => `'"${key}":{"vr":"${vr}","Value":[' || to_json(${value})::text || ']}'`;
   const arr = (list: string[]) => `array[${list.map((s) => `'${s.replace(/'/g, "''")}'`).join(',')}]`;
   const script = `
 \\set ON_ERROR_STOP on
@@ -28,6 +30,12 @@ create temp table syn_study as
   from generate_series(1, ${studies}) g;
 insert into patient (patient_id, issuer_of_patient_id, patient_name)
   select distinct on (pid) pid, '', name from syn_study on conflict do nothing;
+-- Stored attributes are DICOM JSON members, one per line in tag order: replace some, keep the order.
+create function pg_temp.with_members(lines text, replaced text[]) returns text language sql as $$
+  select string_agg(line, E'\n' order by line collate "C") from (
+    select line from unnest(string_to_array(lines, E'\n')) line where left(line, 10) <> all (select left(r, 10) from unnest(replaced) r)
+    union all select unnest(replaced)) members
+$$;
 create temp table t_study as select * from study order by pk limit 1;
 create temp table t_series as select * from series order by pk limit 1;
 create temp table t_instance as select * from instance order by pk limit 1;
@@ -38,13 +46,16 @@ insert into study (patient_pk, study_instance_uid, study_date, study_time, acces
   select p.pk, s.uid, s.study_date, s.study_time, 'SYNACC' || s.n, t.referring_physician_name, t.referring_physician_name_search,
     t.study_id, t.study_description, t.timezone_offset_from_utc, s.name, lower(s.name), s.pid, t.issuer_of_patient_id,
     t.patient_birth_date, t.patient_sex, t.modalities_in_study, t.sop_classes_in_study, 4, 100,
-    jsonb_set(t.attributes, '{0020000D}', jsonb_build_object('vr', 'UI', 'Value', jsonb_build_array(s.uid)))
+    pg_temp.with_members(t.attributes, array[${member('0020000D', 'UI', 's.uid')}, ${member('00080020', 'DA', 's.study_date')},
+      ${member('00080030', 'TM', 's.study_time')}, ${member('00080050', 'SH', "'SYNACC' || s.n")}, ${member('00100020', 'LO', 's.pid')},
+      '"00100010":{"vr":"PN","Value":[{"Alphabetic":' || to_json(s.name)::text || '}]}'])
   from syn_study s join patient p on p.patient_id = s.pid and p.issuer_of_patient_id = '' cross join t_study t;
 insert into series (study_pk, series_instance_uid, modality, series_number, series_description, series_date, series_time,
     performed_procedure_step_start_date, performed_procedure_step_start_time, timezone_offset_from_utc, number_of_instances, attributes)
   select st.pk, st.study_instance_uid || '.' || k, t.modality, k, t.series_description, st.study_date, st.study_time,
     t.performed_procedure_step_start_date, t.performed_procedure_step_start_time, t.timezone_offset_from_utc, 25,
-    jsonb_set(t.attributes, '{0020000E}', jsonb_build_object('vr', 'UI', 'Value', jsonb_build_array(st.study_instance_uid || '.' || k)))
+    pg_temp.with_members(t.attributes, array[${member('0020000E', 'UI', "st.study_instance_uid || '.' || k")},
+      ${member('00080021', 'DA', 'st.study_date')}, ${member('00080031', 'TM', 'st.study_time')}, '"00200011":{"vr":"IS","Value":[' || k || ']}'])
   from study st cross join generate_series(1, 4) k cross join t_series t
   where st.study_instance_uid like '2.25.77%';
 insert into instance (series_pk, study_pk, sop_instance_uid, sop_class_uid, instance_number, rows, columns, bits_allocated,

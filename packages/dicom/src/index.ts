@@ -6,6 +6,7 @@ export * from './dictionary.js';
 export * from './json/dicom-json.js';
 export * from './json/to-dicom-json.js';
 export * from './json/stringify-dicom-json.js';
+export * from './json/dicom-json-members.js';
 export * from './part10/dataset.js';
 export * from './part10/errors.js';
 export * from './part10/values.js';

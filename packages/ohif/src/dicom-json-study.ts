@@ -12,7 +12,7 @@ type Natural = string | number | null | Natural[] | { [keyword: string]: Natural
  */
 export function toOhifDicomJson(view: StudyView, baseUrl: string) {
   const { study } = view;
-  const attrs = study.attributes;
+  const attrs = study.attributes.dataset();
   return {
     studies: [{
       StudyInstanceUID: study.studyInstanceUid,

@@ -37,7 +37,7 @@ export interface LegacyStudyDocument {
 
 export function toLegacyStudy(view: StudyView, baseUrl: string): LegacyStudyDocument {
   const { study } = view;
-  const attrs = study.attributes;
+  const attrs = study.attributes.dataset();
   const dicomwebBase = baseUrl.replace(/^https?:/, 'dicomweb:');
   return {
     transactionId: randomUUID(),

@@ -27,7 +27,7 @@ export async function loadStudyView(
   for (const instance of matches) {
     const uid = instance.series.seriesInstanceUid;
     let entry = bySeries.get(uid);
-    if (!entry) bySeries.set(uid, (entry = { uid, attributes: instance.series.attributes, instances: [] }));
+    if (!entry) bySeries.set(uid, (entry = { uid, attributes: instance.series.attributes.dataset(), instances: [] }));
     entry.instances.push(instance);
   }
   const series = [...bySeries.values()].sort((a, b) => (seriesNumber(a.attributes) - seriesNumber(b.attributes)) || (a.uid < b.uid ? -1 : 1));

@@ -1,5 +1,4 @@
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
-import { stringifyDicomJson } from '@tessera/dicom';
 import { HttpProblem, uidParam } from '@tessera/http';
 import { DICOM_JSON, acceptsDicomJson } from './accept.js';
 import { decodeQueryString, safeText } from './search-parameters.js';
@@ -30,7 +29,7 @@ export const qidoRoutes: FastifyPluginAsync<QidoRoutesOptions> = async (app: Fas
       if (warnings.length) reply.header('warning', warnings.map((text) => `299 ${serviceUrl}: ${safeHeader(text)}`));
       if (results.length === 0) return reply.code(204).send();
       // Encoded once here: for a string, fastify would measure its UTF-8 length and Node then encode it again.
-      return reply.code(200).type(DICOM_JSON).send(Buffer.from(stringifyDicomJson(results)));
+      return reply.code(200).type(DICOM_JSON).send(Buffer.from(`[${results.map((result) => result.toJson()).join(',')}]`));
     };
 
   const study = (p: Params) => uidParam(p.study, 'StudyInstanceUID');

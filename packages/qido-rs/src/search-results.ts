@@ -1,4 +1,4 @@
-import { type DicomJsonAttribute, type DicomJsonDataset, Tag, lookupTag, parseTagKey, tagKey } from '@tessera/dicom';
+import { type DicomJsonAttribute, type DicomJsonDataset, type DicomJsonMembers, Tag, lookupTag, parseTagKey, stringifyDicomJsonAttribute, tagKey } from '@tessera/dicom';
 import type { InstanceMatch, SearchQuery, SeriesMatch, StudyMatch } from '@tessera/index';
 
 /**
@@ -6,12 +6,71 @@ import type { InstanceMatch, SearchQuery, SeriesMatch, StudyMatch } from '@tesse
  * attributes of the level, zero-length when unknown; parent attributes where QIDO-7 asks for them;
  * the computed attributes; an absolute RetrieveURL; and the includefield / match-key attributes
  * found at the level or a parent level (never a deeper one).
+ *
+ * Results are built as JSON text, attribute by attribute: the stored study and series attributes
+ * are already DICOM JSON text (DicomJsonMembers), copied as they are unless they hold bulk data,
+ * so a page of a thousand studies is never parsed into objects and written back.
  */
 
 export interface RenderContext {
   /** Service base URL, e.g. `https://pacs.example/dicomweb` (QIDO-9). */
   serviceUrl: string;
   includeFields: SearchQuery['includeFields'];
+}
+
+/**
+ * One result: attribute JSON texts by tag key, written in tag order (JSON-2) by `toJson`. Members
+ * are kept in arrays in the order set (a result has a few dozen at most) and sorted only if they
+ * were not set in tag order, which the study and series defaults are.
+ */
+export class ResultDataset {
+  private readonly keys: string[] = [];
+  private readonly values: string[] = [];
+  private inOrder = true;
+
+  has(key: string): boolean {
+    return this.keys.includes(key);
+  }
+
+  /** Sets the attribute `key` to `json`, an attribute object's JSON text (`{"vr":…}`). */
+  set(key: string, json: string): void {
+    const last = this.keys.length - 1;
+    if (last < 0 || key > this.keys[last]!) {
+      this.keys.push(key);
+      this.values.push(json);
+      return;
+    }
+    const at = this.keys.indexOf(key);
+    if (at >= 0) {
+      this.values[at] = json;
+      return;
+    }
+    this.inOrder = false;
+    this.keys.push(key);
+    this.values.push(json);
+  }
+
+  /** Sets the attribute only if the result does not have it yet. */
+  setIfAbsent(key: string, json: string): void {
+    if (!this.keys.includes(key)) this.set(key, json);
+  }
+
+  toJson(): string {
+    const { keys, values } = this;
+    let order: number[] | undefined;
+    if (!this.inOrder) order = keys.map((_, i) => i).sort((a, b) => (keys[a]! < keys[b]! ? -1 : 1));
+    let out = '{';
+    for (let i = 0; i < keys.length; i++) {
+      const at = order ? order[i]! : i;
+      out += `${i ? ',' : ''}"${keys[at]}":${values[at]}`;
+    }
+    return `${out}}`;
+  }
+
+  /** The result as objects (tests and in-process callers). */
+  toDataset(): DicomJsonDataset {
+    return JSON.parse(this.toJson()) as DicomJsonDataset;
+  }
 }
 
 /** Tag → JSON key, memoised: results are rendered by the thousand with the same few dozen tags. */
@@ -21,17 +80,13 @@ const k = (tag: number): string => {
   if (key === undefined) KEYS.set(tag, (key = tagKey(tag)));
   return key;
 };
-const ONLINE: DicomJsonAttribute = { vr: 'CS', Value: ['ONLINE'] };
 
-/** Study defaults (Table 10.6.3-3): R = always present, C = when known. */
-const STUDY_REQUIRED: [number, string][] = [
-  [Tag.StudyDate, 'DA'], [Tag.StudyTime, 'TM'], [Tag.AccessionNumber, 'SH'], [Tag.ReferringPhysicianName, 'PN'],
-  [Tag.PatientName, 'PN'], [Tag.PatientID, 'LO'], [Tag.PatientBirthDate, 'DA'], [Tag.PatientSex, 'CS'], [Tag.StudyID, 'SH'],
-];
-const STUDY_CONDITIONAL = [Tag.TimezoneOffsetFromUTC];
-/** Series defaults (Table 10.6.3-4). */
-const SERIES_REQUIRED: [number, string][] = [[Tag.Modality, 'CS'], [Tag.SeriesNumber, 'IS']];
-const SERIES_CONDITIONAL = [Tag.SeriesDescription, Tag.PerformedProcedureStepStartDate, Tag.PerformedProcedureStepStartTime, Tag.RequestAttributesSequence];
+/** An attribute object's JSON: zero-length (JSON-4) without values. */
+const attribute = (vr: string, values?: readonly (string | number)[]): string =>
+  values === undefined || values.length === 0 ? `{"vr":"${vr}"}` : `{"vr":"${vr}","Value":${JSON.stringify(values)}}`;
+/** The same for one integer (counts, numbers kept in columns). */
+const integer = (vr: string, value: number): string => `{"vr":"${vr}","Value":[${value}]}`;
+const ONLINE = attribute('CS', ['ONLINE']);
 
 export function studyUrl(ctx: RenderContext, study: StudyMatch): string {
   return `${ctx.serviceUrl}/studies/${study.studyInstanceUid}`;
@@ -43,77 +98,145 @@ export function instanceUrl(ctx: RenderContext, instance: InstanceMatch): string
   return `${seriesUrl(ctx, instance.series)}/instances/${instance.sopInstanceUid}`;
 }
 
-/** The study defaults, with the study's RetrieveURL only when the study is the result entity. */
-function studyDefaults(study: StudyMatch, out: DicomJsonDataset, url?: string): void {
-  for (const [tag, vr] of STUDY_REQUIRED) out[k(tag)] = valueOrEmpty(study.attributes[k(tag)], vr);
-  for (const tag of STUDY_CONDITIONAL) copy(study.attributes, tag, out);
-  out[k(Tag.InstanceAvailability)] = ONLINE;
-  out[k(Tag.StudyInstanceUID)] = { vr: 'UI', Value: [study.studyInstanceUid] };
-  Object.assign(out, studyComputed(study, [Tag.ModalitiesInStudy, Tag.NumberOfStudyRelatedSeries, Tag.NumberOfStudyRelatedInstances]));
-  if (url) out[k(Tag.RetrieveURL)] = { vr: 'UR', Value: [url] };
+/**
+ * Where includefield attributes are looked up, own level first: stored members, computed
+ * attributes, or (instances) the parsed instance metadata. `get` answers the attribute's JSON
+ * without bulk data, or undefined when it is absent or holds only bulk data.
+ */
+interface AttributeSource {
+  get(key: string): string | undefined;
+  keys(): Iterable<string>;
 }
 
-function seriesDefaults(series: SeriesMatch, out: DicomJsonDataset, url?: string): void {
-  for (const [tag, vr] of SERIES_REQUIRED) out[k(tag)] = valueOrEmpty(series.attributes[k(tag)], vr);
-  for (const tag of SERIES_CONDITIONAL) copy(series.attributes, tag, out);
-  copy(series.study.attributes, Tag.TimezoneOffsetFromUTC, out);
-  out[k(Tag.SeriesInstanceUID)] = { vr: 'UI', Value: [series.seriesInstanceUid] };
-  out[k(Tag.NumberOfSeriesRelatedInstances)] = { vr: 'IS', Value: [series.numberOfInstances] };
-  if (url) out[k(Tag.RetrieveURL)] = { vr: 'UR', Value: [url] };
-}
-
-/** QIDO-8: computed study attributes (ModalitiesInStudy, SOPClassesInStudy, the counts). */
-function studyComputed(study: StudyMatch, tags: number[]): DicomJsonDataset {
-  const out: DicomJsonDataset = {};
-  for (const tag of tags) {
-    switch (tag) {
-      case Tag.ModalitiesInStudy:
-        out[k(tag)] = study.modalitiesInStudy.length ? { vr: 'CS', Value: study.modalitiesInStudy } : { vr: 'CS' };
-        break;
-      case Tag.SOPClassesInStudy:
-        out[k(tag)] = study.sopClassesInStudy.length ? { vr: 'UI', Value: study.sopClassesInStudy } : { vr: 'UI' };
-        break;
-      case Tag.NumberOfStudyRelatedSeries:
-        out[k(tag)] = { vr: 'IS', Value: [study.numberOfSeries] };
-        break;
-      case Tag.NumberOfStudyRelatedInstances:
-        out[k(tag)] = { vr: 'IS', Value: [study.numberOfInstances] };
-        break;
-    }
+class MembersSource implements AttributeSource {
+  constructor(private readonly members: DicomJsonMembers) {}
+  get(key: string): string | undefined {
+    return storedValue(this.members, key);
   }
-  return out;
+  *keys(): Iterable<string> {
+    for (const [key] of this.members.entries()) yield key;
+  }
 }
 
-const STUDY_COMPUTED = [Tag.ModalitiesInStudy, Tag.SOPClassesInStudy, Tag.NumberOfStudyRelatedSeries, Tag.NumberOfStudyRelatedInstances];
+class DatasetSource implements AttributeSource {
+  constructor(private readonly dataset: DicomJsonDataset) {}
+  get(key: string): string | undefined {
+    const attr = this.dataset[key];
+    const clean = attr && withoutBulkData(attr);
+    return clean && stringifyDicomJsonAttribute(clean);
+  }
+  keys(): Iterable<string> {
+    return Object.keys(this.dataset);
+  }
+}
+
+class ComputedSource implements AttributeSource {
+  constructor(private readonly values: ReadonlyMap<string, string>) {}
+  get(key: string): string | undefined {
+    return this.values.get(key);
+  }
+  keys(): Iterable<string> {
+    return this.values.keys();
+  }
+}
+
+/** QIDO-8: the computed study attributes (ModalitiesInStudy, SOPClassesInStudy, the counts), for includefield. */
+function studyComputed(study: StudyMatch): ComputedSource {
+  return new ComputedSource(new Map([
+    [k(Tag.ModalitiesInStudy), attribute('CS', study.modalitiesInStudy)],
+    [k(Tag.SOPClassesInStudy), attribute('UI', study.sopClassesInStudy)],
+    [k(Tag.NumberOfStudyRelatedSeries), integer('IS', study.numberOfSeries)],
+    [k(Tag.NumberOfStudyRelatedInstances), integer('IS', study.numberOfInstances)],
+  ]));
+}
+
+/** One default attribute of a level: its key, and its JSON for a match (undefined: left out). */
+type Default<T> = readonly [key: string, json: (match: T, url: string | undefined) => string | undefined];
+
+/** R: always present, zero-length with this VR when not stored. */
+const required = <T extends { attributes: DicomJsonMembers }>(tag: number, vr: string): Default<T> => {
+  const key = k(tag);
+  return [key, (match) => valueOrEmpty(match.attributes, key, vr)];
+};
+/** C: present when stored. */
+const conditional = <T extends { attributes: DicomJsonMembers }>(tag: number): Default<T> => {
+  const key = k(tag);
+  return [key, (match) => storedValue(match.attributes, key)];
+};
+const retrieveUrl: Default<unknown> = [k(Tag.RetrieveURL), (_, url) => (url === undefined ? undefined : attribute('UR', [url]))];
+
+/** Study defaults (Table 10.6.3-3) and the computed attributes QIDO-8 returns by default, in tag order. */
+const STUDY_DEFAULTS: Default<StudyMatch>[] = [
+  required(Tag.StudyDate, 'DA'),
+  required(Tag.StudyTime, 'TM'),
+  required(Tag.AccessionNumber, 'SH'),
+  [k(Tag.InstanceAvailability), () => ONLINE],
+  [k(Tag.ModalitiesInStudy), (study) => attribute('CS', study.modalitiesInStudy)],
+  required(Tag.ReferringPhysicianName, 'PN'),
+  conditional(Tag.TimezoneOffsetFromUTC),
+  retrieveUrl,
+  required(Tag.PatientName, 'PN'),
+  required(Tag.PatientID, 'LO'),
+  required(Tag.PatientBirthDate, 'DA'),
+  required(Tag.PatientSex, 'CS'),
+  [k(Tag.StudyInstanceUID), (study) => attribute('UI', [study.studyInstanceUid])],
+  required(Tag.StudyID, 'SH'),
+  [k(Tag.NumberOfStudyRelatedSeries), (study) => integer('IS', study.numberOfSeries)],
+  [k(Tag.NumberOfStudyRelatedInstances), (study) => integer('IS', study.numberOfInstances)],
+];
+
+/** Series defaults (Table 10.6.3-4), the study's timezone and NumberOfSeriesRelatedInstances, in tag order. */
+const SERIES_DEFAULTS: Default<SeriesMatch>[] = [
+  required(Tag.Modality, 'CS'),
+  [k(Tag.TimezoneOffsetFromUTC), (series) => storedValue(series.study.attributes, k(Tag.TimezoneOffsetFromUTC))],
+  conditional(Tag.SeriesDescription),
+  retrieveUrl,
+  [k(Tag.StudyInstanceUID), (series) => attribute('UI', [series.study.studyInstanceUid])],
+  [k(Tag.SeriesInstanceUID), (series) => attribute('UI', [series.seriesInstanceUid])],
+  required(Tag.SeriesNumber, 'IS'),
+  [k(Tag.NumberOfSeriesRelatedInstances), (series) => integer('IS', series.numberOfInstances)],
+  conditional(Tag.PerformedProcedureStepStartDate),
+  conditional(Tag.PerformedProcedureStepStartTime),
+  conditional(Tag.RequestAttributesSequence),
+];
+
+/** Sets a level's defaults; `url` is the RetrieveURL, given only when the match is the result entity. */
+function setDefaults<T>(defaults: Default<T>[], match: T, out: ResultDataset, url?: string): void {
+  for (const [key, json] of defaults) {
+    const value = json(match, url);
+    if (value !== undefined) out.set(key, value);
+  }
+}
 
 /** Adds the includefield attributes found in `sources` (own level first, then parents). */
-function addIncluded(out: DicomJsonDataset, ctx: RenderContext, sources: DicomJsonDataset[]): void {
+function addIncluded(out: ResultDataset, ctx: RenderContext, sources: AttributeSource[]): void {
   if (ctx.includeFields === 'all') {
-    for (const source of [...sources].reverse()) {
-      for (const [key, attr] of Object.entries(source)) {
-        if (out[key] !== undefined || key.startsWith('0002') || key.endsWith('0000')) continue;
-        const clean = withoutBulkData(attr);
-        if (clean) out[key] = clean;
+    // Parents first: a study-level attribute repeated in the instance metadata keeps the study's value.
+    for (let i = sources.length - 1; i >= 0; i--) {
+      const source = sources[i]!;
+      for (const key of source.keys()) {
+        if (out.has(key) || key.startsWith('0002') || key.endsWith('0000')) continue;
+        const json = source.get(key);
+        if (json !== undefined) out.set(key, json);
       }
     }
     return;
   }
   for (const key of ctx.includeFields) {
-    if (out[key] !== undefined) continue;
+    if (out.has(key)) continue;
     for (const source of sources) {
-      const attr = source[key];
-      if (!attr) continue;
-      const clean = withoutBulkData(attr);
-      if (clean) out[key] = clean;
+      const json = source.get(key);
+      if (json === undefined) continue;
+      out.set(key, json);
       break;
     }
   }
 }
 
-export function renderStudy(study: StudyMatch, ctx: RenderContext): DicomJsonDataset {
-  const out: DicomJsonDataset = {};
-  studyDefaults(study, out, studyUrl(ctx, study));
-  addIncluded(out, ctx, [studyComputed(study, STUDY_COMPUTED), study.attributes]);
+export function renderStudy(study: StudyMatch, ctx: RenderContext): ResultDataset {
+  const out = new ResultDataset();
+  setDefaults(STUDY_DEFAULTS, study, out, studyUrl(ctx, study));
+  if (ctx.includeFields === 'all' || ctx.includeFields.length) addIncluded(out, ctx, [studyComputed(study), new MembersSource(study.attributes)]);
   return out;
 }
 
@@ -121,47 +244,67 @@ export function renderStudy(study: StudyMatch, ctx: RenderContext): DicomJsonDat
  * A series result. `withStudy`: the relational `/series` resource carries the study defaults too
  * (QIDO-7); every series result carries StudyInstanceUID (PROJECT, OHIF reads it).
  */
-export function renderSeries(series: SeriesMatch, ctx: RenderContext, withStudy: boolean): DicomJsonDataset {
-  const out: DicomJsonDataset = {};
-  if (withStudy) studyDefaults(series.study, out);
-  out[k(Tag.StudyInstanceUID)] = { vr: 'UI', Value: [series.study.studyInstanceUid] };
-  seriesDefaults(series, out, seriesUrl(ctx, series));
-  addIncluded(out, ctx, [series.attributes, studyComputed(series.study, STUDY_COMPUTED), series.study.attributes]);
+export function renderSeries(series: SeriesMatch, ctx: RenderContext, withStudy: boolean): ResultDataset {
+  const out = new ResultDataset();
+  if (withStudy) setDefaults(STUDY_DEFAULTS, series.study, out);
+  setDefaults(SERIES_DEFAULTS, series, out, seriesUrl(ctx, series));
+  if (ctx.includeFields === 'all' || ctx.includeFields.length) {
+    addIncluded(out, ctx, [new MembersSource(series.attributes), studyComputed(series.study), new MembersSource(series.study.attributes)]);
+  }
   return out;
 }
 
 /** An instance result; `parents` says which parent defaults the resource adds (QIDO-7). */
-export function renderInstance(instance: InstanceMatch, ctx: RenderContext, parents: { study: boolean; series: boolean }): DicomJsonDataset {
-  const out: DicomJsonDataset = {};
+export function renderInstance(instance: InstanceMatch, ctx: RenderContext, parents: { study: boolean; series: boolean }): ResultDataset {
+  const out = new ResultDataset();
   const series = instance.series;
-  if (parents.study) studyDefaults(series.study, out);
-  if (parents.series) seriesDefaults(series, out);
-  out[k(Tag.StudyInstanceUID)] = { vr: 'UI', Value: [series.study.studyInstanceUid] };
-  out[k(Tag.SeriesInstanceUID)] = { vr: 'UI', Value: [series.seriesInstanceUid] };
-  out[k(Tag.SOPClassUID)] = { vr: 'UI', Value: [instance.sopClassUid] };
-  out[k(Tag.SOPInstanceUID)] = { vr: 'UI', Value: [instance.sopInstanceUid] };
-  out[k(Tag.InstanceAvailability)] = ONLINE;
-  copy(series.study.attributes, Tag.TimezoneOffsetFromUTC, out);
-  out[k(Tag.RetrieveURL)] = { vr: 'UR', Value: [instanceUrl(ctx, instance)] };
-  out[k(Tag.InstanceNumber)] = instance.instanceNumber === null ? { vr: 'IS' } : { vr: 'IS', Value: [instance.instanceNumber] };
-  if (instance.rows !== null) out[k(Tag.Rows)] = { vr: 'US', Value: [instance.rows] };
-  if (instance.columns !== null) out[k(Tag.Columns)] = { vr: 'US', Value: [instance.columns] };
-  if (instance.bitsAllocated !== null) out[k(Tag.BitsAllocated)] = { vr: 'US', Value: [instance.bitsAllocated] };
-  if (instance.numberOfFrames !== null) out[k(Tag.NumberOfFrames)] = { vr: 'IS', Value: [instance.numberOfFrames] };
-  out[k(Tag.AvailableTransferSyntaxUID)] = { vr: 'UI', Value: [instance.transferSyntaxUid] };
-  const seriesComputed: DicomJsonDataset = { [k(Tag.NumberOfSeriesRelatedInstances)]: { vr: 'IS', Value: [series.numberOfInstances] } };
-  addIncluded(out, ctx, [instance.metadata ?? {}, series.attributes, seriesComputed, studyComputed(series.study, STUDY_COMPUTED), series.study.attributes]);
+  if (parents.study) setDefaults(STUDY_DEFAULTS, series.study, out);
+  if (parents.series) setDefaults(SERIES_DEFAULTS, series, out);
+  out.set(k(Tag.StudyInstanceUID), attribute('UI', [series.study.studyInstanceUid]));
+  out.set(k(Tag.SeriesInstanceUID), attribute('UI', [series.seriesInstanceUid]));
+  out.set(k(Tag.SOPClassUID), attribute('UI', [instance.sopClassUid]));
+  out.set(k(Tag.SOPInstanceUID), attribute('UI', [instance.sopInstanceUid]));
+  out.set(k(Tag.InstanceAvailability), ONLINE);
+  const timezone = storedValue(series.study.attributes, k(Tag.TimezoneOffsetFromUTC));
+  if (timezone !== undefined) out.set(k(Tag.TimezoneOffsetFromUTC), timezone);
+  out.set(k(Tag.RetrieveURL), attribute('UR', [instanceUrl(ctx, instance)]));
+  out.set(k(Tag.InstanceNumber), instance.instanceNumber === null ? attribute('IS') : integer('IS', instance.instanceNumber));
+  if (instance.rows !== null) out.set(k(Tag.Rows), integer('US', instance.rows));
+  if (instance.columns !== null) out.set(k(Tag.Columns), integer('US', instance.columns));
+  if (instance.bitsAllocated !== null) out.set(k(Tag.BitsAllocated), integer('US', instance.bitsAllocated));
+  if (instance.numberOfFrames !== null) out.set(k(Tag.NumberOfFrames), integer('IS', instance.numberOfFrames));
+  out.set(k(Tag.AvailableTransferSyntaxUID), attribute('UI', [instance.transferSyntaxUid]));
+  if (ctx.includeFields === 'all' || ctx.includeFields.length) {
+    const seriesComputed = new ComputedSource(new Map([[k(Tag.NumberOfSeriesRelatedInstances), integer('IS', series.numberOfInstances)]]));
+    addIncluded(out, ctx, [new DatasetSource(instance.metadata ?? {}), new MembersSource(series.attributes), seriesComputed,
+      studyComputed(series.study), new MembersSource(series.study.attributes)]);
+  }
   return out;
 }
 
-function valueOrEmpty(attr: DicomJsonAttribute | undefined, vr: string): DicomJsonAttribute {
-  return attr ? withoutBulkData(attr) ?? { vr: attr.vr } : { vr };
+/** A stored attribute's JSON without bulk data, or zero-length with its VR (or `vr`) when absent or bulk-only. */
+function valueOrEmpty(stored: DicomJsonMembers, key: string, vr: string): string {
+  const json = stored.get(key);
+  if (json === undefined) return attribute(vr);
+  return (stored.mayHoldBulkData ? valuesOnly(json) : json) ?? attribute((JSON.parse(json) as DicomJsonAttribute).vr);
 }
 
-function copy(source: DicomJsonDataset, tag: number, out: DicomJsonDataset): void {
-  const attr = source[k(tag)];
-  const clean = attr && withoutBulkData(attr);
-  if (clean) out[k(tag)] = clean;
+/** A stored attribute's JSON without bulk data; undefined when absent or bulk-only. */
+function storedValue(stored: DicomJsonMembers, key: string): string | undefined {
+  const json = stored.get(key);
+  if (json === undefined) return undefined;
+  return stored.mayHoldBulkData ? valuesOnly(json) : json;
+}
+
+/**
+ * A stored attribute's JSON as QIDO returns it: values only. The text is copied as it is unless
+ * it names bulk data (inside a JSON string a quote is escaped, so `"BulkDataURI"` with its quotes
+ * can only be a member name); then it is parsed and cleaned by `withoutBulkData`.
+ */
+function valuesOnly(json: string): string | undefined {
+  if (!json.includes('"BulkDataURI"') && !json.includes('"InlineBinary"')) return json;
+  const clean = withoutBulkData(JSON.parse(json) as DicomJsonAttribute);
+  return clean && stringifyDicomJsonAttribute(clean);
 }
 
 /**
@@ -185,9 +328,9 @@ export function withoutBulkData(attr: DicomJsonAttribute): DicomJsonAttribute | 
   };
 }
 
-/** The dictionary VR of a tag key (for zero-length attributes), `UN` when unknown. */
-export function vrOf(key: string): string {
+/** The JSON of a zero-length attribute of this key, with its dictionary VR (`UN` when unknown). */
+export function emptyAttribute(key: string): string {
   const entry = lookupTag(parseTagKey(key) ?? 0);
   const vr = entry?.vr ?? 'UN';
-  return vr === 'xs' ? 'US' : vr === 'ox' ? 'OW' : vr;
+  return attribute(vr === 'xs' ? 'US' : vr === 'ox' ? 'OW' : vr);
 }

@@ -1,7 +1,6 @@
-import type { DicomJsonDataset } from '@tessera/dicom';
 import type { Index } from '@tessera/index';
 import { type SearchLimits, type SearchResource, parseSearchQuery } from './search-parameters.js';
-import { type RenderContext, renderInstance, renderSeries, renderStudy, vrOf } from './search-results.js';
+import { type RenderContext, type ResultDataset, emptyAttribute, renderInstance, renderSeries, renderStudy } from './search-results.js';
 
 /**
  * The QIDO-RS Search transaction (PS3.18 §10.6), framework-free: decoded query parameters in,
@@ -16,7 +15,7 @@ export interface SearchRequest {
 
 export interface SearchResponse {
   /** One dataset per match, in the order of QIDO-12; empty = 204. */
-  results: DicomJsonDataset[];
+  results: ResultDataset[];
   /** Warning texts (without `299 <service>: `). */
   warnings: string[];
 }
@@ -44,7 +43,7 @@ export function searchForInstances(deps: SearchDependencies, request: SearchRequ
 async function search(deps: SearchDependencies, request: SearchRequest, resource: SearchResource): Promise<SearchResponse> {
   const { query, warnings, matchKeys } = parseSearchQuery(resource, request.params, deps);
   const ctx: RenderContext = { serviceUrl: request.serviceUrl, includeFields: query.includeFields };
-  let results: DicomJsonDataset[];
+  let results: ResultDataset[];
   let remaining: Promise<number>;
   switch (query.level) {
     case 'study': {
@@ -68,8 +67,9 @@ async function search(deps: SearchDependencies, request: SearchRequest, resource
       break;
     }
   }
-  for (const result of results) {
-    for (const key of matchKeys) result[key] ??= { vr: vrOf(key) };
+  if (matchKeys.length) {
+    const empty = matchKeys.map((key) => [key, emptyAttribute(key)] as const);
+    for (const result of results) for (const [key, json] of empty) result.setIfAbsent(key, json);
   }
   // The count of a full page ran in the database while the page was rendered (QIDO-12).
   const more = await remaining;

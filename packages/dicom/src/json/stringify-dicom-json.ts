@@ -65,6 +65,11 @@ function dataset(ds: DicomJsonDataset): string {
   return `${out}}`;
 }
 
+/** One attribute object as JSON (`{"vr":…,"Value":[…]}`), sequence items in tag order. */
+export function stringifyDicomJsonAttribute(attr: DicomJsonAttribute): string {
+  return attribute(attr);
+}
+
 function attribute(attr: DicomJsonAttribute): string {
   let out = `{"vr":${quoted(attr.vr)}`;
   if (attr.Value !== undefined) {

@@ -1,4 +1,4 @@
-import type { DicomJsonDataset } from '@tessera/dicom';
+import { type DicomJsonDataset, DicomJsonMembers } from '@tessera/dicom';
 import { type Kysely, type RawBuilder, type SelectQueryBuilder, sql } from 'kysely';
 import { SERIES_LEVEL_TAGS, STUDY_LEVEL_TAGS } from '../levels.js';
 import type { Database } from '../schema.js';
@@ -7,8 +7,8 @@ import { FOLD_COLUMN, SEARCHABLE_ATTRIBUTES, type SearchableAttribute } from './
 
 export interface StudyMatch {
   studyInstanceUid: string;
-  /** The study-level DICOM JSON kept at store time (patient and study modules). */
-  attributes: DicomJsonDataset;
+  /** The study-level DICOM JSON kept at store time (patient and study modules), as stored text. */
+  attributes: DicomJsonMembers;
   numberOfSeries: number;
   numberOfInstances: number;
   modalitiesInStudy: string[];
@@ -18,7 +18,8 @@ export interface StudyMatch {
 export interface SeriesMatch {
   study: StudyMatch;
   seriesInstanceUid: string;
-  attributes: DicomJsonDataset;
+  /** The series module DICOM JSON kept at store time, as stored text. */
+  attributes: DicomJsonMembers;
   numberOfInstances: number;
 }
 
@@ -279,7 +280,7 @@ function assertNever(value: never): never {
 function toStudy(row: any): StudyMatch {
   return {
     studyInstanceUid: row.study_instance_uid,
-    attributes: parseJson(row.attributes),
+    attributes: new DicomJsonMembers(row.attributes),
     numberOfSeries: Number(row.number_of_series),
     numberOfInstances: Number(row.number_of_instances),
     modalitiesInStudy: row.modalities_in_study ?? [],
@@ -291,9 +292,7 @@ function toSeries(row: any, study: StudyMatch = toStudy(row)): SeriesMatch {
   return {
     study,
     seriesInstanceUid: row.series_instance_uid,
-    attributes: parseJson(row.series_attributes),
+    attributes: new DicomJsonMembers(row.series_attributes),
     numberOfInstances: Number(row.series_number_of_instances),
   };
 }
-
-const parseJson = (value: unknown): DicomJsonDataset => (typeof value === 'string' ? JSON.parse(value) : value) as DicomJsonDataset;

@@ -1,0 +1,78 @@
+import t from 'tap';
+import { type Kysely, sql } from 'kysely';
+import { type DicomJsonDataset, DicomJsonMembers } from '@tessera/dicom';
+import { openDatabase } from './database.js';
+import { indexMigrator } from './migrate.js';
+import { createScratchDatabase } from './scratch-database.js';
+
+/**
+ * Migration 2026-11-26T04-00_attribute-member-lines on rows stored before it: the jsonb attributes
+ * of studies and series become the member lines the server writes for new rows (byte for byte),
+ * and `down` gives back the same jsonb. On PGlite, and on PostgreSQL when configured.
+ */
+const BEFORE = '2026-11-26T02-00_gin-without-pending-list';
+const postgresUrl = process.env.TESSERA_TEST_POSTGRES_URL;
+
+const STUDY: DicomJsonDataset = {
+  '00080005': { vr: 'CS', Value: ['ISO_IR 192'] },
+  '00080020': { vr: 'DA', Value: ['20260101'] },
+  '00081030': { vr: 'LO', Value: ['line\nbreak "00100010":{} \\ é'] },
+  '00100010': { vr: 'PN', Value: [{ Alphabetic: 'Yamada^Tarou', Ideographic: '山田^太郎', Phonetic: 'やまだ^たろう' }] },
+  '00100020': { vr: 'LO', Value: ['PID-1'] },
+  '00101002': { vr: 'SQ', Value: [{ '00100020': { vr: 'LO', Value: ['OTHER'] }, '00100022': { vr: 'CS', Value: ['TEXT'] } }] },
+  '0020000D': { vr: 'UI', Value: ['1.2.3'] },
+  '00321060': { vr: 'LO' },
+};
+const SERIES: DicomJsonDataset = {
+  '00080060': { vr: 'CS', Value: ['MR'] },
+  '0020000E': { vr: 'UI', Value: ['1.2.3.4'] },
+  '00200011': { vr: 'IS', Value: [7] },
+  '00400275': { vr: 'SQ', Value: [{ '20051430': { vr: 'CS', Value: ['X'] }, '00401001': { vr: 'SH', Value: ['RP1'] }, '00420011': { vr: 'OB', BulkDataURI: 'bulkdata/x' } }] },
+};
+
+async function backends(): Promise<{ name: string; db: Kysely<any>; close(): Promise<void> }[]> {
+  const pglite = await openDatabase({ kind: 'pglite' });
+  const list = [{ name: 'pglite', db: pglite.db as Kysely<any>, close: pglite.close }];
+  if (postgresUrl) {
+    const scratch = await createScratchDatabase(postgresUrl);
+    const opened = await openDatabase({ kind: 'postgres', url: scratch.url });
+    list.push({ name: 'postgres', db: opened.db as Kysely<any>, close: async () => { await opened.close(); await scratch.drop(); } });
+  }
+  return list;
+}
+
+for (const backend of await backends()) {
+  t.test(`${backend.name}: jsonb attributes become member lines, and back`, async (t) => {
+    t.teardown(backend.close);
+    const { db } = backend;
+    const migrator = indexMigrator(db);
+    const before = await migrator.migrateTo(BEFORE);
+    t.error(before.error, 'migrated to the schema before the change');
+
+    const patient = await sql<{ pk: number }>`insert into patient (patient_id, issuer_of_patient_id) values ('PID-1', '') returning pk`.execute(db);
+    const study = await sql<{ pk: number }>`insert into study (patient_pk, study_instance_uid, attributes)
+      values (${patient.rows[0]!.pk}, '1.2.3', ${JSON.stringify(STUDY)}::jsonb) returning pk`.execute(db);
+    await sql`insert into study (patient_pk, study_instance_uid, attributes) values (${patient.rows[0]!.pk}, '1.2.5', '{}'::jsonb)`.execute(db);
+    await sql`insert into series (study_pk, series_instance_uid, attributes)
+      values (${study.rows[0]!.pk}, '1.2.3.4', ${JSON.stringify(SERIES)}::jsonb)`.execute(db);
+
+    const up = await migrator.migrateToLatest();
+    t.error(up.error, 'migrated to the latest schema');
+    const studies = await sql<{ uid: string; attributes: string }>`select study_instance_uid as uid, attributes from study order by pk`.execute(db);
+    t.equal(studies.rows[0]!.attributes, DicomJsonMembers.from(STUDY).text, 'a study: the text the server writes for a new row');
+    t.equal(studies.rows[1]!.attributes, '', 'an empty dataset');
+    const series = await sql<{ attributes: string }>`select attributes from series`.execute(db);
+    t.equal(series.rows[0]!.attributes, DicomJsonMembers.from(SERIES).text, 'a series, with a sequence, an integer-like key and bulk data');
+    t.same(new DicomJsonMembers(series.rows[0]!.attributes).dataset(), SERIES);
+    const nullable = await sql<{ n: number }>`select count(*)::int as n from study where attributes is null`.execute(db);
+    t.equal(nullable.rows[0]!.n, 0);
+
+    const down = await migrator.migrateDown();
+    t.error(down.error, 'migrated back down');
+    const jsonb = await sql<{ attributes: string }>`select attributes::text as attributes from study order by pk`.execute(db);
+    t.same(JSON.parse(jsonb.rows[0]!.attributes), STUDY, 'down: the same jsonb document');
+    t.same(JSON.parse(jsonb.rows[1]!.attributes), {});
+    const seriesDown = await sql<{ attributes: string }>`select attributes::text as attributes from series`.execute(db);
+    t.same(JSON.parse(seriesDown.rows[0]!.attributes), SERIES);
+  });
+}
