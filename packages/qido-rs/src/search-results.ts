@@ -66,11 +66,6 @@ export class ResultDataset {
     }
     return `${out}}`;
   }
-
-  /** The result as objects (tests and in-process callers). */
-  toDataset(): DicomJsonDataset {
-    return JSON.parse(this.toJson()) as DicomJsonDataset;
-  }
 }
 
 /** Tag → JSON key, memoised: results are rendered by the thousand with the same few dozen tags. */
