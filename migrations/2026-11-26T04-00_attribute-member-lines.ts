@@ -2,7 +2,9 @@ import { type Kysely, sql } from 'kysely';
 
 /**
  * Study and series `attributes` change from jsonb to text holding one top-level DICOM JSON member
- * per line, in tag order (`"00080020":{"vr":"DA","Value":["20160826"]}`), compact.
+ * per line, in tag order (`"00080020":{"vr":"DA","Value":["20160826"]}`), compact, values only:
+ * attributes held as BulkDataURI or InlineBinary are dropped, at any depth (search results never
+ * carried them, and a relative bulk data URI means nothing at study level).
  *
  * QIDO-RS copies each attribute's JSON text into its answers instead of parsing a jsonb document
  * and writing it again (the server's DicomJsonMembers). Measured on a 1,000,000-instance index, a
@@ -12,7 +14,7 @@ import { type Kysely, sql } from 'kysely';
  * Existing rows are rewritten in batches by this file's own writer (a migration never imports
  * server code, which changes), which writes what the server writes for new rows: tags in tag order
  * in datasets and sequence items, attribute and person-name members in their usual order. `down`
- * turns the lines back into jsonb.
+ * turns the lines back into jsonb (without the dropped bulk data).
  */
 const TABLES = ['study', 'series'] as const;
 const BATCH = 500;
@@ -25,7 +27,7 @@ export async function up(db: Kysely<any>): Promise<void> {
       const { rows } = await sql<{ pk: string | number; attributes: string }>`
         select pk, attributes::text as attributes from ${sql.table(table)} where pk > ${last} order by pk limit ${BATCH}`.execute(db);
       if (rows.length === 0) break;
-      const values = rows.map((row) => sql`(${Number(row.pk)}::bigint, ${memberLines(JSON.parse(row.attributes))})`);
+      const values = rows.map((row) => sql`(${Number(row.pk)}::bigint, ${memberLines(valuesOnly(JSON.parse(row.attributes)))})`);
       await sql`update ${sql.table(table)} as t set attribute_lines = v.lines
         from (values ${sql.join(values)}) as v(pk, lines) where t.pk = v.pk`.execute(db);
       last = Number(rows[rows.length - 1]!.pk);
@@ -43,7 +45,20 @@ export async function down(db: Kysely<any>): Promise<void> {
   }
 }
 
-function memberLines(dataset: Record<string, unknown>): string {
+type Dataset = Record<string, { vr: string; Value?: unknown[]; BulkDataURI?: string; InlineBinary?: string }>;
+
+function valuesOnly(dataset: Dataset): Dataset {
+  const clean: Dataset = {};
+  for (const [key, attr] of Object.entries(dataset)) {
+    if (attr.BulkDataURI !== undefined || attr.InlineBinary !== undefined) continue;
+    clean[key] = attr.vr === 'SQ' && attr.Value
+      ? { ...attr, Value: attr.Value.map((item) => (item && typeof item === 'object' ? valuesOnly(item as Dataset) : item)) }
+      : attr;
+  }
+  return clean;
+}
+
+function memberLines(dataset: Dataset): string {
   return orderedKeys(dataset).map((key) => `${JSON.stringify(key)}:${compact(dataset[key])}`).join('\n');
 }
 

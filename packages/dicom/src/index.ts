@@ -7,6 +7,7 @@ export * from './json/dicom-json.js';
 export * from './json/to-dicom-json.js';
 export * from './json/stringify-dicom-json.js';
 export * from './json/dicom-json-members.js';
+export * from './json/without-bulk-data.js';
 export * from './part10/dataset.js';
 export * from './part10/errors.js';
 export * from './part10/values.js';

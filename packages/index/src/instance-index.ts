@@ -1,4 +1,4 @@
-import { type DicomJsonDataset, DicomJsonMembers, type InstanceDescription, Tag, stringifyDicomJson } from '@tessera/dicom';
+import { type DicomJsonDataset, DicomJsonMembers, type InstanceDescription, Tag, stringifyDicomJson, valuesOnly } from '@tessera/dicom';
 import { type Kysely, type Transaction, sql } from 'kysely';
 import { SERIES_LEVEL_TAGS, STUDY_LEVEL_TAGS, firstInteger, firstString, personNameSearchForm, personNameString, pick } from './levels.js';
 import type { Database } from './schema.js';
@@ -179,7 +179,7 @@ export class InstanceIndex {
       issuer_of_patient_id: firstString(metadata, Tag.IssuerOfPatientID),
       patient_birth_date: firstString(metadata, Tag.PatientBirthDate),
       patient_sex: firstString(metadata, Tag.PatientSex),
-      attributes: DicomJsonMembers.from(pick(metadata, STUDY_LEVEL_TAGS)).text,
+      attributes: DicomJsonMembers.from(valuesOnly(pick(metadata, STUDY_LEVEL_TAGS))).text,
     }).onConflict((oc) => oc.column('study_instance_uid').doNothing()).execute();
     const study = await trx.selectFrom('study').select('pk').where('study_instance_uid', '=', uid).executeTakeFirstOrThrow();
     return study.pk;
@@ -197,7 +197,7 @@ export class InstanceIndex {
       performed_procedure_step_start_date: firstString(metadata, Tag.PerformedProcedureStepStartDate),
       performed_procedure_step_start_time: firstString(metadata, Tag.PerformedProcedureStepStartTime),
       timezone_offset_from_utc: firstString(metadata, Tag.TimezoneOffsetFromUTC),
-      attributes: DicomJsonMembers.from(pick(metadata, SERIES_LEVEL_TAGS)).text,
+      attributes: DicomJsonMembers.from(valuesOnly(pick(metadata, SERIES_LEVEL_TAGS))).text,
     }).onConflict((oc) => oc.column('series_instance_uid').doNothing()).execute();
     const series = await trx.selectFrom('series').select(['pk', 'study_pk']).where('series_instance_uid', '=', uid).executeTakeFirstOrThrow();
     return { pk: series.pk, studyPk: series.study_pk };

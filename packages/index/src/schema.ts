@@ -44,7 +44,7 @@ export interface StudyTable {
   sop_classes_in_study: ColumnType<string[], string[] | undefined, string[]>;
   number_of_series: ColumnType<number, number | undefined, number>;
   number_of_instances: ColumnType<number, number | undefined, number>;
-  /** Patient and study module attributes, one DICOM JSON member per line (DicomJsonMembers). */
+  /** Patient and study module attributes, values only, one DICOM JSON member per line (DicomJsonMembers). */
   attributes: string;
   created_at: Timestamp;
   updated_at: Timestamp;
@@ -63,7 +63,7 @@ export interface SeriesTable {
   performed_procedure_step_start_time: string | null;
   timezone_offset_from_utc: string | null;
   number_of_instances: ColumnType<number, number | undefined, number>;
-  /** Series module attributes, one DICOM JSON member per line (DicomJsonMembers). */
+  /** Series module attributes, values only, one DICOM JSON member per line (DicomJsonMembers). */
   attributes: string;
   created_at: Timestamp;
   updated_at: Timestamp;

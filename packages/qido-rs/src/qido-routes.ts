@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest 
 import { HttpProblem, uidParam } from '@tessera/http';
 import { DICOM_JSON, acceptsDicomJson } from './accept.js';
 import { decodeQueryString, safeText } from './search-parameters.js';
+import { resultsJson } from './search-results.js';
 import { type SearchDependencies, type SearchRequest, type SearchResponse, searchForInstances, searchForSeries, searchForStudies } from './search-transactions.js';
 
 export interface QidoRoutesOptions extends SearchDependencies {
@@ -29,7 +30,7 @@ export const qidoRoutes: FastifyPluginAsync<QidoRoutesOptions> = async (app: Fas
       if (warnings.length) reply.header('warning', warnings.map((text) => `299 ${serviceUrl}: ${safeHeader(text)}`));
       if (results.length === 0) return reply.code(204).send();
       // Encoded once here: for a string, fastify would measure its UTF-8 length and Node then encode it again.
-      return reply.code(200).type(DICOM_JSON).send(Buffer.from(`[${results.map((result) => result.toJson()).join(',')}]`));
+      return reply.code(200).type(DICOM_JSON).send(Buffer.from(resultsJson(results)));
     };
 
   const study = (p: Params) => uidParam(p.study, 'StudyInstanceUID');

@@ -1,4 +1,4 @@
-import { type DicomJsonAttribute, type DicomJsonDataset, type DicomJsonMembers, Tag, lookupTag, parseTagKey, stringifyDicomJsonAttribute, tagKey } from '@tessera/dicom';
+import { type DicomJsonDataset, type DicomJsonMembers, Tag, lookupTag, parseTagKey, stringifyDicomJsonAttribute, tagKey, withoutBulkData } from '@tessera/dicom';
 import type { InstanceMatch, SearchQuery, SeriesMatch, StudyMatch } from '@tessera/index';
 
 /**
@@ -8,8 +8,8 @@ import type { InstanceMatch, SearchQuery, SeriesMatch, StudyMatch } from '@tesse
  * found at the level or a parent level (never a deeper one).
  *
  * Results are built as JSON text, attribute by attribute: the stored study and series attributes
- * are already DICOM JSON text (DicomJsonMembers), copied as they are unless they hold bulk data,
- * so a page of a thousand studies is never parsed into objects and written back.
+ * are already DICOM JSON text without bulk data (DicomJsonMembers) and are copied as they are, so
+ * a page of a thousand studies is never parsed into objects and written back.
  */
 
 export interface RenderContext {
@@ -68,6 +68,17 @@ export class ResultDataset {
   }
 }
 
+/**
+ * A DICOM JSON array of results (JSON-1), by concatenation: V8 keeps the pieces as a tree and
+ * flattens it once when the text is encoded, faster here than joining an array of parts (measured
+ * on a 708-study answer: 1.75 ms against 2.3 ms, encoding included).
+ */
+export function resultsJson(results: readonly ResultDataset[]): string {
+  let out = '[';
+  for (let i = 0; i < results.length; i++) out += (i ? ',' : '') + results[i]!.toJson();
+  return `${out}]`;
+}
+
 /** Tag → JSON key, memoised: results are rendered by the thousand with the same few dozen tags. */
 const KEYS = new Map<number, string>();
 const k = (tag: number): string => {
@@ -81,6 +92,11 @@ const attribute = (vr: string, values?: readonly (string | number)[]): string =>
   values === undefined || values.length === 0 ? `{"vr":"${vr}"}` : `{"vr":"${vr}","Value":${JSON.stringify(values)}}`;
 /** The same for one integer (counts, numbers kept in columns). */
 const integer = (vr: string, value: number): string => `{"vr":"${vr}","Value":[${value}]}`;
+/** Printable ASCII other than `"` and `\`: written into JSON as it is. */
+const PLAIN_JSON = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
+/** The same for one string (UIDs, URLs), escaped only if it needs to be. */
+const text = (vr: string, value: string): string =>
+  `{"vr":"${vr}","Value":[${PLAIN_JSON.test(value) ? `"${value}"` : JSON.stringify(value)}]}`;
 const ONLINE = attribute('CS', ['ONLINE']);
 
 export function studyUrl(ctx: RenderContext, study: StudyMatch): string {
@@ -94,23 +110,14 @@ export function instanceUrl(ctx: RenderContext, instance: InstanceMatch): string
 }
 
 /**
- * Where includefield attributes are looked up, own level first: stored members, computed
- * attributes, or (instances) the parsed instance metadata. `get` answers the attribute's JSON
- * without bulk data, or undefined when it is absent or holds only bulk data.
+ * Where includefield attributes are looked up, own level first: the stored study and series
+ * members (DicomJsonMembers), computed attributes, or (instances) the parsed instance metadata.
+ * `get` answers the attribute's JSON without bulk data, or undefined when it is absent or holds
+ * only bulk data.
  */
 interface AttributeSource {
   get(key: string): string | undefined;
   keys(): Iterable<string>;
-}
-
-class MembersSource implements AttributeSource {
-  constructor(private readonly members: DicomJsonMembers) {}
-  get(key: string): string | undefined {
-    return storedValue(this.members, key);
-  }
-  *keys(): Iterable<string> {
-    for (const [key] of this.members.entries()) yield key;
-  }
 }
 
 class DatasetSource implements AttributeSource {
@@ -125,24 +132,35 @@ class DatasetSource implements AttributeSource {
   }
 }
 
+/** Attributes computed from a match on demand (`undefined`: not one of them). */
 class ComputedSource implements AttributeSource {
-  constructor(private readonly values: ReadonlyMap<string, string>) {}
+  constructor(private readonly compute: (key: string) => string | undefined, private readonly computedKeys: readonly string[]) {}
   get(key: string): string | undefined {
-    return this.values.get(key);
+    return this.compute(key);
   }
   keys(): Iterable<string> {
-    return this.values.keys();
+    return this.computedKeys;
   }
 }
 
 /** QIDO-8: the computed study attributes (ModalitiesInStudy, SOPClassesInStudy, the counts), for includefield. */
+const STUDY_COMPUTED_KEYS = [Tag.ModalitiesInStudy, Tag.SOPClassesInStudy, Tag.NumberOfStudyRelatedSeries, Tag.NumberOfStudyRelatedInstances].map(k);
 function studyComputed(study: StudyMatch): ComputedSource {
-  return new ComputedSource(new Map([
-    [k(Tag.ModalitiesInStudy), attribute('CS', study.modalitiesInStudy)],
-    [k(Tag.SOPClassesInStudy), attribute('UI', study.sopClassesInStudy)],
-    [k(Tag.NumberOfStudyRelatedSeries), integer('IS', study.numberOfSeries)],
-    [k(Tag.NumberOfStudyRelatedInstances), integer('IS', study.numberOfInstances)],
-  ]));
+  return new ComputedSource((key) => {
+    switch (key) {
+      case STUDY_COMPUTED_KEYS[0]: return attribute('CS', study.modalitiesInStudy);
+      case STUDY_COMPUTED_KEYS[1]: return attribute('UI', study.sopClassesInStudy);
+      case STUDY_COMPUTED_KEYS[2]: return integer('IS', study.numberOfSeries);
+      case STUDY_COMPUTED_KEYS[3]: return integer('IS', study.numberOfInstances);
+      default: return undefined;
+    }
+  }, STUDY_COMPUTED_KEYS);
+}
+
+/** The computed series attribute (NumberOfSeriesRelatedInstances), for includefield on instances. */
+const SERIES_COMPUTED_KEYS = [k(Tag.NumberOfSeriesRelatedInstances)];
+function seriesComputed(series: SeriesMatch): ComputedSource {
+  return new ComputedSource((key) => (key === SERIES_COMPUTED_KEYS[0] ? integer('IS', series.numberOfInstances) : undefined), SERIES_COMPUTED_KEYS);
 }
 
 /** One default attribute of a level: its key, and its JSON for a match (undefined: left out). */
@@ -156,9 +174,9 @@ const required = <T extends { attributes: DicomJsonMembers }>(tag: number, vr: s
 /** C: present when stored. */
 const conditional = <T extends { attributes: DicomJsonMembers }>(tag: number): Default<T> => {
   const key = k(tag);
-  return [key, (match) => storedValue(match.attributes, key)];
+  return [key, (match) => match.attributes.get(key)];
 };
-const retrieveUrl: Default<unknown> = [k(Tag.RetrieveURL), (_, url) => (url === undefined ? undefined : attribute('UR', [url]))];
+const retrieveUrl: Default<unknown> = [k(Tag.RetrieveURL), (_, url) => (url === undefined ? undefined : text('UR', url))];
 
 /** Study defaults (Table 10.6.3-3) and the computed attributes QIDO-8 returns by default, in tag order. */
 const STUDY_DEFAULTS: Default<StudyMatch>[] = [
@@ -174,7 +192,7 @@ const STUDY_DEFAULTS: Default<StudyMatch>[] = [
   required(Tag.PatientID, 'LO'),
   required(Tag.PatientBirthDate, 'DA'),
   required(Tag.PatientSex, 'CS'),
-  [k(Tag.StudyInstanceUID), (study) => attribute('UI', [study.studyInstanceUid])],
+  [k(Tag.StudyInstanceUID), (study) => text('UI', study.studyInstanceUid)],
   required(Tag.StudyID, 'SH'),
   [k(Tag.NumberOfStudyRelatedSeries), (study) => integer('IS', study.numberOfSeries)],
   [k(Tag.NumberOfStudyRelatedInstances), (study) => integer('IS', study.numberOfInstances)],
@@ -183,11 +201,11 @@ const STUDY_DEFAULTS: Default<StudyMatch>[] = [
 /** Series defaults (Table 10.6.3-4), the study's timezone and NumberOfSeriesRelatedInstances, in tag order. */
 const SERIES_DEFAULTS: Default<SeriesMatch>[] = [
   required(Tag.Modality, 'CS'),
-  [k(Tag.TimezoneOffsetFromUTC), (series) => storedValue(series.study.attributes, k(Tag.TimezoneOffsetFromUTC))],
+  [k(Tag.TimezoneOffsetFromUTC), (series) => series.study.attributes.get(k(Tag.TimezoneOffsetFromUTC))],
   conditional(Tag.SeriesDescription),
   retrieveUrl,
-  [k(Tag.StudyInstanceUID), (series) => attribute('UI', [series.study.studyInstanceUid])],
-  [k(Tag.SeriesInstanceUID), (series) => attribute('UI', [series.seriesInstanceUid])],
+  [k(Tag.StudyInstanceUID), (series) => text('UI', series.study.studyInstanceUid)],
+  [k(Tag.SeriesInstanceUID), (series) => text('UI', series.seriesInstanceUid)],
   required(Tag.SeriesNumber, 'IS'),
   [k(Tag.NumberOfSeriesRelatedInstances), (series) => integer('IS', series.numberOfInstances)],
   conditional(Tag.PerformedProcedureStepStartDate),
@@ -231,7 +249,7 @@ function addIncluded(out: ResultDataset, ctx: RenderContext, sources: AttributeS
 export function renderStudy(study: StudyMatch, ctx: RenderContext): ResultDataset {
   const out = new ResultDataset();
   setDefaults(STUDY_DEFAULTS, study, out, studyUrl(ctx, study));
-  if (ctx.includeFields === 'all' || ctx.includeFields.length) addIncluded(out, ctx, [studyComputed(study), new MembersSource(study.attributes)]);
+  if (ctx.includeFields === 'all' || ctx.includeFields.length) addIncluded(out, ctx, [studyComputed(study), study.attributes]);
   return out;
 }
 
@@ -244,7 +262,7 @@ export function renderSeries(series: SeriesMatch, ctx: RenderContext, withStudy:
   if (withStudy) setDefaults(STUDY_DEFAULTS, series.study, out);
   setDefaults(SERIES_DEFAULTS, series, out, seriesUrl(ctx, series));
   if (ctx.includeFields === 'all' || ctx.includeFields.length) {
-    addIncluded(out, ctx, [new MembersSource(series.attributes), studyComputed(series.study), new MembersSource(series.study.attributes)]);
+    addIncluded(out, ctx, [series.attributes, studyComputed(series.study), series.study.attributes]);
   }
   return out;
 }
@@ -255,72 +273,30 @@ export function renderInstance(instance: InstanceMatch, ctx: RenderContext, pare
   const series = instance.series;
   if (parents.study) setDefaults(STUDY_DEFAULTS, series.study, out);
   if (parents.series) setDefaults(SERIES_DEFAULTS, series, out);
-  out.set(k(Tag.StudyInstanceUID), attribute('UI', [series.study.studyInstanceUid]));
-  out.set(k(Tag.SeriesInstanceUID), attribute('UI', [series.seriesInstanceUid]));
-  out.set(k(Tag.SOPClassUID), attribute('UI', [instance.sopClassUid]));
-  out.set(k(Tag.SOPInstanceUID), attribute('UI', [instance.sopInstanceUid]));
+  out.set(k(Tag.StudyInstanceUID), text('UI', series.study.studyInstanceUid));
+  out.set(k(Tag.SeriesInstanceUID), text('UI', series.seriesInstanceUid));
+  out.set(k(Tag.SOPClassUID), text('UI', instance.sopClassUid));
+  out.set(k(Tag.SOPInstanceUID), text('UI', instance.sopInstanceUid));
   out.set(k(Tag.InstanceAvailability), ONLINE);
-  const timezone = storedValue(series.study.attributes, k(Tag.TimezoneOffsetFromUTC));
+  const timezone = series.study.attributes.get(k(Tag.TimezoneOffsetFromUTC));
   if (timezone !== undefined) out.set(k(Tag.TimezoneOffsetFromUTC), timezone);
-  out.set(k(Tag.RetrieveURL), attribute('UR', [instanceUrl(ctx, instance)]));
+  out.set(k(Tag.RetrieveURL), text('UR', instanceUrl(ctx, instance)));
   out.set(k(Tag.InstanceNumber), instance.instanceNumber === null ? attribute('IS') : integer('IS', instance.instanceNumber));
   if (instance.rows !== null) out.set(k(Tag.Rows), integer('US', instance.rows));
   if (instance.columns !== null) out.set(k(Tag.Columns), integer('US', instance.columns));
   if (instance.bitsAllocated !== null) out.set(k(Tag.BitsAllocated), integer('US', instance.bitsAllocated));
   if (instance.numberOfFrames !== null) out.set(k(Tag.NumberOfFrames), integer('IS', instance.numberOfFrames));
-  out.set(k(Tag.AvailableTransferSyntaxUID), attribute('UI', [instance.transferSyntaxUid]));
+  out.set(k(Tag.AvailableTransferSyntaxUID), text('UI', instance.transferSyntaxUid));
   if (ctx.includeFields === 'all' || ctx.includeFields.length) {
-    const seriesComputed = new ComputedSource(new Map([[k(Tag.NumberOfSeriesRelatedInstances), integer('IS', series.numberOfInstances)]]));
-    addIncluded(out, ctx, [new DatasetSource(instance.metadata ?? {}), new MembersSource(series.attributes), seriesComputed,
-      studyComputed(series.study), new MembersSource(series.study.attributes)]);
+    addIncluded(out, ctx, [new DatasetSource(instance.metadata ?? {}), series.attributes, seriesComputed(series),
+      studyComputed(series.study), series.study.attributes]);
   }
   return out;
 }
 
-/** A stored attribute's JSON without bulk data, or zero-length with its VR (or `vr`) when absent or bulk-only. */
+/** A stored attribute's JSON, or zero-length with `vr` when not stored (the index keeps values only). */
 function valueOrEmpty(stored: DicomJsonMembers, key: string, vr: string): string {
-  const json = stored.get(key);
-  if (json === undefined) return attribute(vr);
-  return (stored.mayHoldBulkData ? valuesOnly(json) : json) ?? attribute((JSON.parse(json) as DicomJsonAttribute).vr);
-}
-
-/** A stored attribute's JSON without bulk data; undefined when absent or bulk-only. */
-function storedValue(stored: DicomJsonMembers, key: string): string | undefined {
-  const json = stored.get(key);
-  if (json === undefined) return undefined;
-  return stored.mayHoldBulkData ? valuesOnly(json) : json;
-}
-
-/**
- * A stored attribute's JSON as QIDO returns it: values only. The text is copied as it is unless
- * it names bulk data (inside a JSON string a quote is escaped, so `"BulkDataURI"` with its quotes
- * can only be a member name); then it is parsed and cleaned by `withoutBulkData`.
- */
-function valuesOnly(json: string): string | undefined {
-  if (!json.includes('"BulkDataURI"') && !json.includes('"InlineBinary"')) return json;
-  const clean = withoutBulkData(JSON.parse(json) as DicomJsonAttribute);
-  return clean && stringifyDicomJsonAttribute(clean);
-}
-
-/**
- * QIDO results carry values only: an attribute held as BulkDataURI or InlineBinary is left out
- * (recursively inside sequence items); relative bulk data URIs would not resolve from a search URL.
- */
-export function withoutBulkData(attr: DicomJsonAttribute): DicomJsonAttribute | undefined {
-  if (attr.BulkDataURI !== undefined || attr.InlineBinary !== undefined) return undefined;
-  if (attr.vr !== 'SQ' || !attr.Value) return attr;
-  return {
-    vr: 'SQ',
-    Value: attr.Value.map((item) => {
-      if (!item || typeof item !== 'object') return item;
-      const clean: DicomJsonDataset = {};
-      for (const [key, value] of Object.entries(item as DicomJsonDataset)) {
-        const v = withoutBulkData(value);
-        if (v) clean[key] = v;
-      }
-      return clean;
-    }),
-  };
+  return stored.get(key) ?? attribute(vr);
 }
 
 /** The JSON of a zero-length attribute of this key, with its dictionary VR (`UN` when unknown). */

@@ -65,12 +65,4 @@ t.test('an empty dataset is empty text', async (t) => {
   t.same(members.dataset(), {});
   t.same([...members.entries()], []);
   t.equal(members.get('00080020'), undefined);
-  t.equal(members.mayHoldBulkData, false);
-});
-
-t.test('mayHoldBulkData: true for bulk data at any depth, false for strings that only mention it', async (t) => {
-  t.equal(DicomJsonMembers.from(DATASET).mayHoldBulkData, false, 'a string value "BulkDataURI" is escaped, not a member name');
-  t.equal(DicomJsonMembers.from({ '00081030': { vr: 'LO', Value: ['see BulkDataURI and InlineBinary'] } }).mayHoldBulkData, false);
-  t.equal(DicomJsonMembers.from({ '00420011': { vr: 'OB', BulkDataURI: 'bulkdata/00420011' } }).mayHoldBulkData, true);
-  t.equal(DicomJsonMembers.from({ '00101002': { vr: 'SQ', Value: [{ '00091010': { vr: 'OB', InlineBinary: 'AAEC' } }] } }).mayHoldBulkData, true);
 });

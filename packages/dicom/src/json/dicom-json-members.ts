@@ -7,16 +7,15 @@ import { stringifyDicomJsonAttribute } from './stringify-dicom-json.js';
  *     "00080020":{"vr":"DA","Value":["20160826"]}
  *     "00100010":{"vr":"PN","Value":[{"Alphabetic":"Doe^Jane"}]}
  *
- * This is how the index keeps study- and series-level attributes, so that a search result can copy
- * an attribute's JSON as it is instead of parsing the stored document and writing it again: at a
- * million instances, parsing and re-serialising the ~700 studies of a `PatientName=*son` answer cost
- * twice as much as the query. Compact JSON never holds a raw line break (JSON.stringify escapes
+ * This is how the index keeps study- and series-level attributes (values only, without bulk data),
+ * so that a search result can copy an attribute's JSON as it is instead of parsing the stored
+ * document and writing it again: at a million instances, parsing and re-serialising the ~700 studies
+ * of a `PatientName=*son` answer cost twice as much as the query. Compact JSON never holds a raw line break (JSON.stringify escapes
  * control characters inside strings), so a line break is always a member boundary and a member is
  * found with one `indexOf`, even when a sequence item nested in another member has the same tag.
  */
 export class DicomJsonMembers {
   private parsed: DicomJsonDataset | undefined;
-  private bulk: boolean | undefined;
 
   /** `text` in the form described above (empty for an empty dataset), as written by `from`. */
   constructor(readonly text: string) {}
@@ -41,16 +40,6 @@ export class DicomJsonMembers {
     return this.text.slice(start, end < 0 ? undefined : end);
   }
 
-  /**
-   * Whether any member may hold bulk data (BulkDataURI or InlineBinary, at any depth); false means
-   * certainly not. Inside a JSON string a quote is escaped, so these names with their quotes can
-   * only be member names.
-   */
-  get mayHoldBulkData(): boolean {
-    this.bulk ??= this.text.includes('"BulkDataURI"') || this.text.includes('"InlineBinary"');
-    return this.bulk;
-  }
-
   /** Every member as `[key, attribute JSON text]`, in tag order. */
   *entries(): IterableIterator<[string, string]> {
     if (this.text === '') return;
@@ -58,6 +47,11 @@ export class DicomJsonMembers {
       const colon = line.indexOf(':');
       yield [line.slice(1, colon - 1), line.slice(colon + 1)];
     }
+  }
+
+  /** Every member's key, in tag order. */
+  *keys(): IterableIterator<string> {
+    for (const [key] of this.entries()) yield key;
   }
 
   /** The dataset as objects, parsed once on first use. */
