@@ -3,8 +3,9 @@ import { execFileSync } from 'node:child_process';
 /**
  * Grows a Postgres index to `total` instances for the large QIDO phase by inserting rows directly
  * (copies of one stored study/series/instance with new UIDs, names, dates, in the columns and in the
- * stored attributes alike), in one SQL script run by psql. Studies of 4 series × 25 instances; about 0.6 patients per study; names from the same lists
- * as the generated data, so wildcard searches match a realistic fraction.
+ * stored attributes alike), in one SQL script run by psql. Studies of 4 series × 25 instances; about
+ * 0.6 patients per study; names from the same lists as the generated data, so wildcard searches
+ * match a realistic fraction.
  */
 export function insertSyntheticRows(databaseUrl: string, current: number, total: number, log: (line: string) => void): number {
   const add = total - current;

@@ -1,9 +1,8 @@
 import t from 'tap';
-import { type Kysely, sql } from 'kysely';
+import { sql } from 'kysely';
 import { type DicomJsonDataset, DicomJsonMembers, valuesOnly } from '@tessera/dicom';
-import { openDatabase } from './database.js';
 import { indexMigrator } from './migrate.js';
-import { createScratchDatabase } from './scratch-database.js';
+import { testDatabases } from './testing/test-databases.js';
 
 /**
  * Migration 2026-11-26T04-00_attribute-member-lines on rows stored before it: the jsonb attributes
@@ -12,7 +11,6 @@ import { createScratchDatabase } from './scratch-database.js';
  * PostgreSQL when configured.
  */
 const BEFORE = '2026-11-26T02-00_gin-without-pending-list';
-const postgresUrl = process.env.TESSERA_TEST_POSTGRES_URL;
 
 const STUDY: DicomJsonDataset = {
   '00080005': { vr: 'CS', Value: ['ISO_IR 192'] },
@@ -33,18 +31,7 @@ const SERIES: DicomJsonDataset = {
   '00400275': { vr: 'SQ', Value: [{ '20051430': { vr: 'CS', Value: ['X'] }, '00401001': { vr: 'SH', Value: ['RP1'] }, '00420011': { vr: 'OB', BulkDataURI: 'bulkdata/x' } }] },
 };
 
-async function backends(): Promise<{ name: string; db: Kysely<any>; close(): Promise<void> }[]> {
-  const pglite = await openDatabase({ kind: 'pglite' });
-  const list = [{ name: 'pglite', db: pglite.db as Kysely<any>, close: pglite.close }];
-  if (postgresUrl) {
-    const scratch = await createScratchDatabase(postgresUrl);
-    const opened = await openDatabase({ kind: 'postgres', url: scratch.url });
-    list.push({ name: 'postgres', db: opened.db as Kysely<any>, close: async () => { await opened.close(); await scratch.drop(); } });
-  }
-  return list;
-}
-
-for (const backend of await backends()) {
+for (const backend of await testDatabases()) {
   t.test(`${backend.name}: jsonb attributes become member lines, and back`, async (t) => {
     t.teardown(backend.close);
     const { db } = backend;

@@ -1,23 +1,16 @@
 import t from 'tap';
 import { type Kysely, sql } from 'kysely';
-import { openDatabase } from './database.js';
 import { StatementCache, preparedStatement } from './prepared.js';
-import { createScratchDatabase } from './scratch-database.js';
+import { testDatabases } from './testing/test-databases.js';
 
 const postgresUrl = process.env.TESSERA_TEST_POSTGRES_URL;
 
-async function backends(): Promise<{ name: string; db: Kysely<never>; close(): Promise<void> }[]> {
-  const list = [];
-  const pglite = await openDatabase({ kind: 'pglite' });
-  list.push({ name: 'pglite', db: pglite.db as unknown as Kysely<never>, close: pglite.close });
-  if (postgresUrl) {
-    const scratch = await createScratchDatabase(postgresUrl);
-    // One connection, so that pg_prepared_statements shows what this pool's connection prepared.
-    const opened = await openDatabase({ kind: 'postgres', url: scratch.url, poolSize: 1 });
-    list.push({ name: 'postgres', db: opened.db as unknown as Kysely<never>, close: async () => { await opened.close(); await scratch.drop(); } });
-  }
-  return list;
-}
+/**
+ * One connection on PostgreSQL, so that pg_prepared_statements shows what this pool's connection
+ * prepared; typed as StatementCache takes a database (no schema).
+ */
+const backends = async () =>
+  (await testDatabases({ poolSize: 1 })).map((backend) => ({ ...backend, db: backend.db as unknown as Kysely<never> }));
 
 t.test('StatementCache builds a shape once and binds new values each time', async (t) => {
   for (const backend of await backends()) {

@@ -92,11 +92,8 @@ const attribute = (vr: string, values?: readonly (string | number)[]): string =>
   values === undefined || values.length === 0 ? `{"vr":"${vr}"}` : `{"vr":"${vr}","Value":${JSON.stringify(values)}}`;
 /** The same for one integer (counts, numbers kept in columns). */
 const integer = (vr: string, value: number): string => `{"vr":"${vr}","Value":[${value}]}`;
-/** Printable ASCII other than `"` and `\`: written into JSON as it is. */
-const PLAIN_JSON = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
-/** The same for one string (UIDs, URLs), escaped only if it needs to be. */
-const text = (vr: string, value: string): string =>
-  `{"vr":"${vr}","Value":[${PLAIN_JSON.test(value) ? `"${value}"` : JSON.stringify(value)}]}`;
+/** The same for one string (UIDs, URLs). */
+const text = (vr: string, value: string): string => `{"vr":"${vr}","Value":[${JSON.stringify(value)}]}`;
 const ONLINE = attribute('CS', ['ONLINE']);
 
 export function studyUrl(ctx: RenderContext, study: StudyMatch): string {

@@ -48,8 +48,6 @@ t.test('get finds a top-level member, first, inner and last, never one nested in
   t.equal(members.get('00100021'), undefined);
   t.equal(members.get('00080021'), undefined, 'an absent key');
   t.same(JSON.parse(members.get('00100020')!).Value, [HOSTILE[1]], 'a value that looks like a member line is not one');
-  t.same(members.attribute('00100010'), DATASET['00100010']);
-  t.equal(members.attribute('00080021'), undefined);
 });
 
 t.test('entries lists every member in tag order', async (t) => {

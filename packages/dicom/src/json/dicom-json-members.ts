@@ -1,4 +1,4 @@
-import type { DicomJsonAttribute, DicomJsonDataset } from './dicom-json.js';
+import type { DicomJsonDataset } from './dicom-json.js';
 import { stringifyDicomJsonAttribute } from './stringify-dicom-json.js';
 
 /**
@@ -10,9 +10,10 @@ import { stringifyDicomJsonAttribute } from './stringify-dicom-json.js';
  * This is how the index keeps study- and series-level attributes (values only, without bulk data),
  * so that a search result can copy an attribute's JSON as it is instead of parsing the stored
  * document and writing it again: at a million instances, parsing and re-serialising the ~700 studies
- * of a `PatientName=*son` answer cost twice as much as the query. Compact JSON never holds a raw line break (JSON.stringify escapes
- * control characters inside strings), so a line break is always a member boundary and a member is
- * found with one `indexOf`, even when a sequence item nested in another member has the same tag.
+ * of a `PatientName=*son` answer cost twice as much as the query. Compact JSON never holds a raw line
+ * break (JSON.stringify escapes control characters inside strings), so a line break is always a
+ * member boundary and a member is found with one `indexOf`, even when a sequence item nested in
+ * another member has the same tag.
  */
 export class DicomJsonMembers {
   private parsed: DicomJsonDataset | undefined;
@@ -58,13 +59,6 @@ export class DicomJsonMembers {
   dataset(): DicomJsonDataset {
     this.parsed ??= this.text === '' ? {} : JSON.parse(`{${this.text.replaceAll('\n', ',')}}`) as DicomJsonDataset;
     return this.parsed;
-  }
-
-  /** One attribute as objects (its text parsed), or undefined. */
-  attribute(key: string): DicomJsonAttribute | undefined {
-    if (this.parsed) return this.parsed[key];
-    const text = this.get(key);
-    return text === undefined ? undefined : JSON.parse(text) as DicomJsonAttribute;
   }
 }
 
