@@ -3,6 +3,7 @@ import * as initial from './2026-11-25T00-00_initial-schema.js';
 import * as searchIndexes from './2026-11-25T18-00_search-indexes.js';
 import * as ginWithoutPendingList from './2026-11-26T02-00_gin-without-pending-list.js';
 import * as attributeMemberLines from './2026-11-26T04-00_attribute-member-lines.js';
+import * as pendingStudyRefresh from './2026-12-06T00-00_pending-study-refresh.js';
 
 /**
  * Every migration, by name. Names start with a date so they sort in the order they were written;
@@ -13,4 +14,5 @@ export const migrations: Record<string, Migration> = {
   '2026-11-25T18-00_search-indexes': searchIndexes,
   '2026-11-26T02-00_gin-without-pending-list': ginWithoutPendingList,
   '2026-11-26T04-00_attribute-member-lines': attributeMemberLines,
+  '2026-12-06T00-00_pending-study-refresh': pendingStudyRefresh,
 };

@@ -2,7 +2,7 @@ import { mkdir } from 'node:fs/promises';
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import type { Database } from './schema.js';
-import { preparingPool } from './prepared.js';
+import { guardedPool } from './guarded-pool.js';
 import { withUnavailableErrors } from './unavailable.js';
 
 export type IndexConfig =
@@ -23,7 +23,12 @@ export interface OpenDatabase {
 }
 
 /** Opens the index: a pg pool on Postgres, or PGlite (in memory, or in `dataDir`). */
-export async function openDatabase(config: IndexConfig): Promise<OpenDatabase> {
+export interface OpenDatabaseOptions {
+  /** Told about connection errors no query was waiting for (a reset idle connection), for the log. */
+  onConnectionError?(error: Error): void;
+}
+
+export async function openDatabase(config: IndexConfig, options: OpenDatabaseOptions = {}): Promise<OpenDatabase> {
   if (config.kind === 'postgres') {
     const timeout = config.statementTimeoutMs ?? 30_000;
     const pool = new pg.Pool({
@@ -34,10 +39,10 @@ export async function openDatabase(config: IndexConfig): Promise<OpenDatabase> {
       statement_timeout: timeout,
       query_timeout: timeout + 1_000,
     });
-    // An idle connection dropped by the server must not crash the process; the next query fails
-    // with IndexUnavailableError (503) and the pool reconnects.
-    pool.on('error', () => {});
-    const db = new Kysely<Database>({ dialect: withUnavailableErrors(new PostgresDialect({ pool: config.preparedStatements === false ? pool : preparingPool(pool) })) });
+    // A lost connection never crashes the process and is never reused: the query fails with
+    // IndexUnavailableError (503) and the pool reconnects (guarded-pool.ts).
+    const guarded = guardedPool(pool, { preparedStatements: config.preparedStatements !== false, onConnectionError: options.onConnectionError });
+    const db = new Kysely<Database>({ dialect: withUnavailableErrors(new PostgresDialect({ pool: guarded })) });
     const url = new URL(config.url);
     return { db, description: `postgres://${url.host}${url.pathname}`, close: () => db.destroy() };
   }

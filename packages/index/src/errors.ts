@@ -7,3 +7,18 @@ export class IndexUnavailableError extends Error {
     super(message, options);
   }
 }
+
+/**
+ * The database stopped answering while a COMMIT was under way: the transaction may or may not have
+ * committed. Nothing that a committed row could reference may be removed (the orphan sweep, which
+ * checks the index, decides later), and the client is told the outcome is unknown (503): re-sending
+ * the same instances is safe, since identical instances are a success that changes nothing.
+ */
+export class IndexOutcomeUnknownError extends Error {
+  override readonly name = 'IndexOutcomeUnknownError';
+  readonly code = 'INDEX_OUTCOME_UNKNOWN';
+
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}

@@ -29,8 +29,8 @@ export interface Index {
 }
 
 /** Opens the index and, unless told not to, applies pending migrations. */
-export async function openIndex(config: IndexConfig, options: { migrate?: boolean } = {}): Promise<Index> {
-  const { db, description, close } = await openDatabase(config);
+export async function openIndex(config: IndexConfig, options: { migrate?: boolean; onConnectionError?(error: Error): void } = {}): Promise<Index> {
+  const { db, description, close } = await openDatabase(config, { onConnectionError: options.onConnectionError });
   if (options.migrate !== false) {
     const { error } = await migrateToLatest(db as never);
     if (error) {

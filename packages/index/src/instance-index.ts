@@ -71,7 +71,7 @@ export class InstanceIndex {
       .selectFrom('instance')
       .innerJoin('series', 'series.pk', 'instance.series_pk')
       .innerJoin('study', 'study.pk', 'instance.study_pk')
-      .select(['instance.pk', 'instance.sop_instance_uid', 'instance.sha256', 'instance.blob_key', 'series.series_instance_uid', 'study.study_instance_uid'])
+      .select(['instance.pk', 'instance.study_pk', 'instance.sop_instance_uid', 'instance.sha256', 'instance.blob_key', 'series.series_instance_uid', 'study.study_instance_uid'])
       .where('instance.sop_instance_uid', 'in', records.map((r) => r.description.sopInstanceUid))
       // Lock the instance rows only: locking the joined study and series too would deadlock with
       // refreshStudies, which locks the study first and then updates its series.
@@ -80,6 +80,8 @@ export class InstanceIndex {
     const existing = new Map(existingRows.map((row) => [row.sop_instance_uid, row]));
 
     const outcomes: IndexOutcome[] = [];
+    /** Studies whose computed attributes this transaction changes. */
+    const changedStudies = new Set<number>();
     /** Records not stored yet, with their place in `outcomes`. */
     const fresh: { record: InstanceRecord; slot: number }[] = [];
     for (const record of records) {
@@ -97,9 +99,10 @@ export class InstanceIndex {
       } else {
         await trx.updateTable('instance').set({ ...instanceColumns(record), updated_at: sql`now()` as never }).where('pk', '=', row.pk).execute();
         outcomes.push({ kind: 'replaced', previousBlobKey: row.blob_key });
+        changedStudies.add(row.study_pk);
       }
     }
-    if (fresh.length === 0) return outcomes;
+    if (fresh.length === 0) return this.markForRefresh(trx, changedStudies, outcomes);
 
     // Studies and series once per chunk (a chunk is nearly always one series of one study).
     const studyPks = new Map<string, number>();
@@ -140,7 +143,7 @@ export class InstanceIndex {
       }
       rows.push({ ...instanceColumns(record), series_pk: seriesPk, study_pk: studyPks.get(d.studyInstanceUid)! });
     }
-    if (rows.length === 0) return outcomes;
+    if (rows.length === 0) return this.markForRefresh(trx, changedStudies, outcomes);
     const inserted = await trx
       .insertInto('instance')
       .values(rows)
@@ -148,6 +151,17 @@ export class InstanceIndex {
       .returning('sop_instance_uid')
       .execute();
     if (inserted.length !== rows.length) throw new RetryableRace();
+    for (const row of rows) changedStudies.add(row.study_pk);
+    return this.markForRefresh(trx, changedStudies, outcomes);
+  }
+
+  /**
+   * Records, in the store transaction itself, that these studies' computed attributes must be
+   * recomputed. refreshStudies clears the marks; marks left by a server that died before its refresh
+   * are found by refreshPendingStudies (at start and periodically), so no count stays stale.
+   */
+  private async markForRefresh(trx: Transaction<Database>, studyPks: ReadonlySet<number>, outcomes: IndexOutcome[]): Promise<IndexOutcome[]> {
+    if (studyPks.size) await trx.insertInto('study_refresh_pending').values([...studyPks].map((pk) => ({ study_pk: pk }))).execute();
     return outcomes;
   }
 
@@ -214,6 +228,10 @@ export class InstanceIndex {
       await this.db.transaction().execute(async (trx) => {
         const study = await trx.selectFrom('study').select('pk').where('study_instance_uid', '=', uid).forUpdate().executeTakeFirst();
         if (!study) return;
+        // Marks first: the counts below are computed later in this transaction, so they include
+        // every instance whose mark is removed here (read committed: each statement sees all
+        // transactions committed before it starts).
+        await trx.deleteFrom('study_refresh_pending').where('study_pk', '=', study.pk).execute();
         await sql`
           update series set
             number_of_instances = (select count(*) from instance where instance.series_pk = series.pk),
@@ -229,6 +247,24 @@ export class InstanceIndex {
           where study.pk = ${study.pk}`.execute(trx);
       });
     }
+  }
+
+  /**
+   * Refreshes every study still marked for a refresh: those of store transactions whose request
+   * never got to its refresh (the server was killed, or the refresh itself failed). Marks of studies
+   * that no longer exist are dropped. Returns how many studies were refreshed.
+   */
+  async refreshPendingStudies(): Promise<number> {
+    const pending = await this.db.selectFrom('study_refresh_pending')
+      .leftJoin('study', 'study.pk', 'study_refresh_pending.study_pk')
+      .select(['study_refresh_pending.study_pk', 'study.study_instance_uid'])
+      .distinct()
+      .execute();
+    const gone = pending.filter((p) => p.study_instance_uid === null).map((p) => p.study_pk);
+    if (gone.length) await this.db.deleteFrom('study_refresh_pending').where('study_pk', 'in', gone).execute();
+    const uids = pending.flatMap((p) => (p.study_instance_uid === null ? [] : [p.study_instance_uid]));
+    await this.refreshStudies(uids);
+    return uids.length;
   }
 
   async findInstance(sopInstanceUid: string): Promise<StoredInstance | undefined> {

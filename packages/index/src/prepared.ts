@@ -1,7 +1,5 @@
 import { createHash } from 'node:crypto';
 import { type Compilable, CompiledQuery, type Expression, type Kysely, sql } from 'kysely';
-import type { PostgresPool, PostgresPoolClient } from 'kysely';
-import type pg from 'pg';
 
 /**
  * Named prepared statements for the hottest lookups on PostgreSQL. A query marked with
@@ -16,35 +14,13 @@ const MARK = '/* tessera:prepared */';
 
 export const preparedStatement = (): Expression<unknown> => sql.raw(MARK);
 
-/** A pg pool for kysely's PostgresDialect whose clients send marked queries as named statements. */
-export function preparingPool(pool: pg.Pool): PostgresPool {
-  const clients = new WeakMap<pg.PoolClient, PostgresPoolClient>();
-  return {
-    async connect() {
-      const client = await pool.connect();
-      let wrapped = clients.get(client);
-      if (!wrapped) {
-        wrapped = {
-          query: ((text: unknown, values?: readonly unknown[]) => {
-            if (typeof text === 'string' && text.endsWith(MARK)) {
-              return client.query({ name: statementName(text), text, values: values as unknown[] });
-            }
-            return (client.query as (text: unknown, values?: unknown) => unknown)(text, values);
-          }) as PostgresPoolClient['query'],
-          release: (destroy?: boolean) => client.release(destroy),
-        };
-        clients.set(client, wrapped);
-      }
-      return wrapped;
-    },
-    end: () => pool.end(),
-  };
-}
+/** Whether a query text carries the `preparedStatement()` mark. */
+export const isMarkedPrepared = (text: string): boolean => text.endsWith(MARK);
 
 const names = new Map<string, string>();
 
 /** A stable name per statement text (pg keeps one prepared statement per name and connection). */
-function statementName(text: string): string {
+export function statementName(text: string): string {
   let name = names.get(text);
   if (!name) {
     name = `tessera_${createHash('sha256').update(text).digest('hex').slice(0, 24)}`;

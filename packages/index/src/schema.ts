@@ -6,6 +6,7 @@ export interface Database {
   study: StudyTable;
   series: SeriesTable;
   instance: InstanceTable;
+  study_refresh_pending: StudyRefreshPendingTable;
 }
 
 type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
@@ -90,4 +91,10 @@ export interface InstanceTable {
   metadata: string;
   created_at: Timestamp;
   updated_at: Timestamp;
+}
+
+/** A study whose computed attributes await a refresh (migration 2026-12-06T00-00). */
+export interface StudyRefreshPendingTable {
+  study_pk: number;
+  created_at: Timestamp;
 }

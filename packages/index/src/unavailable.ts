@@ -1,10 +1,15 @@
 import type { DatabaseConnection, Dialect, Driver, QueryResult, CompiledQuery, TransactionSettings } from 'kysely';
-import { IndexUnavailableError } from './errors.js';
+import { IndexOutcomeUnknownError, IndexUnavailableError } from './errors.js';
 
 /** SQLSTATE classes and codes meaning "the database cannot serve now", not "this query is wrong". */
 const UNAVAILABLE_SQLSTATE = /^(08|53|57P0[1-4]|57014|58)/;
 const UNAVAILABLE_ERRNO = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENOTFOUND']);
 const UNAVAILABLE_MESSAGE = /Connection terminated|Query read timeout|timeout exceeded when trying to connect|Client has encountered a connection error/i;
+
+/** Whether a driver error means the connection (or the database) failed, rather than the statement. */
+export function isConnectionFault(error: unknown): boolean {
+  return translateDatabaseError(error) instanceof IndexUnavailableError;
+}
 
 /** Translates a driver error into IndexUnavailableError when it means the database is unreachable. */
 export function translateDatabaseError(error: unknown): unknown {
@@ -32,7 +37,14 @@ export function withUnavailableErrors(dialect: Dialect): Dialect {
 
 function wrapDriver(driver: Driver): Driver {
   const connections = new WeakMap<DatabaseConnection, DatabaseConnection>();
+  /** Connections whose last statement failed for a connection-level reason: they are not reused. */
+  const broken = new WeakSet<DatabaseConnection>();
   const unwrap = (c: DatabaseConnection) => (c as { inner?: DatabaseConnection }).inner ?? c;
+  const translate = (inner: DatabaseConnection, error: unknown) => {
+    const translated = translateDatabaseError(error);
+    if (translated instanceof IndexUnavailableError) broken.add(inner);
+    return translated;
+  };
   return {
     init: () => driver.init(),
     destroy: () => driver.destroy(),
@@ -43,6 +55,7 @@ function wrapDriver(driver: Driver): Driver {
       } catch (error) {
         throw translateDatabaseError(error);
       }
+      broken.delete(inner);
       let wrapped = connections.get(inner);
       if (!wrapped) {
         wrapped = {
@@ -51,7 +64,7 @@ function wrapDriver(driver: Driver): Driver {
             try {
               return await inner.executeQuery<R>(query);
             } catch (error) {
-              throw translateDatabaseError(error);
+              throw translate(inner, error);
             }
           },
           streamQuery: <R>(query: CompiledQuery, chunkSize?: number) => inner.streamQuery<R>(query, chunkSize),
@@ -60,9 +73,39 @@ function wrapDriver(driver: Driver): Driver {
       }
       return wrapped;
     },
-    beginTransaction: (c, settings: TransactionSettings) => driver.beginTransaction(unwrap(c), settings),
-    commitTransaction: (c) => driver.commitTransaction(unwrap(c)),
-    rollbackTransaction: (c) => driver.rollbackTransaction(unwrap(c)),
+    async beginTransaction(c, settings: TransactionSettings) {
+      const inner = unwrap(c);
+      try {
+        await driver.beginTransaction(inner, settings);
+      } catch (error) {
+        throw translate(inner, error);
+      }
+    },
+    async commitTransaction(c) {
+      const inner = unwrap(c);
+      try {
+        await driver.commitTransaction(inner);
+      } catch (error) {
+        const translated = translate(inner, error);
+        // The COMMIT may have reached the database and succeeded: the outcome is unknown, not a failure.
+        if (translated instanceof IndexUnavailableError) {
+          throw new IndexOutcomeUnknownError(`the index database did not confirm a commit: ${(error as Error).message}`, { cause: error });
+        }
+        throw translated;
+      }
+    },
+    async rollbackTransaction(c) {
+      const inner = unwrap(c);
+      // Nothing to say to a connection that failed: it is destroyed on release, and the database
+      // rolls back a transaction whose connection closes. Waiting for a ROLLBACK on it would only add
+      // another timeout, and its failure would hide the error that matters.
+      if (broken.has(inner)) return;
+      try {
+        await driver.rollbackTransaction(inner);
+      } catch (error) {
+        throw translate(inner, error);
+      }
+    },
     releaseConnection: (c) => driver.releaseConnection(unwrap(c)),
   };
 }

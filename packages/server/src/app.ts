@@ -12,6 +12,7 @@ import type { Config } from './config.js';
 import { capabilities } from './capabilities.js';
 import { installCors } from './cors.js';
 import { installErrorHandling, sendProblem } from './error-handler.js';
+import { installPendingRefresh } from './pending-refresh.js';
 import { publicBaseUrl } from './public-url.js';
 
 /** The DICOMweb service root (digest: paths are relative to it). */
@@ -45,6 +46,7 @@ export async function buildApp({ config, index, blobs, logger }: AppDependencies
   });
   installErrorHandling(app);
   installCors(app, { allowedOrigins: config.corsAllowedOrigins });
+  installPendingRefresh(app, index);
   // Every service route, by URL, with its methods (for the 405 answers added at the end).
   const routes = new Map<string, Set<string>>();
   let collecting = true;

@@ -43,6 +43,16 @@ export function installErrorHandling(app: FastifyInstance): void {
       return sendProblem(request, reply, error.status, error.code, error.message);
     }
     const code = (error as { code?: string }).code;
+    if (code === 'INDEX_OUTCOME_UNKNOWN') {
+      request.log.error({ err: error }, 'index commit unconfirmed');
+      reply.header('retry-after', '5');
+      return sendProblem(request, reply, 503, code, 'the index database stopped answering while the upload was being committed, so whether it was stored is unknown; send it again (re-sending identical instances is safe)');
+    }
+    if (code === 'BLOB_NOT_FOUND') {
+      // The index refers to bytes the blob store does not have: a fault of the archive, not of the request.
+      request.log.error({ err: error }, 'indexed instance without its stored data');
+      return sendProblem(request, reply, 503, 'INSTANCE_DATA_MISSING', 'the stored data of this instance cannot be read; the error is logged under this requestId');
+    }
     if (code && UNAVAILABLE_CODES.has(code)) {
       request.log.error({ err: error }, 'storage unavailable');
       return sendProblem(request, reply, 503, code, 'the archive storage is temporarily unavailable; retry later');

@@ -14,14 +14,18 @@ export interface RunningServer {
 
 /** Opens the index (applying migrations) and the blob store, builds the app and listens. */
 export async function startServer(config: Config): Promise<RunningServer> {
-  const index = await openIndex(config.index);
+  let app: FastifyInstance | undefined;
+  const index = await openIndex(config.index, {
+    onConnectionError: (error) => app?.log.warn({ err: error }, 'an idle index database connection failed; it is replaced'),
+  });
   const blobs = createBlobStore(config.blobs);
-  const app = await buildApp({ config, index, blobs });
+  app = await buildApp({ config, index, blobs });
   const url = await app.listen({ host: config.host, port: config.port });
+  const started = app;
   return {
-    app, index, blobs, url,
+    app: started, index, blobs, url,
     async close() {
-      await app.close();
+      await started.close();
       await index.close();
       await blobs.close();
     },

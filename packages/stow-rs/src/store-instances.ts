@@ -5,7 +5,7 @@ import {
   DicomParseError, type DicomJsonDataset, FailureReason, type InstanceDescription, Tag, WarningReason,
   describeInstance, headedFileByteSource, tagKey,
 } from '@tessera/dicom';
-import type { Index } from '@tessera/index';
+import { type Index, IndexOutcomeUnknownError } from '@tessera/index';
 import { type SpooledPart, spoolPart } from './spool.js';
 
 export interface StoreSettings {
@@ -118,8 +118,14 @@ export async function storeInstances(
     await Promise.all(chunk.map((c) => rm(c.spooled.path, { force: true })));
     throw error;
   } finally {
-    // Computed attributes are refreshed once per request, also when it ends early (QIDO-8).
-    if (touchedStudies.size) await deps.index.instances.refreshStudies(touchedStudies);
+    // Computed attributes are refreshed once per request, also when it ends early (QIDO-8). If this
+    // fails (or the process dies first), the studies stay marked and the server's sweep refreshes
+    // them; the request's own outcome or error stands.
+    if (touchedStudies.size) {
+      await deps.index.instances.refreshStudies(touchedStudies).catch((error: unknown) => {
+        deps.log?.warn({ err: error }, 'could not recompute study counts now; the periodic sweep will');
+      });
+    }
   }
   return { results };
 }
@@ -206,7 +212,10 @@ async function storeChunk(chunk: Candidate[], deps: StoreDependencies, results: 
       { overwrite: settings.duplicatePolicy === 'overwrite' },
     );
   } catch (error) {
-    await Promise.all(written.map((c) => deleteQuietly(blobs, c.blobKey, deps)));
+    // Rolled back: the blobs are referenced by nothing. But when the database stopped answering
+    // during the COMMIT, the rows may have committed: their blobs stay (`tessera gc` removes them
+    // later if no row refers to them), and the request answers 503 "outcome unknown".
+    if (!(error instanceof IndexOutcomeUnknownError)) await Promise.all(written.map((c) => deleteQuietly(blobs, c.blobKey, deps)));
     throw error;
   }
   for (const [i, c] of written.entries()) {
