@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import { transferSyntaxInfo } from '@tessera/dicom';
-import { HttpProblem, acceptableMediaTypes, writeMultipart } from '@tessera/http';
+import { HttpProblem, acceptableMediaTypes, primed, writeMultipart } from '@tessera/http';
 import type { RetrievableInstance } from '@tessera/index';
 import { type BulkChoice, negotiateBulk } from './negotiate.js';
 import { type RetrieveDependencies, type RetrieveRequest, type RetrieveResponse, instanceUrl, instancesOf } from './retrieve.js';
@@ -61,16 +61,19 @@ export async function framesResponse(
     const { contentType, stream } = writeMultipart(choice.partType.split(';')[0]!, parts);
     return { status: 200, headers: { 'content-type': contentType }, body: stream };
   }
+  // The first frame's first bytes are read before answering: a stored object that cannot be read
+  // is a problem response, not a cut stream.
+  const first = frameBytes(deps.blobs, row, numbers[0]!);
+  const firstBody = await primed(first.body());
   if (!choice.multipart) {
-    const frame = frameBytes(deps.blobs, row, numbers[0]!);
     return {
       status: 200,
-      headers: { 'content-type': choice.partType, 'content-length': String(frame.length), 'content-location': location(numbers[0]!) },
-      body: Readable.from(frame.body(), { objectMode: false }),
+      headers: { 'content-type': choice.partType, 'content-length': String(first.length), 'content-location': location(numbers[0]!) },
+      body: Readable.from(firstBody, { objectMode: false }),
     };
   }
-  const parts = numbers.map((n) => {
-    const frame = frameBytes(deps.blobs, row, n);
+  const parts = numbers.map((n, i) => {
+    const frame = i === 0 ? { length: first.length, body: () => firstBody } : frameBytes(deps.blobs, row, n);
     return { contentType: choice.partType, contentLocation: location(n), contentLength: frame.length, body: frame.body };
   });
   const { contentType, stream } = writeMultipart(choice.partType.split(';')[0]!, parts);

@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import { encodePart10 } from '@tessera/dicom';
-import { acceptableMediaTypes, writeMultipart } from '@tessera/http';
+import { acceptableMediaTypes, primed, writeMultipart } from '@tessera/http';
 import type { RetrieveScope } from '@tessera/index';
 import { negotiateInstances } from './negotiate.js';
 import { type RetrieveDependencies, type RetrieveRequest, type RetrieveResponse, instanceUrl, instancesOf } from './retrieve.js';
@@ -19,11 +19,13 @@ export async function retrieveInstances(deps: RetrieveDependencies, scope: Retri
   const open = (i: number) => plans[i]!.kind === 'decode'
     ? encodeDecodedPart10(deps.blobs, rows[i]!, plans[i]!, deps.settings)
     : encodePart10(blobSource(deps.blobs, rows[i]!), plans[i]!, deps.settings);
-  // A first part that is decoded is opened before answering: a frame that does not decode is a problem, not a cut stream.
-  const first = plans[0]!.kind === 'decode' ? await open(0) : undefined;
+  // The first part is opened, and its first bytes read, before answering: an object that is
+  // missing or does not decode is a problem response, not a cut stream.
+  const opened = await open(0);
+  const first = { ...opened, body: await primed(opened.body) };
 
   if (!multipart) {
-    const encoded = first ?? await open(0);
+    const encoded = first;
     const headers: Record<string, string> = {
       'content-type': `application/dicom; transfer-syntax=${encoded.transferSyntaxUid}`,
       'content-location': instanceUrl(request.serviceUrl, rows[0]!),
@@ -34,7 +36,7 @@ export async function retrieveInstances(deps: RetrieveDependencies, scope: Retri
 
   async function* parts() {
     for (let i = 0; i < rows.length; i++) {
-      const encoded = i === 0 && first ? first : await open(i);
+      const encoded = i === 0 ? first : await open(i);
       yield {
         contentType: `application/dicom; transfer-syntax=${encoded.transferSyntaxUid}`,
         contentLocation: instanceUrl(request.serviceUrl, rows[i]!),
