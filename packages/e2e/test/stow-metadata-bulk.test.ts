@@ -278,6 +278,11 @@ for (const backend of backendNames()) {
       const [got] = await frames(server, storedPath(stored.body)!, 1);
       t.ok(got!.body.subarray(0, frame.length).equals(frame), 'the frame as sent (padded to even length)');
       t.match(got!.contentType, /^image\/jpeg; transfer-syntax=1\.2\.840\.10008\.1\.2\.4\.50/, 'DATA-3: stored in the transfer syntax of the part');
+      const untyped = rgb({});
+      const sniffed = await post(server, metadataBulkBody([jsonPart([untyped.metadata]), bulkPart(untyped.uri, frame, 'image/jpeg')]));
+      t.equal(sniffed.status, 200, 'image/jpeg without transfer-syntax → stored');
+      const [baseline] = await frames(server, storedPath(sniffed.body)!, 1);
+      t.match(baseline!.contentType, /transfer-syntax=1\.2\.840\.10008\.1\.2\.4\.50/, 'a baseline frame without parameter is stored as JPEG Baseline (from its SOF0 marker)');
     });
 
     t.test('application/dicom requests are unchanged beside it', async (t) => {

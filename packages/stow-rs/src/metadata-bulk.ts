@@ -3,7 +3,7 @@ import { rm } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import {
   type BulkValue, DicomParseError, type DicomJsonDataset, FailureReason, Tag, TransferSyntax, encodeFileMeta, fromDicomJson,
-  tagKey, transferSyntaxInfo,
+  jpegTransferSyntax, tagKey, transferSyntaxInfo,
 } from '@tessera/dicom';
 import { HttpProblem, type MultipartPart, parseMediaType } from '@tessera/http';
 import { type SpooledPart, spoolPart } from './spool.js';
@@ -185,7 +185,8 @@ function buildInstance(dataset: unknown, bulk: Map<string, BulkPart[]>, requestU
 
 /**
  * The transfer syntax of compressed frames (digest DATA-3): the parts' `transfer-syntax`
- * parameter, else (0002,0010) if the metadata carries it, else the default of the media type.
+ * parameter, else (0002,0010) if the metadata carries it, else (JPEG) the process its markers
+ * name, else the default of the media type.
  * Every frame part must have the same media type, and their number must be NumberOfFrames.
  */
 function frameSyntax(frames: BulkPart[], json: DicomJsonDataset): string {
@@ -195,7 +196,10 @@ function frameSyntax(frames: BulkPart[], json: DicomJsonDataset): string {
     throw new DicomParseError('the Pixel Data frames are not all of the same media type and transfer syntax', FailureReason.CannotUnderstand);
   }
   const declared = json[tagKey(Tag.TransferSyntaxUID)]?.Value?.[0];
-  const uid = first!.transferSyntax ?? (typeof declared === 'string' ? declared : undefined) ?? DEFAULT_SYNTAX[mediaType];
+  // Without a parameter, a JPEG frame tells its process itself (the media type's default, lossless
+  // SV1, would mislabel the usual baseline frames).
+  const sniffed = mediaType === 'image/jpeg' ? jpegTransferSyntax(Buffer.concat(first!.spooled.head).subarray(0, 1 << 16)) : undefined;
+  const uid = first!.transferSyntax ?? (typeof declared === 'string' ? declared : undefined) ?? sniffed ?? DEFAULT_SYNTAX[mediaType];
   const info = uid === undefined ? undefined : transferSyntaxInfo(uid);
   if (!info?.encapsulated || info.bulkMediaType.toLowerCase() !== mediaType) {
     throw new DicomParseError(`Pixel Data frames of media type ${mediaType}${uid ? ` in transfer syntax ${uid}` : ''} cannot be stored; send the media types of PS3.18 Table 8.7.3-5 or application/octet-stream`, FailureReason.TransferSyntaxNotSupported);
