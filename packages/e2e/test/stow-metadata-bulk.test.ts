@@ -1,4 +1,6 @@
 import { randomBytes } from 'node:crypto';
+import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
 import t from 'tap';
 import { type DicomJsonDataset, bufferByteSource, readPart10Header, transferSyntaxInfo } from '@tessera/dicom';
 import { type TestServer, backendNames, ctInstance, encodeInstance, newUid, readManifest, readShared, startTestServer } from '@tessera/testkit';
@@ -283,6 +285,24 @@ for (const backend of backendNames()) {
       t.equal(sniffed.status, 200, 'image/jpeg without transfer-syntax → stored');
       const [baseline] = await frames(server, storedPath(sniffed.body)!, 1);
       t.match(baseline!.contentType, /transfer-syntax=1\.2\.840\.10008\.1\.2\.4\.50/, 'a baseline frame without parameter is stored as JPEG Baseline (from its SOF0 marker)');
+    });
+
+    t.test('limits: metadata above STOW_MAX_HEADER_BYTES, bulk data above STOW_MAX_PART_BYTES → 413, nothing stored or left in the spool', async (t) => {
+      const small = await startTestServer(backend, { STOW_MAX_HEADER_BYTES: '4096', STOW_MAX_PART_BYTES: '65536' });
+      t.teardown(() => small.close());
+      const big = image({ '00081030': { vr: 'LO', Value: ['x'.repeat(60)] }, '00204000': { vr: 'LT', Value: ['y'.repeat(5000)] } });
+      const tooLarge = await post(small, metadataBulkBody([jsonPart([big.metadata]), bulkPart(big.uri, pixels)]));
+      t.equal(tooLarge.status, 413);
+      t.equal(tooLarge.body.code, 'METADATA_TOO_LARGE');
+      const one = image();
+      const huge = await post(small, metadataBulkBody([jsonPart([one.metadata]), bulkPart(one.uri, Buffer.alloc(100_000))]));
+      t.equal(huge.status, 413);
+      t.equal(huge.body.code, 'PART_TOO_LARGE');
+      const fits = image();
+      t.equal((await post(small, metadataBulkBody([jsonPart([fits.metadata]), bulkPart(fits.uri, pixels)]))).status, 200, 'a request within the limits is stored');
+      t.same(JSON.parse((await small.app.inject({ method: 'GET', url: `/dicomweb/instances?SOPInstanceUID=${one.sop}` })).body || '[]'), [], 'nothing stored');
+      const spool = await readdir(join(small.dataDir, 'spool')).catch(() => []);
+      t.same(spool, [], 'no spool file left behind');
     });
 
     t.test('application/dicom requests are unchanged beside it', async (t) => {

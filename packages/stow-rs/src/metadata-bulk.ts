@@ -65,6 +65,7 @@ const OCTET_STREAM = 'application/octet-stream';
  */
 export async function* metadataBulkInstances(parts: AsyncIterable<MultipartPart>, options: MetadataBulkOptions): AsyncGenerator<StorePart> {
   const datasets: unknown[] = [];
+  const metadataBytes = { left: options.maxMetadataBytes };
   const bulk = new Map<string, BulkPart[]>();
   const spooled: SpooledPart[] = [];
   try {
@@ -78,7 +79,7 @@ export async function* metadataBulkInstances(parts: AsyncIterable<MultipartPart>
           throw new HttpProblem(400, 'METADATA_PART', `the first part of a multipart/related; type="application/dicom+json" request must be the DICOM JSON metadata, not ${header(part, 'content-type') ?? 'a part without Content-Type'} (PS3.18 §10.5.1.4)`);
         }
         first = false;
-        datasets.push(...await readMetadata(part, options.maxMetadataBytes));
+        datasets.push(...await readMetadata(part, metadataBytes, options.maxMetadataBytes));
         continue;
       }
       const location = header(part, 'content-location');
@@ -104,13 +105,15 @@ export async function* metadataBulkInstances(parts: AsyncIterable<MultipartPart>
   }
 }
 
-/** The metadata part: a DICOM JSON array (one dataset alone is accepted too). */
-async function readMetadata(part: MultipartPart, maxBytes: number): Promise<unknown[]> {
+/**
+ * A metadata part: a DICOM JSON array (one dataset alone is accepted too). `budget` is what is left
+ * of the limit for all metadata parts of the request together.
+ */
+async function readMetadata(part: MultipartPart, budget: { left: number }, maxBytes: number): Promise<unknown[]> {
   const chunks: Buffer[] = [];
-  let size = 0;
   for await (const chunk of part as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > maxBytes) {
+    budget.left -= chunk.length;
+    if (budget.left < 0) {
       part.resume();
       throw new HttpProblem(413, 'METADATA_TOO_LARGE', `the DICOM JSON metadata part is larger than the limit of ${maxBytes} bytes (STOW_MAX_HEADER_BYTES)`);
     }

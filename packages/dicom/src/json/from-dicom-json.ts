@@ -92,7 +92,7 @@ function encodeDataset<T>(dataset: DicomJsonDataset, options: FromJsonOptions<T>
 function encodeAttribute<T>(tag: number, attribute: DicomJsonAttribute, path: string, options: FromJsonOptions<T>, state: EncodeState, top: boolean): DatasetSegment<T>[] {
   if (typeof attribute !== 'object' || attribute === null) throw invalid(path, 'is not an attribute object');
   const vr = attribute.vr;
-  if (typeof vr !== 'string' || !isVr(vr)) throw invalid(path, `has no valid "vr" (${JSON.stringify(vr)})`);
+  if (typeof vr !== 'string' || !isVr(vr)) throw invalid(path, `has no valid "vr" (${typeof vr === 'string' ? JSON.stringify(vr.slice(0, 4)) : typeof vr})`);
   const present = ['Value', 'InlineBinary', 'BulkDataURI'].filter((k) => (attribute as unknown as Record<string, unknown>)[k] !== undefined);
   if (present.length > 1) throw invalid(path, `has both ${present.join(' and ')} (PS3.18 F.2.2: at most one)`);
 
@@ -184,7 +184,7 @@ function encodeValues(vr: Vr, values: unknown[], path: string): Buffer {
     const out = Buffer.alloc(4 * values.length);
     values.forEach((value, i) => {
       const tag = typeof value === 'string' ? parseTagKey(value) : undefined;
-      if (tag === undefined) throw invalid(path, `has an AT value that is not a tag: ${JSON.stringify(value)}`);
+      if (tag === undefined) throw invalid(path, 'has an AT value that is not a tag (8 hexadecimal digits)');
       out.writeUInt16LE(groupOf(tag), 4 * i);
       out.writeUInt16LE(elementOf(tag), 4 * i + 2);
     });
@@ -215,7 +215,7 @@ function textValue(vr: Vr, value: unknown, path: string): string {
   }
   if (typeof value === 'string') return value;
   if (typeof value === 'number') return String(value);
-  throw invalid(path, `has a ${vr} value that is not a string: ${JSON.stringify(value).slice(0, 40)}`);
+  throw invalid(path, `has a ${vr} value that is not a string`);
 }
 
 /** A PN value: component-group object → `Alphabetic=Ideographic=Phonetic`, empty trailing groups dropped (JSON-6). */
@@ -251,14 +251,14 @@ function writeNumber(out: Buffer, vr: Vr, at: number, value: unknown, path: stri
     try {
       big = BigInt(typeof number === 'number' ? Math.trunc(number) : (number as string));
     } catch {
-      throw invalid(path, `has a ${vr} value that is not an integer: ${JSON.stringify(value)}`);
+      throw invalid(path, `has a ${vr} value that is not an integer`);
     }
     if (vr === 'SV') out.writeBigInt64LE(BigInt.asIntN(64, big), at);
     else out.writeBigUInt64LE(BigInt.asUintN(64, big), at);
     return;
   }
   const n = typeof number === 'string' ? Number(number) : number;
-  if (typeof n !== 'number' || Number.isNaN(n)) throw invalid(path, `has a ${vr} value that is not a number: ${JSON.stringify(value)}`);
+  if (typeof n !== 'number' || Number.isNaN(n)) throw invalid(path, `has a ${vr} value that is not a number`);
   try {
     switch (vr) {
       case 'FL': out.writeFloatLE(n, at); break;
@@ -271,7 +271,7 @@ function writeNumber(out: Buffer, vr: Vr, at: number, value: unknown, path: stri
     }
   } catch (error) {
     if (error instanceof DicomParseError) throw error;
-    throw invalid(path, `has a ${vr} value out of range: ${n}`);
+    throw invalid(path, `has a ${vr} value out of range`);
   }
 }
 
@@ -299,5 +299,6 @@ function needsUnicode(dataset: unknown): boolean {
   return false;
 }
 
+/** Messages name the attribute and the problem, never its value (it may be patient data, and they are logged). */
 const invalid = (path: string, problem: string): DicomParseError =>
   new DicomParseError(`DICOM JSON attribute ${path} ${problem}`, FailureReason.CannotUnderstand);
