@@ -84,6 +84,7 @@ t.test('values (JSON-4..9)', async (t) => {
     '00080018': { vr: 'UI', Value: ['1.2.3.4'] },
     '00100010': { vr: 'PN', Value: [{ Alphabetic: 'Wang^XiaoDong', Ideographic: '王^小東' }] },
     '00200010': { vr: 'SH' },
+    '00200013': { vr: 'IS', Value: [7.5] },
     '00281050': { vr: 'DS', Value: [0.1234567890123456789, -40] },
     '00280009': { vr: 'AT', Value: ['00181063'] },
     '00091002': { vr: 'OW', InlineBinary: 'AQACAAMA' },
@@ -94,6 +95,7 @@ t.test('values (JSON-4..9)', async (t) => {
   t.ok(text.includes('ISO_IR 192'), 'JSON-12: non-ASCII text is written in UTF-8 under ISO_IR 192');
   t.ok(text.includes('Wang^XiaoDong=王^小東'), 'JSON-6: PN component groups joined with =');
   t.ok(text.includes('ORIGINAL\\\\AXIAL'), 'JSON-4: an empty value between two');
+  t.ok(text.includes('7.5 '), 'an IS that is not an integer is written as given, not rounded');
   t.ok(dataset.includes(Buffer.from([0x18, 0x00, 0x63, 0x10])), 'JSON-7: AT as group, element little endian');
   t.ok(dataset.includes(Buffer.from([1, 0, 2, 0, 3, 0])), 'JSON-9: InlineBinary decoded');
   t.ok(decimalString(0.1234567890123456789).length <= 16, 'DS values fit in 16 characters');

@@ -208,7 +208,8 @@ function textValue(vr: Vr, value: unknown, path: string): string {
   if (vr === 'IS' || vr === 'DS') {
     if (typeof value === 'number') {
       if (!Number.isFinite(value)) throw invalid(path, `has a non-finite ${vr} value`);
-      return vr === 'IS' ? String(Math.trunc(value)) : decimalString(value);
+      // An IS that is not an integer is written as given, not rounded: nothing is changed silently.
+      return vr === 'IS' ? String(value) : decimalString(value);
     }
     if (typeof value === 'string') return value;
     throw invalid(path, `has a ${vr} value that is neither a number nor a string`);
