@@ -17,3 +17,5 @@ export * from './part10/describe-instance.js';
 export * from './part10/file-source.js';
 export * from './part10/transcode-native.js';
 export * from './part10/native-pixel-part10.js';
+export * from './json/from-dicom-json.js';
+export * from './jpeg-process.js';

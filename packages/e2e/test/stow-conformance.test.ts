@@ -83,12 +83,19 @@ for (const backend of backendNames()) {
       t.equal(zip.statusCode, 415);
       t.match(zip.headers['content-type'], /^application\/problem\+json/);
       t.equal(JSON.parse(zip.body).status, 415);
+      const xmlType = await server.app.inject({
+        method: 'POST', url: '/dicomweb/studies',
+        headers: { 'content-type': 'multipart/related; type="application/dicom+xml"; boundary=x' }, payload: '--x--',
+      });
+      t.equal(xmlType.statusCode, 415, 'STOW-3 with XML metadata is not supported: 415');
+      t.match(JSON.parse(xmlType.body).detail, /application\/dicom/);
+      // JSON metadata + bulk data is supported (stow-metadata-bulk.test.ts): an empty body is 400, not 415.
       const jsonType = await server.app.inject({
         method: 'POST', url: '/dicomweb/studies',
         headers: { 'content-type': 'multipart/related; type="application/dicom+json"; boundary=x' }, payload: '--x--',
       });
-      t.equal(jsonType.statusCode, 415, 'STOW-3 (metadata + bulk data) is not supported: 415');
-      t.match(JSON.parse(jsonType.body).detail, /application\/dicom/);
+      t.equal(jsonType.statusCode, 400, 'STOW-3 JSON metadata + bulk data without parts: 400');
+      t.equal(JSON.parse(jsonType.body).code, 'NO_PARTS');
     });
 
     t.test('STOW-6/7: study UID mismatch with the path fails that instance (43265)', async (t) => {

@@ -30,6 +30,12 @@ export type InstanceResult =
   | { kind: 'stored'; sopClassUid: string; sopInstanceUid: string; studyInstanceUid: string; seriesInstanceUid: string; warning?: { reason: number; detail: string } }
   | { kind: 'failed'; sopClassUid?: string; sopInstanceUid?: string; reason: number; detail: string };
 
+/**
+ * What the transaction stores: a PS3.10 stream, or an instance refused before it could become one
+ * (a metadata + bulk data dataset that cannot be built, `metadata-bulk.ts`), reported in its place.
+ */
+export type StorePart = Readable | Extract<InstanceResult, { kind: 'failed' }>;
+
 export interface StoreOutcome {
   results: InstanceResult[];
 }
@@ -73,7 +79,7 @@ interface Candidate {
  * the first two leaves unreferenced blobs (removed by `tessera gc`), never a row without its blob.
  */
 export async function storeInstances(
-  parts: AsyncIterable<Readable>,
+  parts: AsyncIterable<StorePart>,
   deps: StoreDependencies,
   options: { studyInstanceUid?: string },
 ): Promise<StoreOutcome> {
@@ -96,8 +102,12 @@ export async function storeInstances(
   };
   try {
     for await (const part of parts) {
+      if ((part as { kind?: string }).kind === 'failed') {
+        results.push(part as Extract<StorePart, { kind: 'failed' }>);
+        continue;
+      }
       const slot = results.length;
-      const spooled = await spoolPart(part, deps.settings.spoolDir, { maxBytes: deps.settings.maxPartBytes, sync: deps.blobs.movesFiles });
+      const spooled = await spoolPart(part as Readable, deps.settings.spoolDir, { maxBytes: deps.settings.maxPartBytes, sync: deps.blobs.movesFiles });
       const checked = await check(spooled, slot, deps, options.studyInstanceUid).catch(async (error: unknown) => {
         await rm(spooled.path, { force: true });
         throw error;

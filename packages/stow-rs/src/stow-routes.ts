@@ -2,8 +2,9 @@ import type { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { isValidUid } from '@tessera/dicom';
 import { HttpProblem, parseMediaType, readMultipart } from '@tessera/http';
+import { metadataBulkInstances } from './metadata-bulk.js';
 import { PartTooLargeError } from './spool.js';
-import { type StoreDependencies, storeInstances, toStoreResponse } from './store-instances.js';
+import { type StoreDependencies, type StorePart, storeInstances, toStoreResponse } from './store-instances.js';
 
 export interface StowRoutesOptions extends StoreDependencies {
   /** Largest accepted request body (digest STOW-6: 413 above it). */
@@ -30,7 +31,7 @@ export const stowRoutes: FastifyPluginAsync<StowRoutesOptions> = async (app: Fas
     if (accept && !/(\*\/\*|application\/(\*|json|dicom\+json))/i.test(accept)) {
       throw new HttpProblem(406, 'NOT_ACCEPTABLE', 'the Store Instances response is available as application/dicom+json only');
     }
-    const parts = requestParts(request, options.maxBodyBytes);
+    const parts = requestParts(request, options);
     let outcome;
     try {
       outcome = await storeInstances(parts, options, { studyInstanceUid });
@@ -50,8 +51,12 @@ export const stowRoutes: FastifyPluginAsync<StowRoutesOptions> = async (app: Fas
   app.post('/studies/:study', handler);
 };
 
-/** The instances of a STOW request: the parts of a multipart/related body, or one application/dicom body. */
-async function* requestParts(request: FastifyRequest, maxBodyBytes: number): AsyncGenerator<Readable> {
+/**
+ * The instances of a STOW request: the parts of a multipart/related body, one application/dicom
+ * body, or the datasets of a metadata + bulk data request (`metadata-bulk.ts`).
+ */
+async function* requestParts(request: FastifyRequest<{ Params: { study?: string } }>, options: StowRoutesOptions): AsyncGenerator<StorePart> {
+  const { maxBodyBytes, settings } = options;
   const mediaType = parseMediaType(request.headers['content-type']);
   const body = request.body as Readable | undefined;
   if (!body || request.headers['content-length'] === '0') {
@@ -64,9 +69,17 @@ async function* requestParts(request: FastifyRequest, maxBodyBytes: number): Asy
     return;
   }
   const rootType = mediaType?.parameters.type?.toLowerCase();
+  if (mediaType?.type === 'multipart/related' && rootType === 'application/dicom+json') {
+    const study = request.params.study;
+    yield* metadataBulkInstances(readMultipart(body, request.headers, { maxTotalBytes: maxBodyBytes }), {
+      spoolDir: settings.spoolDir, maxPartBytes: settings.maxPartBytes, maxMetadataBytes: settings.maxHeaderBytes,
+      requestUrl: `${options.serviceUrl(request)}/studies${study === undefined ? '' : `/${study}`}`,
+    });
+    return;
+  }
   if (mediaType?.type !== 'multipart/related' || (rootType !== undefined && rootType !== 'application/dicom')) {
     throw new HttpProblem(415, 'UNSUPPORTED_MEDIA_TYPE',
-      `STOW-RS accepts multipart/related; type="application/dicom" or application/dicom, not ${request.headers['content-type'] ?? 'no Content-Type'}`);
+      `STOW-RS accepts multipart/related; type="application/dicom", multipart/related; type="application/dicom+json" (metadata and bulk data) or application/dicom, not ${request.headers['content-type'] ?? 'no Content-Type'}`);
   }
   for await (const part of readMultipart(body, request.headers, { maxTotalBytes: maxBodyBytes })) {
     const partType = parseMediaType(part.contentType)?.type;
