@@ -17,3 +17,4 @@ export * from './part10/describe-instance.js';
 export * from './part10/file-source.js';
 export * from './part10/transcode-native.js';
 export * from './part10/native-pixel-part10.js';
+export * from './xml/native-dicom-xml.js';
