@@ -7,7 +7,7 @@ import { type TestServer, backendNames, readShared, startTestServer } from '@tes
 import { parseMultipart, sharedRounds } from './retrieve-helpers.js';
 
 /**
- * The XML media types of DICOMweb (PS3.18 §8.7.3.3, PS3.19 §A.1; digest QIDO-2, WADORS-4, STOW-4,
+ * The XML media types of DICOMweb (PS3.18 §8.7.3.5, PS3.19 §A.1; digest QIDO-2, WADORS-4, STOW-4,
  * STOW-12, CAP-1), every back end: each answer in XML, read back into DICOM JSON, equals the JSON
  * answer to the same request.
  */

@@ -7,7 +7,7 @@ export type DicomModelForm = 'json' | 'xml';
 const JSON_RANGES = new Set(['application/dicom+json', 'application/json', 'application/*', '*/*']);
 
 /**
- * Chooses between DICOM JSON and the XML form for the resources that have both (PS3.18 §8.7.3.3,
+ * Chooses between DICOM JSON and the XML form for the resources that have both (PS3.18 §8.7.3.5,
  * digest QIDO-2, WADORS-4, STOW-4/12), from the acceptable entries in preference order
  * (`parseAccept` / `acceptableMediaTypes`):
  * - `xml: 'multipart'` (QIDO-RS results, WADO-RS metadata): the XML form is

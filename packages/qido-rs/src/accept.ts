@@ -3,7 +3,7 @@ import { type DicomModelForm, negotiateDicomModel, parseAccept } from '@tessera/
 /** The media type of QIDO-RS answers (digest QIDO-2, NEG-1). */
 export const DICOM_JSON = 'application/dicom+json';
 
-/** The XML form of QIDO-RS answers: one Native DICOM Model document per result (PS3.18 §10.6.3.2, QIDO-2). */
+/** The XML form of QIDO-RS answers: one Native DICOM Model document per result (PS3.18 §10.6.4, QIDO-2). */
 export const MULTIPART_DICOM_XML = 'multipart/related; type="application/dicom+xml"';
 
 /**

@@ -24,7 +24,7 @@ export const qidoRoutes: FastifyPluginAsync<QidoRoutesOptions> = async (app: Fas
       const form = searchResultsForm(request.headers.accept);
       if (form === undefined) {
         throw new HttpProblem(406, 'NOT_ACCEPTABLE',
-          `QIDO-RS answers ${DICOM_JSON} (or application/json) or ${MULTIPART_DICOM_XML}; not ${safeText(request.headers.accept ?? '')} (PS3.18 §10.6.3.2)`);
+          `QIDO-RS answers ${DICOM_JSON} (or application/json) or ${MULTIPART_DICOM_XML}; not ${safeText(request.headers.accept ?? '')} (PS3.18 §10.6.4)`);
       }
       const query = request.url.includes('?') ? request.url.slice(request.url.indexOf('?') + 1) : '';
       const serviceUrl = options.serviceUrl(request);

@@ -3,7 +3,7 @@ import { type MultipartResponse, writeMultipart } from '@tessera/http';
 import type { ResultDataset } from './search-results.js';
 
 /**
- * QIDO-RS results in their XML form (PS3.18 §10.6.3.2, digest QIDO-2): a `multipart/related;
+ * QIDO-RS results in their XML form (PS3.18 §10.6.4, digest QIDO-2): a `multipart/related;
  * type="application/dicom+xml"` body with one Native DICOM Model document (PS3.19 §A.1) per result,
  * in the order of the JSON array. Each part is converted when the writer reaches it, so the XML of
  * one result at a time is in memory besides the page of results the JSON path holds as well.

@@ -25,7 +25,7 @@ export const stowRoutes: FastifyPluginAsync<StowRoutesOptions> = async (app: Fas
     if (studyInstanceUid !== undefined && !isValidUid(studyInstanceUid)) {
       throw new HttpProblem(400, 'INVALID_UID', `'${studyInstanceUid}' is not a valid StudyInstanceUID`);
     }
-    // STOW-12: the response module as DICOM JSON (default) or as its XML form (PS3.18 §10.5.3.2), decided before the body is read.
+    // STOW-12: the response module as DICOM JSON (default) or as its XML form (PS3.18 §10.5.3, §10.5.4), decided before the body is read.
     const form = negotiateDicomModel(parseAccept(request.headers.accept), 'single');
     if (form === undefined) {
       throw new HttpProblem(406, 'NOT_ACCEPTABLE', 'the Store Instances response is available as application/dicom+json or application/dicom+xml');

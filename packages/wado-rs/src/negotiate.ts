@@ -50,7 +50,7 @@ export function negotiateInstances<S extends { transferSyntaxUid: string; hasFil
 
 /**
  * Metadata (WADORS-4): DICOM JSON (`application/dicom+json`, the default; `application/json`
- * tolerated) or its XML form, `multipart/related; type="application/dicom+xml"` (PS3.18 §10.4.1.1.4).
+ * tolerated) or its XML form, `multipart/related; type="application/dicom+xml"` (PS3.18 §10.4.4, Table 10.4.4-1).
  */
 export function negotiateMetadata(entries: AcceptEntry[]): DicomModelForm {
   assertOneFamily(entries);

@@ -76,7 +76,7 @@ function absoluteMetadata(row: InstanceMetadataText, serviceUrl: string): string
 }
 
 /**
- * The XML form (PS3.18 §10.4.1.1.4, digest WADORS-4): `multipart/related;
+ * The XML form (PS3.18 §10.4.4, digest WADORS-4): `multipart/related;
  * type="application/dicom+xml"`, one Native DICOM Model document (PS3.19 §A.1) per instance, in the
  * order of the JSON array. Each part is converted from the stored JSON when the writer reaches it,
  * so one instance's XML at a time is in memory besides the rows the JSON path loads too. Compressed

@@ -14,7 +14,7 @@ import { fromNativeDicomXml } from '../testing/from-native-dicom-xml.js';
 import { NATIVE_DICOM_NAMESPACE, toNativeDicomXml } from './native-dicom-xml.js';
 
 /**
- * The Native DICOM Model writer (PS3.19 §A.1; PS3.18 §8.7.3.3.2 for application/dicom+xml; digest
+ * The Native DICOM Model writer (PS3.19 §A.1; PS3.18 §8.7.3.5 for application/dicom+xml; digest
  * WADORS-4, QIDO-2, STOW-4 name the XML forms): cases of each rule, then every file of the shared
  * corpus through DICOM JSON → XML → DICOM JSON, validated against the RELAX NG grammar of the model.
  */

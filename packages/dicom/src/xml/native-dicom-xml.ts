@@ -5,7 +5,7 @@ import { isSingleValuedText, isVr } from '../vr.js';
 
 /**
  * DICOM JSON (PS3.18 Annex F) → the Native DICOM Model (PS3.19 §A.1), the XML form of a dataset
- * served as `application/dicom+xml` (PS3.18 §8.7.3.3.2): one `NativeDicomModel` document per
+ * served as `application/dicom+xml` (PS3.18 §8.7.3.5): one `NativeDicomModel` document per
  * dataset, written as a string, so that a response of many datasets is produced one part at a time.
  *
  * - Attributes in the order of the JSON keys, which is tag order (JSON-2), with `tag`, `vr` and,
@@ -27,15 +27,15 @@ import { isSingleValuedText, isVr } from '../vr.js';
  * characters at all, even as references: C0 controls other than TAB, LF and CR (DICOM allows FF
  * in LT, ST and UT), unpaired surrogates, U+FFFE and U+FFFF. An attribute with such a character in
  * one of its values is written, whole, as `InlineBinary`: the UTF-8 bytes of its Value Field, values
- * joined by `\` and PN groups by `=`, as in the binary encoding with Specific Character Set
- * ISO_IR 192 (the character set every served dataset declares, JSON-12). Nothing is dropped or
- * replaced, and the document stays well-formed.
+ * joined by `\` and PN groups by `=` (the control characters are the same bytes as in the binary
+ * encoding; the rest is UTF-8, as all served text is, JSON-12). Nothing is dropped or replaced, and
+ * the document stays well-formed.
  */
 
 /** The namespace of the Native DICOM Model (PS3.19 §A.1.6). */
 export const NATIVE_DICOM_NAMESPACE = 'http://dicom.nema.org/PS3.19/models/NativeDICOM';
 
-/** The media type of one Native DICOM Model document (PS3.18 §8.7.3.3.2). */
+/** The media type of one Native DICOM Model document (PS3.18 §8.7.3.5). */
 export const DICOM_XML = 'application/dicom+xml';
 
 const HEAD = `<?xml version="1.0" encoding="UTF-8"?>\n<NativeDicomModel xmlns="${NATIVE_DICOM_NAMESPACE}" xml:space="preserve">`;
