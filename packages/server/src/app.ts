@@ -117,7 +117,7 @@ export async function buildApp({ config, index, blobs, logger }: AppDependencies
 const WADL_XML = 'application/vnd.sun.wadl+xml';
 const CAPABILITIES_JSON = new Set(['*/*', 'application/*', 'application/json', 'application/vnd.sun.wadl+json']);
 
-/** The capabilities document's form (PS3.18 §8.9.1): JSON by default, WADL XML when preferred; undefined → 406. */
+/** The capabilities document's form (PS3.18 §8.9, Annex H): JSON by default, WADL XML when preferred; undefined → 406. */
 function capabilitiesForm(accept: string | string[] | undefined): 'json' | 'wadl' | undefined {
   for (const entry of parseAccept(accept)) {
     if (CAPABILITIES_JSON.has(entry.mediaType)) return 'json';
