@@ -19,3 +19,4 @@ export * from './part10/transcode-native.js';
 export * from './part10/native-pixel-part10.js';
 export * from './json/from-dicom-json.js';
 export * from './jpeg-process.js';
+export * from './xml/native-dicom-xml.js';

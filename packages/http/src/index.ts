@@ -5,3 +5,4 @@ export * from './uid-param.js';
 export * from './accept.js';
 export * from './multipart-writer.js';
 export { primed } from './primed.js';
+export * from './dicom-model-accept.js';

@@ -1,8 +1,9 @@
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { HttpProblem, uidParam } from '@tessera/http';
-import { DICOM_JSON, acceptsDicomJson } from './accept.js';
+import { DICOM_JSON, MULTIPART_DICOM_XML, searchResultsForm } from './accept.js';
 import { decodeQueryString, safeText } from './search-parameters.js';
 import { resultsJson } from './search-results.js';
+import { resultsXml } from './search-results-xml.js';
 import { type SearchDependencies, type SearchRequest, type SearchResponse, searchForInstances, searchForSeries, searchForStudies } from './search-transactions.js';
 
 export interface QidoRoutesOptions extends SearchDependencies {
@@ -14,21 +15,26 @@ type Params = { study?: string; series?: string };
 
 /**
  * QIDO-RS routes (PS3.18 §10.6): the six search resources of digest QIDO-1. Answers are
- * `application/dicom+json` arrays (200), or 204 with no body when nothing matches (D1); Warning 299
+ * `application/dicom+json` arrays or `multipart/related; type="application/dicom+xml"` bodies (200), or 204 with no body when nothing matches (D1); Warning 299
  * headers carry ignored parameters and the number of results left when the page is cut (QIDO-12).
  */
 export const qidoRoutes: FastifyPluginAsync<QidoRoutesOptions> = async (app: FastifyInstance, options) => {
   const handle = (run: (request: SearchRequest, params: Params) => Promise<SearchResponse>) =>
     async (request: FastifyRequest<{ Params: Params }>, reply: FastifyReply) => {
-      if (!acceptsDicomJson(request.headers.accept)) {
+      const form = searchResultsForm(request.headers.accept);
+      if (form === undefined) {
         throw new HttpProblem(406, 'NOT_ACCEPTABLE',
-          `QIDO-RS answers ${DICOM_JSON} (or application/json); not ${safeText(request.headers.accept ?? '')} (QIDO-2)`);
+          `QIDO-RS answers ${DICOM_JSON} (or application/json) or ${MULTIPART_DICOM_XML}; not ${safeText(request.headers.accept ?? '')} (PS3.18 §10.6.4)`);
       }
       const query = request.url.includes('?') ? request.url.slice(request.url.indexOf('?') + 1) : '';
       const serviceUrl = options.serviceUrl(request);
       const { results, warnings } = await run({ params: decodeQueryString(query), serviceUrl }, request.params);
       if (warnings.length) reply.header('warning', warnings.map((text) => `299 ${serviceUrl}: ${safeHeader(text)}`));
       if (results.length === 0) return reply.code(204).send();
+      if (form === 'xml') {
+        const { contentType, stream } = resultsXml(results);
+        return reply.code(200).type(contentType).send(stream);
+      }
       // Encoded once here: for a string, fastify would measure its UTF-8 length and Node then encode it again.
       return reply.code(200).type(DICOM_JSON).send(Buffer.from(resultsJson(results)));
     };

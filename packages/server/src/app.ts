@@ -8,8 +8,9 @@ import { stowRoutes } from '@tessera/stow-rs';
 import { renderedRoutes, wadoRoutes } from '@tessera/wado-rs';
 import { wadoUriRoutes } from '@tessera/wado-uri';
 import { qidoRoutes } from '@tessera/qido-rs';
+import { parseAccept } from '@tessera/http';
 import type { Config } from './config.js';
-import { capabilities } from './capabilities.js';
+import { capabilities, capabilitiesWadl } from './capabilities.js';
 import { installCors } from './cors.js';
 import { installErrorHandling, sendProblem } from './error-handler.js';
 import { installPendingRefresh } from './pending-refresh.js';
@@ -104,13 +105,27 @@ export async function buildApp({ config, index, blobs, logger }: AppDependencies
   // OPTIONS on the service root: the capabilities document (CAP-1). Preflights never get here.
   const serviceRoutes = new Map([...routes].filter(([url]) => url.startsWith(DICOMWEB_ROOT)).map(([url, m]) => [url.slice(DICOMWEB_ROOT.length) || '/', m]));
   app.options(DICOMWEB_ROOT, async (request, reply) => {
-    const accept = request.headers.accept ?? '*/*';
-    if (!/(\*\/\*|application\/(\*|json|vnd\.sun\.wadl\+json))/i.test(accept)) {
-      return sendProblem(request, reply, 406, 'NOT_ACCEPTABLE', 'the capabilities document is available as application/json only');
+    const form = capabilitiesForm(request.headers.accept);
+    if (form === undefined) {
+      return sendProblem(request, reply, 406, 'NOT_ACCEPTABLE', 'the capabilities document is available as application/json or application/vnd.sun.wadl+xml');
     }
-    return reply.type('application/json').send(capabilities(serviceUrl(request), serviceRoutes));
+    const document = capabilities(serviceUrl(request), serviceRoutes);
+    if (form === 'wadl') return reply.type(WADL_XML).send(capabilitiesWadl(document));
+    return reply.type('application/json').send(document);
   });
   return app;
+}
+
+const WADL_XML = 'application/vnd.sun.wadl+xml';
+const CAPABILITIES_JSON = new Set(['*/*', 'application/*', 'application/json', 'application/vnd.sun.wadl+json']);
+
+/** The capabilities document's form (PS3.18 §8.9, Annex H): JSON by default, WADL XML when preferred; undefined → 406. */
+function capabilitiesForm(accept: string | string[] | undefined): 'json' | 'wadl' | undefined {
+  for (const entry of parseAccept(accept)) {
+    if (CAPABILITIES_JSON.has(entry.mediaType)) return 'json';
+    if (entry.mediaType === WADL_XML || entry.mediaType === 'application/xml') return 'wadl';
+  }
+  return undefined;
 }
 
 const METHODS = ['GET', 'POST', 'PUT', 'DELETE', 'PATCH'] as const;

@@ -1,3 +1,4 @@
+import { escapeAttribute, escapeText } from '@tessera/dicom';
 /**
  * The Retrieve Capabilities resource (PS3.18 §8.9, Annex H; digest CAP-1) in the JSON form of
  * the WADL document (Annex G): what this server actually serves, derived from its routes.
@@ -36,4 +37,30 @@ export function capabilities(serviceUrl: string, routes: Map<string, Set<string>
     })
     .sort((a, b) => (a['@path'] < b['@path'] ? -1 : 1));
   return { application: { resources: { '@base': serviceUrl, resource } } };
+}
+
+/** The WADL namespace (PS3.18 Annex H: the capabilities document is a WADL document). */
+export const WADL_NAMESPACE = 'http://wadl.dev.java.net/2009/02';
+
+/**
+ * The capabilities document in its native form, WADL XML (`application/vnd.sun.wadl+xml`), written
+ * from the JSON form by the inverse of the Annex G mapping: each object is an element named by its
+ * key, each array an element repeated, each `@name` member an XML attribute.
+ */
+export function capabilitiesWadl(document: CapabilitiesDocument): string {
+  return `<?xml version="1.0" encoding="UTF-8"?>\n${element('application', document.application, ` xmlns="${WADL_NAMESPACE}"`)}\n`;
+}
+
+type WadlNode = { [key: string]: string | WadlNode | WadlNode[] };
+
+function element(name: string, node: object, extra = ''): string {
+  let attributes = extra;
+  let children = '';
+  for (const [key, value] of Object.entries(node as WadlNode)) {
+    if (key.startsWith('@')) attributes += ` ${key.slice(1)}="${escapeAttribute(String(value))}"`;
+    else if (Array.isArray(value)) children += value.map((child) => element(key, child)).join('');
+    else if (typeof value === 'object') children += element(key, value);
+    else children += `<${key}>${escapeText(String(value))}</${key}>`;
+  }
+  return children === '' ? `<${name}${attributes}/>` : `<${name}${attributes}>${children}</${name}>`;
 }

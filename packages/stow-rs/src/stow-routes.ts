@@ -1,7 +1,7 @@
 import type { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyPluginAsync, FastifyRequest } from 'fastify';
-import { isValidUid } from '@tessera/dicom';
-import { HttpProblem, parseMediaType, readMultipart } from '@tessera/http';
+import { DICOM_XML, isValidUid, toNativeDicomXml } from '@tessera/dicom';
+import { HttpProblem, negotiateDicomModel, parseAccept, parseMediaType, readMultipart } from '@tessera/http';
 import { metadataBulkInstances } from './metadata-bulk.js';
 import { PartTooLargeError } from './spool.js';
 import { type StoreDependencies, type StorePart, storeInstances, toStoreResponse } from './store-instances.js';
@@ -26,10 +26,10 @@ export const stowRoutes: FastifyPluginAsync<StowRoutesOptions> = async (app: Fas
     if (studyInstanceUid !== undefined && !isValidUid(studyInstanceUid)) {
       throw new HttpProblem(400, 'INVALID_UID', `'${studyInstanceUid}' is not a valid StudyInstanceUID`);
     }
-    // STOW-12: the response module is JSON; a client that accepts only XML cannot be served.
-    const accept = request.headers.accept;
-    if (accept && !/(\*\/\*|application\/(\*|json|dicom\+json))/i.test(accept)) {
-      throw new HttpProblem(406, 'NOT_ACCEPTABLE', 'the Store Instances response is available as application/dicom+json only');
+    // STOW-12: the response module as DICOM JSON (default) or as its XML form (PS3.18 §10.5.3, §10.5.4), decided before the body is read.
+    const form = negotiateDicomModel(parseAccept(request.headers.accept), 'single');
+    if (form === undefined) {
+      throw new HttpProblem(406, 'NOT_ACCEPTABLE', 'the Store Instances response is available as application/dicom+json or application/dicom+xml');
     }
     const parts = requestParts(request, options);
     let outcome;
@@ -45,6 +45,7 @@ export const stowRoutes: FastifyPluginAsync<StowRoutesOptions> = async (app: Fas
       study: (s) => `${base}/studies/${s}`,
       instance: (s, se, i) => `${base}/studies/${s}/series/${se}/instances/${i}`,
     });
+    if (form === 'xml') return reply.code(status).type(DICOM_XML).send(toNativeDicomXml(body));
     return reply.code(status).type('application/dicom+json').send(body);
   };
   app.post('/studies', handler);

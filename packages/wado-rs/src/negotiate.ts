@@ -1,4 +1,4 @@
-import { type AcceptEntry, assertOneFamily, notAcceptable } from '@tessera/http';
+import { type AcceptEntry, type DicomModelForm, assertOneFamily, negotiateDicomModel, notAcceptable } from '@tessera/http';
 import { type Part10Plan, TransferSyntax, type TransferSyntaxInfo, planPart10 } from '@tessera/dicom';
 
 /*
@@ -48,11 +48,15 @@ export function negotiateInstances<S extends { transferSyntaxUid: string; hasFil
   ]);
 }
 
-/** Metadata (WADORS-4): DICOM JSON only (`application/dicom+json`; `application/json` tolerated). */
-export function negotiateMetadata(entries: AcceptEntry[]): void {
+/**
+ * Metadata (WADORS-4): DICOM JSON (`application/dicom+json`, the default; `application/json`
+ * tolerated) or its XML form, `multipart/related; type="application/dicom+xml"` (PS3.18 §10.4.4, Table 10.4.4-1).
+ */
+export function negotiateMetadata(entries: AcceptEntry[]): DicomModelForm {
   assertOneFamily(entries);
-  const ok = entries.some((e) => ['*/*', 'application/*', 'application/dicom+json', 'application/json'].includes(e.mediaType));
-  if (!ok) throw notAcceptable('metadata', ['application/dicom+json']);
+  const form = negotiateDicomModel(entries, 'multipart');
+  if (form === undefined) throw notAcceptable('metadata', ['application/dicom+json', 'multipart/related; type="application/dicom+xml"']);
+  return form;
 }
 
 export interface BulkChoice {

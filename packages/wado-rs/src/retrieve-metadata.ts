@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { createBrotliCompress, createGzip, constants as zlib } from 'node:zlib';
-import { acceptableMediaTypes, acceptedEncodings } from '@tessera/http';
+import { DICOM_XML, type DicomJsonDataset, toNativeDicomXml } from '@tessera/dicom';
+import { type ResponsePart, acceptableMediaTypes, acceptedEncodings, writeMultipart } from '@tessera/http';
 import type { InstanceMetadataText, RetrieveScope } from '@tessera/index';
 import { negotiateMetadata } from './negotiate.js';
 import { type RetrieveDependencies, type RetrieveRequest, type RetrieveResponse, instanceUrl, scopeNotFound } from './retrieve.js';
@@ -19,9 +20,10 @@ const COMPRESS_MIN_BYTES = 1024;
  * base URL; If-None-Match → 304 without loading any metadata. gzip or br when Accept-Encoding allows.
  */
 export async function retrieveMetadata(deps: RetrieveDependencies, scope: RetrieveScope, request: RetrieveRequest): Promise<RetrieveResponse> {
-  negotiateMetadata(acceptableMediaTypes(request.acceptQuery, request.accept));
+  const form = negotiateMetadata(acceptableMediaTypes(request.acceptQuery, request.accept));
   const vary = 'Accept, Accept-Encoding';
-  const etagOf = (version: string) => `W/"${createHash('sha256').update(`${version}\n${request.serviceUrl}`).digest('base64url').slice(0, 27)}"`;
+  // The two forms are different representations: their entity tags differ (RFC 9110 §8.8.3).
+  const etagOf = (version: string) => `W/"${createHash('sha256').update(`${version}\n${request.serviceUrl}${form === 'xml' ? '\nxml' : ''}`).digest('base64url').slice(0, 27)}"`;
   if (request.ifNoneMatch !== undefined) {
     // Conditional GET: a cheap aggregate query, no metadata loaded for a 304.
     const version = await deps.index.retrieve.version(scope);
@@ -32,6 +34,7 @@ export async function retrieveMetadata(deps: RetrieveDependencies, scope: Retrie
   const { rows, version } = await deps.index.retrieve.metadata(scope);
   if (rows.length === 0) throw scopeNotFound(scope);
   const etag = etagOf(version.version);
+  if (form === 'xml') return metadataXml(rows, request, { etag, vary });
   const chunks = metadataChunks(rows, request.serviceUrl);
   const headers: Record<string, string> = { 'content-type': 'application/dicom+json; charset=utf-8', etag, vary };
   const size = chunks.reduce((n, c) => n + c.length, 0);
@@ -53,20 +56,46 @@ export async function retrieveMetadata(deps: RetrieveDependencies, scope: Retrie
  * an attribute object, whose value starts with `bulkdata/` (digest JSON-10).
  */
 export function metadataChunks(rows: InstanceMetadataText[], serviceUrl: string): string[] {
-  const needle = '"BulkDataURI":"bulkdata/';
   const chunks: string[] = ['['];
   rows.forEach((row, i) => {
     if (i > 0) chunks.push(',');
-    const text = row.metadata;
-    if (!text.includes(needle)) {
-      chunks.push(text);
-      return;
-    }
-    const base = JSON.stringify(`${instanceUrl(serviceUrl, row)}/bulkdata/`).slice(1, -1);
-    chunks.push(text.replaceAll(needle, `"BulkDataURI":"${base}`));
+    chunks.push(absoluteMetadata(row, serviceUrl));
   });
   chunks.push(']');
   return chunks;
+}
+
+const BULK_NEEDLE = '"BulkDataURI":"bulkdata/';
+
+/** One instance's stored DICOM JSON text with absolute BulkDataURIs (see above for why this is safe). */
+function absoluteMetadata(row: InstanceMetadataText, serviceUrl: string): string {
+  const text = row.metadata;
+  if (!text.includes(BULK_NEEDLE)) return text;
+  const base = JSON.stringify(`${instanceUrl(serviceUrl, row)}/bulkdata/`).slice(1, -1);
+  return text.replaceAll(BULK_NEEDLE, `"BulkDataURI":"${base}`);
+}
+
+/**
+ * The XML form (PS3.18 §10.4.4, digest WADORS-4): `multipart/related;
+ * type="application/dicom+xml"`, one Native DICOM Model document (PS3.19 §A.1) per instance, in the
+ * order of the JSON array. Each part is converted from the stored JSON when the writer reaches it,
+ * so one instance's XML at a time is in memory besides the rows the JSON path loads too. Compressed
+ * like the JSON when Accept-Encoding allows (an XML dataset is always above the 1 KiB threshold).
+ */
+function metadataXml(rows: InstanceMetadataText[], request: RetrieveRequest, headers: { etag: string; vary: string }): RetrieveResponse {
+  function* parts(): Generator<ResponsePart> {
+    for (const row of rows) {
+      yield { contentType: DICOM_XML, body: () => Buffer.from(toNativeDicomXml(JSON.parse(absoluteMetadata(row, request.serviceUrl)) as DicomJsonDataset)) };
+    }
+  }
+  const { contentType, stream } = writeMultipart(DICOM_XML, parts());
+  const out: Record<string, string> = { 'content-type': contentType, ...headers };
+  const [encoding] = acceptedEncodings(request.acceptEncoding, ['gzip', 'br']);
+  if (encoding === undefined) return { status: 200, headers: out, body: stream };
+  out['content-encoding'] = encoding;
+  const compressor = encoding === 'br' ? createBrotliCompress({ params: { [zlib.BROTLI_PARAM_QUALITY]: 4 } }) : createGzip({ level: 6 });
+  stream.on('error', (error) => compressor.destroy(error));
+  return { status: 200, headers: out, body: stream.pipe(compressor) };
 }
 
 /** If-None-Match: `*` or a list of entity tags, compared weakly (RFC 9110 §13.1.2). */
