@@ -34,7 +34,8 @@ export function editsFor(name: string): Edit[] {
   if (name.endsWith('.js')) return [{ find: '__webpack_require__.p = "/";', replace: `__webpack_require__.p = ${RUNTIME_PUBLIC_PATH};` }];
   // Relative URLs in a stylesheet resolve against the stylesheet, which sits at the top of the dist.
   if (name.endsWith('.css')) return [{ find: 'url(/', replace: 'url(', unlessNext: '/' }, { find: 'url("/', replace: 'url("', unlessNext: '/' }];
-  if (name === 'manifest.json') return [{ find: '"/assets/', replace: '"assets/' }, { find: '"start_url": "/"', replace: '"start_url": "./"' }];
+  // Icons of the web manifest: relative to the manifest, at the top of the dist.
+  if (name === 'manifest.json') return [{ find: '"/assets/', replace: '"assets/' }];
   return [];
 }
 
