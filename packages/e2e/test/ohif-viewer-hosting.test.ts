@@ -102,6 +102,10 @@ t.test('hosted viewer', { skip: installed ? false : 'OHIF viewer not installed' 
     t.equal(res.headers['cross-origin-embedder-policy'], 'require-corp');
     t.match(res.headers['cache-control'], /immutable/);
     t.match(res.headers['content-type'], /javascript/);
+    const head = await server.app.inject({ method: 'HEAD', url: `/${bundle}` });
+    t.equal(head.statusCode, 200, 'HEAD');
+    t.equal(head.headers['content-length'], res.headers['content-length'], 'HEAD: the same length');
+    t.equal(head.rawPayload.length, 0, 'HEAD: no body');
     const again = await get(`/${bundle}`, { 'if-none-match': String(res.headers.etag) });
     t.equal(again.statusCode, 304, 'ETag revalidation');
 
