@@ -35,6 +35,9 @@ export async function launchBrowser(t: Test): Promise<BrowserContext> {
     await context.close();
     await rm(profile, { recursive: true, force: true });
   });
+  // The machine running the tests may be shared and busy: a page's load (a 17 MB bundle) can take
+  // far longer than playwright's default 30 s without anything being wrong.
+  context.setDefaultNavigationTimeout(120_000);
   // Suppress OHIF's first-visit tour.
   await context.addInitScript({ content: `localStorage.setItem('shownTours', '["basicViewerTour"]')` });
   return context;
@@ -67,7 +70,7 @@ export async function screenshot(page: Page, name: string): Promise<void> {
 }
 
 /** Polls `probe` until `done` holds or the time is up; returns the last value. */
-export async function waitFor<T>(page: Page, probe: () => Promise<T>, done: (value: T) => boolean, ms = 45_000): Promise<T> {
+export async function waitFor<T>(page: Page, probe: () => Promise<T>, done: (value: T) => boolean, ms = 60_000): Promise<T> {
   const deadline = Date.now() + ms;
   let value = await probe();
   while (!done(value) && Date.now() < deadline) {
