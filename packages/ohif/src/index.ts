@@ -7,3 +7,5 @@ export * from './ohif-routes.js';
 export * from './legacy-study.js';
 export * from './dicom-json-study.js';
 export * from './study-view.js';
+export * from './legacy-link.js';
+export * from './viewer-dist.js';

@@ -1,9 +1,11 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import fastifyStatic from '@fastify/static';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { HttpProblem } from '@tessera/http';
 import { type ViewerCapabilities, viewerAppConfig } from './app-config.js';
+import { studyOfLegacyLink } from './legacy-link.js';
+import { PatchedFile, basePathOf, editsFor, indexHtmlFor, isPatchable, prepareIndexHtml } from './viewer-dist.js';
 
 export interface ViewerRoutesOptions {
   /** The prebuilt OHIF dist (installed by scripts/fetch-viewer.ts). */
@@ -16,12 +18,17 @@ export interface ViewerRoutesOptions {
 /** OHIF's client-side routes served with index.html (its router takes over in the browser). */
 const SPA_ROUTES = ['/', '/viewer', '/viewer/*', '/segmentation', '/tmtv', '/microscopy'];
 
+/** Bundles carry content hashes in their names: cache them for long. */
+const HASHED = /\.[0-9a-f]{8,}\./;
+
 /**
- * Hosts the OHIF v3 viewer at the site root, as its prebuilt bundles expect (they load
- * `/app.bundle….js` by absolute path): static files, a generated `app-config.js`, and index.html
- * for OHIF's own routes, so `/viewer?StudyInstanceUIDs=…` and `/viewer/dicomjson?url=…` open a
- * study with zero configuration. HTML is sent with COOP/COEP so OHIF may use SharedArrayBuffer
- * (3D views); every response of the server carries CORP (see the server's CORS hook).
+ * Hosts the OHIF v3 viewer at the site root (or under the path prefix of the public base URL):
+ * static files, a generated `app-config.js`, and index.html for OHIF's own routes, so
+ * `/viewer?StudyInstanceUIDs=…` and `/viewer/dicomjson?url=…` open a study with zero
+ * configuration. The legacy link form `/viewer?url=<this server>/ohif/study/{s}/series`, which
+ * OHIF v3 cannot read, is redirected to `/viewer?StudyInstanceUIDs={s}`. HTML is sent with
+ * COOP/COEP so OHIF may use SharedArrayBuffer (3D views); every response of the server carries
+ * CORP (see the server's CORS hook).
  */
 export const viewerRoutes: FastifyPluginAsync<ViewerRoutesOptions> = async (app, options) => {
   const indexFile = join(options.viewerDir, 'index.html');
@@ -40,15 +47,48 @@ export const viewerRoutes: FastifyPluginAsync<ViewerRoutesOptions> = async (app,
     return;
   }
 
-  const indexHtml = readFileSync(indexFile);
-  const sendIndex = async (_request: FastifyRequest, reply: FastifyReply) => {
-    reply
-      .header('cache-control', 'no-cache')
-      .header('cross-origin-opener-policy', 'same-origin')
-      .header('cross-origin-embedder-policy', 'require-corp');
-    return reply.type('text/html; charset=utf-8').send(indexHtml);
+  const isolate = (reply: FastifyReply) => reply
+    .header('cross-origin-opener-policy', 'same-origin')
+    .header('cross-origin-embedder-policy', 'require-corp');
+
+  const indexHtml = prepareIndexHtml(readFileSync(indexFile, 'utf8'));
+  const sendIndex = async (request: FastifyRequest, reply: FastifyReply) => {
+    isolate(reply).header('cache-control', 'no-cache');
+    return reply.type('text/html; charset=utf-8').send(indexHtmlFor(indexHtml, basePathOf(options.baseUrl(request))));
   };
-  for (const url of SPA_ROUTES) app.get(url, sendIndex);
+  for (const url of SPA_ROUTES.filter((u) => u !== '/viewer')) app.get(url, sendIndex);
+
+  // `/viewer?url=…`: the legacy standalone link. OHIF v3 does not read that JSON, so the link is
+  // answered with the same study through the dicomweb data source. The url is never fetched.
+  app.get<{ Querystring: Record<string, string | string[] | undefined> }>('/viewer', async (request, reply) => {
+    const { url, StudyInstanceUIDs } = request.query;
+    if (url === undefined || StudyInstanceUIDs !== undefined) return sendIndex(request, reply);
+    const baseUrl = options.baseUrl(request);
+    const page = `${baseUrl}${request.url.split('?')[0]}`;
+    const study = typeof url === 'string' ? studyOfLegacyLink(url, page, baseUrl) : undefined;
+    if (!study) {
+      throw new HttpProblem(400, 'LEGACY_LINK_NOT_RECOGNISED', `the url parameter is not a study link of this server; the hosted viewer opens ${baseUrl}/ohif/study/{StudyInstanceUID}/series (not fetched: it only names the study) or /viewer?StudyInstanceUIDs={StudyInstanceUID}`);
+    }
+    reply.header('cache-control', 'no-store');
+    return reply.redirect(`${basePathOf(baseUrl)}/viewer?StudyInstanceUIDs=${study}`, 302);
+  });
+
+  // Files with prefix-independent edits (viewer-dist.ts), streamed from the dist.
+  const patched = readdirSync(options.viewerDir).filter((name) => name !== 'app-config.js' && isPatchable(name) && statSync(join(options.viewerDir, name)).isFile());
+  for (const name of patched) {
+    const file = new PatchedFile(join(options.viewerDir, name), editsFor(name));
+    const type = name.endsWith('.css') ? 'text/css; charset=utf-8' : name.endsWith('.json') ? 'application/manifest+json; charset=utf-8' : 'text/javascript; charset=utf-8';
+    app.get(`/${name}`, async (request, reply) => {
+      const { size, etag } = await file.describe();
+      isolate(reply)
+        .header('etag', etag)
+        .header('cache-control', HASHED.test(name) ? 'public, max-age=31536000, immutable' : 'no-cache')
+        .type(type);
+      if (request.headers['if-none-match'] === etag) return reply.code(304).send();
+      reply.header('content-length', size);
+      return reply.send(await file.stream());
+    });
+  }
 
   // One route per file (wildcard: false), so unknown paths still reach the API's 404 handler.
   await app.register(fastifyStatic, {
@@ -56,14 +96,13 @@ export const viewerRoutes: FastifyPluginAsync<ViewerRoutesOptions> = async (app,
     prefix: '/',
     wildcard: false,
     index: false,
-    // Served by the routes above instead: the generated config and the SPA entry.
-    globIgnore: ['app-config.js', 'index.html'],
+    // Served by the routes above instead: the generated config, the SPA entry, the edited files.
+    globIgnore: ['app-config.js', 'index.html', ...patched],
     setHeaders: (res, path) => {
       // Web workers of a cross-origin isolated page must themselves be served with COEP.
       res.header('cross-origin-embedder-policy', 'require-corp');
       res.header('cross-origin-opener-policy', 'same-origin');
-      // Bundles carry content hashes in their names: cache them for long.
-      if (/\.[0-9a-f]{8,}\./.test(path)) res.header('cache-control', 'public, max-age=31536000, immutable');
+      if (HASHED.test(path)) res.header('cache-control', 'public, max-age=31536000, immutable');
     },
   });
 };

@@ -1,0 +1,35 @@
+import { isValidUid } from '@tessera/dicom';
+
+/**
+ * The study of a legacy OHIF link (`<viewer>/viewer?url=<this server>/ohif/study/{s}/series`), or
+ * undefined when `url` is not this server's own legacy JSON route for a whole study.
+ *
+ * `url` is resolved the way the legacy viewer's `fetch` resolves it, against the page it was given
+ * to (`pageUrl`, e.g. `<base>/viewer`): absolute, host-relative and relative forms all work. It is
+ * recognised only when it lands on `<base>/ohif/study/{StudyInstanceUID}/series` with the public
+ * base URL's origin and path prefix. Nothing is fetched: the caller sends the viewer to the same
+ * study through its own data source, so a link to anywhere else is neither requested by the
+ * server nor redirected to.
+ */
+export function studyOfLegacyLink(url: string, pageUrl: string, baseUrl: string): string | undefined {
+  let target: URL;
+  let base: URL;
+  try {
+    target = new URL(url, pageUrl);
+    base = new URL(baseUrl);
+  } catch {
+    return undefined;
+  }
+  if (target.origin !== base.origin || target.username || target.password) return undefined;
+  const prefix = base.pathname.replace(/\/+$/, '');
+  if (!target.pathname.startsWith(`${prefix}/`)) return undefined;
+  const match = /^\/ohif\/study\/([^/]+)\/series\/?$/.exec(target.pathname.slice(prefix.length));
+  if (!match) return undefined;
+  let uid: string;
+  try {
+    uid = decodeURIComponent(match[1]!);
+  } catch {
+    return undefined;
+  }
+  return isValidUid(uid) ? uid : undefined;
+}
