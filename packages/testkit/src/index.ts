@@ -3,3 +3,4 @@ export * from '@tessera/test-data';
 export * from './backends.js';
 export * from './dicom-builder.js';
 export * from './multipart-builder.js';
+export * from './orthanc.js';
