@@ -73,8 +73,9 @@ t.test('NEG-9: missing and unparseable boundaries are 400 MULTIPART_BOUNDARY', a
 });
 
 t.test('NEG-9: a valid body is read however the network splits it', async (t) => {
-  // Found with Orthanc's chunked uploads: multipasta 0.2.8 took a chunk ending one byte into the
-  // closing `--` (`…\r\n--b-` then `-\r\n`) for the headers of a new part (400 MULTIPART_HEADERS).
+  // Found by cutting Orthanc-shaped bodies into small chunks: multipasta 0.2.8 took a chunk ending
+  // one byte into the closing `--` (`…\r\n--b-` then `-\r\n`) for the headers of a new part
+  // (400 MULTIPART_HEADERS).
   const boundary = `${randomUUID()}-${randomUUID()}`;
   const body = orthancBody(boundary, payloads);
   const contentType = `multipart/related; type="application/dicom"; boundary=${boundary}`;

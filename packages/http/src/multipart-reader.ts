@@ -67,7 +67,8 @@ export async function* readMultipart(
 /**
  * multipasta 0.2.8 reads a chunk that ends one byte into a closing delimiter's `--` (`…\r\n--b-`,
  * then `-\r\n`) as the headers of a new part and fails a valid body with BadHeaders: whether a
- * request passed depended on where the network split it (seen with Orthanc's chunked uploads).
+ * request passed depended on where the network split it (found by cutting Orthanc-shaped bodies
+ * into small chunks).
  * So the last dashes of a chunk (one or two; two of a longer run) wait for the next chunk, and a
  * chunk handed on ends either in another byte or in a run of dashes whose last two follow in the
  * next chunk; at the end of the body they are passed alone. (A close delimiter followed by an
