@@ -43,6 +43,9 @@ export async function startOrthanc(): Promise<OrthancProcess> {
   const directory = await mkdtemp(join(tmpdir(), 'tessera-orthanc-'));
   const logFile = join(directory, 'orthanc.log');
   let child: ChildProcess | undefined;
+  // If the test process ends without stopping it (a timeout, an uncaught error), Orthanc goes too.
+  const killOnExit = () => child?.kill('SIGKILL');
+  process.once('exit', killOnExit);
   const kill = async () => {
     if (child && child.exitCode === null && child.signalCode === null) {
       const exited = once(child, 'exit');
@@ -54,6 +57,7 @@ export async function startOrthanc(): Promise<OrthancProcess> {
   };
   const stop = async () => {
     await kill();
+    process.removeListener('exit', killOnExit);
     await rm(directory, { recursive: true, force: true });
   };
   try {
