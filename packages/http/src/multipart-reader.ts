@@ -1,11 +1,17 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import type { Readable } from 'node:stream';
+import { type Readable, Transform, type TransformCallback } from 'node:stream';
 import * as Multipasta from 'multipasta/node';
 import { parseMediaType } from './media-type.js';
 import { HttpProblem } from './problem.js';
 
-/** RFC 2046 §5.1.1 boundary: 1-70 characters from bchars, not ending in a space. */
-const BOUNDARY = /^[0-9A-Za-z'()+_,\-./:=? ]{0,69}[0-9A-Za-z'()+_,\-./:=?]$/;
+/**
+ * A boundary we read: characters from RFC 2046 §5.1.1's bchars, not ending in a space, 1 to
+ * MAX_BOUNDARY_LENGTH long. RFC 2046's limit of 70 binds writers (ours emit 45); readers are lenient
+ * because real clients exceed it: Orthanc's DICOMweb plugin sends `<uuid>-<uuid>`, 73 characters.
+ * The bound keeps the delimiter search small; a character outside the set is still refused.
+ */
+export const MAX_BOUNDARY_LENGTH = 200;
+const BOUNDARY = new RegExp(`^[0-9A-Za-z'()+_,\\-./:=? ]{0,${MAX_BOUNDARY_LENGTH - 1}}[0-9A-Za-z'()+_,\\-./:=?]$`);
 
 export interface MultipartPart extends Readable {
   readonly contentType: string;
@@ -26,7 +32,7 @@ export async function* readMultipart(
   // next to it), and multipasta gets a normalised header holding only that boundary.
   const boundary = parseMediaType(headers['content-type'])?.parameters.boundary;
   if (!boundary || !BOUNDARY.test(boundary)) {
-    throw new HttpProblem(400, 'MULTIPART_BOUNDARY', 'the multipart boundary is missing or invalid (RFC 2046: 1-70 characters)');
+    throw new HttpProblem(400, 'MULTIPART_BOUNDARY', `the multipart boundary is missing or invalid (1-${MAX_BOUNDARY_LENGTH} characters of the set of RFC 2046 §5.1.1, not ending in a space)`);
   }
   const parser = Multipasta.make({
     headers: { 'content-type': `multipart/related; boundary="${boundary}"` },
@@ -35,10 +41,11 @@ export async function* readMultipart(
     maxPartSize: Number.MAX_SAFE_INTEGER,
     maxParts: 100_000,
   });
+  const carry = new DashCarry();
   body.on('error', (error) => parser.destroy(error));
   // A body already read to its end (an empty one) never emits 'end' again: end the parser here.
   if (body.readableEnded) parser.end();
-  else body.pipe(parser);
+  else body.pipe(carry).pipe(parser);
   try {
     for await (const part of parser) {
       if (part._tag !== 'File') continue;
@@ -50,10 +57,43 @@ export async function* readMultipart(
   } catch (error) {
     throw toProblem(error, limits.maxTotalBytes);
   } finally {
-    body.unpipe(parser);
+    body.unpipe(carry);
+    carry.unpipe(parser);
+    carry.destroy();
     parser.destroy();
   }
 }
+
+/**
+ * multipasta 0.2.8 reads a chunk that ends one byte into a closing delimiter's `--` (`…\r\n--b-`,
+ * then `-\r\n`) as the headers of a new part and fails a valid body with BadHeaders: whether a
+ * request passed depended on where the network split it (found by cutting Orthanc-shaped bodies
+ * into small chunks).
+ * So the last dashes of a chunk (one or two; two of a longer run) wait for the next chunk, and a
+ * chunk handed on ends either in another byte or in a run of dashes whose last two follow in the
+ * next chunk; at the end of the body they are passed alone. (A close delimiter followed by an
+ * epilogue starting with `-` could still be cut after `--b--`+`-`; no client sends one.) A chunk is
+ * copied only when bytes are carried into it.
+ */
+class DashCarry extends Transform {
+  #carried: Buffer | undefined;
+
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback): void {
+    const bytes = this.#carried ? Buffer.concat([this.#carried, chunk]) : chunk;
+    let keep = bytes.length;
+    while (keep > 0 && bytes.length - keep < 2 && bytes[keep - 1] === DASH) keep--;
+    this.#carried = keep < bytes.length ? bytes.subarray(keep) : undefined;
+    if (keep > 0) this.push(keep < bytes.length ? bytes.subarray(0, keep) : bytes);
+    done();
+  }
+
+  override _flush(done: TransformCallback): void {
+    if (this.#carried) this.push(this.#carried);
+    done();
+  }
+}
+
+const DASH = 0x2d;
 
 function toProblem(error: unknown, maxTotalBytes: number): unknown {
   const tag = (error as { _tag?: string } | undefined)?._tag;

@@ -4,3 +4,4 @@ export * from './backends.js';
 export * from './dicom-builder.js';
 export * from './multipart-builder.js';
 export * from './tcp-fault-proxy.js';
+export * from './orthanc.js';
