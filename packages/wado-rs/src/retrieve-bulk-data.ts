@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import { transferSyntaxInfo } from '@tessera/dicom';
-import { HttpProblem, acceptableMediaTypes, writeMultipart } from '@tessera/http';
+import { HttpProblem, acceptableMediaTypes, primed, writeMultipart } from '@tessera/http';
 import { type BulkChoice, negotiateBulk } from './negotiate.js';
 import { framesResponse } from './retrieve-frames.js';
 import { type RetrieveDependencies, type RetrieveRequest, type RetrieveResponse, instanceUrl, instancesOf } from './retrieve.js';
@@ -45,17 +45,21 @@ export async function retrieveBulkData(
   return valueResponse(choice, location, bulkBytes(deps.blobs, row!, ref));
 }
 
-/** One bulk data value: a single-part body, or one `application/octet-stream` part. */
-function valueResponse(choice: BulkChoice, location: string, bytes: { length: number; body: () => AsyncIterable<Buffer> }): RetrieveResponse {
+/**
+ * One bulk data value: a single-part body, or one `application/octet-stream` part. Its first bytes
+ * are read before answering, so a stored object that cannot be read is a problem, not a cut stream.
+ */
+async function valueResponse(choice: BulkChoice, location: string, bytes: { length: number; body: () => AsyncIterable<Buffer> }): Promise<RetrieveResponse> {
+  const body = await primed(bytes.body());
   if (!choice.multipart) {
     return {
       status: 200,
       headers: { 'content-type': choice.partType, 'content-length': String(bytes.length), 'content-location': location },
-      body: Readable.from(bytes.body(), { objectMode: false }),
+      body: Readable.from(body, { objectMode: false }),
     };
   }
   const { contentType, stream } = writeMultipart('application/octet-stream', [
-    { contentType: choice.partType, contentLocation: location, contentLength: bytes.length, body: bytes.body },
+    { contentType: choice.partType, contentLocation: location, contentLength: bytes.length, body: () => body },
   ]);
   return { status: 200, headers: { 'content-type': contentType }, body: stream };
 }

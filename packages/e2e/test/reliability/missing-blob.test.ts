@@ -17,10 +17,14 @@ for (const backend of backendNames()) {
     await server.blobs.delete(row!.blobKey);
 
     const instance = `/dicomweb/studies/${study}/series/${series}/instances/${sop}`;
+    const metadata = await server.app.inject({ method: 'GET', url: `${instance}/metadata` });
+    t.equal(metadata.statusCode, 200, 'the metadata comes from the index, not the blob');
+    const pixelDataUri = String((metadata.json() as Record<string, { BulkDataURI?: string }>[])[0]!['7FE00010']!.BulkDataURI);
     const requests: [string, string, string?][] = [
       ['WADO-RS instance', instance, 'multipart/related; type="application/dicom"'],
       ['WADO-RS frame', `${instance}/frames/1`, 'multipart/related; type="application/octet-stream"'],
       ['WADO-RS rendered', `${instance}/rendered`, 'image/jpeg'],
+      ['WADO-RS bulk data', new URL(pixelDataUri).pathname, 'multipart/related; type="application/octet-stream"'],
       ['WADO-URI file', `/wadouri?requestType=WADO&studyUID=${study}&seriesUID=${series}&objectUID=${sop}&contentType=application/dicom`],
       ['WADO-URI rendered', `/wadouri?requestType=WADO&studyUID=${study}&seriesUID=${series}&objectUID=${sop}`],
     ];
