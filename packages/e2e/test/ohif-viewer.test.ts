@@ -113,7 +113,7 @@ t.test('OHIF viewer in Chromium', { skip: !existsSync(CHROMIUM) ? `no Chromium a
     await context.close();
     await rm(profile, { recursive: true, force: true });
   });
-  // Suppress OHIF's first-visit tour (../shared/notes/ohif-e2e.md).
+  // Suppress OHIF's first-visit tour (it covers the viewport on a fresh profile).
   await context.addInitScript({ content: `localStorage.setItem('shownTours', '["basicViewerTour"]')` });
 
   const dicomjson = (study: string) => `${server.url}/viewer/dicomjson?url=${encodeURIComponent(`${server.url}/ohif/dicomjson/studies/${study}`)}`;
