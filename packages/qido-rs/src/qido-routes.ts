@@ -22,7 +22,7 @@ export const qidoRoutes: FastifyPluginAsync<QidoRoutesOptions> = async (app: Fas
     async (request: FastifyRequest<{ Params: Params }>, reply: FastifyReply) => {
       if (!acceptsDicomJson(request.headers.accept)) {
         throw new HttpProblem(406, 'NOT_ACCEPTABLE',
-          `QIDO-RS answers ${DICOM_JSON} (or application/json); not ${safeText(request.headers.accept ?? '')} (QIDO-2)`);
+          `QIDO-RS answers ${DICOM_JSON} (or application/json); not ${safeText(request.headers.accept ?? '')} (PS3.18 §10.6.1)`);
       }
       const query = request.url.includes('?') ? request.url.slice(request.url.indexOf('?') + 1) : '';
       const serviceUrl = options.serviceUrl(request);

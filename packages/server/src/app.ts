@@ -13,6 +13,7 @@ import { capabilities } from './capabilities.js';
 import { installCors } from './cors.js';
 import { installErrorHandling, sendProblem } from './error-handler.js';
 import { publicBaseUrl } from './public-url.js';
+import { serviceRoot } from './service-root.js';
 
 /** The DICOMweb service root (digest: paths are relative to it). */
 export const DICOMWEB_ROOT = '/dicomweb';
@@ -107,6 +108,14 @@ export async function buildApp({ config, index, blobs, logger }: AppDependencies
       return sendProblem(request, reply, 406, 'NOT_ACCEPTABLE', 'the capabilities document is available as application/json only');
     }
     return reply.type('application/json').send(capabilities(serviceUrl(request), serviceRoutes));
+  });
+  // GET on the service root, the URL the start-up log names: what is here and where (not a 404).
+  app.get(DICOMWEB_ROOT, async (request, reply) => {
+    const accept = request.headers.accept ?? '*/*';
+    if (!/(\*\/\*|application\/(\*|json))/i.test(accept)) {
+      return sendProblem(request, reply, 406, 'NOT_ACCEPTABLE', 'the service root is described as application/json only');
+    }
+    return reply.type('application/json').send(serviceRoot(publicBaseUrl(request, config), serviceUrl(request)));
   });
   return app;
 }
