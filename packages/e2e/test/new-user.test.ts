@@ -100,3 +100,35 @@ t.test('error messages cite PS3.18, not the digest that is not in the repository
   }
   t.same(offenders, [], 'no error message cites a digest rule ID');
 });
+
+t.test('docker-compose.yml and Dockerfile: pinned, healthy, lean, unprivileged (checked by reading: no Docker here)', async (t) => {
+  const compose = doc('docker-compose.yml');
+  const images = [...compose.matchAll(/^\s+image:\s*(\S+)/gm)].map((m) => m[1]!).filter((image) => image !== 'tessera:local');
+  t.ok(images.length >= 2, `images: ${images.join(', ')}`);
+  for (const image of images) {
+    t.match(image, /:[^:]*\d[^:]*$/, `${image} is pinned to a release`);
+    t.notMatch(image, /:latest$|^minio\//, `${image}: no latest, no Docker Hub MinIO`);
+  }
+  // Each long-running service declares a health check (the one-shot minio-init is waited for to finish).
+  const servicesSection = compose.slice(compose.indexOf('\nservices:'), compose.indexOf('\nvolumes:'));
+  const services = servicesSection.split(/\n(?=  [a-z][\w-]*:\n)/).filter((block) => /^  [a-z]/.test(block));
+  t.same(services.map((block) => /^  ([\w-]+):/.exec(block)![1]), ['postgres', 'minio', 'minio-init', 'tessera'], 'the four services');
+  for (const block of services) {
+    const name = /^  ([\w-]+):/.exec(block)![1]!;
+    if (/restart: "no"/.test(block)) continue;
+    t.match(block, /healthcheck:\n\s+test:/, `${name} has a health check`);
+  }
+
+  const dockerfile = doc('Dockerfile');
+  const major = Number(/ARG NODE_IMAGE=node:(\d+)\./.exec(dockerfile)?.[1]);
+  t.ok(major >= 22 && major % 2 === 0, `a supported LTS Node.js (${major})`);
+  t.ok(dockerfile.indexOf('COPY --chown=node:node pnpm-lock.yaml') < dockerfile.indexOf('COPY --chown=node:node . .'), 'dependencies before the source (layer cache)');
+  t.match(dockerfile, /pnpm install --frozen-lockfile --offline --prod --ignore-scripts/, 'production dependencies only in the image');
+  t.match(dockerfile, /rm -rf node_modules/, 'devDependencies removed, not only unlinked');
+  t.match(dockerfile, /test -f packages\/ohif\/viewer\/index\.html[^\n]*\n[^\n]*exit 1/, 'the build fails without the viewer');
+  const finalStage = dockerfile.slice(dockerfile.lastIndexOf('\nFROM '));
+  t.match(dockerfile, /^USER node$/m, 'runs as the unprivileged node user');
+  t.notMatch(finalStage, /^USER root$/m, 'the final stage does not switch back to root');
+  t.match(finalStage, /^HEALTHCHECK /m, 'declares a HEALTHCHECK');
+  t.match(doc('.dockerignore'), /^packages\/test-data\/dicom$/m, 'the test data stays out of the image');
+});
