@@ -128,20 +128,20 @@ export function parseSearchQuery(resource: SearchResource, params: readonly (rea
       continue;
     }
     if (typeof resolved !== 'string') {
-      warnings.push(`Sequence matching (${safeText(name)}) is not supported; the key was ignored (PS3.18 §8.3.4.1.1)`);
+      warnings.push(`Sequence matching (${safeText(name)}) is not supported; the key was ignored (PS3.18 section 8.3.4.1.1)`);
       continue;
     }
     const tag = resolved;
     if (seen.has(tag)) throw badParameter(name, `names attribute ${tag} that is already a match key (PS3.18 §8.3.4.1)`);
     seen.add(tag);
     if (isPrivateTag(parseTagKey(tag)!)) {
-      warnings.push(`Matching on private attribute ${tag} is not supported; the key was ignored (PS3.18 §8.3.4.1.1)`);
+      warnings.push(`Matching on private attribute ${tag} is not supported; the key was ignored (PS3.18 section 8.3.4.1.1)`);
       continue;
     }
     const pathKey = (tag === TAG_STUDY_UID && resource.studyInstanceUid !== undefined)
       || (tag === TAG_SERIES_UID && resource.seriesInstanceUid !== undefined);
     if (!pathKey && tag !== TAG_TIMEZONE_OFFSET && !allowed.includes(attributeLevel(tag))) {
-      warnings.push(`${safeText(name)} is a ${attributeLevel(tag)}-level attribute, not allowed as a match key on this resource; it was ignored (PS3.18 §10.6.1.2)`);
+      warnings.push(`${safeText(name)} is a ${attributeLevel(tag)}-level attribute, not allowed as a match key on this resource; it was ignored (PS3.18 section 10.6.1.2)`);
       continue;
     }
     includeFields.add(tag); // a match key is returned (QIDO-6)
