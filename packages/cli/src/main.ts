@@ -1,27 +1,24 @@
 #!/usr/bin/env node
 import cluster from 'node:cluster';
-import { type Config, ConfigError, SETTINGS, loadConfig, startServer } from '@tessera/server';
 import { resolve } from 'node:path';
-import { createBlobStore } from '@tessera/blob-store';
-import { openIndex } from '@tessera/index';
-import { collectOrphans } from '@tessera/stow-rs';
+import type { Config } from '@tessera/server';
+import { parseCommandLine } from './command-line.js';
 
-const USAGE = `usage: tessera <command>
-
-commands:
-  serve     start the DICOMweb server (migrations are applied first)
-  migrate   apply pending index migrations and exit
-  config    print the settings, their defaults and meaning
-  gc [--dry-run] [--grace-minutes N]
-            remove blobs that no index row references and stale upload spool files
-            (left by a crash between the blob write and the index commit; default grace 60 min)
-
-Configuration comes from environment variables (see \`tessera config\` or the README).`;
+// The server, index and blob store are imported only by the commands that use them: --help,
+// --version and a usage error answer at once (and provably touch nothing).
 
 async function main(argv: string[]): Promise<number> {
-  const command = argv[0] ?? 'serve';
-  switch (command) {
+  const command = parseCommandLine(argv);
+  switch (command.kind) {
+    case 'help':
+    case 'version':
+      console.log(command.text);
+      return 0;
+    case 'usage-error':
+      console.error(`${command.message}\n\n${command.usage}`);
+      return 2;
     case 'serve': {
+      const { loadConfig, startServer } = await import('@tessera/server');
       const config = loadConfig();
       if (config.workers > 1 && cluster.isPrimary) return superviseWorkers(config);
       const server = await startServer(config);
@@ -36,6 +33,7 @@ async function main(argv: string[]): Promise<number> {
       return -1; // keep running
     }
     case 'migrate': {
+      const [{ loadConfig }, { openIndex }] = await Promise.all([import('@tessera/server'), import('@tessera/index')]);
       const config = loadConfig();
       const index = await openIndex(config.index);
       console.log(`index ${index.description} is at the latest schema`);
@@ -43,33 +41,30 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     case 'gc': {
+      const [{ loadConfig }, { openIndex }, { createBlobStore }, { collectOrphans }] = await Promise.all([
+        import('@tessera/server'), import('@tessera/index'), import('@tessera/blob-store'), import('@tessera/stow-rs'),
+      ]);
       const config = loadConfig();
-      const dryRun = argv.includes('--dry-run');
-      const graceArg = argv[argv.indexOf('--grace-minutes') + 1];
-      const graceMinutes = argv.includes('--grace-minutes') ? Number(graceArg) : 60;
-      if (!Number.isFinite(graceMinutes) || graceMinutes < 0) throw new ConfigError(`--grace-minutes needs a number, got '${graceArg}'`);
       const index = await openIndex(config.index);
       const blobs = createBlobStore(config.blobs);
       try {
-        const report = await collectOrphans(index, blobs, { spoolDir: resolve(config.dataDir, 'spool'), graceMs: graceMinutes * 60_000, dryRun });
-        console.log(`${dryRun ? 'would remove' : 'removed'} ${report.removed.length} of ${report.examined} blobs, ${report.spoolFilesRemoved} spool files`);
+        const dryRun = !command.delete;
+        const report = await collectOrphans(index, blobs, { spoolDir: resolve(config.dataDir, 'spool'), graceMs: command.graceMinutes * 60_000, dryRun });
+        const what = `${report.removed.length} orphan blob(s) of ${report.examined} examined and ${report.spoolFilesRemoved} stale spool file(s), older than ${command.graceMinutes} min`;
+        console.log(dryRun ? `dry run: would delete ${what}:` : `deleted ${what}:`);
         for (const key of report.removed) console.log(`  ${key}`);
+        if (dryRun && (report.removed.length > 0 || report.spoolFilesRemoved > 0)) console.log('nothing was deleted; run `tessera gc --delete` to delete them');
       } finally {
         await index.close();
         await blobs.close();
       }
       return 0;
     }
-    case 'config':
+    case 'config': {
+      const { SETTINGS } = await import('@tessera/server');
       for (const [name, defaultValue, meaning] of SETTINGS) console.log(`${name.padEnd(30)} ${(defaultValue || '-').padEnd(14)} ${meaning}`);
       return 0;
-    case '--help':
-    case 'help':
-      console.log(USAGE);
-      return 0;
-    default:
-      console.error(`unknown command '${command}'\n\n${USAGE}`);
-      return 2;
+    }
   }
 }
 
@@ -79,6 +74,7 @@ async function main(argv: string[]): Promise<number> {
  * SIGTERM/SIGINT stop every worker gracefully (each closes its server, then its index).
  */
 async function superviseWorkers(config: Config): Promise<number> {
+  const { openIndex } = await import('@tessera/index');
   const index = await openIndex(config.index);
   await index.close();
   let stopping = false;
@@ -110,7 +106,7 @@ main(process.argv.slice(2)).then(
     if (code >= 0) process.exit(code);
   },
   (error: unknown) => {
-    if (error instanceof ConfigError) console.error(`configuration error: ${error.message}`);
+    if (error instanceof Error && error.name === 'ConfigError') console.error(`configuration error: ${error.message}`);
     else console.error(error);
     process.exit(1);
   },

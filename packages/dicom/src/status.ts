@@ -33,3 +33,31 @@ export const WarningReason = {
   /** B007: data set does not match SOP class, stored anyway (e.g. fewer frames than announced). */
   DataSetDoesNotMatchSOPClass: 0xb007,
 } as const;
+
+/**
+ * A short, fixed, human-readable name of a FailureReason or WarningReason (PS3.4 Annex B, PS3.18
+ * §I.2), for logs and documents: it never holds data of the instance (no UIDs, no names).
+ */
+export function statusName(code: number): string {
+  switch (code) {
+    case FailureReason.OutOfResources: return 'out of resources';
+    case FailureReason.DataSetDoesNotMatchSOPClass: return 'data set does not match its SOP class';
+    case FailureReason.StudyInstanceUIDMismatch: return 'StudyInstanceUID differs from the study of the request';
+    case FailureReason.CannotUnderstand: return 'cannot understand (not a readable DICOM Part 10 instance)';
+    case FailureReason.TransferSyntaxNotSupported: return 'transfer syntax not supported';
+    case FailureReason.ProcessingFailure: return 'processing failure';
+    case FailureReason.SOPClassNotSupported: return 'SOP class not supported';
+    case FailureReason.DuplicateSOPInstance: return 'SOP Instance UID already stored with different content';
+    case WarningReason.CoercionOfDataElements: return 'data elements coerced';
+    case WarningReason.ElementsDiscarded: return 'data elements discarded';
+    case WarningReason.DataSetDoesNotMatchSOPClass: return 'data set does not match its SOP class (stored anyway)';
+    default:
+      if (code >= 0xa700 && code <= 0xa7ff) return 'refused: out of resources';
+      if (code >= 0xa900 && code <= 0xa9ff) return 'data set does not match its SOP class';
+      if (code >= 0xc000 && code <= 0xcfff) return 'cannot understand';
+      return 'failure';
+  }
+}
+
+/** A status code as the standard writes it: four upper-case hex digits (A700, C000). */
+export const statusHex = (code: number): string => code.toString(16).toUpperCase().padStart(4, '0');

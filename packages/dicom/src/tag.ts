@@ -48,6 +48,8 @@ export const Tag = {
   ReferencedSOPInstanceUID: 0x00081155,
   FailureReason: 0x00081197,
   WarningReason: 0x00081196,
+  /** Text Value (0040,A160, UT): the human-readable reason next to a FailureReason or WarningReason in a STOW-RS response. */
+  TextValue: 0x0040a160,
   AvailableTransferSyntaxUID: 0x00083002,
   PatientName: 0x00100010,
   PatientID: 0x00100020,

@@ -3,8 +3,8 @@ import { backendNames, newUid, readManifest, sharedFiles, startTestServer, type 
 import { type Dataset, search, shared, sorted, store, uids, value, instance } from './qido-support.js';
 
 /**
- * The QIDO-RS requests OHIF v3 sends and what it reads from the answers (digest §11,
- * ../shared/notes/ohif-e2e.md), with real files from ../shared/dicom, on every storage back end.
+ * The QIDO-RS requests OHIF v3 sends and what it reads from the answers (digest §11),
+ * with real files from packages/test-data/dicom, on every storage back end.
  */
 
 const OHIF_STUDY_LIST = '/studies?limit=101&offset=0&fuzzymatching=false&includefield=00081030%2C00080060%2C00080090%2C00100030';

@@ -124,7 +124,11 @@ for (const backend of backendNames()) {
 
       const mixed = await post(server, [encodeInstance(ctInstance()), random]);
       t.equal(mixed.statusCode, 202, 'next to a good file: 202');
-      t.same(json(mixed.body)['0008119A']?.Value, [{ '00081197': { vr: 'US', Value: [49152] } }], 'OtherFailuresSequence with 49152');
+      const others = json(mixed.body)['0008119A']?.Value;
+      t.equal(others?.length, 1, 'one OtherFailuresSequence item');
+      t.same(Object.keys(others?.[0] ?? {}), ['00081197', '0040A160'], 'FailureReason and its reason in words (Text Value), nothing else');
+      t.same(others?.[0]?.['00081197'], { vr: 'US', Value: [49152] }, 'OtherFailuresSequence with 49152');
+      t.match(others?.[0]?.['0040A160'], { vr: 'UT', Value: [/\S/] }, 'the reason in words is a UT element');
 
       const noStudy = ctInstance({ StudyInstanceUID: undefined });
       const missing = await post(server, [encodeInstance(noStudy)]);

@@ -7,7 +7,7 @@ import {
 import { sharedRounds } from './retrieve-helpers.js';
 
 /**
- * Every file of ../shared/dicom through STOW-RS: the broken inputs of bad/ answered as
+ * Every file of packages/test-data/dicom through STOW-RS: the broken inputs of bad/ answered as
  * bad/INDEX.tsv says, every real file stored byte-identical and indexed under its UIDs.
  */
 

@@ -73,11 +73,11 @@ export function acceptableMediaTypes(query: string | string[] | undefined, heade
   if (query === undefined || (Array.isArray(query) ? query.join('') : query).trim() === '') return fromHeader;
   const fromQuery = parseAccept(query);
   if (fromQuery.length === 0 || fromQuery.some(isWildcard)) {
-    throw new HttpProblem(400, 'INVALID_ACCEPT_PARAMETER', 'the accept query parameter must name media types without wildcards (digest NEG-2)');
+    throw new HttpProblem(400, 'INVALID_ACCEPT_PARAMETER', 'the accept query parameter must name media types without wildcards (PS3.18 §8.3.3.1)');
   }
   const covered = fromQuery.filter((entry) => fromHeader.some((h) => rangeCovers(h, entry.mediaType)));
   if (covered.length === 0) {
-    throw new HttpProblem(406, 'NOT_ACCEPTABLE', 'the accept query parameter names media types the Accept header does not allow (digest NEG-2)');
+    throw new HttpProblem(406, 'NOT_ACCEPTABLE', 'the accept query parameter names media types the Accept header does not allow (PS3.18 §8.3.3.1)');
   }
   return covered;
 }
@@ -92,13 +92,13 @@ export function assertOneFamily(entries: AcceptEntry[]): void {
   const rendered = entries.find((e) => RENDERED_TYPE.test(e.mediaType));
   if (dicom && rendered) {
     throw new HttpProblem(400, 'MIXED_MEDIA_TYPES',
-      `Accept mixes DICOM (${dicom.mediaType}) and rendered (${rendered.mediaType}) media types (digest NEG-5)`);
+      `Accept mixes DICOM (${dicom.mediaType}) and rendered (${rendered.mediaType}) media types (PS3.18 §8.7.5)`);
   }
 }
 
 /** The 406 answer, listing what the resource can be had as (digest NEG-6). */
 export function notAcceptable(resource: string, available: string[]): HttpProblem {
-  return new HttpProblem(406, 'NOT_ACCEPTABLE', `${resource} is available as: ${available.join(', ')} (digest NEG-6)`);
+  return new HttpProblem(406, 'NOT_ACCEPTABLE', `${resource} is available as: ${available.join(', ')} (PS3.18 §10.4.4)`);
 }
 
 /** Parses Accept-Encoding and tells which of our encodings the client takes, best first. */

@@ -7,7 +7,7 @@ import { HttpProblem } from './problem.js';
  */
 export function uidParam(value: string | undefined, name: string): string {
   if (value === undefined || !isValidUid(value)) {
-    throw new HttpProblem(400, 'INVALID_UID', `${name} '${value ?? ''}' is not a valid UID (digest DATA-1)`);
+    throw new HttpProblem(400, 'INVALID_UID', `${name} '${value ?? ''}' is not a valid UID (PS3.5 §9.1)`);
   }
   return value;
 }

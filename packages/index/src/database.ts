@@ -35,7 +35,8 @@ export async function openDatabase(config: IndexConfig, options: OpenDatabaseOpt
       connectionString: config.url,
       max: config.poolSize ?? 10,
       connectionTimeoutMillis: 10_000,
-      // A stalled database must fail requests, not hang them (../shared/notes/stack.md).
+      // A stalled database must fail requests, not hang them: pg waits forever on a
+      // stalled server unless both timeouts are set (measured with injected faults).
       statement_timeout: timeout,
       query_timeout: timeout + 1_000,
     });

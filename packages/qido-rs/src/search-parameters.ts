@@ -72,7 +72,7 @@ export function decodeQueryString(raw: string): [string, string][] {
     try {
       pairs.push([decodeURIComponent(name), decodeURIComponent(value)]);
     } catch {
-      throw badParameter(safeText(name), 'is not valid percent-encoded UTF-8 (COMMON-3)');
+      throw badParameter(safeText(name), 'is not valid percent-encoded UTF-8 (PS3.18 §8.3.1, RFC 3986 §2.1)');
     }
   }
   return pairs;
@@ -92,7 +92,7 @@ export function parseSearchQuery(resource: SearchResource, params: readonly (rea
   for (const [name, value] of params) {
     if (name === 'includefield') includeFieldValues.push(value);
     else if (CONTROL_PARAMETERS.has(name)) {
-      if (control.has(name)) throw badParameter(name, 'is repeated (QIDO-3)');
+      if (control.has(name)) throw badParameter(name, 'is repeated (PS3.18 §8.3.4.1)');
       control.set(name, value);
     } else attributeParams.push([name, value]);
   }
@@ -128,20 +128,20 @@ export function parseSearchQuery(resource: SearchResource, params: readonly (rea
       continue;
     }
     if (typeof resolved !== 'string') {
-      warnings.push(`Sequence matching (${safeText(name)}) is not supported; the key was ignored (QIDO-14)`);
+      warnings.push(`Sequence matching (${safeText(name)}) is not supported; the key was ignored (PS3.18 section 8.3.4.1.1)`);
       continue;
     }
     const tag = resolved;
-    if (seen.has(tag)) throw badParameter(name, `names attribute ${tag} that is already a match key (QIDO-3)`);
+    if (seen.has(tag)) throw badParameter(name, `names attribute ${tag} that is already a match key (PS3.18 §8.3.4.1)`);
     seen.add(tag);
     if (isPrivateTag(parseTagKey(tag)!)) {
-      warnings.push(`Matching on private attribute ${tag} is not supported; the key was ignored (QIDO-14)`);
+      warnings.push(`Matching on private attribute ${tag} is not supported; the key was ignored (PS3.18 section 8.3.4.1.1)`);
       continue;
     }
     const pathKey = (tag === TAG_STUDY_UID && resource.studyInstanceUid !== undefined)
       || (tag === TAG_SERIES_UID && resource.seriesInstanceUid !== undefined);
     if (!pathKey && tag !== TAG_TIMEZONE_OFFSET && !allowed.includes(attributeLevel(tag))) {
-      warnings.push(`${safeText(name)} is a ${attributeLevel(tag)}-level attribute, not allowed as a match key on this resource; it was ignored (QIDO-1)`);
+      warnings.push(`${safeText(name)} is a ${attributeLevel(tag)}-level attribute, not allowed as a match key on this resource; it was ignored (PS3.18 section 10.6.1.2)`);
       continue;
     }
     includeFields.add(tag); // a match key is returned (QIDO-6)
@@ -149,7 +149,7 @@ export function parseSearchQuery(resource: SearchResource, params: readonly (rea
     const searchable = SEARCHABLE_ATTRIBUTES.get(tag);
     if (rawValue === '') continue; // universal matching (MATCH-11)
     if (!searchable) {
-      warnings.push(`${safeText(name)} is not supported for matching; the key was ignored and the attribute is returned when present (QIDO-4)`);
+      warnings.push(`${safeText(name)} is not supported for matching; the key was ignored and the attribute is returned when present (PS3.18 Table 10.6.1-5)`);
       continue;
     }
     const filters = valueFilters(name, tag, searchable.vr, searchable.kind === 'personName', rawValue, { fuzzy, emptyValueMatching, multipleValueMatching });
@@ -204,13 +204,13 @@ function valueFilters(name: string, tag: string, vr: string, personName: boolean
 
   if (vr === 'UI') {
     for (const uid of values) {
-      if (!isValidUid(uid)) throw badParameter(name, `value '${safeText(uid)}' is not a valid UID (MATCH-1, MATCH-5)`);
+      if (!isValidUid(uid)) throw badParameter(name, `value '${safeText(uid)}' is not a valid UID (PS3.4 §C.2.2.2.2)`);
     }
     return [{ kind: 'uidList', tag, uids: [...new Set(values)] }];
   }
   if (values.some((v) => v === '*' && WILDCARD_VRS.has(vr))) return []; // `*` alone is universal (MATCH-4)
   if (options.multipleValueMatching && values.length > 1 && values.some((v) => /[*?]/.test(v))) {
-    throw badParameter(name, 'has several values and a wildcard: multiplevaluematching=true allows no wildcards (MATCH-10)');
+    throw badParameter(name, 'has several values and a wildcard: multiplevaluematching=true allows no wildcards (PS3.18 §8.3.4.6)');
   }
   const filters = values.map((v) => valueFilter(name, tag, vr, personName, v, options));
   if (filters.length === 1) return filters;
@@ -220,33 +220,33 @@ function valueFilters(name: string, tag: string, vr: string, personName: boolean
 function valueFilter(name: string, tag: string, vr: string, personName: boolean, value: string, options: MatchOptions): Filter {
   switch (vr) {
     case 'DA': {
-      if (/[*?]/.test(value)) throw badParameter(name, `value '${safeText(value)}' has a wildcard; dates take single values or ranges (MATCH-1)`);
+      if (/[*?]/.test(value)) throw badParameter(name, `value '${safeText(value)}' has a wildcard; dates take single values or ranges (PS3.4 §C.2.2.2)`);
       if (value.includes('-')) {
         const [from, to, ...rest] = value.split('-');
-        if (rest.length || (!from && !to)) throw badParameter(name, `'${safeText(value)}' is not a date range YYYYMMDD-YYYYMMDD (MATCH-6)`);
-        for (const d of [from, to]) if (d && !isDate(d)) throw badParameter(name, `'${safeText(d)}' is not a date YYYYMMDD (MATCH-6)`);
-        if (from && to && from > to) throw badParameter(name, `the range ${safeText(value)} ends before it starts (MATCH-6)`);
+        if (rest.length || (!from && !to)) throw badParameter(name, `'${safeText(value)}' is not a date range YYYYMMDD-YYYYMMDD (PS3.4 §C.2.2.2.5)`);
+        for (const d of [from, to]) if (d && !isDate(d)) throw badParameter(name, `'${safeText(d)}' is not a date YYYYMMDD (PS3.4 §C.2.2.2.5)`);
+        if (from && to && from > to) throw badParameter(name, `the range ${safeText(value)} ends before it starts (PS3.4 §C.2.2.2.5)`);
         return { kind: 'range', tag, from: from || null, to: to || null };
       }
-      if (!isDate(value)) throw badParameter(name, `'${safeText(value)}' is not a date YYYYMMDD (MATCH-6)`);
+      if (!isDate(value)) throw badParameter(name, `'${safeText(value)}' is not a date YYYYMMDD (PS3.4 §C.2.2.2.5)`);
       return { kind: 'exact', tag, value };
     }
     case 'TM': {
-      if (/[*?]/.test(value)) throw badParameter(name, `value '${safeText(value)}' has a wildcard; times take single values or ranges (MATCH-1)`);
+      if (/[*?]/.test(value)) throw badParameter(name, `value '${safeText(value)}' has a wildcard; times take single values or ranges (PS3.4 §C.2.2.2)`);
       if (value.includes('-')) {
         const [from, to, ...rest] = value.split('-');
-        if (rest.length || (!from && !to)) throw badParameter(name, `'${safeText(value)}' is not a time range HHMMSS-HHMMSS (MATCH-7)`);
-        for (const t of [from, to]) if (t && !isTime(t)) throw badParameter(name, `'${safeText(t)}' is not a time HHMMSS.FFFFFF (MATCH-7)`);
+        if (rest.length || (!from && !to)) throw badParameter(name, `'${safeText(value)}' is not a time range HHMMSS-HHMMSS (PS3.4 §C.2.2.2.5)`);
+        for (const t of [from, to]) if (t && !isTime(t)) throw badParameter(name, `'${safeText(t)}' is not a time HHMMSS.FFFFFF (PS3.4 §C.2.2.2.5)`);
         const lower = from ? padTime(from, '0') : null;
         const upper = to ? padTime(to, '9') : null;
-        if (lower && upper && lower > upper) throw badParameter(name, `the range ${safeText(value)} crosses midnight or ends before it starts (MATCH-7)`);
+        if (lower && upper && lower > upper) throw badParameter(name, `the range ${safeText(value)} crosses midnight or ends before it starts (PS3.4 §C.2.2.2.5)`);
         return { kind: 'range', tag, from: lower, to: upper };
       }
-      if (!isTime(value)) throw badParameter(name, `'${safeText(value)}' is not a time HHMMSS.FFFFFF (MATCH-7)`);
+      if (!isTime(value)) throw badParameter(name, `'${safeText(value)}' is not a time HHMMSS.FFFFFF (PS3.4 §C.2.2.2.5)`);
       return { kind: 'exact', tag, value: padTime(value, '0') };
     }
     case 'IS': case 'US': case 'UL': case 'SS': case 'SL': {
-      if (!/^[+-]?\d{1,10}$/.test(value)) throw badParameter(name, `'${safeText(value)}' is not an integer (MATCH-2)`);
+      if (!/^[+-]?\d{1,10}$/.test(value)) throw badParameter(name, `'${safeText(value)}' is not an integer (PS3.4 §C.2.2.2.1)`);
       return { kind: 'number', tag, value: Number(value) };
     }
     default:
@@ -322,14 +322,14 @@ function booleanParameter(control: Map<string, string>, name: string): boolean {
   if (value === undefined) return false;
   if (value === 'true') return true;
   if (value === 'false') return false;
-  throw badParameter(name, `must be true or false, not '${safeText(value)}' (QIDO-10, QIDO-11)`);
+  throw badParameter(name, `must be true or false, not '${safeText(value)}' (PS3.18 §8.3.4)`);
 }
 
 function unsignedParameter(control: Map<string, string>, name: string, min: number): number {
   const value = control.get(name)!;
   const n = Number(value);
   if (!/^\d{1,15}$/.test(value) || n < min) {
-    throw badParameter(name, `must be an integer of at least ${min}, not '${safeText(value)}' (QIDO-12)`);
+    throw badParameter(name, `must be an integer of at least ${min}, not '${safeText(value)}' (PS3.18 §8.3.4.4)`);
   }
   return n;
 }

@@ -15,6 +15,7 @@ import { installCors } from './cors.js';
 import { installErrorHandling, sendProblem } from './error-handler.js';
 import { installPendingRefresh } from './pending-refresh.js';
 import { publicBaseUrl } from './public-url.js';
+import { serviceRoot } from './service-root.js';
 
 /** The DICOMweb service root (digest: paths are relative to it). */
 export const DICOMWEB_ROOT = '/dicomweb';
@@ -112,6 +113,14 @@ export async function buildApp({ config, index, blobs, logger }: AppDependencies
     const document = capabilities(serviceUrl(request), serviceRoutes);
     if (form === 'wadl') return reply.type(WADL_XML).send(capabilitiesWadl(document));
     return reply.type('application/json').send(document);
+  });
+  // GET on the service root, the URL the start-up log names: what is here and where (not a 404).
+  app.get(DICOMWEB_ROOT, async (request, reply) => {
+    const accept = request.headers.accept ?? '*/*';
+    if (!/(\*\/\*|application\/(\*|json))/i.test(accept)) {
+      return sendProblem(request, reply, 406, 'NOT_ACCEPTABLE', 'the service root is described as application/json only');
+    }
+    return reply.type('application/json').send(serviceRoot(publicBaseUrl(request, config), serviceUrl(request)));
   });
   return app;
 }

@@ -21,7 +21,8 @@ const UNAVAILABLE_CODES = new Set(['INDEX_UNAVAILABLE', 'BLOB_STORE_UNAVAILABLE'
 
 export function sendProblem(request: FastifyRequest, reply: FastifyReply, status: number, code: string, detail: string): FastifyReply {
   const body: Problem = {
-    type: `https://github.com/tessera-dicom/tessera/blob/main/docs/errors.md#${code.toLowerCase().replace(/_/g, '-')}`,
+    // RFC 9457 §4.2.1: no type URI of our own (none that is sure to resolve); `code` says which problem.
+    type: 'about:blank',
     title: TITLES[status] ?? 'Error',
     status,
     detail,

@@ -47,7 +47,7 @@ export async function openDecodedFrames(
 ): Promise<DecodedFrames> {
   const count = frameCount(row);
   if (!canDecodeStored(row) || first < 1 || first > count) {
-    throw new HttpProblem(406, 'NOT_ACCEPTABLE', `the pixel data of ${row.sopInstanceUid} (${row.transferSyntaxUid}) cannot be decoded here; ask transfer-syntax=* (digest NEG-7)`);
+    throw new HttpProblem(406, 'NOT_ACCEPTABLE', `the pixel data of ${row.sopInstanceUid} (${row.transferSyntaxUid}) cannot be decoded here; ask transfer-syntax=* (PS3.18 §8.7.3)`);
   }
   const decode = async (n: number): Promise<DecodedFrame> => {
     const chunks: Buffer[] = [];
@@ -136,7 +136,7 @@ export async function encodeDecodedPart10(blobs: BlobStore, row: RetrievableInst
   const header = await readPart10Header(source, options);
   const frames = row.frames;
   if (!header.pixelData || frames?.kind !== 'encapsulated') {
-    throw new HttpProblem(406, 'NOT_ACCEPTABLE', `instance ${row.sopInstanceUid} has no located compressed frames to decode; ask transfer-syntax=* (digest NEG-7)`);
+    throw new HttpProblem(406, 'NOT_ACCEPTABLE', `instance ${row.sopInstanceUid} has no located compressed frames to decode; ask transfer-syntax=* (PS3.18 §8.7.3)`);
   }
   const decoded = await openDecodedFrames(blobs, row, pixelMetadata(header));
   // Elements after the encapsulated pixel data: usually none, the Sequence Delimitation Item closes the object.
@@ -162,7 +162,7 @@ function pixelMetadata(header: Part10Header): DicomJsonDataset {
 /** Maps decoder errors to problems: no decoder 406, pixel data that does not decode 422 (others pass through). */
 export function decodeProblem(error: unknown, row: Pick<RetrievableInstance, 'sopInstanceUid' | 'transferSyntaxUid'>, n?: number): unknown {
   if (error instanceof UnsupportedTransferSyntaxError) {
-    return new HttpProblem(406, 'NOT_ACCEPTABLE', `frames in transfer syntax ${row.transferSyntaxUid} cannot be decoded here; ask transfer-syntax=* (digest NEG-7)`);
+    return new HttpProblem(406, 'NOT_ACCEPTABLE', `frames in transfer syntax ${row.transferSyntaxUid} cannot be decoded here; ask transfer-syntax=* (PS3.18 §8.7.3)`);
   }
   if (error instanceof PixelDecodeError) {
     return new HttpProblem(422, 'PIXEL_DATA_UNREADABLE', `${n === undefined ? 'the pixel data' : `frame ${n}`} of ${row.sopInstanceUid} cannot be decoded to Explicit VR Little Endian: ${error.message}`);

@@ -19,7 +19,7 @@ export async function renderStoredFrame(
 ): Promise<RenderedImage> {
   const count = frameCount(row);
   if (count === 0) throw new HttpProblem(404, 'NO_PIXEL_DATA', `instance ${row.sopInstanceUid} has no pixel data to render`);
-  if (n > count) throw new HttpProblem(404, 'FRAME_NOT_FOUND', `instance ${row.sopInstanceUid} has ${count} frames, not ${n} (digest D18)`);
+  if (n > count) throw new HttpProblem(404, 'FRAME_NOT_FOUND', `instance ${row.sopInstanceUid} has ${count} frames, not ${n}`);
   const { rows: [text] } = await deps.index.retrieve.metadata({ studyInstanceUid: row.studyInstanceUid, seriesInstanceUid: row.seriesInstanceUid, sopInstanceUid: row.sopInstanceUid });
   const metadata = JSON.parse(text!.metadata) as DicomJsonDataset;
   const chunks: Buffer[] = [];

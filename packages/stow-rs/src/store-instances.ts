@@ -2,7 +2,7 @@ import { rm } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import type { BlobStore } from '@tessera/blob-store';
 import {
-  DicomParseError, type DicomJsonDataset, FailureReason, type InstanceDescription, Tag, WarningReason,
+  DicomParseError, type DicomJsonDataset, FailureReason, type InstanceDescription, Tag, WarningReason, statusHex, statusName,
   describeInstance, headedFileByteSource, tagKey,
 } from '@tessera/dicom';
 import { type Index, IndexOutcomeUnknownError } from '@tessera/index';
@@ -27,7 +27,7 @@ export interface StoreDependencies {
 
 /** One instance's result: stored (maybe with a warning) or failed, as the response module lists it. */
 export type InstanceResult =
-  | { kind: 'stored'; sopClassUid: string; sopInstanceUid: string; studyInstanceUid: string; seriesInstanceUid: string; warning?: { reason: number; detail: string } }
+  | { kind: 'stored'; sopClassUid: string; sopInstanceUid: string; studyInstanceUid: string; seriesInstanceUid: string; warning?: { reason: number; detail: string }; duplicate?: boolean }
   | { kind: 'failed'; sopClassUid?: string; sopInstanceUid?: string; reason: number; detail: string };
 
 /**
@@ -187,7 +187,7 @@ async function storeChunk(chunk: Candidate[], deps: StoreDependencies, results: 
     const d = c.description;
     const found = existing.get(d.sopInstanceUid);
     if (found && found.sha256 === c.spooled.sha256 && found.studyInstanceUid === d.studyInstanceUid && found.seriesInstanceUid === d.seriesInstanceUid) {
-      results[c.slot] = c.stored;
+      results[c.slot] = { ...c.stored, duplicate: true };
     } else if (found && settings.duplicatePolicy === 'reject') {
       results[c.slot] = c.failed(FailureReason.DuplicateSOPInstance, `SOP Instance ${d.sopInstanceUid} is already stored with different content`);
     } else {
@@ -232,8 +232,10 @@ async function storeChunk(chunk: Candidate[], deps: StoreDependencies, results: 
     const outcome = outcomes[i]!;
     switch (outcome.kind) {
       case 'stored':
-      case 'identical':
         results[c.slot] = c.stored;
+        break;
+      case 'identical':
+        results[c.slot] = { ...c.stored, duplicate: true };
         break;
       case 'replaced':
         if (outcome.previousBlobKey !== c.blobKey) await deleteQuietly(blobs, outcome.previousBlobKey, deps);
@@ -277,6 +279,11 @@ async function deleteQuietly(blobs: BlobStore, key: string, deps: StoreDependenc
 /**
  * The Store Instances Response Module (PS3.18 Annex I, digest STOW-4/10) and its HTTP status
  * (STOW-6): 200 all stored, 202 some stored or any warning, 409 none stored.
+ *
+ * Each FailureReason and WarningReason item also carries the reason in words, in Text Value
+ * (0040,A160, UT): a client that reads only the numeric reason is unaffected, a person reading the
+ * answer learns why. UT, not Error Comment (0000,0902): that is a command element, and its LO
+ * value (64 characters at most) cannot hold a reason that names the UIDs involved.
  */
 export function toStoreResponse(outcome: StoreOutcome, urls: { study(uid: string): string; instance(study: string, series: string, sop: string): string }): { status: number; body: DicomJsonDataset } {
   const stored = outcome.results.filter((r) => r.kind === 'stored');
@@ -295,13 +302,17 @@ export function toStoreResponse(outcome: StoreOutcome, urls: { study(uid: string
         [tagKey(Tag.ReferencedSOPClassUID)]: r.sopClassUid ? { vr: 'UI', Value: [r.sopClassUid] } : { vr: 'UI' },
         [tagKey(Tag.ReferencedSOPInstanceUID)]: { vr: 'UI', Value: [r.sopInstanceUid!] },
         [tagKey(Tag.FailureReason)]: { vr: 'US', Value: [r.reason] },
+        [tagKey(Tag.TextValue)]: { vr: 'UT', Value: [r.detail] },
       })),
     };
   }
   if (other.length) {
     body[tagKey(Tag.OtherFailuresSequence)] = {
       vr: 'SQ',
-      Value: other.map((r) => ({ [tagKey(Tag.FailureReason)]: { vr: 'US', Value: [r.reason] } })),
+      Value: other.map((r) => ({
+        [tagKey(Tag.FailureReason)]: { vr: 'US', Value: [r.reason] },
+        [tagKey(Tag.TextValue)]: { vr: 'UT', Value: [r.detail] },
+      })),
     };
   }
   if (stored.length) {
@@ -311,7 +322,10 @@ export function toStoreResponse(outcome: StoreOutcome, urls: { study(uid: string
         [tagKey(Tag.ReferencedSOPClassUID)]: { vr: 'UI', Value: [r.sopClassUid] },
         [tagKey(Tag.ReferencedSOPInstanceUID)]: { vr: 'UI', Value: [r.sopInstanceUid] },
         [tagKey(Tag.RetrieveURL)]: { vr: 'UR', Value: [urls.instance(r.studyInstanceUid, r.seriesInstanceUid, r.sopInstanceUid)] },
-        ...(r.warning ? { [tagKey(Tag.WarningReason)]: { vr: 'US', Value: [r.warning.reason] } } : {}),
+        ...(r.warning ? {
+          [tagKey(Tag.WarningReason)]: { vr: 'US', Value: [r.warning.reason] },
+          [tagKey(Tag.TextValue)]: { vr: 'UT', Value: [r.warning.detail] },
+        } : {}),
       })),
     };
   }
@@ -321,4 +335,39 @@ export function toStoreResponse(outcome: StoreOutcome, urls: { study(uid: string
     ? (other.length === failed.length ? 400 : 409)
     : failed.length || stored.some((r) => r.warning) ? 202 : 200;
   return { status, body: sorted };
+}
+
+/** What one STOW request did, for its log line: counts and reasons only, never data of an instance. */
+export interface StoreSummary {
+  /** Instances stored, byte-identical re-sends included. */
+  stored: number;
+  /** Of those, byte-identical re-sends that changed nothing. */
+  duplicates: number;
+  /** Stored with a WarningReason. */
+  warnings: number;
+  refused: number;
+  /** Refusals and warnings by reason, e.g. `{ "A900 data set does not match its SOP class": 2 }`. */
+  reasons: Record<string, number>;
+}
+
+export function summarizeOutcome(outcome: StoreOutcome): StoreSummary {
+  const summary: StoreSummary = { stored: 0, duplicates: 0, warnings: 0, refused: 0, reasons: {} };
+  const count = (code: number) => {
+    const key = `${statusHex(code)} ${statusName(code)}`;
+    summary.reasons[key] = (summary.reasons[key] ?? 0) + 1;
+  };
+  for (const r of outcome.results) {
+    if (r.kind === 'failed') {
+      summary.refused++;
+      count(r.reason);
+      continue;
+    }
+    summary.stored++;
+    if (r.duplicate) summary.duplicates++;
+    if (r.warning) {
+      summary.warnings++;
+      count(r.warning.reason);
+    }
+  }
+  return summary;
 }

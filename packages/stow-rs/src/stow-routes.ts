@@ -4,7 +4,7 @@ import { DICOM_XML, isValidUid, toNativeDicomXml } from '@tessera/dicom';
 import { HttpProblem, negotiateDicomModel, parseAccept, parseMediaType, readMultipart } from '@tessera/http';
 import { metadataBulkInstances } from './metadata-bulk.js';
 import { PartTooLargeError } from './spool.js';
-import { type StoreDependencies, type StorePart, storeInstances, toStoreResponse } from './store-instances.js';
+import { type StoreDependencies, type StoreOutcome, type StorePart, storeInstances, summarizeOutcome, toStoreResponse } from './store-instances.js';
 
 export interface StowRoutesOptions extends StoreDependencies {
   /** Largest accepted request body (digest STOW-6: 413 above it). */
@@ -36,21 +36,46 @@ export const stowRoutes: FastifyPluginAsync<StowRoutesOptions> = async (app: Fas
     try {
       outcome = await storeInstances(parts, options, { studyInstanceUid });
     } catch (error) {
-      if (error instanceof PartTooLargeError) throw new HttpProblem(413, 'PART_TOO_LARGE', error.message);
-      throw error;
+      const problem = error instanceof PartTooLargeError ? new HttpProblem(413, 'PART_TOO_LARGE', error.message) : error;
+      // One line per request, also when it fails as a whole (earlier chunks may have been stored).
+      const code = problem instanceof HttpProblem ? `${problem.status} ${problem.code}` : 'internal error';
+      request.log.info({ stow: { failed: code } }, `STOW-RS request failed as a whole: ${code}`);
+      throw problem;
     }
-    if (outcome.results.length === 0) throw new HttpProblem(400, 'NO_PARTS', 'the request holds no DICOM instance');
+    if (outcome.results.length === 0) {
+      request.log.info({ stow: { failed: '400 NO_PARTS' } }, 'STOW-RS request failed as a whole: 400 NO_PARTS');
+      throw new HttpProblem(400, 'NO_PARTS', 'the request holds no DICOM instance');
+    }
     const base = options.serviceUrl(request);
     const { status, body } = toStoreResponse(outcome, {
       study: (s) => `${base}/studies/${s}`,
       instance: (s, se, i) => `${base}/studies/${s}/series/${se}/instances/${i}`,
     });
+    logOutcome(request, outcome, status);
     if (form === 'xml') return reply.code(status).type(DICOM_XML).send(toNativeDicomXml(body));
     return reply.code(status).type('application/dicom+json').send(body);
   };
   app.post('/studies', handler);
   app.post('/studies/:study', handler);
 };
+
+/**
+ * The request's outcome in one info line: counts and reason codes with their fixed names, and the
+ * request id (fastify adds `reqId`). No patient data and no UIDs; those, with each instance's full
+ * reason, only at debug level.
+ */
+function logOutcome(request: FastifyRequest, outcome: StoreOutcome, status: number): void {
+  const summary = summarizeOutcome(outcome);
+  const reasons = Object.entries(summary.reasons).map(([reason, n]) => `${reason} ×${n}`).join('; ');
+  request.log.info({ stow: { status, ...summary } },
+    `STOW-RS ${status}: stored ${summary.stored} (${summary.duplicates} duplicate), refused ${summary.refused}${reasons ? ` (${reasons})` : ''}`);
+  if (summary.refused + summary.warnings > 0 && (request.log.level === 'debug' || request.log.level === 'trace')) {
+    const items = outcome.results.filter((r) => r.kind === 'failed' || r.warning).map((r) => r.kind === 'failed'
+      ? { sopInstanceUid: r.sopInstanceUid, failureReason: r.reason, detail: r.detail }
+      : { sopInstanceUid: r.sopInstanceUid, warningReason: r.warning!.reason, detail: r.warning!.detail });
+    request.log.debug({ stow: { items } }, 'STOW-RS refusals and warnings');
+  }
+}
 
 /**
  * The instances of a STOW request: the parts of a multipart/related body, one application/dicom

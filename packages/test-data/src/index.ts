@@ -1,10 +1,39 @@
-import { readFileSync, readdirSync, statSync } from 'node:fs';
-import { join, relative, resolve } from 'node:path';
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-/** The shared DICOM test data (../shared/dicom next to the repository), read-only. */
-export const SHARED_DICOM = process.env.TESSERA_SHARED_DICOM
-  ?? resolve(fileURLToPath(import.meta.url), '../../../../../shared/dicom');
+/** The repository root: the directory holding pnpm-workspace.yaml, three levels above this file. */
+export const REPOSITORY_ROOT = resolve(fileURLToPath(import.meta.url), '../../../..');
+
+/**
+ * The real DICOM test files, inside the repository (packages/test-data/dicom), read-only. They were
+ * copied with their licences (LICENSES/) and per-file provenance (PROVENANCE.tsv), so a clone with
+ * nothing beside it passes its tests. No environment override: tests never read outside the clone.
+ */
+export const TEST_DICOM = resolve(fileURLToPath(import.meta.url), '../../dicom');
+/** The former name, kept for the tests that use it. */
+export const SHARED_DICOM = TEST_DICOM;
+
+/** True when `path` is `root` or below it (after resolving `..` and the like). */
+export function isInside(root: string, path: string): boolean {
+  const rel = relative(root, resolve(path));
+  return rel === '' || (!rel.startsWith(`..${sep}`) && rel !== '..' && !isAbsolute(rel));
+}
+
+// Fail at load, loudly, rather than let a test read files from outside the repository.
+if (!existsSync(join(REPOSITORY_ROOT, 'pnpm-workspace.yaml'))) {
+  throw new Error(`@tessera/test-data: ${REPOSITORY_ROOT} is not the repository root (no pnpm-workspace.yaml)`);
+}
+if (!isInside(REPOSITORY_ROOT, TEST_DICOM) || !existsSync(join(TEST_DICOM, 'MANIFEST.tsv'))) {
+  throw new Error(`@tessera/test-data: the test data must be inside the repository, at ${TEST_DICOM}`);
+}
+
+/** The absolute path of a test-data file; refuses any path that leaves the test-data folder. */
+export function testDataPath(path: string): string {
+  const full = resolve(TEST_DICOM, path);
+  if (!isInside(TEST_DICOM, full)) throw new Error(`@tessera/test-data: ${path} is outside ${TEST_DICOM}`);
+  return full;
+}
 
 export interface ManifestRow {
   path: string;
@@ -16,9 +45,9 @@ export interface ManifestRow {
   sopUid: string;
 }
 
-/** MANIFEST.tsv: the per-file UID reference of the shared data. */
+/** MANIFEST.tsv: the per-file UID reference of the test data. */
 export function readManifest(): Map<string, ManifestRow> {
-  const [header, ...lines] = readFileSync(join(SHARED_DICOM, 'MANIFEST.tsv'), 'utf8').trim().split(/\r?\n/);
+  const [header, ...lines] = readFileSync(testDataPath('MANIFEST.tsv'), 'utf8').trim().split(/\r?\n/);
   const columns = header!.split('\t');
   const at = (cells: string[], name: string) => cells[columns.indexOf(name)] ?? '';
   return new Map(lines.map((line) => {
@@ -33,14 +62,14 @@ export function readManifest(): Map<string, ManifestRow> {
 
 /** bad/INDEX.tsv: each broken input and what the server must answer. */
 export function readBadIndex(): { file: string; problem: string; expected: string }[] {
-  const [, ...lines] = readFileSync(join(SHARED_DICOM, 'bad/INDEX.tsv'), 'utf8').trim().split(/\r?\n/);
+  const [, ...lines] = readFileSync(testDataPath('bad/INDEX.tsv'), 'utf8').trim().split(/\r?\n/);
   return lines.map((line) => {
     const cells = line.split('\t');
     return { file: cells[0]!, problem: cells[3] ?? '', expected: cells[4] ?? '' };
   });
 }
 
-/** Every data file under a folder of the shared set (relative paths), skipping docs and licences. */
+/** Every data file under a folder of the test data (relative paths), skipping docs and licences. */
 export function sharedFiles(folder = ''): string[] {
   const out: string[] = [];
   const walk = (dir: string) => {
@@ -48,11 +77,11 @@ export function sharedFiles(folder = ''): string[] {
       const path = join(dir, name);
       if (statSync(path).isDirectory()) {
         if (name !== 'LICENSES') walk(path);
-      } else if (!/\.(md|tsv|py|txt)$/.test(name)) out.push(relative(SHARED_DICOM, path));
+      } else if (!/\.(md|tsv|py|txt)$/.test(name)) out.push(relative(TEST_DICOM, path));
     }
   };
-  walk(join(SHARED_DICOM, folder));
+  walk(testDataPath(folder));
   return out;
 }
 
-export const readShared = (path: string): Buffer => readFileSync(join(SHARED_DICOM, path));
+export const readShared = (path: string): Buffer => readFileSync(testDataPath(path));

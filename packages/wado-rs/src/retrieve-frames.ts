@@ -14,7 +14,7 @@ export function parseFrameList(list: string): number[] {
   const items = list.split(',');
   const numbers = items.map((item) => (/^\d+$/.test(item.trim()) ? Number(item.trim()) : NaN));
   if (numbers.some((n) => !Number.isSafeInteger(n) || n < 1)) {
-    throw new HttpProblem(400, 'INVALID_FRAME_LIST', `'${list}' is not a list of frame numbers (1-based, comma-separated; digest WADORS-5)`);
+    throw new HttpProblem(400, 'INVALID_FRAME_LIST', `'${list}' is not a list of frame numbers (1-based, comma-separated; PS3.18 §8.7.3.3)`);
   }
   return numbers;
 }
@@ -32,9 +32,9 @@ export async function retrieveFrames(
   const entries = acceptableMediaTypes(request.acceptQuery, request.accept);
   const [row] = await instancesOf(deps.index, { studyInstanceUid: study, seriesInstanceUid: series, sopInstanceUid: instance });
   const count = frameCount(row!);
-  if (count === 0) throw new HttpProblem(404, 'NO_FRAMES', `instance ${instance} has no pixel data frames (digest WADORS-5, D18)`);
+  if (count === 0) throw new HttpProblem(404, 'NO_FRAMES', `instance ${instance} has no pixel data frames (PS3.18 §10.4.1.1.6)`);
   const beyond = numbers.find((n) => n > count);
-  if (beyond !== undefined) throw new HttpProblem(404, 'FRAME_NOT_FOUND', `frame ${beyond} does not exist: instance ${instance} has ${count} (digest D18)`);
+  if (beyond !== undefined) throw new HttpProblem(404, 'FRAME_NOT_FOUND', `frame ${beyond} does not exist: instance ${instance} has ${count}`);
   const choice = negotiateBulk(entries, transferSyntaxInfo(row!.transferSyntaxUid), numbers.length === 1, { decodable: canDecodeStored(row!) });
   const base = `${instanceUrl(request.serviceUrl, row!)}/frames`;
   return framesResponse(deps, row!, numbers, choice, (n) => `${base}/${n}`);

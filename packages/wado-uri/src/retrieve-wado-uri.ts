@@ -48,12 +48,12 @@ export async function retrieveWadoUri(deps: WadoUriDependencies, query: WadoUriQ
   const requestType = one('requestType');
   const legacyRequestType = one('RequestType');
   if (requestType !== undefined ? requestType !== 'WADO' : legacyRequestType?.toUpperCase() !== 'WADO') {
-    throw bad('WADO_URI_REQUEST_TYPE', `requestType must be WADO, not ${JSON.stringify(requestType ?? legacyRequestType ?? null)} (digest WADOURI-1)`);
+    throw bad('WADO_URI_REQUEST_TYPE', `requestType must be WADO, not ${JSON.stringify(requestType ?? legacyRequestType ?? null)} (PS3.18 Table 9.4.1-2)`);
   }
   const uid = (name: string): string => {
     const value = one(name);
-    if (value === undefined) throw bad('WADO_URI_PARAMETER', `${name} is required (digest WADOURI-1)`);
-    if (!isValidUid(value)) throw bad('INVALID_UID', `${name} '${value}' is not a valid UID (digest DATA-1)`);
+    if (value === undefined) throw bad('WADO_URI_PARAMETER', `${name} is required (PS3.18 Table 9.4.1-2)`);
+    if (!isValidUid(value)) throw bad('INVALID_UID', `${name} '${value}' is not a valid UID (PS3.5 §9.1)`);
     return value;
   };
   const studyInstanceUid = uid('studyUID');
@@ -61,32 +61,32 @@ export async function retrieveWadoUri(deps: WadoUriDependencies, query: WadoUriQ
   const sopInstanceUid = uid('objectUID');
   if (query.anonymize !== undefined) {
     // Fail closed: de-identification is not implemented, so never return the original (WADOURI-4).
-    throw bad('WADO_URI_ANONYMIZE_UNSUPPORTED', 'anonymize is not supported; the object is not returned (digest WADOURI-4)');
+    throw bad('WADO_URI_ANONYMIZE_UNSUPPORTED', 'anonymize is not supported; the object is not returned (PS3.18 chapter 9)');
   }
 
   const contentType = one('contentType');
   const types = contentType === undefined ? [] : parseAccept(contentType);
   if (contentType !== undefined && types.length === 0) throw bad('WADO_URI_CONTENT_TYPE', `contentType '${contentType}' is not a media type list`);
   const dicom = types.find((t) => t.mediaType === DICOM);
-  if (dicom && types.length > 1) throw bad('WADO_URI_CONTENT_TYPE', 'contentType mixes application/dicom with rendered types (digest WADOURI-2)');
+  if (dicom && types.length > 1) throw bad('WADO_URI_CONTENT_TYPE', 'contentType mixes application/dicom with rendered types (PS3.18 §9.1.2.2.1)');
   if (!dicom) return retrieveRenderedInstance(deps, query, { studyInstanceUid, seriesInstanceUid, sopInstanceUid }, types.map((t) => t.mediaType));
   if (Object.keys(dicom.parameters).length > 0) {
-    throw bad('WADO_URI_CONTENT_TYPE', 'contentType must not carry parameters (transfer-syntax, charset) in WADO-URI (digest WADOURI-2/3)');
+    throw bad('WADO_URI_CONTENT_TYPE', 'contentType must not carry parameters (transfer-syntax, charset) in WADO-URI (PS3.18 §9.4.1.2.3)');
   }
   for (const name of RENDERING_ONLY) {
-    if (query[name] !== undefined) throw bad('WADO_URI_PARAMETER', `${name} applies to rendered images only, not to contentType=application/dicom (digest WADOURI-5)`);
+    if (query[name] !== undefined) throw bad('WADO_URI_PARAMETER', `${name} applies to rendered images only, not to contentType=application/dicom (PS3.18 §9.5.1.2)`);
   }
 
   const transferSyntax = one('transferSyntax');
   if (transferSyntax !== undefined && transferSyntax !== '*' && !isValidUid(transferSyntax)) {
-    throw bad('WADO_URI_TRANSFER_SYNTAX', `transferSyntax must be one transfer syntax UID or *, not '${transferSyntax}' (digest WADOURI-3)`);
+    throw bad('WADO_URI_TRANSFER_SYNTAX', `transferSyntax must be one transfer syntax UID or *, not '${transferSyntax}' (PS3.18 §9.4.1.2.3)`);
   }
   const [row] = await deps.index.retrieve.instances({ studyInstanceUid, seriesInstanceUid, sopInstanceUid });
   if (!row) throw new HttpProblem(404, 'NOT_FOUND', `no instance ${sopInstanceUid} of series ${seriesInstanceUid} of study ${studyInstanceUid} is stored`);
   const plan = planPart10(row, transferSyntax, { canDecode: () => canDecodeStored(row) });
   if (!plan) {
     throw new HttpProblem(406, 'NOT_ACCEPTABLE',
-      `instance ${sopInstanceUid} is stored as ${row.transferSyntaxUid}; it is available with transferSyntax=*, ${row.transferSyntaxUid === '1.2.840.10008.1.2.1' ? '' : 'the stored syntax, '}or 1.2.840.10008.1.2.1 when uncompressed or decodable (digest WADOURI-3)`);
+      `instance ${sopInstanceUid} is stored as ${row.transferSyntaxUid}; it is available with transferSyntax=*, ${row.transferSyntaxUid === '1.2.840.10008.1.2.1' ? '' : 'the stored syntax, '}or 1.2.840.10008.1.2.1 when uncompressed or decodable (PS3.18 §9.4.1.2.3)`);
   }
   const source = rangedByteSource(row.size, (start, end) => deps.blobs.get(row.blobKey, { start, end }));
   const encoded = plan.kind === 'decode' ? await encodeDecodedPart10(deps.blobs, row, plan, deps.settings) : await encodePart10(source, plan, deps.settings);
@@ -111,10 +111,10 @@ async function retrieveRenderedInstance(
   const contentType = requested.length === 0
     ? 'image/jpeg'
     : requested.map((type) => (type === 'image/*' || type === '*/*' ? 'image/jpeg' : type)).find((type): type is RenderedContentType => RENDERED.includes(type as RenderedContentType));
-  if (!contentType) throw new HttpProblem(406, 'NOT_ACCEPTABLE', `rendered WADO-URI responses are available as ${RENDERED.join(', ')}, not ${requested.join(', ')} (digest WADOURI-2)`);
+  if (!contentType) throw new HttpProblem(406, 'NOT_ACCEPTABLE', `rendered WADO-URI responses are available as ${RENDERED.join(', ')}, not ${requested.join(', ')} (PS3.18 §9.1.2.2.1)`);
   const [row] = await deps.index.retrieve.instances(scope);
   if (!row) throw new HttpProblem(404, 'NOT_FOUND', `no instance ${scope.sopInstanceUid} of series ${scope.seriesInstanceUid} of study ${scope.studyInstanceUid} is stored`);
-  if (frameCount(row) === 0) throw new HttpProblem(406, 'NOT_ACCEPTABLE', `instance ${scope.sopInstanceUid} has no pixel data; ask contentType=application/dicom (digest WADOURI-2)`);
+  if (frameCount(row) === 0) throw new HttpProblem(406, 'NOT_ACCEPTABLE', `instance ${scope.sopInstanceUid} has no pixel data; ask contentType=application/dicom (PS3.18 §9.1.2.2.1)`);
   let params;
   try {
     params = parseWadoUriRenderParams(query as Record<string, unknown>, { numberOfFrames: frameCount(row) });

@@ -1,0 +1,123 @@
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import t from 'tap';
+
+// Issue #12, section 3: every command answers --help/-h with help and nothing else; unknown options
+// and arguments are errors (exit 2); gc lists what it would delete and deletes only with --delete.
+// The CLI runs as a user runs it: a child process, from the sources, with its own DATA_DIR.
+
+const root = resolve(fileURLToPath(import.meta.url), '../../../..');
+const main = join(root, 'packages/cli/src/main.ts');
+const version = (JSON.parse(readFileSync(join(root, 'packages/cli/package.json'), 'utf8')) as { version: string }).version;
+const scratch = mkdtempSync(join(tmpdir(), 'tessera-cli-'));
+t.teardown(() => rmSync(scratch, { recursive: true, force: true }));
+
+interface Run { code: number | null; stdout: string; stderr: string }
+
+function cli(args: string[], dataDir: string): Promise<Run> {
+  return new Promise((resolvePromise, reject) => {
+    const env: NodeJS.ProcessEnv = { ...process.env, DATA_DIR: dataDir, PORT: '0', LOG_LEVEL: 'silent' };
+    for (const name of ['DATABASE_URL', 'S3_BUCKET', 'CONFIG_FILE', 'WORKERS']) delete env[name];
+    const child = spawn(process.execPath, ['--conditions=@tessera/source', '--import', 'tsx', main, ...args], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    // A command that should only print help but starts the server instead never exits: fail it.
+    const timer = setTimeout(() => child.kill('SIGKILL'), 300_000);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolvePromise({ code, stdout, stderr });
+    });
+  });
+}
+
+const untouched = () => join(scratch, `untouched-${Math.random().toString(36).slice(2)}`);
+
+t.test('--help and -h print help and do nothing else', async (t) => {
+  for (const args of [['--help'], ['-h'], ['help'], ['serve', '--help'], ['serve', '-h'], ['migrate', '--help'], ['config', '-h'],
+    ['gc', '--help'], ['gc', '-h'], ['gc', '--delete', '--help'], ['gc', '--dryrun', '-h'], ['help', 'gc']]) {
+    const dataDir = untouched();
+    const run = await cli(args, dataDir);
+    t.equal(run.code, 0, `${args.join(' ')}: exit 0`);
+    t.match(run.stdout, /^usage: tessera/, `${args.join(' ')}: prints usage`);
+    t.equal(run.stderr, '', `${args.join(' ')}: nothing on stderr`);
+    t.notOk(existsSync(dataDir), `${args.join(' ')}: DATA_DIR not created (no index opened, nothing started)`);
+  }
+  const gcHelp = await cli(['gc', '--help'], untouched());
+  t.match(gcHelp.stdout, /--delete/, 'gc help names the flag that deletes');
+  t.match(gcHelp.stdout, /dry run/, 'gc help says the default is a dry run');
+});
+
+t.test('--version prints the version', async (t) => {
+  for (const args of [['--version'], ['-v'], ['version']]) {
+    const run = await cli(args, untouched());
+    t.equal(run.code, 0, `${args.join(' ')}: exit 0`);
+    t.equal(run.stdout, `tessera ${version}\n`, `${args.join(' ')}: tessera ${version}`);
+  }
+});
+
+t.test('unknown commands, options and arguments are errors', async (t) => {
+  const cases: [string[], RegExp][] = [
+    [['gc', '--dryrun'], /Unknown option '--dryrun'/],
+    [['gc', 'now'], /Unexpected argument 'now'/],
+    [['gc', '--grace-minutes', 'soon'], /--grace-minutes needs a number/],
+    [['gc', '--grace-minutes'], /argument missing/],
+    [['gc', '--delete', '--dry-run'], /exclude each other/],
+    [['serve', '--port', '9000'], /Unknown option '--port'/],
+    [['migrate', 'now'], /Unexpected argument 'now'/],
+    [['config', '-x'], /Unknown option '-x'/],
+    [['unload'], /unknown command 'unload'/],
+    [['--verbose'], /Unknown option '--verbose'/],
+    [['help', 'unload'], /unknown command 'unload'/],
+  ];
+  for (const [args, message] of cases) {
+    const dataDir = untouched();
+    const run = await cli(args, dataDir);
+    t.equal(run.code, 2, `${args.join(' ')}: exit 2`);
+    t.match(run.stderr, message, `${args.join(' ')}: says what is wrong`);
+    t.match(run.stderr, /usage: tessera/, `${args.join(' ')}: shows the usage`);
+    t.equal(run.stdout, '', `${args.join(' ')}: nothing on stdout`);
+    t.notOk(existsSync(dataDir), `${args.join(' ')}: nothing done`);
+  }
+});
+
+t.test('gc lists what it would delete and deletes only with --delete', async (t) => {
+  const dataDir = join(scratch, 'gc');
+  const migrated = await cli(['migrate'], dataDir);
+  t.equal(migrated.code, 0, `migrate: ${migrated.stderr}`);
+  // An instance blob no index row references, and a stale spool file: what a crash leaves behind.
+  const orphanKey = 'instances/1.2.3/4.5.6/7.8.9.dcm';
+  const orphan = join(dataDir, 'blobs', orphanKey);
+  const spooled = join(dataDir, 'spool', 'upload-stale');
+  mkdirSync(join(orphan, '..'), { recursive: true });
+  mkdirSync(join(spooled, '..'), { recursive: true });
+  writeFileSync(orphan, 'orphan');
+  writeFileSync(spooled, 'stale');
+  const hoursAgo = new Date(Date.now() - 3 * 3600_000);
+  utimesSync(orphan, hoursAgo, hoursAgo);
+  utimesSync(spooled, hoursAgo, hoursAgo);
+
+  for (const args of [['gc'], ['gc', '--dry-run']]) {
+    const dry = await cli(args, dataDir);
+    t.equal(dry.code, 0, `${args.join(' ')}: exit 0 (${dry.stderr})`);
+    t.match(dry.stdout, /dry run: would delete 1 orphan blob\(s\) of 1 examined and 1 stale spool file\(s\)/, `${args.join(' ')}: says what it would delete`);
+    t.match(dry.stdout, orphanKey, `${args.join(' ')}: lists the blob`);
+    t.match(dry.stdout, /tessera gc --delete/, `${args.join(' ')}: names the flag that deletes`);
+    t.ok(existsSync(orphan) && existsSync(spooled), `${args.join(' ')}: nothing deleted`);
+  }
+  const young = await cli(['gc', '--delete', '--grace-minutes', '600'], dataDir);
+  t.match(young.stdout, /deleted 0 orphan blob\(s\) of 1 examined and 0 stale spool file\(s\), older than 600 min/, 'objects inside the grace period are left alone');
+  t.ok(existsSync(orphan) && existsSync(spooled), 'nothing deleted inside the grace period');
+
+  const real = await cli(['gc', '--delete'], dataDir);
+  t.equal(real.code, 0, `gc --delete: exit 0 (${real.stderr})`);
+  t.match(real.stdout, /deleted 1 orphan blob\(s\) of 1 examined and 1 stale spool file\(s\)/, 'says what it deleted');
+  t.match(real.stdout, orphanKey, 'lists the blob it deleted');
+  t.notOk(existsSync(orphan), 'the orphan blob is gone');
+  t.notOk(existsSync(spooled), 'the stale spool file is gone');
+});
