@@ -9,7 +9,7 @@ import { DEFAULT_VIEWER_DIR } from '@tessera/ohif';
 
 /**
  * Helpers of the real-browser tests: Debian's Chromium driven by playwright-core (never a
- * downloaded browser), software WebGL, the page kept on loopback (../shared/notes/ohif-e2e.md).
+ * downloaded browser), software WebGL, the page kept on loopback.
  */
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 export const ARTIFACTS = resolve(fileURLToPath(import.meta.url), '../../../../artifacts/ohif');
