@@ -14,6 +14,7 @@ import { capabilities, capabilitiesWadl } from './capabilities.js';
 import { installCors } from './cors.js';
 import { installErrorHandling, sendProblem } from './error-handler.js';
 import { installPendingRefresh } from './pending-refresh.js';
+import { requestLogFields } from './request-log.js';
 import { publicBaseUrl } from './public-url.js';
 import { serviceRoot } from './service-root.js';
 
@@ -33,7 +34,12 @@ export interface AppDependencies {
  */
 export async function buildApp({ config, index, blobs, logger }: AppDependencies): Promise<FastifyInstance> {
   const app = Fastify({
-    logger: logger ?? { level: config.logLevel },
+    // Whatever the caller sets, requests are logged without query values (request-log.ts).
+    logger: logger === false ? false : {
+      level: config.logLevel,
+      ...(typeof logger === 'object' ? logger : {}),
+      serializers: { req: requestLogFields },
+    },
     genReqId: (request) => {
       const given = request.headers['x-request-id'];
       return typeof given === 'string' && /^[\w.-]{1,128}$/.test(given) ? given : randomUUID();
