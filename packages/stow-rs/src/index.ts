@@ -2,3 +2,4 @@ export * from './store-instances.js';
 export * from './stow-routes.js';
 export * from './spool.js';
 export * from './collect-orphans.js';
+export * from './body-timeout.js';

@@ -2,12 +2,15 @@ import type { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { isValidUid } from '@tessera/dicom';
 import { HttpProblem, parseMediaType, readMultipart } from '@tessera/http';
+import { BodyAbortedError, type BodyTimeout, BodyTimeoutError, guardBody } from './body-timeout.js';
 import { PartTooLargeError } from './spool.js';
 import { type StoreDependencies, storeInstances, toStoreResponse } from './store-instances.js';
 
 export interface StowRoutesOptions extends StoreDependencies {
   /** Largest accepted request body (digest STOW-6: 413 above it). */
   maxBodyBytes: number;
+  /** How slowly a client may send the body before the request fails (408). */
+  bodyTimeout: BodyTimeout;
   /** The DICOMweb service base URL as the client sees it, e.g. `https://pacs.example/dicomweb`. */
   serviceUrl(request: FastifyRequest): string;
 }
@@ -30,13 +33,30 @@ export const stowRoutes: FastifyPluginAsync<StowRoutesOptions> = async (app: Fas
     if (accept && !/(\*\/\*|application\/(\*|json|dicom\+json))/i.test(accept)) {
       throw new HttpProblem(406, 'NOT_ACCEPTABLE', 'the Store Instances response is available as application/dicom+json only');
     }
-    const parts = requestParts(request, options.maxBodyBytes);
+    // While the upload is stored the server may not read the socket for a while (a chunk being
+    // written): the body timeout judges the client instead of the idle timeout, restored for the answer.
+    // (inject()'s simulated socket has no timeout.)
+    const socket = request.raw.socket as (typeof request.raw.socket & { server?: { timeout?: number } }) | undefined;
+    const setIdleTimeout = typeof socket?.setTimeout === 'function' ? (ms: number) => socket.setTimeout(ms) : () => {};
+    setIdleTimeout(0);
+    const parts = requestParts(request, options.maxBodyBytes, options.bodyTimeout);
     let outcome;
     try {
       outcome = await storeInstances(parts, options, { studyInstanceUid });
     } catch (error) {
       if (error instanceof PartTooLargeError) throw new HttpProblem(413, 'PART_TOO_LARGE', error.message);
+      if (error instanceof BodyTimeoutError) {
+        request.log.info({ timeoutMs: error.timeoutMs, minBytes: error.minBytes }, 'STOW-RS request body timed out');
+        throw new HttpProblem(408, 'BODY_TIMEOUT', `${error.message}; the request is abandoned`, { connection: 'close' });
+      }
+      if (error instanceof BodyAbortedError) {
+        // Nobody reads this answer; the log says why the request ended.
+        request.log.info('STOW-RS upload abandoned: the client closed the connection');
+        throw new HttpProblem(400, 'REQUEST_ABORTED', error.message);
+      }
       throw error;
+    } finally {
+      setIdleTimeout(socket?.server?.timeout ?? 0);
     }
     if (outcome.results.length === 0) throw new HttpProblem(400, 'NO_PARTS', 'the request holds no DICOM instance');
     const base = options.serviceUrl(request);
@@ -51,16 +71,16 @@ export const stowRoutes: FastifyPluginAsync<StowRoutesOptions> = async (app: Fas
 };
 
 /** The instances of a STOW request: the parts of a multipart/related body, or one application/dicom body. */
-async function* requestParts(request: FastifyRequest, maxBodyBytes: number): AsyncGenerator<Readable> {
+async function* requestParts(request: FastifyRequest, maxBodyBytes: number, bodyTimeout: BodyTimeout): AsyncGenerator<Readable> {
   const mediaType = parseMediaType(request.headers['content-type']);
-  const body = request.body as Readable | undefined;
-  if (!body || request.headers['content-length'] === '0') {
+  const raw = request.body as Readable | undefined;
+  if (!raw || request.headers['content-length'] === '0') {
     throw new HttpProblem(400, 'EMPTY_BODY', 'the request has no body; STOW-RS needs at least one DICOM instance');
   }
   if (mediaType?.type === 'application/dicom') {
     const declared = Number(request.headers['content-length'] ?? 0);
     if (declared > maxBodyBytes) throw new HttpProblem(413, 'BODY_TOO_LARGE', `the request body is larger than the limit of ${maxBodyBytes} bytes`);
-    yield body;
+    yield guardBody(raw, bodyTimeout);
     return;
   }
   const rootType = mediaType?.parameters.type?.toLowerCase();
@@ -68,6 +88,7 @@ async function* requestParts(request: FastifyRequest, maxBodyBytes: number): Asy
     throw new HttpProblem(415, 'UNSUPPORTED_MEDIA_TYPE',
       `STOW-RS accepts multipart/related; type="application/dicom" or application/dicom, not ${request.headers['content-type'] ?? 'no Content-Type'}`);
   }
+  const body = guardBody(raw, bodyTimeout);
   for await (const part of readMultipart(body, request.headers, { maxTotalBytes: maxBodyBytes })) {
     const partType = parseMediaType(part.contentType)?.type;
     if (partType !== undefined && partType !== 'application/dicom' && partType !== 'application/octet-stream') {
