@@ -64,6 +64,9 @@ export async function* readMultipart(
       // The error may come before the reader starts; it then gets it from the destroyed stream.
       stream.on('error', () => {});
       file.pipe(stream);
+      // A reader that gives up on a part (its disk is full) leaves the rest to be discarded here,
+      // so that the next part can be read.
+      stream.once('close', () => file.resume());
       current = stream;
       yield stream;
     }

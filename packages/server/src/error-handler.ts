@@ -43,6 +43,10 @@ export function installErrorHandling(app: FastifyInstance): void {
       return sendProblem(request, reply, error.status, error.code, error.message);
     }
     const code = (error as { code?: string }).code;
+    if (code === 'BLOB_STORE_FULL') {
+      request.log.error({ err: error }, 'storage full');
+      return sendProblem(request, reply, 503, 'STORAGE_FULL', 'the archive storage is full; retry later');
+    }
     if (code && UNAVAILABLE_CODES.has(code)) {
       request.log.error({ err: error }, 'storage unavailable');
       return sendProblem(request, reply, 503, code, 'the archive storage is temporarily unavailable; retry later');

@@ -59,6 +59,10 @@ export const stowRoutes: FastifyPluginAsync<StowRoutesOptions> = async (app: Fas
       setIdleTimeout(socket?.server?.timeout ?? 0);
     }
     if (outcome.results.length === 0) throw new HttpProblem(400, 'NO_PARTS', 'the request holds no DICOM instance');
+    // Nothing stored, and only for want of space: the request as a whole could not be served.
+    if (outcome.results.every((r) => r.kind === 'failed' && r.storageFull)) {
+      throw new HttpProblem(503, 'STORAGE_FULL', 'the archive storage is full; nothing was stored; retry later');
+    }
     const base = options.serviceUrl(request);
     const { status, body } = toStoreResponse(outcome, {
       study: (s) => `${base}/studies/${s}`,
