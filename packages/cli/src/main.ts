@@ -3,7 +3,7 @@ import cluster from 'node:cluster';
 import { type Config, ConfigError, SETTINGS, loadConfig, startServer } from '@tessera/server';
 import { resolve } from 'node:path';
 import { createBlobStore } from '@tessera/blob-store';
-import { openIndex } from '@tessera/index';
+import { IndexStorageFullError, openIndex } from '@tessera/index';
 import { collectOrphans } from '@tessera/stow-rs';
 
 const USAGE = `usage: tessera <command>
@@ -111,6 +111,7 @@ main(process.argv.slice(2)).then(
   },
   (error: unknown) => {
     if (error instanceof ConfigError) console.error(`configuration error: ${error.message}`);
+    else if (error instanceof IndexStorageFullError) console.error(`cannot start: ${error.message}`);
     else console.error(error);
     process.exit(1);
   },
