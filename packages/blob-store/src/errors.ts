@@ -58,3 +58,16 @@ export class BlobStoreUnavailableError extends Error {
     super(message, options);
   }
 }
+
+/**
+ * The store has no space left (a full disk or quota behind the filesystem store). Nothing is wrong
+ * with the request; STOW-RS reports it per instance (FailureReason A700), anything else answers 503.
+ */
+export class BlobStoreFullError extends Error {
+  override readonly name = 'BlobStoreFullError';
+  readonly code = 'BLOB_STORE_FULL';
+
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}

@@ -107,6 +107,7 @@ main(process.argv.slice(2)).then(
   },
   (error: unknown) => {
     if (error instanceof Error && error.name === 'ConfigError') console.error(`configuration error: ${error.message}`);
+    else if (error instanceof Error && error.name === 'IndexStorageFullError') console.error(`cannot start: ${error.message}`);
     else console.error(error);
     process.exit(1);
   },

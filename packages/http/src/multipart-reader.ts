@@ -1,5 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import { type Readable, Transform, type TransformCallback } from 'node:stream';
+import { PassThrough, type Readable, Transform, type TransformCallback } from 'node:stream';
 import * as Multipasta from 'multipasta/node';
 import { parseMediaType } from './media-type.js';
 import { HttpProblem } from './problem.js';
@@ -42,21 +42,45 @@ export async function* readMultipart(
     maxParts: 100_000,
   });
   const carry = new DashCarry();
-  body.on('error', (error) => parser.destroy(error));
+  // The part being read when the body fails (a client gone, a timeout) or turns out malformed:
+  // multipasta tells neither to it, so its reader would wait for ever (and hold its spool file).
+  let current: PassThrough | undefined;
+  const failCurrent = (error: unknown) => {
+    if (current && !current.destroyed) current.destroy(toProblem(error, limits.maxTotalBytes) as Error);
+  };
+  body.on('error', (error) => {
+    failCurrent(error);
+    parser.destroy(error);
+  });
+  body.on('close', () => {
+    if (!body.readableEnded) failCurrent(new Error('the request body was closed before its end'));
+  });
   // A body already read to its end (an empty one) never emits 'end' again: end the parser here.
   if (body.readableEnded) parser.end();
   else body.pipe(carry).pipe(parser);
   try {
     for await (const part of parser) {
       if (part._tag !== 'File') continue;
-      const stream = part as unknown as MultipartPart;
+      // Each part is handed out through our own stream, so that its errors are problems (not
+      // multipasta's plain objects) and a failing body ends it.
+      const file = part as unknown as Readable;
+      const stream = new PassThrough() as PassThrough & MultipartPart;
       Object.defineProperty(stream, 'contentType', { value: part.info.contentType });
       Object.defineProperty(stream, 'headers', { value: part.info.headers });
+      file.on('error', (error) => stream.destroy(toProblem(error, limits.maxTotalBytes) as Error));
+      // The error may come before the reader starts; it then gets it from the destroyed stream.
+      stream.on('error', () => {});
+      file.pipe(stream);
+      // A reader that gives up on a part (its disk is full) leaves the rest to be discarded here,
+      // so that the next part can be read.
+      stream.once('close', () => file.resume());
+      current = stream;
       yield stream;
     }
   } catch (error) {
     throw toProblem(error, limits.maxTotalBytes);
   } finally {
+    failCurrent(new Error('the multipart body was abandoned'));
     body.unpipe(carry);
     carry.unpipe(parser);
     carry.destroy();

@@ -1,6 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
+import { IndexStorageFullError } from './errors.js';
 import type { Database } from './schema.js';
 import { guardedPool } from './guarded-pool.js';
 import { withUnavailableErrors } from './unavailable.js';
@@ -47,13 +48,17 @@ export async function openDatabase(config: IndexConfig, options: OpenDatabaseOpt
     const url = new URL(config.url);
     return { db, description: `postgres://${url.host}${url.pathname}`, close: () => db.destroy() };
   }
-  if (config.dataDir) await mkdir(config.dataDir, { recursive: true });
+  const dataDir = config.dataDir;
+  const diskFull = (error: unknown): never => {
+    throw dataDir && isDiskFull(error) ? new IndexStorageFullError(dataDir, { cause: error }) : error;
+  };
+  if (dataDir) await mkdir(dataDir, { recursive: true }).catch(diskFull);
   // Loaded only for the embedded index: a PostgreSQL server process does not carry PGlite (≈ 19 MB resident).
   const [{ PGlite }, { pg_trgm }, { unaccent }, { PGliteDialect }] = await Promise.all([
     import('@electric-sql/pglite'), import('@electric-sql/pglite/contrib/pg_trgm'), import('@electric-sql/pglite/contrib/unaccent'), import('kysely-pglite-dialect'),
   ]);
   // The contrib extensions the search migration creates (trigram indexes, accent folding).
-  const pglite = await PGlite.create(config.dataDir, { extensions: { pg_trgm, unaccent } });
+  const pglite = await PGlite.create(dataDir, { extensions: { pg_trgm, unaccent } }).catch(diskFull);
   const db = new Kysely<Database>({ dialect: new PGliteDialect(pglite) });
   return {
     db,
@@ -63,4 +68,11 @@ export async function openDatabase(config: IndexConfig, options: OpenDatabaseOpt
       if (!pglite.closed) await pglite.close();
     },
   };
+}
+
+/** ENOSPC/EDQUOT from Node, or from PGlite's Emscripten file system (errno 51 there, no code). */
+function isDiskFull(error: unknown): boolean {
+  const { code, errno, name } = (error ?? {}) as { code?: string; errno?: number; name?: string };
+  const emscripten = name === 'ErrnoError' || (error as object | undefined)?.constructor?.name === 'ErrnoError';
+  return code === 'ENOSPC' || code === 'EDQUOT' || (emscripten && errno === 51);
 }

@@ -47,6 +47,9 @@ export async function buildApp({ config, index, blobs, logger }: AppDependencies
     // Upload bodies are streams with their own limits; this bounds everything else.
     bodyLimit: 1 << 20,
     trustProxy: config.trustProxy,
+    // Closes a connection on which nothing moves, e.g. a client that stopped reading a large
+    // retrieval; STOW-RS judges its uploads by the body timeout instead (stow-routes.ts).
+    connectionTimeout: config.http.idleTimeoutMs,
     routerOptions: { ignoreTrailingSlash: true },
   });
   app.addHook('onSend', async (request, reply) => {
@@ -80,6 +83,7 @@ export async function buildApp({ config, index, blobs, logger }: AppDependencies
     index,
     blobs,
     maxBodyBytes: config.stow.maxBodyBytes,
+    bodyTimeout: { timeoutMs: config.http.bodyTimeoutMs, minBytes: config.http.bodyMinBytes },
     serviceUrl,
     settings: {
       spoolDir: resolve(config.dataDir, 'spool'),

@@ -24,6 +24,13 @@ export interface Config {
   qido: {
     maxLimit: number;
   };
+  http: {
+    /** A connection with nothing read or written for this long is closed (0: never). */
+    idleTimeoutMs: number;
+    /** A request body must deliver bodyMinBytes in every bodyTimeoutMs the server waits for it (0: no check). */
+    bodyTimeoutMs: number;
+    bodyMinBytes: number;
+  };
   inlineBinaryMaxBytes: number;
   corsAllowedOrigins: string[] | '*';
   /** Undefined: the packaged viewer. */
@@ -63,6 +70,9 @@ export const SETTINGS = [
   ['STOW_MAX_PART_BYTES', String(8 * 2 ** 30), 'largest single instance in a STOW-RS request, and largest bulk data part of a metadata + bulk data request (413 above)'],
   ['STOW_MAX_HEADER_BYTES', String(64 * 2 ** 20), 'largest DICOM header (everything before Pixel Data) read into memory; also the largest metadata of a metadata + bulk data request'],
   ['STOW_DUPLICATE_POLICY', 'reject', 'reject | overwrite: a SOP Instance UID stored again with different bytes'],
+  ['HTTP_IDLE_TIMEOUT_MS', '120000', 'a connection on which nothing is read or written for this long is closed, e.g. a client that stops reading a response (0: never); keep it above DATABASE_STATEMENT_TIMEOUT_MS and S3_REQUEST_TIMEOUT_MS'],
+  ['HTTP_BODY_TIMEOUT_MS', '60000', 'a STOW-RS body that delivers fewer than HTTP_BODY_MIN_BYTES in this time while the server waits for it is abandoned (408), e.g. a stalled or trickling upload (0: never)'],
+  ['HTTP_BODY_MIN_BYTES', '65536', 'see HTTP_BODY_TIMEOUT_MS (the default asks about 1 KiB/s)'],
   ['QIDO_MAX_LIMIT', '1000', 'most results one QIDO-RS search returns; a larger limit is clamped, the rest announced in a Warning header'],
   ['INLINE_BINARY_MAX_BYTES', '1024', 'binary values up to this size are inline in metadata, larger ones are BulkDataURIs'],
   ['CORS_ALLOWED_ORIGINS', '*', 'origins allowed to call the server from a browser: * or a comma list (https://viewer.example.org,…); empty disables CORS'],
@@ -153,6 +163,11 @@ export function loadConfig(env: Source = process.env): Config {
     },
     qido: {
       maxLimit: int('QIDO_MAX_LIMIT', 1, 1_000_000),
+    },
+    http: {
+      idleTimeoutMs: int('HTTP_IDLE_TIMEOUT_MS', 0, 2 ** 31 - 1),
+      bodyTimeoutMs: int('HTTP_BODY_TIMEOUT_MS', 0, 2 ** 31 - 1),
+      bodyMinBytes: int('HTTP_BODY_MIN_BYTES', 1),
     },
     inlineBinaryMaxBytes: int('INLINE_BINARY_MAX_BYTES', 0, 2 ** 20),
     viewerDir: raw('VIEWER_DIR') ? resolve(raw('VIEWER_DIR')) : undefined,

@@ -12,7 +12,7 @@ interface Problem {
 }
 
 const TITLES: Record<number, string> = {
-  400: 'Bad Request', 404: 'Not Found', 405: 'Method Not Allowed', 406: 'Not Acceptable', 409: 'Conflict',
+  400: 'Bad Request', 404: 'Not Found', 405: 'Method Not Allowed', 406: 'Not Acceptable', 408: 'Request Timeout', 409: 'Conflict',
   413: 'Content Too Large', 415: 'Unsupported Media Type', 422: 'Unprocessable Content', 500: 'Internal Server Error', 503: 'Service Unavailable',
 };
 
@@ -53,6 +53,10 @@ export function installErrorHandling(app: FastifyInstance): void {
       // The index refers to bytes the blob store does not have: a fault of the archive, not of the request.
       request.log.error({ err: error }, 'indexed instance without its stored data');
       return sendProblem(request, reply, 503, 'INSTANCE_DATA_MISSING', 'the stored data of this instance cannot be read; the error is logged under this requestId');
+    }
+    if (code === 'BLOB_STORE_FULL') {
+      request.log.error({ err: error }, 'storage full');
+      return sendProblem(request, reply, 503, 'STORAGE_FULL', 'the archive storage is full; retry later');
     }
     if (code && UNAVAILABLE_CODES.has(code)) {
       request.log.error({ err: error }, 'storage unavailable');

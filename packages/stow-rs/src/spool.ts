@@ -27,12 +27,26 @@ export class PartTooLargeError extends Error {
   }
 }
 
+/** The spool directory's file system has no space left (or the quota is reached). */
+export class SpoolFullError extends Error {
+  override readonly name = 'SpoolFullError';
+  constructor(readonly dir: string, options?: { cause?: unknown }) {
+    super(`the upload spool ${dir} is full (no space left on device)`, options);
+  }
+}
+
+const isDiskFull = (error: unknown) => ['ENOSPC', 'EDQUOT'].includes((error as { code?: string } | undefined)?.code ?? '');
+const spoolFull = (dir: string) => (error: unknown): never => {
+  throw isDiskFull(error) ? new SpoolFullError(dir, { cause: error }) : error;
+};
+
 /** Bytes gathered before one `writev`: fewer, larger writes than one per socket chunk. */
 const WRITE_BATCH_BYTES = 1 << 20;
 
 /**
  * Streams one part to a file in `dir`, computing its SHA-256 and size on the way. Fails with
- * PartTooLargeError as soon as more than `maxBytes` arrive; the partial file is removed.
+ * PartTooLargeError as soon as more than `maxBytes` arrive, with SpoolFullError when the disk is
+ * full; the partial file is removed.
  *
  * A plain loop over the part and a file handle rather than a stream pipeline: the benchmark's
  * profile showed the Transform + WriteStream pair costing twice the CPU of the writes themselves.
@@ -52,7 +66,7 @@ export async function spoolPart(part: AsyncIterable<Buffer>, dir: string, option
     if ((error as { code?: string }).code !== 'ENOENT') throw error;
     await mkdir(dir, { recursive: true });
     return open(path, 'w');
-  });
+  }).catch(spoolFull(dir));
   try {
     let pending: Buffer[] = [];
     let pendingBytes = 0;
@@ -78,11 +92,11 @@ export async function spoolPart(part: AsyncIterable<Buffer>, dir: string, option
   } catch (error) {
     await file.close().catch(() => {});
     await rm(path, { force: true });
-    throw error;
+    spoolFull(dir)(error);
   }
-  const durable = options.sync
+  const durable = (options.sync
     ? file.datasync().finally(() => file.close())
-    : file.close();
+    : file.close()).catch(spoolFull(dir));
   // Awaited by whoever stores the part; a part dropped before that must not raise an unhandled rejection.
   durable.catch(() => {});
   return { path, size, sha256: hash.digest('hex'), head, durable };

@@ -1,12 +1,12 @@
 import { rm } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
-import type { BlobStore } from '@tessera/blob-store';
+import { type BlobStore, BlobStoreFullError } from '@tessera/blob-store';
 import {
   DicomParseError, type DicomJsonDataset, FailureReason, type InstanceDescription, Tag, WarningReason, statusHex, statusName,
   describeInstance, headedFileByteSource, tagKey,
 } from '@tessera/dicom';
 import { type Index, IndexOutcomeUnknownError } from '@tessera/index';
-import { type SpooledPart, spoolPart } from './spool.js';
+import { SpoolFullError, type SpooledPart, spoolPart } from './spool.js';
 
 export interface StoreSettings {
   /** Local directory for parts while they are read and checked. */
@@ -28,7 +28,11 @@ export interface StoreDependencies {
 /** One instance's result: stored (maybe with a warning) or failed, as the response module lists it. */
 export type InstanceResult =
   | { kind: 'stored'; sopClassUid: string; sopInstanceUid: string; studyInstanceUid: string; seriesInstanceUid: string; warning?: { reason: number; detail: string }; duplicate?: boolean }
-  | { kind: 'failed'; sopClassUid?: string; sopInstanceUid?: string; reason: number; detail: string };
+  | {
+      kind: 'failed'; sopClassUid?: string; sopInstanceUid?: string; reason: number; detail: string;
+      /** Failed for want of space (spool or blob store full, FailureReason A700): worth retrying later. */
+      storageFull?: boolean;
+    };
 
 /**
  * What the transaction stores: a PS3.10 stream, or an instance refused before it could become one
@@ -61,7 +65,7 @@ interface Candidate {
   spooled: SpooledPart;
   description: InstanceDescription;
   stored: Extract<InstanceResult, { kind: 'stored' }>;
-  failed(reason: number, detail: string): InstanceResult;
+  failed(reason: number, detail: string, storageFull?: boolean): InstanceResult;
   /** Where its blob goes if it is written (its UIDs and SHA-256, known once it is checked). */
   blobKey: string;
   /** Set once putFile owns the spooled file. */
@@ -107,7 +111,18 @@ export async function storeInstances(
         continue;
       }
       const slot = results.length;
-      const spooled = await spoolPart(part as Readable, deps.settings.spoolDir, { maxBytes: deps.settings.maxPartBytes, sync: deps.blobs.movesFiles });
+      let spooled: SpooledPart;
+      try {
+        spooled = await spoolPart(part as Readable, deps.settings.spoolDir, { maxBytes: deps.settings.maxPartBytes, sync: deps.blobs.movesFiles });
+      } catch (error) {
+        if (!(error instanceof SpoolFullError)) throw error;
+        (part as Readable).destroy();
+        // Its UIDs were never read: an OtherFailuresSequence item. The rest of the part is
+        // discarded by the reader; the next part may fit (space freed meanwhile) or fail the same way.
+        deps.log?.error({ err: error }, 'upload spool full');
+        results.push({ kind: 'failed', reason: FailureReason.OutOfResources, detail: error.message, storageFull: true });
+        continue;
+      }
       const checked = await check(spooled, slot, deps, options.studyInstanceUid).catch(async (error: unknown) => {
         await rm(spooled.path, { force: true });
         throw error;
@@ -169,7 +184,7 @@ async function check(spooled: SpooledPart, slot: number, deps: StoreDependencies
         studyInstanceUid: description.studyInstanceUid, seriesInstanceUid: description.seriesInstanceUid,
         warning: description.warnings.length ? { reason: WarningReason.DataSetDoesNotMatchSOPClass, detail: description.warnings.join('; ') } : undefined,
       },
-      failed: (reason, detail) => ({ kind: 'failed', ...ids, reason, detail }),
+      failed: (reason, detail, storageFull) => ({ kind: 'failed', ...ids, reason, detail, ...(storageFull ? { storageFull } : {}) }),
     },
   };
 }
@@ -197,16 +212,15 @@ async function storeChunk(chunk: Candidate[], deps: StoreDependencies, results: 
 
   const written: Candidate[] = [];
   await forEachLimited(toWrite, BLOB_WRITE_CONCURRENCY, async (c) => {
-    await c.spooled.durable;
     try {
+      await c.spooled.durable;
       await blobs.putFile(c.blobKey, c.spooled.path, c.spooled.size, { synced: blobs.movesFiles });
       c.handedOver = true;
       written.push(c);
     } catch (error) {
-      const cause = (error as { cause?: { code?: string } }).cause?.code;
-      if (cause !== 'ENOSPC' && cause !== 'EDQUOT') throw error;
+      if (!(error instanceof BlobStoreFullError) && !(error instanceof SpoolFullError)) throw error;
       deps.log?.error({ err: error, blobKey: c.blobKey }, 'storage full');
-      results[c.slot] = c.failed(FailureReason.OutOfResources, 'the archive storage is full');
+      results[c.slot] = c.failed(FailureReason.OutOfResources, 'the archive storage is full', true);
     }
   });
   // Anything else (an unreachable S3, a timeout) fails the request as a whole: 503, retry later.

@@ -3,12 +3,15 @@ import type { FastifyInstance, FastifyPluginAsync, FastifyRequest } from 'fastif
 import { DICOM_XML, isValidUid, toNativeDicomXml } from '@tessera/dicom';
 import { HttpProblem, negotiateDicomModel, parseAccept, parseMediaType, readMultipart } from '@tessera/http';
 import { metadataBulkInstances } from './metadata-bulk.js';
+import { BodyAbortedError, type BodyTimeout, BodyTimeoutError, guardBody } from './body-timeout.js';
 import { PartTooLargeError } from './spool.js';
 import { type StoreDependencies, type StoreOutcome, type StorePart, storeInstances, summarizeOutcome, toStoreResponse } from './store-instances.js';
 
 export interface StowRoutesOptions extends StoreDependencies {
   /** Largest accepted request body (digest STOW-6: 413 above it). */
   maxBodyBytes: number;
+  /** How slowly a client may send the body before the request fails (408). */
+  bodyTimeout: BodyTimeout;
   /** The DICOMweb service base URL as the client sees it, e.g. `https://pacs.example/dicomweb`. */
   serviceUrl(request: FastifyRequest): string;
 }
@@ -31,20 +34,39 @@ export const stowRoutes: FastifyPluginAsync<StowRoutesOptions> = async (app: Fas
     if (form === undefined) {
       throw new HttpProblem(406, 'NOT_ACCEPTABLE', 'the Store Instances response is available as application/dicom+json or application/dicom+xml');
     }
+    // While the upload is stored the server may not read the socket for a while (a chunk being
+    // written): the body timeout judges the client instead of the idle timeout, restored for the answer.
+    // (inject()'s simulated socket has no timeout.)
+    const socket = request.raw.socket as (typeof request.raw.socket & { server?: { timeout?: number } }) | undefined;
+    const setIdleTimeout = typeof socket?.setTimeout === 'function' ? (ms: number) => socket.setTimeout(ms) : () => {};
+    setIdleTimeout(0);
     const parts = requestParts(request, options);
     let outcome;
     try {
       outcome = await storeInstances(parts, options, { studyInstanceUid });
     } catch (error) {
-      const problem = error instanceof PartTooLargeError ? new HttpProblem(413, 'PART_TOO_LARGE', error.message) : error;
+      const problem = error instanceof PartTooLargeError ? new HttpProblem(413, 'PART_TOO_LARGE', error.message)
+        : error instanceof BodyTimeoutError ? new HttpProblem(408, 'BODY_TIMEOUT', `${error.message}; the request is abandoned`, { connection: 'close' })
+        // Nobody reads this answer; the log line says why the request ended.
+        : error instanceof BodyAbortedError ? new HttpProblem(400, 'REQUEST_ABORTED', error.message)
+        : error;
+      if (error instanceof BodyTimeoutError) request.log.info({ timeoutMs: error.timeoutMs, minBytes: error.minBytes }, 'STOW-RS request body timed out');
+      if (error instanceof BodyAbortedError) request.log.info('STOW-RS upload abandoned: the client closed the connection');
       // One line per request, also when it fails as a whole (earlier chunks may have been stored).
       const code = problem instanceof HttpProblem ? `${problem.status} ${problem.code}` : 'internal error';
       request.log.info({ stow: { failed: code } }, `STOW-RS request failed as a whole: ${code}`);
       throw problem;
+    } finally {
+      setIdleTimeout(socket?.server?.timeout ?? 0);
     }
     if (outcome.results.length === 0) {
       request.log.info({ stow: { failed: '400 NO_PARTS' } }, 'STOW-RS request failed as a whole: 400 NO_PARTS');
       throw new HttpProblem(400, 'NO_PARTS', 'the request holds no DICOM instance');
+    }
+    // Nothing stored, and only for want of space: the request as a whole could not be served.
+    if (outcome.results.every((r) => r.kind === 'failed' && r.storageFull)) {
+      request.log.info({ stow: { failed: '503 STORAGE_FULL' } }, 'STOW-RS request failed as a whole: 503 STORAGE_FULL');
+      throw new HttpProblem(503, 'STORAGE_FULL', 'the archive storage is full; nothing was stored; retry later');
     }
     const base = options.serviceUrl(request);
     const { status, body } = toStoreResponse(outcome, {
@@ -82,22 +104,22 @@ function logOutcome(request: FastifyRequest, outcome: StoreOutcome, status: numb
  * body, or the datasets of a metadata + bulk data request (`metadata-bulk.ts`).
  */
 async function* requestParts(request: FastifyRequest<{ Params: { study?: string } }>, options: StowRoutesOptions): AsyncGenerator<StorePart> {
-  const { maxBodyBytes, settings } = options;
+  const { maxBodyBytes, settings, bodyTimeout } = options;
   const mediaType = parseMediaType(request.headers['content-type']);
-  const body = request.body as Readable | undefined;
-  if (!body || request.headers['content-length'] === '0') {
+  const raw = request.body as Readable | undefined;
+  if (!raw || request.headers['content-length'] === '0') {
     throw new HttpProblem(400, 'EMPTY_BODY', 'the request has no body; STOW-RS needs at least one DICOM instance');
   }
   if (mediaType?.type === 'application/dicom') {
     const declared = Number(request.headers['content-length'] ?? 0);
     if (declared > maxBodyBytes) throw new HttpProblem(413, 'BODY_TOO_LARGE', `the request body is larger than the limit of ${maxBodyBytes} bytes`);
-    yield body;
+    yield guardBody(raw, bodyTimeout);
     return;
   }
   const rootType = mediaType?.parameters.type?.toLowerCase();
   if (mediaType?.type === 'multipart/related' && rootType === 'application/dicom+json') {
     const study = request.params.study;
-    yield* metadataBulkInstances(readMultipart(body, request.headers, { maxTotalBytes: maxBodyBytes }), {
+    yield* metadataBulkInstances(readMultipart(guardBody(raw, bodyTimeout), request.headers, { maxTotalBytes: maxBodyBytes }), {
       spoolDir: settings.spoolDir, maxPartBytes: settings.maxPartBytes, maxMetadataBytes: settings.maxHeaderBytes,
       requestUrl: `${options.serviceUrl(request)}/studies${study === undefined ? '' : `/${study}`}`,
     });
@@ -107,6 +129,7 @@ async function* requestParts(request: FastifyRequest<{ Params: { study?: string 
     throw new HttpProblem(415, 'UNSUPPORTED_MEDIA_TYPE',
       `STOW-RS accepts multipart/related; type="application/dicom", multipart/related; type="application/dicom+json" (metadata and bulk data) or application/dicom, not ${request.headers['content-type'] ?? 'no Content-Type'}`);
   }
+  const body = guardBody(raw, bodyTimeout);
   for await (const part of readMultipart(body, request.headers, { maxTotalBytes: maxBodyBytes })) {
     const partType = parseMediaType(part.contentType)?.type;
     if (partType !== undefined && partType !== 'application/dicom' && partType !== 'application/octet-stream') {

@@ -6,7 +6,7 @@ import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { BlobInfo, BlobStore, ByteRange, PutFileOptions } from '../blob-store.js';
 import { assertValidRange } from '../byte-range.js';
-import { BlobKeyError, BlobNotFoundError, BlobSizeMismatchError, BlobStoreUnavailableError } from '../errors.js';
+import { BlobKeyError, BlobNotFoundError, BlobSizeMismatchError, BlobStoreFullError, BlobStoreUnavailableError } from '../errors.js';
 import { exactSize } from '../exact-size.js';
 import { FileRangeStream } from './file-range-stream.js';
 import { assertValidKey, assertValidPrefix } from '../keys.js';
@@ -227,6 +227,9 @@ const UNAVAILABLE_CODES = new Set(['EACCES', 'EPERM', 'EROFS', 'ENOSPC', 'EDQUOT
 
 function toStoreError(error: unknown): unknown {
   const code = error instanceof Error ? (error as NodeJS.ErrnoException).code : undefined;
+  if (code === 'ENOSPC' || code === 'EDQUOT') {
+    return new BlobStoreFullError(`blob store file system is full: ${(error as Error).message}`, { cause: error });
+  }
   if (code !== undefined && UNAVAILABLE_CODES.has(code)) {
     return new BlobStoreUnavailableError(`blob store file system error: ${(error as Error).message}`, {
       cause: error,
