@@ -59,7 +59,8 @@ for (const backend of await testDatabases()) {
     const nullable = await sql<{ n: number }>`select count(*)::int as n from study where attributes is null`.execute(db);
     t.equal(nullable.rows[0]!.n, 0);
 
-    const down = await migrator.migrateDown();
+    // Down to the schema before the change, undoing any later migration first.
+    const down = await migrator.migrateTo(BEFORE);
     t.error(down.error, 'migrated back down');
     const jsonb = await sql<{ attributes: string }>`select attributes::text as attributes from study order by pk`.execute(db);
     t.same(JSON.parse(jsonb.rows[0]!.attributes), valuesOnly(STUDY), 'down: the same jsonb document, values only');
