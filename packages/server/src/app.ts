@@ -57,11 +57,20 @@ export async function buildApp({ config, index, blobs, logger }: AppDependencies
   });
 
   app.get('/healthz', async () => ({ status: 'ok' }));
+  // Public, so it answers a status per component only: paths, hosts and driver errors go to the log.
   app.get('/readyz', async (request, reply) => {
-    const checks = await Promise.allSettled([index.check(), blobs.check()]);
-    const failed = checks.flatMap((c, i) => (c.status === 'rejected' ? [`${i === 0 ? 'index' : 'blob store'}: ${(c.reason as Error).message}`] : []));
-    if (failed.length) return sendProblem(request, reply, 503, 'NOT_READY', failed.join('; '));
-    return { status: 'ready', index: index.description, blobStore: blobs.description };
+    const [indexCheck, blobCheck] = await Promise.allSettled([index.check(), blobs.check()]);
+    const state = (check: PromiseSettledResult<void>, component: string) => {
+      if (check.status === 'fulfilled') return 'ok';
+      request.log.warn({ component, err: check.reason }, 'readiness check failed');
+      return 'unavailable';
+    };
+    const components = { index: state(indexCheck, 'index'), blobStore: state(blobCheck, 'blob store') };
+    if (Object.values(components).includes('unavailable')) {
+      const down = Object.entries(components).flatMap(([name, value]) => (value === 'ok' ? [] : [name]));
+      return sendProblem(request, reply, 503, 'NOT_READY', `not ready: ${down.join(', ')} unavailable; the cause is in the server log`, components);
+    }
+    return { status: 'ready', ...components };
   });
 
   const serviceUrl = (request: import('fastify').FastifyRequest) => `${publicBaseUrl(request, config)}${DICOMWEB_ROOT}`;
