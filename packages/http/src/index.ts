@@ -4,3 +4,4 @@ export * from './multipart-reader.js';
 export * from './uid-param.js';
 export * from './accept.js';
 export * from './multipart-writer.js';
+export * from './warning-header.js';
