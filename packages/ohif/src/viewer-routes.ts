@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fastifyStatic from '@fastify/static';
@@ -41,9 +42,12 @@ export const viewerRoutes: FastifyPluginAsync<ViewerRoutesOptions> = async (app,
   }
 
   const indexHtml = readFileSync(indexFile);
-  const sendIndex = async (_request: FastifyRequest, reply: FastifyReply) => {
+  const inlineScripts = inlineScriptHashes(indexHtml.toString('utf8'));
+  const sendIndex = async (request: FastifyRequest, reply: FastifyReply) => {
     reply
       .header('cache-control', 'no-cache')
+      .header('content-security-policy', viewerPolicy(inlineScripts, new URL(options.baseUrl(request)).origin))
+      .header('x-frame-options', 'SAMEORIGIN')
       .header('cross-origin-opener-policy', 'same-origin')
       .header('cross-origin-embedder-policy', 'require-corp');
     return reply.type('text/html; charset=utf-8').send(indexHtml);
@@ -67,3 +71,41 @@ export const viewerRoutes: FastifyPluginAsync<ViewerRoutesOptions> = async (app,
     },
   });
 };
+
+/**
+ * The viewer's Content-Security-Policy: what OHIF v3 needs and no more. Its bundles, CSS and
+ * app-config.js come from this origin; the two inline scripts of its index.html are allowed by hash;
+ * WebAssembly codecs need 'wasm-unsafe-eval' (not 'unsafe-eval'); cornerstone starts workers from
+ * this origin and from blob: URLs; React and the UI kit set inline styles; images and fonts may be
+ * data:/blob: URLs. `connect-src` adds the origin the generated app-config.js points at (the public
+ * base URL), which differs from the page's when the viewer is opened by another name. Framing only
+ * by this origin (`frame-ancestors 'self'`, also X-Frame-Options). Checked in Chromium by
+ * packages/e2e/test/ohif-viewer.test.ts: no CSP violation while a study is displayed.
+ */
+export function viewerPolicy(inlineScripts: readonly string[], apiOrigin: string): string {
+  const hashes = inlineScripts.map((hash) => `'${hash}'`).join(' ');
+  return [
+    "default-src 'self'",
+    `script-src 'self' 'wasm-unsafe-eval' ${hashes}`.trim(),
+    "worker-src 'self' blob:",
+    "style-src 'self' 'unsafe-inline'",
+    "img-src 'self' data: blob:",
+    "font-src 'self' data:",
+    "media-src 'self' data: blob:",
+    `connect-src 'self' ${apiOrigin} data: blob:`,
+    "object-src 'none'",
+    "base-uri 'self'",
+    "form-action 'self'",
+    "frame-ancestors 'self'",
+  ].join('; ');
+}
+
+/** `sha256-…` of each inline `<script>` of a page (CSP Level 2 hash sources). */
+export function inlineScriptHashes(html: string): string[] {
+  const hashes: string[] = [];
+  for (const match of html.matchAll(/<script\b([^>]*)>([\s\S]*?)<\/script>/gi)) {
+    if (/\bsrc\s*=/i.test(match[1]!) || match[2] === '') continue;
+    hashes.push(`sha256-${createHash('sha256').update(match[2]!, 'utf8').digest('base64')}`);
+  }
+  return hashes;
+}

@@ -13,6 +13,7 @@ import { capabilities } from './capabilities.js';
 import { installCors } from './cors.js';
 import { installErrorHandling, sendProblem } from './error-handler.js';
 import { publicBaseUrl } from './public-url.js';
+import { installSecurityHeaders } from './security-headers.js';
 
 /** The DICOMweb service root (digest: paths are relative to it). */
 export const DICOMWEB_ROOT = '/dicomweb';
@@ -44,6 +45,7 @@ export async function buildApp({ config, index, blobs, logger }: AppDependencies
     reply.header('x-request-id', request.id);
   });
   installErrorHandling(app);
+  installSecurityHeaders(app);
   installCors(app, { allowedOrigins: config.corsAllowedOrigins });
   // Every service route, by URL, with its methods (for the 405 answers added at the end).
   const routes = new Map<string, Set<string>>();
