@@ -17,8 +17,11 @@ USER node
 COPY --chown=node:node . .
 RUN pnpm install --frozen-lockfile && pnpm build
 
+# ALLOWED_HOSTS: the loopback names of the documented `docker run -p 127.0.0.1:8080:8080` shape URLs;
+# any other Host is ignored (docs/deployment.md). Set PUBLIC_URL or ALLOWED_HOSTS for a real name.
 ENV HOST=0.0.0.0 \
     PORT=8080 \
+    ALLOWED_HOSTS=localhost:8080,127.0.0.1:8080 \
     DATA_DIR=/app/data \
     npm_config_update_notifier=false
 EXPOSE 8080

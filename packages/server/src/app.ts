@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { resolve } from 'node:path';
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import type { BlobStore } from '@tessera/blob-store';
 import type { Index } from '@tessera/index';
 import { DEFAULT_VIEWER_DIR, ohifRoutes, viewerRoutes } from '@tessera/ohif';
@@ -75,7 +75,13 @@ export async function buildApp({ config, index, blobs, logger }: AppDependencies
     return { status: 'ready', ...components };
   });
 
-  const serviceUrl = (request: import('fastify').FastifyRequest) => `${publicBaseUrl(request, config)}${DICOMWEB_ROOT}`;
+  // For requests without a socket (inject()): the address the app listens on, else the configured one.
+  const listening = () => {
+    const bound = app.server.address();
+    return bound && typeof bound === 'object' ? { address: bound.address, port: bound.port } : { address: config.host, port: config.port };
+  };
+  const baseUrl = (request: FastifyRequest) => publicBaseUrl(request, config, listening);
+  const serviceUrl = (request: FastifyRequest) => `${baseUrl(request)}${DICOMWEB_ROOT}`;
   await app.register(stowRoutes, {
     prefix: DICOMWEB_ROOT,
     index,
@@ -94,14 +100,14 @@ export async function buildApp({ config, index, blobs, logger }: AppDependencies
   const retrieveSettings = { maxHeaderBytes: config.stow.maxHeaderBytes };
   await app.register(wadoRoutes, { prefix: DICOMWEB_ROOT, index, blobs, serviceUrl, settings: retrieveSettings });
   for (const prefix of ['/wadouri', '/wado']) {
-    await app.register(wadoUriRoutes, { prefix, index, blobs, settings: retrieveSettings, baseUrl: (request) => publicBaseUrl(request, config) });
+    await app.register(wadoUriRoutes, { prefix, index, blobs, settings: retrieveSettings, baseUrl });
   }
   await app.register(qidoRoutes, { prefix: DICOMWEB_ROOT, index, serviceUrl, maxLimit: config.qido.maxLimit });
   await app.register(renderedRoutes, { prefix: DICOMWEB_ROOT, index, blobs, serviceUrl });
-  await app.register(ohifRoutes, { prefix: '/ohif', index, baseUrl: (request) => publicBaseUrl(request, config) });
+  await app.register(ohifRoutes, { prefix: '/ohif', index, baseUrl });
   await app.register(viewerRoutes, {
     viewerDir: config.viewerDir ?? DEFAULT_VIEWER_DIR,
-    baseUrl: (request) => publicBaseUrl(request, config),
+    baseUrl,
     capabilities: { qidoSupportsIncludeField: true, supportsFuzzyMatching: true, supportsWildcard: true, thumbnails: true },
   });
 
