@@ -78,7 +78,9 @@ async function openStudy(context: BrowserContext, url: string, expect: { frames:
     if (message.type() === 'error') errors.push(message.text());
   });
   page.on('pageerror', (error) => errors.push(`unhandled: ${error.message}`));
-  await page.goto(url);
+  const document = await page.goto(url);
+  // The viewer runs under its Content-Security-Policy: a violation is a console error, failing the check below.
+  t.match(document?.headers()['content-security-policy'] ?? '', /frame-ancestors 'self'/, 'the page is served with the viewer CSP');
   let state: ViewportState | null = null;
   const deadline = Date.now() + 45_000;
   while (Date.now() < deadline) {
