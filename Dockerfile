@@ -36,9 +36,12 @@ RUN rm -rf node_modules packages/*/node_modules migrations/node_modules \
 FROM base
 COPY --from=build --chown=node:node /app /app
 RUN mkdir -p /app/data
+# ALLOWED_HOSTS: the loopback names of the documented `docker run -p 127.0.0.1:8080:8080` shape URLs;
+# any other Host is ignored (docs/deployment.md). Set PUBLIC_URL or ALLOWED_HOSTS for a real name.
 ENV NODE_ENV=production \
     HOST=0.0.0.0 \
     PORT=8080 \
+    ALLOWED_HOSTS=localhost:8080,127.0.0.1:8080 \
     DATA_DIR=/app/data
 EXPOSE 8080
 # Ready when the index and the blob store answer (GET /readyz); fetch is built into Node.

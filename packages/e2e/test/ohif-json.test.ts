@@ -17,7 +17,8 @@ async function upload(server: TestServer, path: string) {
 
 for (const backend of backendNames()) {
   t.test(`${backend}: OHIF JSON`, async (t) => {
-    const server = await startTestServer(backend);
+    // The public host the URLs below are built from is a configured one (ALLOWED_HOSTS, issue #21 item 13).
+    const server = await startTestServer(backend, { ALLOWED_HOSTS: 'pacs.example:8080' });
     t.teardown(() => server.close());
     const ctFiles = sharedFiles('series/ct-ge-hispeed-tilt-28');
     // Upload out of order: the adapter must order by InstanceNumber, not by arrival.

@@ -15,7 +15,9 @@ const MULTIFRAME = 'multiframe/enhanced-mr-emri_small-10fr.dcm';
 async function openStudy(context: BrowserContext, url: string, expect: { frames: number; shot: string }, t: Test) {
   const page = await context.newPage();
   const { errors } = watchPage(page);
-  await page.goto(url);
+  const document = await page.goto(url);
+  // The viewer runs under its Content-Security-Policy: a violation is a console error, failing the check below.
+  t.match(document?.headers()['content-security-policy'] ?? '', /frame-ancestors 'self'/, 'the page is served with the viewer CSP');
   let state: ViewportState | null = null;
   const deadline = Date.now() + 45_000;
   while (Date.now() < deadline) {

@@ -16,7 +16,8 @@ const hasAll = (ds: Dataset | undefined, keys: string[]) => keys.filter((k) => !
 
 for (const backend of backendNames()) {
   t.test(backend, async (t) => {
-    const server: TestServer = await startTestServer(backend);
+    // pacs.example:8443 may shape URLs because it is configured (ALLOWED_HOSTS, issue #21 item 13).
+    const server: TestServer = await startTestServer(backend, { ALLOWED_HOSTS: 'pacs.example:8443' });
     t.teardown(() => server.close());
     const issuer = `INC-${newUid().slice(-6)}`;
     const study = newUid();

@@ -17,7 +17,7 @@ for (const backend of backendNames()) {
       const metadata = JSON.parse((await get(server, `${url}/metadata`)).body);
       for (const uri of bulkDataUris(metadata)) {
         uris++;
-        t.ok(uri.startsWith('http://localhost:80/dicomweb/studies/'), `${path}: JSON-10 absolute ${uri}`);
+        t.ok(uri.startsWith(`${server.url}/dicomweb/studies/`), `${path}: JSON-10 absolute ${uri}, on the address the server listens on`);
         const res = await get(server, local(uri));
         t.equal(res.statusCode, 200, `${path}: JSON-10 GET ${local(uri)} → 200`);
         if (res.statusCode !== 200) continue;

@@ -13,7 +13,8 @@ async function get(server: TestServer, url: string, headers: Record<string, stri
 
 for (const backend of backendNames()) {
   t.test(`${backend}: metadata`, async (t) => {
-    const server = await startTestServer(backend);
+    // Both public hosts used below are configured ones (ALLOWED_HOSTS, issue #21 item 13).
+    const server = await startTestServer(backend, { ALLOWED_HOSTS: 'pacs.example:8443,elsewhere.example' });
     t.teardown(() => server.close());
     const study = newUid();
     const series = newUid();

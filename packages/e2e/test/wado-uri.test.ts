@@ -24,7 +24,7 @@ for (const backend of backendNames()) {
         t.equal(res.statusCode, 200, `${base}: 200`);
         t.equal(res.headers['content-type'], 'application/dicom', 'WADOURI-6: Content-Type');
         t.equal(Number(res.headers['content-length']), file.length, 'WADOURI-6: Content-Length');
-        t.match(res.headers['content-location'], new RegExp(`^http://localhost:80${base}\\?requestType=WADO`), 'WADOURI-6: Content-Location');
+        t.match(res.headers['content-location'], new RegExp(`^${server.url.replace(/\./g, '\\.')}${base}\\?requestType=WADO`), 'WADOURI-6: Content-Location');
         t.ok(res.rawPayload.equals(file), 'the stored file');
       }
     });

@@ -6,3 +6,4 @@ export * from './accept.js';
 export * from './multipart-writer.js';
 export { primed } from './primed.js';
 export * from './dicom-model-accept.js';
+export * from './warning-header.js';

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import fastifyStatic from '@fastify/static';
@@ -53,8 +54,15 @@ export const viewerRoutes: FastifyPluginAsync<ViewerRoutesOptions> = async (app,
 
   const indexHtml = prepareIndexHtml(readFileSync(indexFile, 'utf8'));
   const sendIndex = async (request: FastifyRequest, reply: FastifyReply) => {
-    isolate(reply).header('cache-control', 'no-cache');
-    return reply.type('text/html; charset=utf-8').send(indexHtmlFor(indexHtml, basePathOf(options.baseUrl(request))));
+    const baseUrl = options.baseUrl(request);
+    const html = indexHtmlFor(indexHtml, basePathOf(baseUrl));
+    // The policy allows exactly the inline scripts of the page as it is sent (hashed per request:
+    // the page differs by base path; two small scripts).
+    isolate(reply)
+      .header('cache-control', 'no-cache')
+      .header('content-security-policy', viewerPolicy(inlineScriptHashes(html), new URL(baseUrl).origin))
+      .header('x-frame-options', 'SAMEORIGIN');
+    return reply.type('text/html; charset=utf-8').send(html);
   };
   for (const url of SPA_ROUTES.filter((u) => u !== '/viewer')) app.get(url, sendIndex);
 
@@ -106,3 +114,41 @@ export const viewerRoutes: FastifyPluginAsync<ViewerRoutesOptions> = async (app,
     },
   });
 };
+
+/**
+ * The viewer's Content-Security-Policy: what OHIF v3 needs and no more. Its bundles, CSS and
+ * app-config.js come from this origin; the two inline scripts of its index.html are allowed by hash;
+ * WebAssembly codecs need 'wasm-unsafe-eval' (not 'unsafe-eval'); cornerstone starts workers from
+ * this origin and from blob: URLs; React and the UI kit set inline styles; images and fonts may be
+ * data:/blob: URLs. `connect-src` adds the origin the generated app-config.js points at (the public
+ * base URL), which differs from the page's when the viewer is opened by another name. Framing only
+ * by this origin (`frame-ancestors 'self'`, also X-Frame-Options). Checked in Chromium by
+ * packages/e2e/test/ohif-viewer.test.ts: no CSP violation while a study is displayed.
+ */
+export function viewerPolicy(inlineScripts: readonly string[], apiOrigin: string): string {
+  const hashes = inlineScripts.map((hash) => `'${hash}'`).join(' ');
+  return [
+    "default-src 'self'",
+    `script-src 'self' 'wasm-unsafe-eval' ${hashes}`.trim(),
+    "worker-src 'self' blob:",
+    "style-src 'self' 'unsafe-inline'",
+    "img-src 'self' data: blob:",
+    "font-src 'self' data:",
+    "media-src 'self' data: blob:",
+    `connect-src 'self' ${apiOrigin} data: blob:`,
+    "object-src 'none'",
+    "base-uri 'self'",
+    "form-action 'self'",
+    "frame-ancestors 'self'",
+  ].join('; ');
+}
+
+/** `sha256-…` of each inline `<script>` of a page (CSP Level 2 hash sources). */
+export function inlineScriptHashes(html: string): string[] {
+  const hashes: string[] = [];
+  for (const match of html.matchAll(/<script\b([^>]*)>([\s\S]*?)<\/script>/gi)) {
+    if (/\bsrc\s*=/i.test(match[1]!) || match[2] === '') continue;
+    hashes.push(`sha256-${createHash('sha256').update(match[2]!, 'utf8').digest('base64')}`);
+  }
+  return hashes;
+}

@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
-import { HttpProblem, uidParam } from '@tessera/http';
+import { HttpProblem, uidParam, warningHeader } from '@tessera/http';
 import { DICOM_JSON, MULTIPART_DICOM_XML, searchResultsForm } from './accept.js';
 import { decodeQueryString, safeText } from './search-parameters.js';
 import { resultsJson } from './search-results.js';
@@ -15,8 +15,9 @@ type Params = { study?: string; series?: string };
 
 /**
  * QIDO-RS routes (PS3.18 §10.6): the six search resources of digest QIDO-1. Answers are
- * `application/dicom+json` arrays or `multipart/related; type="application/dicom+xml"` bodies (200), or 204 with no body when nothing matches (D1); Warning 299
- * headers carry ignored parameters and the number of results left when the page is cut (QIDO-12).
+ * `application/dicom+json` arrays or `multipart/related; type="application/dicom+xml"` bodies (200), or 204 with no body when nothing matches (D1); one bounded
+ * Warning 299 field carries the number of results left when the page is cut (QIDO-12) and the
+ * ignored parameters.
  */
 export const qidoRoutes: FastifyPluginAsync<QidoRoutesOptions> = async (app: FastifyInstance, options) => {
   const handle = (run: (request: SearchRequest, params: Params) => Promise<SearchResponse>) =>
@@ -29,7 +30,8 @@ export const qidoRoutes: FastifyPluginAsync<QidoRoutesOptions> = async (app: Fas
       const query = request.url.includes('?') ? request.url.slice(request.url.indexOf('?') + 1) : '';
       const serviceUrl = options.serviceUrl(request);
       const { results, warnings } = await run({ params: decodeQueryString(query), serviceUrl }, request.params);
-      if (warnings.length) reply.header('warning', warnings.map((text) => `299 ${serviceUrl}: ${safeHeader(text)}`));
+      const warning = warningHeader(serviceUrl, warnings);
+      if (warning) reply.header('warning', warning);
       if (results.length === 0) return reply.code(204).send();
       if (form === 'xml') {
         const { contentType, stream } = resultsXml(results);
@@ -49,6 +51,3 @@ export const qidoRoutes: FastifyPluginAsync<QidoRoutesOptions> = async (app: Fas
   app.get('/studies/:study/instances', handle((r, p) => searchForInstances(options, r, { studyInstanceUid: study(p) })));
   app.get('/instances', handle((r) => searchForInstances(options, r)));
 };
-
-/** Header values are ASCII without control characters. */
-const safeHeader = (text: string) => text.replace(/[^\x20-\x7e]/g, '?');

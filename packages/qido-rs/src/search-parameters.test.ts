@@ -46,3 +46,11 @@ t.test('400s', async (t) => {
     t.equal(status(() => parse(q)), 400, q);
   }
 });
+
+t.test('a NUL in any parameter is a 400 naming it (issue #21 item 9)', async (t) => {
+  for (const query of ['PatientName=%00', 'PatientName=A%00B', 'includefield=%00', 'limit=%00', 'Patient%00Name=x', 'StudyDate=2020%00']) {
+    t.equal(status(() => decodeQueryString(query)), 400, `${query} → 400`);
+  }
+  t.throws(() => decodeQueryString('PatientID=1&PatientName=%00'), /query parameter PatientName contains a NUL/, 'the problem names the parameter');
+  t.same(decodeQueryString('PatientName=A%01B'), [['PatientName', 'A\u0001B']], 'other control characters are left to the matching rules');
+});

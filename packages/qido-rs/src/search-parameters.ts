@@ -69,11 +69,18 @@ export function decodeQueryString(raw: string): [string, string][] {
     const eq = part.indexOf('=');
     const name = eq < 0 ? part : part.slice(0, eq);
     const value = eq < 0 ? '' : part.slice(eq + 1);
+    let pair: [string, string];
     try {
-      pairs.push([decodeURIComponent(name), decodeURIComponent(value)]);
+      pair = [decodeURIComponent(name), decodeURIComponent(value)];
     } catch {
       throw badParameter(safeText(name), 'is not valid percent-encoded UTF-8 (PS3.18 §8.3.1, RFC 3986 §2.1)');
     }
+    // No DICOM string value holds a NUL (PS3.5 §6.2), and PostgreSQL refuses it in text: caught
+    // here, for every parameter, before it can reach the index as a 500.
+    if (pair[0].includes('\0') || pair[1].includes('\0')) {
+      throw badParameter(safeText(pair[0]), `contains a NUL character (%00), which no DICOM string value may hold (PS3.5 §6.2)`);
+    }
+    pairs.push(pair);
   }
   return pairs;
 }

@@ -73,6 +73,7 @@ async function search(deps: SearchDependencies, request: SearchRequest, resource
   }
   // The count of a full page ran in the database while the page was rendered (QIDO-12).
   const more = await remaining;
-  if (more > 0) warnings.push(`There are ${more} additional results that can be requested`);
+  // First: the Warning field is bounded, and a client must not lose this one among ignored parameters.
+  if (more > 0) warnings.unshift(`There are ${more} additional results that can be requested`);
   return { results, warnings };
 }

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { resolve } from 'node:path';
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import type { BlobStore } from '@tessera/blob-store';
 import type { Index } from '@tessera/index';
 import { DEFAULT_VIEWER_DIR, ohifRoutes, viewerRoutes } from '@tessera/ohif';
@@ -17,6 +17,7 @@ import { installPendingRefresh } from './pending-refresh.js';
 import { requestLogFields } from './request-log.js';
 import { publicBaseUrl } from './public-url.js';
 import { serviceRoot } from './service-root.js';
+import { installSecurityHeaders } from './security-headers.js';
 
 /** The DICOMweb service root (digest: paths are relative to it). */
 export const DICOMWEB_ROOT = '/dicomweb';
@@ -56,6 +57,7 @@ export async function buildApp({ config, index, blobs, logger }: AppDependencies
     reply.header('x-request-id', request.id);
   });
   installErrorHandling(app);
+  installSecurityHeaders(app);
   installCors(app, { allowedOrigins: config.corsAllowedOrigins });
   installPendingRefresh(app, index);
   // Every service route, by URL, with its methods (for the 405 answers added at the end).
@@ -70,14 +72,29 @@ export async function buildApp({ config, index, blobs, logger }: AppDependencies
   });
 
   app.get('/healthz', async () => ({ status: 'ok' }));
+  // Public, so it answers a status per component only: paths, hosts and driver errors go to the log.
   app.get('/readyz', async (request, reply) => {
-    const checks = await Promise.allSettled([index.check(), blobs.check()]);
-    const failed = checks.flatMap((c, i) => (c.status === 'rejected' ? [`${i === 0 ? 'index' : 'blob store'}: ${(c.reason as Error).message}`] : []));
-    if (failed.length) return sendProblem(request, reply, 503, 'NOT_READY', failed.join('; '));
-    return { status: 'ready', index: index.description, blobStore: blobs.description };
+    const [indexCheck, blobCheck] = await Promise.allSettled([index.check(), blobs.check()]);
+    const state = (check: PromiseSettledResult<void>, component: string) => {
+      if (check.status === 'fulfilled') return 'ok';
+      request.log.warn({ component, err: check.reason }, 'readiness check failed');
+      return 'unavailable';
+    };
+    const components = { index: state(indexCheck, 'index'), blobStore: state(blobCheck, 'blob store') };
+    if (Object.values(components).includes('unavailable')) {
+      const down = Object.entries(components).flatMap(([name, value]) => (value === 'ok' ? [] : [name]));
+      return sendProblem(request, reply, 503, 'NOT_READY', `not ready: ${down.join(', ')} unavailable; the cause is in the server log`, components);
+    }
+    return { status: 'ready', ...components };
   });
 
-  const serviceUrl = (request: import('fastify').FastifyRequest) => `${publicBaseUrl(request, config)}${DICOMWEB_ROOT}`;
+  // For requests without a socket (inject()): the address the app listens on, else the configured one.
+  const listening = () => {
+    const bound = app.server.address();
+    return bound && typeof bound === 'object' ? { address: bound.address, port: bound.port } : { address: config.host, port: config.port };
+  };
+  const baseUrl = (request: FastifyRequest) => publicBaseUrl(request, config, listening);
+  const serviceUrl = (request: FastifyRequest) => `${baseUrl(request)}${DICOMWEB_ROOT}`;
   await app.register(stowRoutes, {
     prefix: DICOMWEB_ROOT,
     index,
@@ -97,14 +114,14 @@ export async function buildApp({ config, index, blobs, logger }: AppDependencies
   const retrieveSettings = { maxHeaderBytes: config.stow.maxHeaderBytes };
   await app.register(wadoRoutes, { prefix: DICOMWEB_ROOT, index, blobs, serviceUrl, settings: retrieveSettings });
   for (const prefix of ['/wadouri', '/wado']) {
-    await app.register(wadoUriRoutes, { prefix, index, blobs, settings: retrieveSettings, baseUrl: (request) => publicBaseUrl(request, config) });
+    await app.register(wadoUriRoutes, { prefix, index, blobs, settings: retrieveSettings, baseUrl });
   }
   await app.register(qidoRoutes, { prefix: DICOMWEB_ROOT, index, serviceUrl, maxLimit: config.qido.maxLimit });
   await app.register(renderedRoutes, { prefix: DICOMWEB_ROOT, index, blobs, serviceUrl });
-  await app.register(ohifRoutes, { prefix: '/ohif', index, baseUrl: (request) => publicBaseUrl(request, config) });
+  await app.register(ohifRoutes, { prefix: '/ohif', index, baseUrl });
   await app.register(viewerRoutes, {
     viewerDir: config.viewerDir ?? DEFAULT_VIEWER_DIR,
-    baseUrl: (request) => publicBaseUrl(request, config),
+    baseUrl,
     capabilities: { qidoSupportsIncludeField: true, supportsFuzzyMatching: true, supportsWildcard: true, thumbnails: true },
   });
 
@@ -130,7 +147,7 @@ export async function buildApp({ config, index, blobs, logger }: AppDependencies
     if (!/(\*\/\*|application\/(\*|json))/i.test(accept)) {
       return sendProblem(request, reply, 406, 'NOT_ACCEPTABLE', 'the service root is described as application/json only');
     }
-    return reply.type('application/json').send(serviceRoot(publicBaseUrl(request, config), serviceUrl(request)));
+    return reply.type('application/json').send(serviceRoot(baseUrl(request), serviceUrl(request)));
   });
   return app;
 }

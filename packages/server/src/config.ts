@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { BlobStoreConfig } from '@tessera/blob-store';
 import type { IndexConfig } from '@tessera/index';
+import { isHost } from './public-url.js';
 
 /** The server's whole configuration, validated. `loadConfig` is the only reader of the environment. */
 export interface Config {
@@ -12,6 +13,8 @@ export interface Config {
   dataDir: string;
   publicUrl?: string;
   trustProxy: boolean;
+  /** Host header values (`host[:port]`, lower case) that may shape emitted URLs when PUBLIC_URL is unset. */
+  allowedHosts: string[];
   logLevel: string;
   index: IndexConfig;
   blobs: BlobStoreConfig;
@@ -66,6 +69,7 @@ export const SETTINGS = [
   ['S3_REQUEST_TIMEOUT_MS', '30000', 'an S3 request running longer fails (503)'],
   ['PUBLIC_URL', '', 'external base URL (e.g. https://pacs.example.org/tessera); every emitted URL starts with it'],
   ['TRUST_PROXY', 'false', 'true: build URLs from Forwarded / X-Forwarded-* headers when PUBLIC_URL is not set'],
+  ['ALLOWED_HOSTS', '', 'when PUBLIC_URL is not set: comma list of Host values (host[:port]) that may shape emitted URLs, e.g. pacs.example.org,localhost:8080; any other Host is ignored and URLs use the address the connection came in on'],
   ['STOW_MAX_BODY_BYTES', String(64 * 2 ** 30), 'largest STOW-RS request body (413 above)'],
   ['STOW_MAX_PART_BYTES', String(8 * 2 ** 30), 'largest single instance in a STOW-RS request, and largest bulk data part of a metadata + bulk data request (413 above)'],
   ['STOW_MAX_HEADER_BYTES', String(64 * 2 ** 20), 'largest DICOM header (everything before Pixel Data) read into memory; also the largest metadata of a metadata + bulk data request'],
@@ -138,6 +142,7 @@ export function loadConfig(env: Source = process.env): Config {
     dataDir,
     publicUrl: url('PUBLIC_URL', ['http:', 'https:']),
     trustProxy: bool('TRUST_PROXY'),
+    allowedHosts: hosts(raw('ALLOWED_HOSTS')),
     logLevel: oneOf('LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const),
     index: databaseUrl
       ? { kind: 'postgres', url: databaseUrl, poolSize: int('DATABASE_POOL_SIZE', 1, 1000), statementTimeoutMs: int('DATABASE_STATEMENT_TIMEOUT_MS', 100), preparedStatements: bool('DATABASE_PREPARED_STATEMENTS') }
@@ -173,6 +178,14 @@ export function loadConfig(env: Source = process.env): Config {
     viewerDir: raw('VIEWER_DIR') ? resolve(raw('VIEWER_DIR')) : undefined,
     corsAllowedOrigins: origins(env.CORS_ALLOWED_ORIGINS ?? fileValues.CORS_ALLOWED_ORIGINS ?? '*'),
   };
+}
+
+function hosts(text: string): string[] {
+  const list = text.split(',').map((s) => s.trim().toLowerCase()).filter(Boolean);
+  for (const host of list) {
+    if (!isHost(host)) throw new ConfigError(`ALLOWED_HOSTS: '${host}' is not a host[:port] like pacs.example.org or localhost:8080`);
+  }
+  return list;
 }
 
 function origins(text: string): string[] | '*' {

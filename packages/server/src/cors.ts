@@ -34,6 +34,9 @@ export function installCors(app: FastifyInstance, settings: CorsSettings): void 
         .header('access-control-max-age', '600')
         .code(204)
         .send();
+      // An async hook that answers must return the reply, or fastify routes the request on (to a
+      // 404) while asynchronous onSend hooks still run.
+      return reply;
     }
   });
 }

@@ -19,8 +19,10 @@ const TITLES: Record<number, string> = {
 /** Errors from storage adapters that mean "try again later", whatever the backend (stable `code`s). */
 const UNAVAILABLE_CODES = new Set(['INDEX_UNAVAILABLE', 'BLOB_STORE_UNAVAILABLE']);
 
-export function sendProblem(request: FastifyRequest, reply: FastifyReply, status: number, code: string, detail: string): FastifyReply {
-  const body: Problem = {
+/** `extensions`: RFC 9457 extension members, after the standard ones. */
+export function sendProblem(request: FastifyRequest, reply: FastifyReply, status: number, code: string, detail: string,
+  extensions: Record<string, string> = {}): FastifyReply {
+  const body: Problem & Record<string, string | number> = {
     // RFC 9457 §4.2.1: no type URI of our own (none that is sure to resolve); `code` says which problem.
     type: 'about:blank',
     title: TITLES[status] ?? 'Error',
@@ -29,6 +31,7 @@ export function sendProblem(request: FastifyRequest, reply: FastifyReply, status
     code,
     instance: request.url,
     requestId: String(request.id),
+    ...extensions,
   };
   return reply.code(status).type('application/problem+json').send(body);
 }

@@ -21,6 +21,9 @@ export async function startServer(config: Config): Promise<RunningServer> {
   const blobs = createBlobStore(config.blobs);
   app = await buildApp({ config, index, blobs });
   const url = await app.listen({ host: config.host, port: config.port });
+  if (!config.publicUrl && config.allowedHosts.length === 0 && !config.trustProxy && ['0.0.0.0', '::'].includes(config.host)) {
+    app.log.warn('listening on all interfaces without PUBLIC_URL, ALLOWED_HOSTS or TRUST_PROXY: emitted URLs use the address each connection came in on, not the Host header (docs/deployment.md)');
+  }
   const started = app;
   return {
     app: started, index, blobs, url,

@@ -1,5 +1,5 @@
 import type { BlobStore } from '@tessera/blob-store';
-import { HttpProblem, acceptableMediaTypes, rangeCovers, writeMultipart } from '@tessera/http';
+import { HttpProblem, acceptableMediaTypes, rangeCovers, warningHeader, writeMultipart } from '@tessera/http';
 import { THUMBNAIL_SIZE, type RenderedContentType, parseRenderedParams, renderFrame, thumbnail } from '@tessera/imaging';
 import type { Index, RetrieveScope } from '@tessera/index';
 import { type RetrieveResponse, instanceUrl, instancesOf } from './retrieve.js';
@@ -44,7 +44,8 @@ export async function retrieveRendered(deps: RenderDependencies, scope: Retrieve
   const rows = await instancesOf(deps.index, scope);
   const options = { contentType, quality: params.quality, viewport: params.viewport, window: params.window, iccprofile: params.iccprofile };
   const headers: Record<string, string> = {};
-  if (params.warnings.length) headers.warning = params.warnings.map((w) => `299 ${request.serviceUrl}: ${w}`).join(', ');
+  const warning = warningHeader(request.serviceUrl, params.warnings);
+  if (warning) headers.warning = warning;
 
   // One image: an instance (its first frame, D23) or a single frame. Several: multipart/related.
   const single = scope.sopInstanceUid !== undefined && (scope.frames === undefined || scope.frames.length === 1);

@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import type { BlobStore } from '@tessera/blob-store';
 import { encodePart10, isValidUid, planPart10, rangedByteSource } from '@tessera/dicom';
-import { HttpProblem, parseAccept } from '@tessera/http';
+import { HttpProblem, parseAccept, warningHeader } from '@tessera/http';
 import { type RenderedContentType, parseWadoUriRenderParams, renderFrame } from '@tessera/imaging';
 import type { Index } from '@tessera/index';
 import { canDecodeStored, encodeDecodedPart10, frameCount, renderProblem, renderStoredFrame } from '@tessera/stored-objects';
@@ -125,6 +125,7 @@ async function retrieveRenderedInstance(
     contentType, quality: params.quality, region: params.region, rows: params.rows, columns: params.columns, window: params.window,
   }));
   const headers: Record<string, string> = { 'content-type': image.contentType, 'content-length': String(image.body.length) };
-  if (params.warnings.length) headers.warning = params.warnings.map((w) => `299 tessera: ${w}`).join(', ');
+  const warning = warningHeader('tessera', params.warnings);
+  if (warning) headers.warning = warning;
   return { headers, body: Readable.from([image.body]) };
 }
