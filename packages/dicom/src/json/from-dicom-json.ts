@@ -3,7 +3,7 @@ import { type Vr, NUMBER_WIDTH, hasLongHeader, isBinaryVr, isSingleValuedText, i
 import { FailureReason } from '../status.js';
 import { UNDEFINED_LENGTH } from '../part10/dataset.js';
 import { DicomParseError } from '../part10/errors.js';
-import { elementHeader } from '../part10/transcode-native.js';
+import { elementHeader, itemTag } from '../part10/transcode-native.js';
 import type { DicomJsonAttribute, DicomJsonDataset, PersonNameValue } from './dicom-json.js';
 
 /*
@@ -122,11 +122,11 @@ function encodeAttribute<T>(tag: number, attribute: DicomJsonAttribute, path: st
 function sequence<T>(tag: number, items: unknown[], path: string, options: FromJsonOptions<T>, state: EncodeState): DatasetSegment<T>[] {
   const out: DatasetSegment<T>[] = [elementHeader(tag, 'SQ', UNDEFINED_LENGTH)];
   items.forEach((item, index) => {
-    out.push(itemHeader(Tag.Item, UNDEFINED_LENGTH));
+    out.push(itemTag(Tag.Item, UNDEFINED_LENGTH));
     if (item !== null) out.push(...encodeDataset(item as DicomJsonDataset, options, state, `${path}/${index}/`, false));
-    out.push(itemHeader(Tag.ItemDelimitationItem, 0));
+    out.push(itemTag(Tag.ItemDelimitationItem, 0));
   });
-  out.push(itemHeader(Tag.SequenceDelimitationItem, 0));
+  out.push(itemTag(Tag.SequenceDelimitationItem, 0));
   return out;
 }
 
@@ -143,12 +143,12 @@ function encapsulatedPixelData<T>(tag: number, frames: BulkBytes<T>[]): DatasetS
   }
   const table = Buffer.alloc(offset <= 0xffffffff ? 4 * frames.length : 0);
   offsets.forEach((o, i) => { if (table.length) table.writeUInt32LE(o, 4 * i); });
-  const out: DatasetSegment<T>[] = [elementHeader(tag, 'OB', UNDEFINED_LENGTH), itemHeader(Tag.Item, table.length), table];
+  const out: DatasetSegment<T>[] = [elementHeader(tag, 'OB', UNDEFINED_LENGTH), itemTag(Tag.Item, table.length), table];
   for (const frame of frames) {
-    out.push(itemHeader(Tag.Item, frame.length + (frame.length % 2)), frame);
+    out.push(itemTag(Tag.Item, frame.length + (frame.length % 2)), frame);
     if (frame.length % 2) out.push(Buffer.alloc(1));
   }
-  out.push(itemHeader(Tag.SequenceDelimitationItem, 0));
+  out.push(itemTag(Tag.SequenceDelimitationItem, 0));
   return out;
 }
 
@@ -274,14 +274,6 @@ function writeNumber(out: Buffer, vr: Vr, at: number, value: unknown, path: stri
     if (error instanceof DicomParseError) throw error;
     throw invalid(path, `has a ${vr} value out of range`);
   }
-}
-
-function itemHeader(tag: number, length: number): Buffer {
-  const b = Buffer.alloc(8);
-  b.writeUInt16LE(tag >>> 16, 0);
-  b.writeUInt16LE(tag & 0xffff, 2);
-  b.writeUInt32LE(length >>> 0, 4);
-  return b;
 }
 
 /** Whether any text of the dataset (sequences included) needs more than ASCII. */

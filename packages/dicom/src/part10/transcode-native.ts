@@ -345,7 +345,8 @@ export function elementHeader(tag: number, vr: Vr, length: number): Buffer {
   return header;
 }
 
-function itemTag(tag: number, length: number): Buffer {
+/** An item, item delimitation or sequence delimitation tag with its 4-byte length (8 bytes). */
+export function itemTag(tag: number, length: number): Buffer {
   const b = Buffer.alloc(8);
   b.writeUInt16LE(tag >>> 16, 0);
   b.writeUInt16LE(tag & 0xffff, 2);
