@@ -90,18 +90,11 @@ export interface ViewportState {
 }
 
 /**
- * Runs in an OHIF v3 page (plain JavaScript: this file is type-checked without the DOM library):
- * the first viewport with a loaded image, its size, stack length, the canvas pixel spread and the
- * instance counter.
+ * Page-side JavaScript: a function `greyStats(canvas)` giving the number of distinct grey levels of a
+ * canvas and their standard deviation (a drawn image is not uniform). Spliced into the probes below
+ * and into the legacy viewer's (plain JavaScript: this file is type-checked without the DOM library).
  */
-const VIEWPORT_PROBE = `(() => {
-  const cs = window.cornerstone;
-  for (const enabled of (cs && cs.getEnabledElements ? cs.getEnabledElements() : [])) {
-    const viewport = enabled.viewport;
-    const image = viewport && viewport.getImageData ? viewport.getImageData() : undefined;
-    const [columns, rows] = image && image.dimensions ? image.dimensions : [0, 0];
-    if (!(rows > 0 && columns > 0)) continue;
-    const canvas = viewport.getCanvas ? viewport.getCanvas() : enabled.canvas;
+export const GREY_STATS = `function greyStats(canvas) {
     const data = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
     const levels = new Set();
     let sum = 0, sumSq = 0;
@@ -111,12 +104,27 @@ const VIEWPORT_PROBE = `(() => {
       levels.add(grey); sum += grey; sumSq += grey * grey;
     }
     const mean = sum / n;
+    return { distinctGrey: levels.size, stdDev: Math.sqrt(Math.max(0, sumSq / n - mean * mean)) };
+  }`;
+
+/**
+ * Runs in an OHIF v3 page: the first viewport with a loaded image, its size, stack length, the
+ * canvas pixel spread and the instance counter.
+ */
+const VIEWPORT_PROBE = `(() => {
+  ${GREY_STATS}
+  const cs = window.cornerstone;
+  for (const enabled of (cs && cs.getEnabledElements ? cs.getEnabledElements() : [])) {
+    const viewport = enabled.viewport;
+    const image = viewport && viewport.getImageData ? viewport.getImageData() : undefined;
+    const [columns, rows] = image && image.dimensions ? image.dimensions : [0, 0];
+    if (!(rows > 0 && columns > 0)) continue;
+    const canvas = viewport.getCanvas ? viewport.getCanvas() : enabled.canvas;
     const counter = /\\b(\\d+)\\s*\\/\\s*(\\d+)\\b/.exec(document.body.innerText);
     return {
       rows, columns,
       imageIds: viewport.getImageIds ? viewport.getImageIds().length : 1,
-      distinctGrey: levels.size,
-      stdDev: Math.sqrt(Math.max(0, sumSq / n - mean * mean)),
+      ...greyStats(canvas),
       counter: counter ? counter[0].replace(/\\s/g, '') : null,
     };
   }

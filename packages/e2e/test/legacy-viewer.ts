@@ -4,6 +4,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, w
 import { createServer, type Server } from 'node:http';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { GREY_STATS } from './browser-helpers.js';
 
 /**
  * OHIF's v2-era standalone viewer (`@ohif/viewer` 3.6.3, the real client of the legacy
@@ -68,21 +69,12 @@ export async function serveLegacyViewer(): Promise<{ url: string; close(): Promi
 
 /** Runs in the standalone viewer's page: its first enabled element's image and canvas, and the series thumbnails. */
 export const LEGACY_PROBE = `(() => {
+  ${GREY_STATS}
   const cs = window.cornerstone;
   const enabled = (cs && cs.getEnabledElements ? cs.getEnabledElements() : []).find((e) => e.image);
   let image = null;
   if (enabled) {
-    const canvas = enabled.canvas;
-    const data = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
-    const levels = new Set();
-    let sum = 0, sumSq = 0;
-    const n = data.length / 4;
-    for (let i = 0; i < data.length; i += 4) {
-      const grey = Math.round((data[i] + data[i + 1] + data[i + 2]) / 3);
-      levels.add(grey); sum += grey; sumSq += grey * grey;
-    }
-    const mean = sum / n;
-    image = { imageId: enabled.image.imageId, rows: enabled.image.rows, columns: enabled.image.columns, distinctGrey: levels.size, stdDev: Math.sqrt(Math.max(0, sumSq / n - mean * mean)) };
+    image = { imageId: enabled.image.imageId, rows: enabled.image.rows, columns: enabled.image.columns, ...greyStats(enabled.canvas) };
   }
   const series = [...document.querySelectorAll('.thumbnail')].map((node) => ({
     description: (node.querySelector('.series-description') || {}).innerText || '',
