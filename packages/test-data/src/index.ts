@@ -11,8 +11,6 @@ export const REPOSITORY_ROOT = resolve(fileURLToPath(import.meta.url), '../../..
  * nothing beside it passes its tests. No environment override: tests never read outside the clone.
  */
 export const TEST_DICOM = resolve(fileURLToPath(import.meta.url), '../../dicom');
-/** The former name, kept for the tests that use it. */
-export const SHARED_DICOM = TEST_DICOM;
 
 /** True when `path` is `root` or below it (after resolving `..` and the like). */
 export function isInside(root: string, path: string): boolean {

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import t from 'tap';
-import { SHARED_DICOM, readBadIndex, readShared, sharedFiles } from '@tessera/test-data';
+import { TEST_DICOM, readBadIndex, readShared, sharedFiles } from '@tessera/test-data';
 import { FailureReason } from '../status.js';
 import { Tag } from '../tag.js';
 import { TransferSyntax, isValidUid } from '../uid.js';
@@ -19,7 +19,7 @@ const BAD_STUDY_UID = '2.25.333480926215357352056482087636797681';
 type Outcome = { description: InstanceDescription } | { error: unknown };
 
 async function describePath(path: string): Promise<Outcome> {
-  const source = await fileByteSource(join(SHARED_DICOM, path));
+  const source = await fileByteSource(join(TEST_DICOM, path));
   try {
     return { description: await describeInstance(source, OPTIONS) };
   } catch (error) {
@@ -86,7 +86,7 @@ const manifest = readManifestEntries();
 const realFiles = sharedFiles().filter((path) => !path.startsWith('bad/'));
 
 t.test('shared data is where the tests expect it', async (t) => {
-  t.ok(realFiles.length >= 250, `${realFiles.length} real files under ${SHARED_DICOM}`);
+  t.ok(realFiles.length >= 250, `${realFiles.length} real files under ${TEST_DICOM}`);
   for (const path of realFiles) if (!manifest.has(path)) t.fail(`${path} has no MANIFEST row`);
   for (const path of Object.keys(REJECTED_REAL)) t.ok(realFiles.includes(path), `listed rejection ${path} exists`);
 });
@@ -192,7 +192,7 @@ t.test('DATA-2: deflated datasets are inflated and their File Meta read from the
 
 t.test('header reading is bounded: a large object costs one prefix read', async (t) => {
   const path = 'transfer-syntax/small/us-ybr-full-422-evrle.dcm'; // 889 kB, mostly pixel data
-  const inner = await fileByteSource(join(SHARED_DICOM, path));
+  const inner = await fileByteSource(join(TEST_DICOM, path));
   let bytesRead = 0;
   const counting: ByteSource = {
     size: inner.size,
