@@ -3,7 +3,7 @@ import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, open, readdir, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import { finished, pipeline } from 'node:stream/promises';
 import type { BlobInfo, BlobStore, ByteRange, PutFileOptions } from '../blob-store.js';
 import { assertValidRange } from '../byte-range.js';
 import { BlobKeyError, BlobNotFoundError, BlobSizeMismatchError, BlobStoreFullError, BlobStoreUnavailableError } from '../errors.js';
@@ -44,14 +44,15 @@ export class FilesystemBlobStore implements BlobStore {
   async put(key: string, body: Readable | Buffer, size: number): Promise<void> {
     const path = this.#pathOf(key);
     const temp = await this.#newTempPath();
+    // `flush` fsyncs before close, and pipeline waits for close: the bytes are on disk before rename.
+    const file = createWriteStream(temp, { flush: true });
     try {
-      await pipeline(
-        exactSize(key, size, Buffer.isBuffer(body) ? [body] : body),
-        // `flush` fsyncs before close, and pipeline waits for close: the bytes are on disk before rename.
-        createWriteStream(temp, { flush: true }),
-      );
+      await pipeline(exactSize(key, size, Buffer.isBuffer(body) ? [body] : body), file);
       await this.#moveIntoPlace(temp, path);
     } catch (error) {
+      // A source that fails at once can reject the pipeline while the file is still being opened:
+      // wait for the file to close, or the removal below runs first and the file appears after it.
+      await finished(file).catch(() => {});
       await rm(temp, { force: true });
       throw toStoreError(error);
     }
