@@ -3,4 +3,4 @@ export { createBlobStore, type BlobStoreConfig } from './create-blob-store.js';
 export { BlobKeyError, BlobNotFoundError, BlobSizeMismatchError, BlobStoreFullError, BlobStoreUnavailableError } from './errors.js';
 export { FilesystemBlobStore, type FilesystemBlobStoreOptions } from './filesystem/filesystem-blob-store.js';
 export { assertValidKey, assertValidPrefix, MAX_KEY_LENGTH } from './keys.js';
-export { ensureBucket, S3BlobStore, type S3BlobStoreOptions } from './s3/s3-blob-store.js';
+export { S3BlobStore, type S3BlobStoreOptions } from './s3/s3-blob-store.js';

@@ -34,11 +34,12 @@ const visit = (name) => {
 };
 visit('@tessera/cli');
 
+/** The production sources of a package: tests and the test helpers of `src/testing/` (the `./testing` subpath) are left out. */
 const sources = (dir) => readdirSync(dir).flatMap((entry) => {
   const path = join(dir, entry);
-  if (entry === 'node_modules' || entry === 'dist' || entry === 'scripts') return [];
+  if (entry === 'node_modules' || entry === 'dist' || entry === 'scripts' || entry === 'testing') return [];
   if (statSync(path).isDirectory()) return sources(path);
-  return entry.endsWith('.ts') && !entry.endsWith('.test.ts') && !entry.endsWith('.d.ts') && !entry.endsWith('.contract.ts') ? [path] : [];
+  return entry.endsWith('.ts') && !entry.endsWith('.test.ts') && !entry.endsWith('.d.ts') ? [path] : [];
 });
 
 let files = 0;

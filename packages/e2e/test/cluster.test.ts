@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import t from 'tap';
-import { createScratchDatabase } from '@tessera/index';
+import { createScratchDatabase } from '@tessera/index/testing';
 import { ctInstance, encodeInstance, multipartBuffer, newUid } from '@tessera/testkit';
 
 /**

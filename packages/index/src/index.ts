@@ -53,4 +53,3 @@ export async function openIndex(config: IndexConfig, options: { migrate?: boolea
     close,
   };
 }
-export { createScratchDatabase } from './scratch-database.js';

@@ -2,8 +2,10 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import { type BlobStore, createBlobStore, ensureBucket } from '@tessera/blob-store';
-import { type Index, createScratchDatabase, openIndex } from '@tessera/index';
+import { type BlobStore, createBlobStore } from '@tessera/blob-store';
+import { ensureBucket } from '@tessera/blob-store/testing';
+import { type Index, openIndex } from '@tessera/index';
+import { createScratchDatabase } from '@tessera/index/testing';
 import { type Config, buildApp, loadConfig } from '@tessera/server';
 import { startS3Server } from '@tessera/s3-test-server';
 

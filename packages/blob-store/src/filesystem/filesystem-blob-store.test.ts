@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import t from 'tap';
-import { runBlobStoreContract } from '../blob-store.contract.js';
+import { runBlobStoreContract } from '../testing/blob-store-contract.js';
 import { BlobKeyError, BlobNotFoundError, BlobSizeMismatchError, BlobStoreUnavailableError } from '../errors.js';
 import { FilesystemBlobStore } from './filesystem-blob-store.js';
 

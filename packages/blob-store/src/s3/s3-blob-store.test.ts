@@ -1,9 +1,10 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { startS3Server } from '@tessera/s3-test-server';
 import t from 'tap';
-import { runBlobStoreContract } from '../blob-store.contract.js';
+import { runBlobStoreContract } from '../testing/blob-store-contract.js';
 import { BlobStoreUnavailableError } from '../errors.js';
-import { ensureBucket, S3BlobStore } from './s3-blob-store.js';
+import { ensureBucket } from '../testing/ensure-bucket.js';
+import { S3BlobStore } from './s3-blob-store.js';
 
 // Integration suite: needs no external service (s3rver runs in-process) but is slow, so it is opt-in.
 if (process.env.TESSERA_TEST_S3 !== '1') {

@@ -1,7 +1,7 @@
 import { createReadStream } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { Readable } from 'node:stream';
-import type { BucketLocationConstraint, S3Client } from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
 import type { BlobInfo, BlobStore, ByteRange } from '../blob-store.js';
 import { assertValidRange } from '../byte-range.js';
 import { BlobNotFoundError, BlobStoreUnavailableError } from '../errors.js';
@@ -40,14 +40,14 @@ const DEFAULT_PART_SIZE = 8 * MiB;
 const UPLOAD_QUEUE_SIZE = 4;
 const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
 
-type Sdk = typeof import('@aws-sdk/client-s3') & { Upload: typeof import('@aws-sdk/lib-storage').Upload };
+export type Sdk = typeof import('@aws-sdk/client-s3') & { Upload: typeof import('@aws-sdk/lib-storage').Upload };
 let sdkLoading: Promise<Sdk> | undefined;
 
 /**
  * The AWS SDK, loaded on first use: a server that keeps its blobs on the file system does not carry
  * it (≈ 20 MB resident, measured in docs/benchmarks.md).
  */
-function loadSdk(): Promise<Sdk> {
+export function loadSdk(): Promise<Sdk> {
   sdkLoading ??= Promise.all([import('@aws-sdk/client-s3'), import('@aws-sdk/lib-storage')])
     .then(([s3, storage]) => ({ ...s3, Upload: storage.Upload }));
   return sdkLoading;
@@ -265,38 +265,7 @@ async function* slice(source: AsyncIterable<Buffer>, skip: number, length: numbe
   }
 }
 
-/** Creates the bucket of `options` unless it exists. For tests and first-time deployment. */
-export async function ensureBucket(options: S3BlobStoreOptions): Promise<void> {
-  const sdk = await loadSdk();
-  const client = createS3Client(sdk, options);
-  const { bucket, region } = options;
-  try {
-    const exists = await client.send(new sdk.HeadBucketCommand({ Bucket: bucket })).then(
-      () => true,
-      (error: unknown) => {
-        if (statusOf(error) === 404) return false;
-        throw error;
-      },
-    );
-    if (exists) return;
-    await client.send(
-      new sdk.CreateBucketCommand({
-        Bucket: bucket,
-        // us-east-1 is the default location and S3 rejects it when named explicitly.
-        CreateBucketConfiguration:
-          region === 'us-east-1' ? undefined : { LocationConstraint: region as BucketLocationConstraint },
-      }),
-    );
-  } catch (error) {
-    // Someone else created it between our two requests.
-    if (error instanceof Error && error.name === 'BucketAlreadyOwnedByYou') return;
-    throw toStoreError(error);
-  } finally {
-    client.destroy();
-  }
-}
-
-function createS3Client(sdk: Sdk, options: S3BlobStoreOptions): S3Client {
+export function createS3Client(sdk: Sdk, options: S3BlobStoreOptions): S3Client {
   const timeout = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
   const { accessKeyId, secretAccessKey } = options;
   return new sdk.S3Client({
@@ -346,7 +315,7 @@ const UNAVAILABLE_ERROR_NAMES = new Set(['TimeoutError', 'RequestTimeout', 'Slow
  * Translates an SDK failure into our errors. `key` is given by reads, where a 404 means "no such object".
  * Anything unrecognised (our own errors, the caller's stream failing, a bug) passes through unchanged.
  */
-function toStoreError(error: unknown, key?: string): unknown {
+export function toStoreError(error: unknown, key?: string): unknown {
   if (!(error instanceof Error)) return error;
   const status = statusOf(error);
   if (UNAVAILABLE_ERROR_NAMES.has(error.name) || isTransportError(error)) return unavailable(error);
@@ -370,7 +339,7 @@ function isTransportError(error: Error): boolean {
 }
 
 /** The HTTP status of an S3 service error (the SDK's errors carry `$metadata`). */
-function statusOf(error: unknown): number | undefined {
+export function statusOf(error: unknown): number | undefined {
   return (error as { $metadata?: { httpStatusCode?: number } } | undefined)?.$metadata?.httpStatusCode;
 }
 

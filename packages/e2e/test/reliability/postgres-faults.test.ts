@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
 import { createBlobStore } from '@tessera/blob-store';
-import { type Index, createScratchDatabase, openIndex } from '@tessera/index';
+import { type Index, openIndex } from '@tessera/index';
+import { createScratchDatabase } from '@tessera/index/testing';
 import { buildApp, loadConfig } from '@tessera/server';
 import { type FaultProxy, ctInstance, encodeInstance, multipartBuffer, newUid, startFaultProxy } from '@tessera/testkit';
 

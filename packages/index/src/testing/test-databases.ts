@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import { openDatabase } from '../database.js';
-import { createScratchDatabase } from '../scratch-database.js';
+import { createScratchDatabase } from './scratch-database.js';
 
 export interface TestDatabase {
   name: 'pglite' | 'postgres';

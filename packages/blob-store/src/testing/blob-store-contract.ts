@@ -5,8 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import type { Test } from 'tap';
-import type { BlobInfo, BlobStore } from './blob-store.js';
-import { BlobKeyError, BlobNotFoundError, BlobSizeMismatchError } from './errors.js';
+import type { BlobInfo, BlobStore } from '../blob-store.js';
+import { BlobKeyError, BlobNotFoundError, BlobSizeMismatchError } from '../errors.js';
 
 export interface StoreUnderTest {
   store: BlobStore;

@@ -1,0 +1,3 @@
+/** Test support of @tessera/index (the `./testing` subpath): not part of the production build. */
+export * from './scratch-database.js';
+export * from './test-databases.js';
