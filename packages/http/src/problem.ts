@@ -13,6 +13,3 @@ export class HttpProblem extends Error {
     super(message);
   }
 }
-
-export const badRequest = (code: string, detail: string) => new HttpProblem(400, code, detail);
-export const notFound = (code: string, detail: string) => new HttpProblem(404, code, detail);
