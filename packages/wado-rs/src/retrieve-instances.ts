@@ -48,10 +48,3 @@ export async function retrieveInstances(deps: RetrieveDependencies, scope: Retri
   const { contentType, stream } = writeMultipart('application/dicom', parts());
   return { status: 200, headers: { 'content-type': contentType }, body: stream };
 }
-
-export const retrieveStudy = (deps: RetrieveDependencies, study: string, request: RetrieveRequest) =>
-  retrieveInstances(deps, { studyInstanceUid: study }, request);
-export const retrieveSeries = (deps: RetrieveDependencies, study: string, series: string, request: RetrieveRequest) =>
-  retrieveInstances(deps, { studyInstanceUid: study, seriesInstanceUid: series }, request);
-export const retrieveInstance = (deps: RetrieveDependencies, study: string, series: string, instance: string, request: RetrieveRequest) =>
-  retrieveInstances(deps, { studyInstanceUid: study, seriesInstanceUid: series, sopInstanceUid: instance }, request);

@@ -105,10 +105,3 @@ function etagMatches(header: string | string[] | undefined, etag: string): boole
   const opaque = (tag: string) => tag.trim().replace(/^W\//, '');
   return text.split(',').some((tag) => tag.trim() === '*' || opaque(tag) === opaque(etag));
 }
-
-export const retrieveStudyMetadata = (deps: RetrieveDependencies, study: string, request: RetrieveRequest) =>
-  retrieveMetadata(deps, { studyInstanceUid: study }, request);
-export const retrieveSeriesMetadata = (deps: RetrieveDependencies, study: string, series: string, request: RetrieveRequest) =>
-  retrieveMetadata(deps, { studyInstanceUid: study, seriesInstanceUid: series }, request);
-export const retrieveInstanceMetadata = (deps: RetrieveDependencies, study: string, series: string, instance: string, request: RetrieveRequest) =>
-  retrieveMetadata(deps, { studyInstanceUid: study, seriesInstanceUid: series, sopInstanceUid: instance }, request);
