@@ -60,12 +60,6 @@ export class InstanceIndex {
     }
   }
 
-  /** Records one instance (see storeInstances). */
-  async storeInstance(record: InstanceRecord, options: { overwrite: boolean }): Promise<IndexOutcome> {
-    const [outcome] = await this.storeInstances([record], options);
-    return outcome!;
-  }
-
   private async storeIn(trx: Transaction<Database>, records: readonly InstanceRecord[], options: { overwrite: boolean }): Promise<IndexOutcome[]> {
     const existingRows = await trx
       .selectFrom('instance')
