@@ -3,6 +3,7 @@ import t from 'tap';
 import {
   backendNames, orthancMissing, readManifest, readShared, sharedFiles, startOrthanc, startTestServer,
 } from '@tessera/testkit';
+import { findInstance, indexCounts } from '@tessera/index/testing';
 
 /**
  * A real DICOMweb client nobody on this project wrote: Orthanc 1.10 with its DICOMweb plugin
@@ -70,10 +71,10 @@ for (const backend of backendNames()) {
 
     await t.test('STOW-RS from Orthanc stores every instance', async (t) => {
       await orthanc.rest('POST', `/dicom-web/servers/${SERVER}/stow`, { Resources: [...orthancStudies] });
-      const counts = await server.index.instances.counts();
+      const counts = await indexCounts(server.index);
       t.equal(counts.instances, originals.size, 'every instance indexed here');
       for (const [sopUid, { path, bytes }] of originals) {
-        const found = await server.index.instances.findInstance(sopUid);
+        const found = await findInstance(server.index, sopUid);
         const chunks: Buffer[] = [];
         if (found) for await (const chunk of await server.blobs.get(found.blobKey)) chunks.push(chunk as Buffer);
         t.equal(sha256(Buffer.concat(chunks)), sha256(bytes), `${path} stored byte for byte`);

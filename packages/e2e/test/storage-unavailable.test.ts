@@ -3,13 +3,14 @@ import { createBlobStore } from '@tessera/blob-store';
 import { IndexUnavailableError, openIndex } from '@tessera/index';
 import { buildApp, loadConfig } from '@tessera/server';
 import { ctInstance, encodeInstance } from '@tessera/testkit';
+import { findInstance, indexCounts } from '@tessera/index/testing';
 
 /** A storage back end that cannot be reached gives 503 problems, never hangs or 500s. */
 
 t.test('an unreachable Postgres surfaces as IndexUnavailableError', async (t) => {
   const index = await openIndex({ kind: 'postgres', url: 'postgres://tessera@127.0.0.1:1/none', statementTimeoutMs: 1000 }, { migrate: false });
   t.teardown(() => index.close());
-  await t.rejects(index.instances.findInstance('1.2.3'), IndexUnavailableError, 'a query on a closed port');
+  await t.rejects(findInstance(index, '1.2.3'), IndexUnavailableError, 'a query on a closed port');
   await t.rejects(index.check(), IndexUnavailableError, 'the readiness check');
 });
 
@@ -26,7 +27,7 @@ t.test('an unreachable S3 endpoint makes STOW answer 503 and /readyz 503', async
   const res = await app.inject({ method: 'POST', url: '/dicomweb/studies', headers: { 'content-type': 'application/dicom' }, payload: encodeInstance(ctInstance()) });
   t.equal(res.statusCode, 503);
   t.equal(JSON.parse(res.body).code, 'BLOB_STORE_UNAVAILABLE');
-  t.equal((await index.instances.counts()).instances, 0, 'no row without its blob');
+  t.equal((await indexCounts(index)).instances, 0, 'no row without its blob');
   const ready = await app.inject({ method: 'GET', url: '/readyz' });
   t.equal(ready.statusCode, 503);
   t.match(JSON.parse(ready.body), { blobStore: 'unavailable', index: 'ok' }, 'readiness names the blob store as the component down');

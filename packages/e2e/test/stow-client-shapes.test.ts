@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { request } from 'node:http';
 import t from 'tap';
 import { backendNames, ctInstance, encodeInstance, startTestServer } from '@tessera/testkit';
+import { findInstance } from '@tessera/index/testing';
 
 /**
  * STOW-RS requests shaped as real clients send them, over real HTTP (digest STOW-2, NEG-9).
@@ -60,7 +61,7 @@ for (const backend of backendNames()) {
       const answer = await postChunked(url, `multipart/related; type="application/dicom"; boundary=${boundary}`, orthancPieces(boundary, specs.map(encodeInstance)));
       t.equal(answer.status, 200, 'STOW-6: all stored');
       t.same(answer.body?.['00081199']?.Value?.map((item: any) => item['00081155'].Value[0]), specs.map((s) => s.attributes.SOPInstanceUID), 'both instances referenced');
-      for (const spec of specs) t.ok(await server.index.instances.findInstance(String(spec.attributes.SOPInstanceUID)), 'indexed');
+      for (const spec of specs) t.ok(await findInstance(server.index, String(spec.attributes.SOPInstanceUID)), 'indexed');
     });
 
     t.test('NEG-9: a boundary of 200 characters is read, 201 is a 400 problem', async (t) => {

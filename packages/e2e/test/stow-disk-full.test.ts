@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import t from 'tap';
 import { IndexStorageFullError, openIndex } from '@tessera/index';
 import { backendNames, ctInstance, encodeInstance, multipartBuffer, startTestServer } from '@tessera/testkit';
+import { findInstance, indexCounts } from '@tessera/index/testing';
 
 /**
  * A full disk (issue #21 item 4), on a real full file system: a 1 MiB tmpfs mounted over the
@@ -57,7 +58,7 @@ for (const backend of backendNames()) {
     const body = JSON.parse(mixed.body);
     t.same(uidsIn(body, '00081199'), [small1.attributes.SOPInstanceUID, small2.attributes.SOPInstanceUID], 'both small instances stored, also the one after the failure');
     t.same(reasonsIn(body, '0008119A'), [OUT_OF_RESOURCES], 'the part that did not fit the spool: A700 in OtherFailuresSequence (its UIDs were never read)');
-    t.equal((await server.index.instances.counts()).instances, 2);
+    t.equal((await indexCounts(server.index)).instances, 2);
 
     const alone = await inject('application/dicom', encodeInstance(large()));
     t.equal(alone.statusCode, 503, 'nothing could be spooled: 503');
@@ -70,7 +71,7 @@ for (const backend of backendNames()) {
     t.equal(JSON.parse(none.body).code, 'STORAGE_FULL');
 
     t.same((await readdir(spoolDir)).filter((name) => name.endsWith('.part')), [], 'no partial spool file is left');
-    t.equal((await server.index.instances.counts()).instances, 2, 'nothing half-stored');
+    t.equal((await indexCounts(server.index)).instances, 2, 'nothing half-stored');
   });
 }
 
@@ -100,7 +101,7 @@ t.test('embedded: a full blob store disk', async (t) => {
   t.same(uidsIn(body, '00081199'), [small.attributes.SOPInstanceUID], 'the instance that fits is stored');
   t.same(uidsIn(body, '00081198'), [big.attributes.SOPInstanceUID], 'the other is in FailedSOPSequence');
   t.same(reasonsIn(body, '00081198'), [OUT_OF_RESOURCES], 'with FailureReason A700');
-  t.notOk(await server.index.instances.findInstance(String(big.attributes.SOPInstanceUID)), 'no row without its blob');
+  t.notOk(await findInstance(server.index, String(big.attributes.SOPInstanceUID)), 'no row without its blob');
 
   const alone = await inject('application/dicom', encodeInstance(large()));
   t.equal(alone.statusCode, 503, 'nothing stored, only for want of space: 503');

@@ -5,6 +5,7 @@ import {
   type TestServer, backendNames, readBadIndex, readManifest, readShared, startTestServer,
 } from '@tessera/testkit';
 import { sharedRounds } from './retrieve-helpers.js';
+import { findInstance, indexCounts } from '@tessera/index/testing';
 
 /**
  * Every file of packages/test-data/dicom through STOW-RS: the broken inputs of bad/ answered as
@@ -53,7 +54,7 @@ async function assertNothingHalfStored(t: Test, server: TestServer) {
     blobs++;
     if (!(await server.index.instances.isBlobReferenced(info.key))) t.fail(`orphan blob ${info.key}`);
   }
-  t.equal(blobs, (await server.index.instances.counts()).instances, 'every blob has its row and every row its blob');
+  t.equal(blobs, (await indexCounts(server.index)).instances, 'every blob has its row and every row its blob');
 }
 
 const manifest = readManifest();
@@ -79,7 +80,7 @@ for (const backend of backendNames()) {
         t.ok(reasons.every((r) => (r >= 0xa700 && r <= 0xa9ff) || (r >= 0xc000 && r <= 0xcfff)), `${file}: reason ${reasons.map((r) => r.toString(16))} is in the A7xx/A9xx/Cxxx families`);
       }
     }
-    const { instances } = await server.index.instances.counts();
+    const { instances } = await indexCounts(server.index);
     t.equal(instances, BAD_BUT_ACCEPTED.size, 'only the accepted inputs are indexed');
     const mismatch = await upload(server, readShared('bad/meta-sop-uid-mismatch.dcm'));
     const sop = mismatch.body['00081199']?.Value?.[0]?.['00081155']?.Value?.[0];
@@ -110,7 +111,7 @@ for (const backend of backendNames()) {
           accepted++;
           t.ok(status === 200 || status === 202, `${path}: stored (${status})`);
           t.notOk(body['00081198'] ?? body['0008119A'], `${path}: no failure`);
-          const found = await server.index.instances.findInstance(row!.sopUid);
+          const found = await findInstance(server.index, row!.sopUid);
           t.ok(found, `${path}: indexed under SOP Instance UID ${row!.sopUid}`);
           if (!found) continue;
           t.equal(found.studyInstanceUid, row!.studyUid, `${path}: StudyInstanceUID`);
@@ -139,7 +140,7 @@ for (const backend of backendNames()) {
     const res = await upload(server, second);
     t.equal(res.status, 409);
     t.same(reasonsOf(res.body), [FailureReason.DuplicateSOPInstance]);
-    const found = await server.index.instances.findInstance('1.2.840.113619.2.30.1.1762295590.1623.978668950.109');
+    const found = await findInstance(server.index, '1.2.840.113619.2.30.1.1762295590.1623.978668950.109');
     t.equal(found?.sha256, sha256(first), 'the first encoding is kept');
     await assertNothingHalfStored(t, server);
   });

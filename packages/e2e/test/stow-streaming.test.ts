@@ -1,6 +1,7 @@
 import { request } from 'node:http';
 import t from 'tap';
 import { backendNames, ctInstance, instanceLength, instanceStream, multipartRelated, startTestServer } from '@tessera/testkit';
+import { findInstance } from '@tessera/index/testing';
 
 /**
  * Streams, not buffers: a 1 GiB multipart upload (eight 128 MiB multi-frame instances generated
@@ -45,7 +46,7 @@ for (const backend of backendNames()) {
     t.equal(response.status, 200, 'all instances stored');
     t.equal(JSON.parse(response.text)['00081199']?.Value?.length, INSTANCES);
     t.ok(growthMb < LIMIT_MB, `resident memory grew by ${growthMb.toFixed(0)} MiB (< ${LIMIT_MB})`);
-    const found = await server.index.instances.findInstance(String(specs[0]!.attributes.SOPInstanceUID));
+    const found = await findInstance(server.index, String(specs[0]!.attributes.SOPInstanceUID));
     t.equal(found?.size, instanceLength(specs[0]!), 'the stored object has the full size');
   });
 }

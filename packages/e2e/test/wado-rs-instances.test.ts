@@ -2,6 +2,7 @@ import t, { type Test } from 'tap';
 import { TransferSyntax, bufferByteSource, describeInstance, planPart10 } from '@tessera/dicom';
 import { type TestServer, backendNames, ctInstance, encodeInstance, instanceLength, instanceStream, multipartBuffer, newUid, readShared, startTestServer } from '@tessera/testkit';
 import { parseMultipart, forEachStoredRealFile, storedPath, transferSyntaxOf, upload } from './retrieve-helpers.js';
+import { findInstance } from '@tessera/index/testing';
 
 /** WADO-RS Retrieve Study / Series / Instance (digest WADORS-1/2/3/10, NEG-1..9, DATA-2), every back end. */
 
@@ -28,7 +29,7 @@ for (const backend of backendNames()) {
     let reencoded = 0;
     await forEachStoredRealFile(backend, undefined, async (server, path, bytes, url) => {
       const [, , , study, , series, , sop] = url.split('/');
-      const row = await server.index.instances.findInstance(sop!);
+      const row = await findInstance(server.index, sop!);
       const plan = planPart10(row!, '*')!;
       const original = await describeInstance(bufferByteSource(bytes), DESCRIBE);
 

@@ -261,11 +261,6 @@ export class InstanceIndex {
     return uids.length;
   }
 
-  async findInstance(sopInstanceUid: string): Promise<StoredInstance | undefined> {
-    const [found] = await this.findInstances([sopInstanceUid]);
-    return found;
-  }
-
   /** The stored instances among these SOP Instance UIDs (one query; absent ones are left out). */
   async findInstances(sopInstanceUids: readonly string[]): Promise<StoredInstance[]> {
     if (sopInstanceUids.length === 0) return [];
@@ -292,30 +287,10 @@ export class InstanceIndex {
     }));
   }
 
-  /** The computed attributes of a study (QIDO-8), or undefined if it is not stored. */
-  async findStudy(studyInstanceUid: string): Promise<{ numberOfSeries: number; numberOfInstances: number; modalitiesInStudy: string[]; sopClassesInStudy: string[] } | undefined> {
-    const row = await this.db.selectFrom('study')
-      .select(['number_of_series', 'number_of_instances', 'modalities_in_study', 'sop_classes_in_study'])
-      .where('study_instance_uid', '=', studyInstanceUid).executeTakeFirst();
-    return row && {
-      numberOfSeries: row.number_of_series,
-      numberOfInstances: row.number_of_instances,
-      modalitiesInStudy: row.modalities_in_study,
-      sopClassesInStudy: row.sop_classes_in_study,
-    };
-  }
-
   /** Whether any instance row refers to this blob (used before deleting a blob and by the orphan sweep). */
   async isBlobReferenced(blobKey: string): Promise<boolean> {
     const row = await this.db.selectFrom('instance').select('pk').where('blob_key', '=', blobKey).executeTakeFirst();
     return row !== undefined;
-  }
-
-  async counts(): Promise<{ studies: number; series: number; instances: number }> {
-    const row = await sql<{ studies: number; series: number; instances: number }>`
-      select (select count(*) from study)::int as studies, (select count(*) from series)::int as series,
-             (select count(*) from instance)::int as instances`.execute(this.db);
-    return row.rows[0]!;
   }
 }
 

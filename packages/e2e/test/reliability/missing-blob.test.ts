@@ -1,5 +1,6 @@
 import t from 'tap';
 import { backendNames, ctInstance, encodeInstance, startTestServer } from '@tessera/testkit';
+import { findInstance } from '@tessera/index/testing';
 
 /**
  * Issue #21 item 2: an indexed instance whose blob is gone (removed outside the server, a storage
@@ -13,7 +14,7 @@ for (const backend of backendNames()) {
     const stored = await server.app.inject({ method: 'POST', url: '/dicomweb/studies', headers: { 'content-type': 'application/dicom' }, payload: encodeInstance(spec) });
     t.equal(stored.statusCode, 200);
     const { StudyInstanceUID: study, SeriesInstanceUID: series, SOPInstanceUID: sop } = spec.attributes as Record<string, string>;
-    const row = await server.index.instances.findInstance(sop!);
+    const row = await findInstance(server.index, sop!);
     await server.blobs.delete(row!.blobKey);
 
     const instance = `/dicomweb/studies/${study}/series/${series}/instances/${sop}`;

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import t from 'tap';
 import { createBlobStore } from '@tessera/blob-store';
 import { type Index, openIndex } from '@tessera/index';
-import { createScratchDatabase } from '@tessera/index/testing';
+import { createScratchDatabase, findInstance, findStudy } from '@tessera/index/testing';
 import { buildApp, loadConfig } from '@tessera/server';
 import { type FaultProxy, ctInstance, encodeInstance, multipartBuffer, newUid, startFaultProxy } from '@tessera/testkit';
 
@@ -101,7 +101,7 @@ if (!adminUrl) {
     const sop = String(spec.attributes.SOPInstanceUID);
     let found;
     for (let i = 0; i < 20 && !found; i++) {
-      found = await index.instances.findInstance(sop);
+      found = await findInstance(index, sop);
       if (!found) await new Promise((resolve) => setTimeout(resolve, 100));
     }
     t.ok(found, 'the row committed');
@@ -113,7 +113,7 @@ if (!adminUrl) {
     t.same(Buffer.from(await wadoUri.arrayBuffer()), encodeInstance(spec), 'byte for byte');
     // The refresh of the request may have run before the late COMMIT; the study stayed marked.
     t.equal(await index.instances.refreshPendingStudies(), 1, 'the study was left marked for the sweep');
-    t.equal((await index.instances.findStudy(studyUid))?.numberOfInstances, 1, 'and its count is right after it');
+    t.equal((await findStudy(index, studyUid))?.numberOfInstances, 1, 'and its count is right after it');
   });
 
   t.test('a BEGIN that times out answers 503, not 500', async (t) => {
@@ -124,7 +124,7 @@ if (!adminUrl) {
     t.equal(res.status, 503);
     t.equal(res.body.code, 'INDEX_UNAVAILABLE');
     await held;
-    t.notOk(await index.instances.findInstance(String(spec.attributes.SOPInstanceUID)), 'nothing was stored');
+    t.notOk(await findInstance(index, String(spec.attributes.SOPInstanceUID)), 'nothing was stored');
   });
 
   t.test('after a blackhole, connections whose queries timed out are not reused: the next requests succeed', async (t) => {
