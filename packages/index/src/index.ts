@@ -7,13 +7,10 @@ import { RetrieveIndex } from './retrieve/retrieve-index.js';
 import { SearchIndex } from './search/search-index.js';
 
 export type { IndexConfig } from './database.js';
-export type { Database } from './schema.js';
-export * from './errors.js';
-export * from './instance-index.js';
-export * from './levels.js';
-export * from './retrieve/retrieve-index.js';
-export * from './search/index.js';
-export { migrateToLatest } from './migrate.js';
+export { IndexUnavailableError, IndexOutcomeUnknownError, IndexStorageFullError } from './errors.js';
+export { STUDY_LEVEL_TAGS, SERIES_LEVEL_TAGS } from './levels.js';
+export type { RetrievableInstance, RetrieveScope, InstanceMetadataText } from './retrieve/retrieve-index.js';
+export { type Level, type AttributeLevel, type SearchQuery, type Filter, SEARCHABLE_ATTRIBUTES, type StudyMatch, type SeriesMatch, type InstanceMatch } from './search/index.js';
 
 /** The index as the services see it. */
 export interface Index {

@@ -1,4 +1,3 @@
-export * from './app.js';
-export * from './config.js';
-export * from './server.js';
-export * from './public-url.js';
+export { buildApp } from './app.js';
+export { loadConfig, type Config, ConfigError, SETTINGS } from './config.js';
+export { startServer } from './server.js';

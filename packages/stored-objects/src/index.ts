@@ -1,3 +1,3 @@
-export * from './stored-bytes.js';
-export * from './render-stored-frame.js';
-export * from './decoded-pixels.js';
+export { blobSource, frameCount, frameBytes, bulkBytes } from './stored-bytes.js';
+export { renderStoredFrame, renderProblem } from './render-stored-frame.js';
+export { canDecodeStored, openStoredDecodedFrames, encodeDecodedPart10 } from './decoded-pixels.js';

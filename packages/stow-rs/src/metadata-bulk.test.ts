@@ -5,7 +5,8 @@ import { PassThrough, Readable } from 'node:stream';
 import t from 'tap';
 import { type DicomJsonDataset, FailureReason, Tag, TransferSyntax, bufferByteSource, describeInstance, tagKey } from '@tessera/dicom';
 import { HttpProblem, type MultipartPart } from '@tessera/http';
-import { type MetadataBulkOptions, type StorePart, metadataBulkInstances } from './index.js';
+import { type MetadataBulkOptions, metadataBulkInstances } from './metadata-bulk.js';
+import type { StorePart } from './store-instances.js';
 
 /**
  * The metadata + bulk data form of STOW-RS turned into PS3.10 streams (digest STOW-3), without HTTP:

@@ -1,6 +1,6 @@
 import t from 'tap';
 import { FailureReason, Tag, WarningReason, tagKey } from '@tessera/dicom';
-import { type InstanceResult, summarizeOutcome, toStoreResponse } from './index.js';
+import { type InstanceResult, summarizeOutcome, toStoreResponse } from './store-instances.js';
 
 /** The Store Instances Response Module and its HTTP status, from result values alone (digest STOW-4..6, STOW-10). */
 

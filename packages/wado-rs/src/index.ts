@@ -1,9 +1,2 @@
-export * from './negotiate.js';
-export * from './retrieve.js';
-export * from './retrieve-instances.js';
-export * from './retrieve-metadata.js';
-export * from './retrieve-frames.js';
-export * from './retrieve-bulk-data.js';
-export * from './wado-routes.js';
-export * from './retrieve-rendered.js';
-export * from './rendered-routes.js';
+export { wadoRoutes } from './wado-routes.js';
+export { renderedRoutes } from './rendered-routes.js';

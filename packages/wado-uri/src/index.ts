@@ -1,2 +1,1 @@
-export * from './retrieve-wado-uri.js';
-export * from './wado-uri-routes.js';
+export { wadoUriRoutes } from './wado-uri-routes.js';
