@@ -48,8 +48,9 @@ for (const name of needed) {
   const srcDir = existsDir(join(dir, 'src')) ? join(dir, 'src') : dir;
   const entryPoints = sources(srcDir);
   const outdir = join(dir, 'dist');
+  // @tessera/cli is the program (dist/main.js), not a library: nothing imports it, so it has no exports.
   const expected = pkg.exports?.['.']?.default;
-  if (expected !== './dist/index.js') throw new Error(`${name}: exports["."].default must be ./dist/index.js, not ${expected}`);
+  if (name !== '@tessera/cli' && expected !== './dist/index.js') throw new Error(`${name}: exports["."].default must be ./dist/index.js, not ${expected}`);
   const { outputFiles } = await build({ entryPoints, outdir, outbase: srcDir, bundle: false, platform: 'node', format: 'esm', target: 'node20', logLevel: 'warning', write: false });
   // A file is replaced only when its content changed, and atomically (temp file + rename): a server
   // started from dist/ while another build runs (tests in parallel) never reads a half-written file.
