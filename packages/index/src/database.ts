@@ -26,7 +26,7 @@ export interface OpenDatabase {
 /** Opens the index: a pg pool on Postgres, or PGlite (in memory, or in `dataDir`). */
 export interface OpenDatabaseOptions {
   /** Told about connection errors no query was waiting for (a reset idle connection), for the log. */
-  onConnectionError?(error: Error): void;
+  onConnectionError?: (error: Error) => void;
 }
 
 export async function openDatabase(config: IndexConfig, options: OpenDatabaseOptions = {}): Promise<OpenDatabase> {

@@ -7,7 +7,7 @@ export interface GuardedPoolOptions {
   /** Send queries marked with `preparedStatement()` as named prepared statements (prepared.ts). */
   preparedStatements: boolean;
   /** Told about connection errors that no query was waiting for (for the log; never rethrown). */
-  onConnectionError?(error: Error): void;
+  onConnectionError?: (error: Error) => void;
 }
 
 /**
