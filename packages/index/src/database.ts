@@ -20,7 +20,7 @@ pg.types.setTypeParser(20, Number);
 export interface OpenDatabase {
   db: Kysely<Database>;
   description: string;
-  close(): Promise<void>;
+  close: () => Promise<void>;
 }
 
 /** Opens the index: a pg pool on Postgres, or PGlite (in memory, or in `dataDir`). */

@@ -25,7 +25,7 @@ export function guardedPool(pool: pg.Pool, options: GuardedPoolOptions): Postgre
   const broken = new WeakSet<pg.PoolClient>();
   pool.on('connect', (client) => {
     client.on('error', (error) => {
-      broken.add(client as pg.PoolClient);
+      broken.add(client);
       options.onConnectionError?.(error);
     });
   });

@@ -151,7 +151,7 @@ export class SearchIndex {
     const matches = rows.slice(0, query.limit).map(map);
     if (rows.length <= query.limit) return { matches, remaining: Promise.resolve(0) };
     const remaining = filtered.select(sql<number>`count(*)::int`.as('count')).executeTakeFirstOrThrow()
-      .then((row) => Math.max(0, (row as { count: number }).count - query.offset - matches.length));
+      .then((row) => Math.max(0, (row).count - query.offset - matches.length));
     // A caller that does not need the count (OHIF) never awaits it; its failure must not go unhandled.
     remaining.catch(() => {});
     return { matches, remaining };
@@ -263,7 +263,7 @@ function attribute(tag: string): SearchableAttribute {
 const column = (attr: SearchableAttribute) => sql.ref(`${attr.table}.${attr.column}`);
 
 /** A stored TM as `HHMMSS.ffffff`, so that times of any precision compare by meaning (MATCH-2, MATCH-7). */
-const normalisedTime = (col: RawBuilder<unknown> | ReturnType<typeof sql.ref>) =>
+const normalisedTime = (col: RawBuilder<unknown>  ) =>
   sql`(rpad(split_part(replace(${col}, ':', ''), '.', 1), 6, '0') || '.' || rpad(split_part(${col}, '.', 2), 6, '0'))`;
 
 const hasWildcard = (value: string) => /[*?]/.test(value);
