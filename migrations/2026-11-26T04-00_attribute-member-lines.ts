@@ -19,7 +19,7 @@ import { type Kysely, sql } from 'kysely';
 const TABLES = ['study', 'series'] as const;
 const BATCH = 500;
 
-export async function up(db: Kysely<any>): Promise<void> {
+export async function up(db: Kysely<unknown>): Promise<void> {
   for (const table of TABLES) {
     await sql`alter table ${sql.table(table)} add column attribute_lines text`.execute(db);
     let last = 0;
@@ -27,7 +27,7 @@ export async function up(db: Kysely<any>): Promise<void> {
       const { rows } = await sql<{ pk: string | number; attributes: string }>`
         select pk, attributes::text as attributes from ${sql.table(table)} where pk > ${last} order by pk limit ${BATCH}`.execute(db);
       if (rows.length === 0) break;
-      const values = rows.map((row) => sql`(${Number(row.pk)}::bigint, ${memberLines(valuesOnly(JSON.parse(row.attributes)))})`);
+      const values = rows.map((row) => sql`(${Number(row.pk)}::bigint, ${memberLines(valuesOnly(JSON.parse(row.attributes) as Dataset))})`);
       await sql`update ${sql.table(table)} as t set attribute_lines = v.lines
         from (values ${sql.join(values)}) as v(pk, lines) where t.pk = v.pk`.execute(db);
       last = Number(rows[rows.length - 1]!.pk);
@@ -38,7 +38,7 @@ export async function up(db: Kysely<any>): Promise<void> {
   }
 }
 
-export async function down(db: Kysely<any>): Promise<void> {
+export async function down(db: Kysely<unknown>): Promise<void> {
   for (const table of TABLES) {
     await sql`alter table ${sql.table(table)} alter column attributes type jsonb
       using ('{' || replace(attributes, E'\n', ',') || '}')::jsonb`.execute(db);

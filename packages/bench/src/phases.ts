@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Entry, Manifest, StudyInfo } from './data.js';
-import { Client, type RequestSpec, type Sample, median, percentile, runAll } from './load.js';
+import { type Client, type RequestSpec, type Sample, median, percentile, runAll } from './load.js';
 import { cpuSeconds, memory, resetPeakRss } from './server-process.js';
 
 /** What one measured operation reports. */

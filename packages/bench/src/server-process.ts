@@ -95,7 +95,7 @@ export function resetPeakRss(pid: number | undefined): boolean {
 /** Settings of the environment that tune the server's runtime, passed on when set (e.g. UV_THREADPOOL_SIZE). */
 function passThrough(): Record<string, string> {
   const names = ['UV_THREADPOOL_SIZE', 'NODE_OPTIONS', 'WORKERS'];
-  return Object.fromEntries(names.flatMap((name) => (process.env[name] !== undefined ? [[name, process.env[name]!]] : [])));
+  return Object.fromEntries(names.flatMap((name) => (process.env[name] !== undefined ? [[name, process.env[name]]] : [])));
 }
 
 /** `pnpm build`: compiles the server to each package's dist/, as `pnpm start` does before it runs. */

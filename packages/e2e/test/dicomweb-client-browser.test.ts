@@ -153,12 +153,12 @@ for (const backend of backendNames()) {
     });
     await tab.goto(page.url);
 
-    const out = await tab.evaluate(`(${SCENARIO})(${JSON.stringify({
+    const out = await tab.evaluate<Record<string, any>>(`(${SCENARIO})(${JSON.stringify({
       wadoRoot: `${server.url}/dicomweb`,
       fileCount: files.length,
       ct: { study: ct.studyUid, series: ct.seriesUid, sop: ct.sopUid },
       mf: { study: mf.studyUid, series: mf.seriesUid, sop: mf.sopUid },
-    })})`) as Record<string, any>;
+    })})`);
     t.same(errors, [], 'no unhandled errors in the page');
 
     t.equal(out.store?.['00081199']?.Value?.length, files.length, 'storeInstances: every instance in ReferencedSOPSequence');

@@ -111,10 +111,10 @@ t.test('docker-compose.yml and Dockerfile: pinned, healthy, lean, unprivileged (
   }
   // Each long-running service declares a health check (the one-shot minio-init is waited for to finish).
   const servicesSection = compose.slice(compose.indexOf('\nservices:'), compose.indexOf('\nvolumes:'));
-  const services = servicesSection.split(/\n(?=  [a-z][\w-]*:\n)/).filter((block) => /^  [a-z]/.test(block));
-  t.same(services.map((block) => /^  ([\w-]+):/.exec(block)![1]), ['postgres', 'minio', 'minio-init', 'tessera'], 'the four services');
+  const services = servicesSection.split(/\n(?= {2}[a-z][\w-]*:\n)/).filter((block) => /^ {2}[a-z]/.test(block));
+  t.same(services.map((block) => /^ {2}([\w-]+):/.exec(block)![1]), ['postgres', 'minio', 'minio-init', 'tessera'], 'the four services');
   for (const block of services) {
-    const name = /^  ([\w-]+):/.exec(block)![1]!;
+    const name = /^ {2}([\w-]+):/.exec(block)![1]!;
     if (/restart: "no"/.test(block)) continue;
     t.match(block, /healthcheck:\n\s+test:/, `${name} has a health check`);
   }

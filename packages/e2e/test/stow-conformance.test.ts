@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import t, { type Test } from 'tap';
-import { FailureReason, WarningReason } from '@tessera/dicom';
+import { FailureReason } from '@tessera/dicom';
 import {
   backendNames, ctInstance, encodeInstance, multipartBuffer, newUid, startTestServer, type TestServer,
 } from '@tessera/testkit';

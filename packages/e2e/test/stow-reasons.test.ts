@@ -54,7 +54,7 @@ for (const backend of backendNames()) {
       t.equal(other?.length, 1, 'one OtherFailuresSequence item (the bytes that are not DICOM)');
       t.equal(other[0]!['00081197']?.Value?.[0] & 0xf000, 0xc000, 'STOW-8: numeric FailureReason in the C000 family');
       t.equal(other[0]!['0040A160']?.vr, 'UT');
-      t.ok(typeof other[0]!['0040A160']?.Value?.[0] === 'string' && other[0]!['0040A160']!.Value![0].length > 10, `reason in words: ${other[0]!['0040A160']?.Value?.[0]}`);
+      t.ok(typeof other[0]!['0040A160']?.Value?.[0] === 'string' && other[0]!['0040A160'].Value[0].length > 10, `reason in words: ${other[0]!['0040A160']?.Value?.[0]}`);
       t.equal((body['00081199']?.Value as Json[]).length, 2, 'the instance and its byte-identical re-send are both acknowledged');
       // Valid DICOM JSON: within each item the keys ascend and every element has a known VR.
       for (const item of [...failed, ...other]) {

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { type TestServer, backendNames, ctInstance, encodeInstance, readShared, startTestServer } from '@tessera/testkit';
+import { backendNames, ctInstance, encodeInstance, readShared, startTestServer } from '@tessera/testkit';
 import { storedPath, upload } from './retrieve-helpers.js';
 
 /** WADO-URI (digest WADOURI-1..7, D16, D25), at /wadouri and /wado, every back end. */

@@ -114,7 +114,8 @@ class MultipartStream extends Readable {
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
     const body = this.#body;
     this.#body = undefined;
-    Promise.allSettled([body?.return?.(), this.#parts.return?.()]).then(() => callback(error));
+    // allSettled never rejects: the stream is destroyed once both sources have closed, however they closed.
+    void Promise.allSettled([body?.return?.(), this.#parts.return?.()]).then(() => callback(error));
   }
 }
 

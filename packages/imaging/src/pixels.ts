@@ -103,7 +103,7 @@ export async function toDisplayImage(decoded: DecodedFrame, metadata: DicomJsonD
   if (decoded.samplesPerPixel === 3) {
     if (photometric !== 'RGB') throw new PixelDecodeError(`rendering ${photometric} colour data is not supported`);
     const data = new Uint8Array(count * 3);
-    if (decoded.bitsAllocated === 8) data.set(pixels as Uint8Array);
+    if (decoded.bitsAllocated === 8) data.set(pixels);
     else {
       const max = 2 ** decoded.bitsStored - 1;
       for (let i = 0; i < data.length; i++) data[i] = Math.round((Math.min(Math.max(pixels[i]!, 0), max) * 255) / max);

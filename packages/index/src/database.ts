@@ -20,13 +20,13 @@ pg.types.setTypeParser(20, Number);
 export interface OpenDatabase {
   db: Kysely<Database>;
   description: string;
-  close(): Promise<void>;
+  close: () => Promise<void>;
 }
 
 /** Opens the index: a pg pool on Postgres, or PGlite (in memory, or in `dataDir`). */
 export interface OpenDatabaseOptions {
   /** Told about connection errors no query was waiting for (a reset idle connection), for the log. */
-  onConnectionError?(error: Error): void;
+  onConnectionError?: (error: Error) => void;
 }
 
 export async function openDatabase(config: IndexConfig, options: OpenDatabaseOptions = {}): Promise<OpenDatabase> {

@@ -7,7 +7,7 @@ export interface GuardedPoolOptions {
   /** Send queries marked with `preparedStatement()` as named prepared statements (prepared.ts). */
   preparedStatements: boolean;
   /** Told about connection errors that no query was waiting for (for the log; never rethrown). */
-  onConnectionError?(error: Error): void;
+  onConnectionError?: (error: Error) => void;
 }
 
 /**
@@ -25,7 +25,7 @@ export function guardedPool(pool: pg.Pool, options: GuardedPoolOptions): Postgre
   const broken = new WeakSet<pg.PoolClient>();
   pool.on('connect', (client) => {
     client.on('error', (error) => {
-      broken.add(client as pg.PoolClient);
+      broken.add(client);
       options.onConnectionError?.(error);
     });
   });

@@ -26,13 +26,13 @@ export interface Index {
 }
 
 /** Opens the index and, unless told not to, applies pending migrations. */
-export async function openIndex(config: IndexConfig, options: { migrate?: boolean; onConnectionError?(error: Error): void } = {}): Promise<Index> {
+export async function openIndex(config: IndexConfig, options: { migrate?: boolean; onConnectionError?: (error: Error) => void } = {}): Promise<Index> {
   const { db, description, close } = await openDatabase(config, { onConnectionError: options.onConnectionError });
   if (options.migrate !== false) {
     const { error } = await migrateToLatest(db as never);
     if (error) {
       await close();
-      throw error instanceof Error ? error : new Error(String(error));
+      throw error instanceof Error ? error : new Error('the migration failed with a value that is not an Error', { cause: error });
     }
   }
   return {

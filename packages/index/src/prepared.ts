@@ -50,6 +50,6 @@ export class StatementCache {
       text = compiled.sql;
       this.#texts.set(shape, text);
     }
-    return (await this.db.executeQuery<R>(CompiledQuery.raw(text, [...parameters]) as CompiledQuery<R>)).rows;
+    return (await this.db.executeQuery<R>(CompiledQuery.raw(text, [...parameters]))).rows;
   }
 }

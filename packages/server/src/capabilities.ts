@@ -57,10 +57,11 @@ function element(name: string, node: object, extra = ''): string {
   let attributes = extra;
   let children = '';
   for (const [key, value] of Object.entries(node as WadlNode)) {
-    if (key.startsWith('@')) attributes += ` ${key.slice(1)}="${escapeAttribute(String(value))}"`;
-    else if (Array.isArray(value)) children += value.map((child) => element(key, child)).join('');
-    else if (typeof value === 'object') children += element(key, value);
-    else children += `<${key}>${escapeText(String(value))}</${key}>`;
+    if (typeof value === 'string') {
+      if (key.startsWith('@')) attributes += ` ${key.slice(1)}="${escapeAttribute(value)}"`;
+      else children += `<${key}>${escapeText(value)}</${key}>`;
+    } else if (Array.isArray(value)) children += value.map((child) => element(key, child)).join('');
+    else children += element(key, value);
   }
   return children === '' ? `<${name}${attributes}/>` : `<${name}${attributes}>${children}</${name}>`;
 }

@@ -22,7 +22,7 @@ export function installPendingRefresh(app: FastifyInstance, index: Index): void 
   };
   app.addHook('onReady', async () => {
     await sweep();
-    timer = setInterval(sweep, SWEEP_INTERVAL_MS).unref();
+    timer = setInterval(() => void sweep(), SWEEP_INTERVAL_MS).unref();
   });
   app.addHook('onClose', async () => {
     clearInterval(timer);

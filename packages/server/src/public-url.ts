@@ -52,10 +52,10 @@ export function publicBaseUrl(request: FastifyRequest, settings: PublicUrlSettin
     prefix = (firstValue(headers['x-forwarded-prefix'])?.split(',')[0]?.trim() ?? '').replace(/\/+$/, '');
   }
   proto = proto && /^https?$/i.test(proto) ? proto.toLowerCase() : request.protocol;
-  if (prefix && !/^\/[A-Za-z0-9._~\/-]*$/.test(prefix)) prefix = '';
+  if (prefix && !/^\/[A-Za-z0-9._~/-]*$/.test(prefix)) prefix = '';
 
   const local = localAddress(request, listening);
-  const listed = (host: string) => settings.allowedHosts.some((entry) => withPort(entry, proto!) === withPort(host, proto!));
+  const listed = (host: string) => settings.allowedHosts.some((entry) => withPort(entry, proto) === withPort(host, proto));
   const vouched = (host: string | undefined): host is string =>
     host !== undefined && isHost(host) && (settings.allowedHosts.length === 0 ? settings.trustProxy : listed(host));
   let host: string | undefined;

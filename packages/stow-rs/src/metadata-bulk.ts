@@ -125,7 +125,7 @@ async function readMetadata(part: MultipartPart, budget: { left: number }, maxBy
   } catch (error) {
     throw new HttpProblem(400, 'METADATA_JSON', `the metadata part is not valid JSON: ${(error as Error).message}`);
   }
-  if (Array.isArray(parsed)) return parsed;
+  if (Array.isArray(parsed)) return parsed as unknown[];
   if (typeof parsed === 'object' && parsed !== null) return [parsed];
   throw new HttpProblem(400, 'METADATA_JSON', 'the metadata part must be a DICOM JSON array of datasets (PS3.18 Annex F)');
 }
@@ -210,7 +210,7 @@ function frameSyntax(frames: BulkPart[], json: DicomJsonDataset): string {
   const declaredFrames = json[tagKey(Tag.NumberOfFrames)]?.Value?.[0];
   const expected = declaredFrames === undefined ? 1 : Number(declaredFrames);
   if (frames.length !== expected) {
-    throw new DicomParseError(`NumberOfFrames is ${declaredFrames ?? '(absent, so 1)'} but ${frames.length} Pixel Data frame parts were sent`, FailureReason.DataSetDoesNotMatchSOPClass);
+    throw new DicomParseError(`NumberOfFrames is ${declaredFrames === undefined ? '(absent, so 1)' : JSON.stringify(declaredFrames)} but ${frames.length} Pixel Data frame parts were sent`, FailureReason.DataSetDoesNotMatchSOPClass);
   }
   return info.uid;
 }

@@ -49,7 +49,7 @@ export async function framesResponse(
   deps: RetrieveDependencies, row: RetrievableInstance, numbers: number[], choice: BulkChoice, location: (n: number) => string,
 ): Promise<RetrieveResponse> {
   if (choice.decode) {
-    const decoded = await openStoredDecodedFrames(deps, row, numbers[0]!);
+    const decoded = await openStoredDecodedFrames(deps, row, numbers[0]);
     if (!choice.multipart) {
       return {
         status: 200,

@@ -117,7 +117,7 @@ async function retrieveRenderedInstance(
   if (frameCount(row) === 0) throw new HttpProblem(406, 'NOT_ACCEPTABLE', `instance ${scope.sopInstanceUid} has no pixel data; ask contentType=application/dicom (PS3.18 §9.1.2.2.1)`);
   let params;
   try {
-    params = parseWadoUriRenderParams(query as Record<string, unknown>, { numberOfFrames: frameCount(row) });
+    params = parseWadoUriRenderParams(query, { numberOfFrames: frameCount(row) });
   } catch (error) {
     throw renderProblem(error, row);
   }

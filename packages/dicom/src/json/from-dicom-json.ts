@@ -108,7 +108,7 @@ function encodeAttribute<T>(tag: number, attribute: DicomJsonAttribute, path: st
   }
   if (attribute.InlineBinary !== undefined) {
     // Readers accept a one-element array too (digest JSON-9).
-    const inline = Array.isArray(attribute.InlineBinary) && attribute.InlineBinary.length === 1 ? attribute.InlineBinary[0] : attribute.InlineBinary;
+    const inline: unknown = Array.isArray(attribute.InlineBinary) && attribute.InlineBinary.length === 1 ? attribute.InlineBinary[0] : attribute.InlineBinary;
     if (typeof inline !== 'string' || !/^[A-Za-z0-9+/\s]*={0,2}\s*$/.test(inline)) throw invalid(path, 'has an InlineBinary that is not base64');
     return [...valueElement(tag, vr, Buffer.from(inline, 'base64'))];
   }

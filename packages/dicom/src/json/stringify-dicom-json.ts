@@ -26,8 +26,11 @@ export function stringifyDicomJson(value: DicomJsonDataset | DicomJsonDataset[])
   return `${out}]`;
 }
 
-/** Thrown (never escapes) when a key would be listed out of insertion order by a plain object. */
-const INTEGER_KEY = Symbol('integer-like key');
+/**
+ * Thrown (never escapes) when a key would be listed out of insertion order by a plain object. One
+ * Error made once: caught by identity, so the fast path's bail-out costs no allocation.
+ */
+const INTEGER_KEY = new Error('integer-like key');
 
 /** Array-index-like keys (`20051430`): a canonical decimal integer below 2^32 - 1. */
 const isIntegerLike = (key: string) => /^(?:0|[1-9]\d*)$/.test(key) && Number(key) < 4294967295;

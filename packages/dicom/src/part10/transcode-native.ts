@@ -372,4 +372,4 @@ export function encodeElementValue(tag: number, vr: Vr, value: number | string |
   return element(tag, vr, padded(text, vr === 'UI' ? 0 : 0x20));
 }
 
-const padded = (value: Buffer, pad: number): Buffer => (value.length % 2 ? Buffer.concat([value as Uint8Array, Buffer.from([pad])]) : value);
+const padded = (value: Buffer, pad: number): Buffer => (value.length % 2 ? Buffer.concat([value, Buffer.from([pad])]) : value);

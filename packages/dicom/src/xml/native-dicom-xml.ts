@@ -108,7 +108,9 @@ function personNameXml(value: PersonNameValue | string | null, number: number): 
 /** A number as DICOM text (`-0` kept); strings as they are. */
 function textOf(value: JsonValue): string {
   if (typeof value === 'number') return Object.is(value, -0) ? '-0' : String(value);
-  return String(value);
+  if (typeof value === 'string') return value;
+  // An object where a plain value belongs (not valid DICOM JSON): its JSON text, not "[object Object]".
+  return JSON.stringify(value);
 }
 
 /** The values as one DICOM Value Field: `\` between values, PN groups joined by `=`. */

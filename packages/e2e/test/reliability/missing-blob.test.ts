@@ -20,7 +20,7 @@ for (const backend of backendNames()) {
     const instance = `/dicomweb/studies/${study}/series/${series}/instances/${sop}`;
     const metadata = await server.app.inject({ method: 'GET', url: `${instance}/metadata` });
     t.equal(metadata.statusCode, 200, 'the metadata comes from the index, not the blob');
-    const pixelDataUri = String((metadata.json() as Record<string, { BulkDataURI?: string }>[])[0]!['7FE00010']!.BulkDataURI);
+    const pixelDataUri = String(metadata.json<Record<string, { BulkDataURI?: string }>[]>()[0]!['7FE00010']!.BulkDataURI);
     const requests: [string, string, string?][] = [
       ['WADO-RS instance', instance, 'multipart/related; type="application/dicom"'],
       ['WADO-RS frame', `${instance}/frames/1`, 'multipart/related; type="application/octet-stream"'],

@@ -1,7 +1,7 @@
 import { type DicomJsonDataset, DicomJsonMembers } from '@tessera/dicom';
-import { type Kysely, type RawBuilder, type SelectQueryBuilder, sql } from 'kysely';
+import { type Kysely, type RawBuilder, type Selectable, type SelectQueryBuilder, sql } from 'kysely';
 import { SERIES_LEVEL_TAGS, STUDY_LEVEL_TAGS } from '../levels.js';
-import type { Database } from '../schema.js';
+import type { Database, SeriesTable, StudyTable } from '../schema.js';
 import type { Filter, SearchQuery } from './search-query.js';
 import { FOLD_COLUMN, SEARCHABLE_ATTRIBUTES, type SearchableAttribute } from './searchable-attributes.js';
 
@@ -58,7 +58,7 @@ export function needsInstanceMetadata(includeFields: SearchQuery['includeFields'
 }
 
 type Tables = 'study' | 'series' | 'instance';
-type AnyQuery = SelectQueryBuilder<Database, Tables, any>;
+type AnyQuery = SelectQueryBuilder<Database, Tables, object>;
 
 /**
  * QIDO-RS over the index: translates a SearchQuery into one parameterised SQL query per page
@@ -121,7 +121,7 @@ export class SearchIndex {
       bitsAllocated: row.bits_allocated,
       numberOfFrames: row.number_of_frames,
       transferSyntaxUid: row.transfer_syntax_uid,
-      ...(withMetadata ? { metadata: JSON.parse(row.metadata) as DicomJsonDataset } : {}),
+      ...(withMetadata && row.metadata !== undefined ? { metadata: JSON.parse(row.metadata) as DicomJsonDataset } : {}),
     }));
   }
 
@@ -147,11 +147,11 @@ export class SearchIndex {
   }
 
   /** The page, and the number of matches after it: counted only when the page is full, without waiting for it. */
-  private page<R, T>(rows: R[], query: SearchQuery, filtered: AnyQuery, map: (row: any) => T): SearchResult<T> {
+  private page<R, T>(rows: R[], query: SearchQuery, filtered: AnyQuery, map: (row: R) => T): SearchResult<T> {
     const matches = rows.slice(0, query.limit).map(map);
     if (rows.length <= query.limit) return { matches, remaining: Promise.resolve(0) };
     const remaining = filtered.select(sql<number>`count(*)::int`.as('count')).executeTakeFirstOrThrow()
-      .then((row) => Math.max(0, (row as { count: number }).count - query.offset - matches.length));
+      .then((row) => Math.max(0, (row).count - query.offset - matches.length));
     // A caller that does not need the count (OHIF) never awaits it; its failure must not go unhandled.
     remaining.catch(() => {});
     return { matches, remaining };
@@ -263,7 +263,7 @@ function attribute(tag: string): SearchableAttribute {
 const column = (attr: SearchableAttribute) => sql.ref(`${attr.table}.${attr.column}`);
 
 /** A stored TM as `HHMMSS.ffffff`, so that times of any precision compare by meaning (MATCH-2, MATCH-7). */
-const normalisedTime = (col: RawBuilder<unknown> | ReturnType<typeof sql.ref>) =>
+const normalisedTime = (col: RawBuilder<unknown>  ) =>
   sql`(rpad(split_part(replace(${col}, ':', ''), '.', 1), 6, '0') || '.' || rpad(split_part(${col}, '.', 2), 6, '0'))`;
 
 const hasWildcard = (value: string) => /[*?]/.test(value);
@@ -277,7 +277,17 @@ function assertNever(value: never): never {
   throw new Error(`unhandled filter ${JSON.stringify(value)}`);
 }
 
-function toStudy(row: any): StudyMatch {
+/** The study columns a search result is built from. */
+type StudyRow = Pick<Selectable<StudyTable>, 'study_instance_uid' | 'attributes' | 'number_of_series' | 'number_of_instances'
+  | 'modalities_in_study' | 'sop_classes_in_study'>;
+/** The series columns a search result is built from (aliased, since the study's columns share their names). */
+interface SeriesRow {
+  series_instance_uid: Selectable<SeriesTable>['series_instance_uid'];
+  series_attributes: Selectable<SeriesTable>['attributes'];
+  series_number_of_instances: Selectable<SeriesTable>['number_of_instances'];
+}
+
+function toStudy(row: StudyRow): StudyMatch {
   return {
     studyInstanceUid: row.study_instance_uid,
     attributes: new DicomJsonMembers(row.attributes),
@@ -288,7 +298,7 @@ function toStudy(row: any): StudyMatch {
   };
 }
 
-function toSeries(row: any, study: StudyMatch = toStudy(row)): SeriesMatch {
+function toSeries(row: StudyRow & SeriesRow, study: StudyMatch = toStudy(row)): SeriesMatch {
   return {
     study,
     seriesInstanceUid: row.series_instance_uid,
