@@ -1,2 +1,4 @@
 export * from './principal.js';
 export * from './verifier.js';
+export { ASYMMETRIC_ALGORITHMS, type OidcVerifierOptions, createOidcVerifier } from './oidc/oidc-verifier.js';
+export { type ScopeClaim, type ScopeMapParse, parseScopeMap, scopesFromClaims } from './oidc/scope-claim.js';
