@@ -123,6 +123,7 @@ export async function buildApp({ config, index, blobs, logger }: AppDependencies
     viewerDir: config.viewerDir ?? DEFAULT_VIEWER_DIR,
     baseUrl,
     capabilities: { qidoSupportsIncludeField: true, supportsFuzzyMatching: true, supportsWildcard: true, thumbnails: true },
+    signIn: config.oidc?.viewerClientId ? { authority: config.oidc.issuer, clientId: config.oidc.viewerClientId, scope: config.oidc.viewerScope } : undefined,
   });
 
   // Service plugins are registered above this line; every route they add gets 405 for other methods.
