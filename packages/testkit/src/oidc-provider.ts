@@ -27,10 +27,6 @@ export interface OidcProviderHandle {
 }
 
 export interface OidcProviderOptions {
-  /** Redirect URIs of the viewer client, e.g. `http://127.0.0.1:PORT/callback`. */
-  viewerRedirectUris?: readonly string[];
-  /** Origins allowed to call the token endpoint from a browser (the viewer's). */
-  corsOrigins?: readonly string[];
   audience?: string;
 }
 
@@ -48,17 +44,19 @@ export async function startOidcProvider(options: OidcProviderOptions = {}): Prom
   const server = createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const corsOrigins = new Set(options.corsOrigins ?? []);
 
   const provider = new Provider(issuer, {
     clients: [
       {
+        // The test server's port is known only once it listens, after the provider is configured:
+        // registered as a loopback redirect of a native client, `/callback` is allowed on any port
+        // (RFC 8252 §7.3). A real deployment registers `<public URL>/callback` of a web client.
         client_id: viewerClientId,
+        application_type: 'native',
         token_endpoint_auth_method: 'none',
         grant_types: ['authorization_code'],
         response_types: ['code'],
-        redirect_uris: [...(options.viewerRedirectUris ?? [`${issuer}/unused-callback`])],
-        post_logout_redirect_uris: (options.viewerRedirectUris ?? []).map((uri) => new URL('/', uri).href),
+        redirect_uris: ['http://127.0.0.1/callback'],
       },
       {
         client_id: machineClient,
@@ -92,9 +90,11 @@ export async function startOidcProvider(options: OidcProviderOptions = {}): Prom
         }),
       },
     },
+    ttl: { AccessToken: 3600, ClientCredentials: 3600, AuthorizationCode: 60, IdToken: 3600, Interaction: 600, Session: 3600, Grant: 3600 },
     pkce: { required: () => true },
     cookies: { keys: [randomBytes(32).toString('base64url')] },
-    clientBasedCORS: (_ctx: unknown, origin: string) => corsOrigins.has(origin),
+    // The viewer (any loopback port) exchanges its code at the token endpoint with fetch.
+    clientBasedCORS: (_ctx: unknown, origin: string) => /^http:\/\/127\.0\.0\.1:\d+$/.test(origin),
     // The access tokens are JWTs; the grant's audience must not mix with the ID token's.
     conformIdTokenClaims: true,
   });
