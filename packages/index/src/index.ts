@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import { type IndexConfig, openDatabase } from './database.js';
 import { IndexUnavailableError } from './errors.js';
+import { ApiKeyIndex } from './api-key-index.js';
 import { InstanceIndex } from './instance-index.js';
 import { migrateToLatest } from './migrate.js';
 import { RetrieveIndex } from './retrieve/retrieve-index.js';
@@ -10,6 +11,7 @@ export type { IndexConfig } from './database.js';
 export type { Database } from './schema.js';
 export * from './errors.js';
 export * from './instance-index.js';
+export * from './api-key-index.js';
 export * from './levels.js';
 export * from './retrieve/retrieve-index.js';
 export * from './search/index.js';
@@ -23,6 +25,8 @@ export interface Index {
   readonly retrieve: RetrieveIndex;
   /** QIDO-RS searches (the query model is in ./search). */
   readonly search: SearchIndex;
+  /** API keys (create, find, list, revoke, last-used time). */
+  readonly apiKeys: ApiKeyIndex;
   /** Throws IndexUnavailableError if the database does not answer (used by `/readyz`). */
   check(): Promise<void>;
   close(): Promise<void>;
@@ -38,11 +42,13 @@ export async function openIndex(config: IndexConfig, options: { migrate?: boolea
       throw error instanceof Error ? error : new Error(String(error));
     }
   }
+  const apiKeys = new ApiKeyIndex(db);
   return {
     description,
     instances: new InstanceIndex(db),
     retrieve: new RetrieveIndex(db),
     search: new SearchIndex(db),
+    apiKeys,
     async check() {
       try {
         await sql`select 1`.execute(db);
@@ -50,7 +56,10 @@ export async function openIndex(config: IndexConfig, options: { migrate?: boolea
         throw new IndexUnavailableError(`index ${description} does not answer: ${(error as Error).message}`);
       }
     },
-    close,
+    async close() {
+      await apiKeys.settle();
+      await close();
+    },
   };
 }
 export { createScratchDatabase } from './scratch-database.js';

@@ -39,6 +39,7 @@ export interface Config {
   corsAllowedOrigins: string[] | '*';
   /** Undefined: the packaged viewer. */
   viewerDir?: string;
+  auth: AuthConfig;
   /** OpenID Connect (people's bearer tokens, the viewer's sign-in); undefined without OIDC_ISSUER. */
   oidc?: OidcConfig;
 }
@@ -54,6 +55,15 @@ export interface OidcConfig {
   viewerClientId?: string;
   viewerScope: string;
 }
+
+/** Access control (docs/security.md). No method: AUTH_MODE=none, everyone may do everything. */
+export interface AuthConfig {
+  methods: AuthMethod[];
+  keyCacheMs: number;
+  failuresPerMinute: number;
+}
+
+export type AuthMethod = 'apikey' | 'oidc';
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
@@ -96,6 +106,10 @@ export const SETTINGS = [
   ['INLINE_BINARY_MAX_BYTES', '1024', 'binary values up to this size are inline in metadata, larger ones are BulkDataURIs'],
   ['CORS_ALLOWED_ORIGINS', '*', 'origins allowed to call the server from a browser: * or a comma list (https://viewer.example.org,…); empty disables CORS'],
   ['VIEWER_DIR', '', 'directory of a prebuilt OHIF v3 dist to host at / and /viewer (default: the pinned @ohif/app installed by pnpm install)'],
+  ['AUTH_MODE', 'none', 'none | apikey | oidc | apikey,oidc: how callers prove who they are (docs/security.md); none lets anyone do anything and is refused on a non-loopback HOST unless AUTH_ALLOW_UNAUTHENTICATED=true'],
+  ['AUTH_ALLOW_UNAUTHENTICATED', 'false', 'true: allow AUTH_MODE=none on a non-loopback HOST (a warning is logged); only behind something else that authenticates'],
+  ['AUTH_KEY_CACHE_SECONDS', '5', 'a verified API key is believed this long without asking the database again: the most a revoked key keeps working on a server process'],
+  ['AUTH_FAILURES_PER_MINUTE', '20', 'refused credentials per client address and minute before it is answered 429 (per server process)'],
   ['OIDC_ISSUER', '', 'OpenID Connect issuer URL (exactly as the tokens\' iss); its keys come from <issuer>/.well-known/openid-configuration (docs/security-oidc.md)'],
   ['OIDC_AUDIENCE', '', 'comma list of accepted token audiences (aud), e.g. the API\'s client id or identifier; required with OIDC_ISSUER'],
   ['OIDC_SCOPES_CLAIM', 'scope', 'token claim that carries scopes or roles: a space-separated string (scope) or an array (roles, groups); a dotted path reaches a nested claim (realm_access.roles)'],
@@ -157,7 +171,11 @@ export function loadConfig(env: Source = process.env): Config {
   const workers = int('WORKERS', 1, 64);
   if (workers > 1 && !databaseUrl) throw new ConfigError('WORKERS above 1 needs DATABASE_URL: the embedded PGlite index belongs to one process');
 
+  const auth = authConfig(raw('AUTH_MODE'), raw('HOST'), bool('AUTH_ALLOW_UNAUTHENTICATED'), Boolean(env.OIDC_ISSUER ?? fileValues.OIDC_ISSUER),
+    int('AUTH_KEY_CACHE_SECONDS', 0, 300), int('AUTH_FAILURES_PER_MINUTE', 1, 1_000_000));
+
   return {
+    auth,
     host: raw('HOST'),
     port: int('PORT', 0, 65535),
     workers,
@@ -225,6 +243,30 @@ function oidcConfig(raw: (name: SettingName) => string, int: (name: SettingName,
     viewerClientId: raw('OIDC_VIEWER_CLIENT_ID') || undefined,
     viewerScope: raw('OIDC_VIEWER_SCOPE'),
   };
+}
+
+const AUTH_MODES = ['none', 'apikey', 'oidc', 'apikey,oidc'];
+
+/**
+ * AUTH_MODE. With `none` anyone who reaches the port may read, write and delete every patient's
+ * images, so it is allowed on a loopback HOST only, unless AUTH_ALLOW_UNAUTHENTICATED=true says
+ * something else guards the port (the server then logs a warning at start).
+ */
+function authConfig(mode: string, host: string, allowUnauthenticated: boolean, oidcConfigured: boolean, keyCacheSeconds: number, failuresPerMinute: number): AuthConfig {
+  const normalised = mode.split(',').map((m) => m.trim().toLowerCase()).sort().join(',');
+  if (!AUTH_MODES.includes(normalised)) throw new ConfigError(`AUTH_MODE must be one of ${AUTH_MODES.join(' | ')}, got '${mode}'`);
+  const methods = normalised === 'none' ? [] : (normalised.split(',') as AuthMethod[]);
+  if (methods.length === 0 && !isLoopback(host) && !allowUnauthenticated) {
+    throw new ConfigError(`AUTH_MODE=none on HOST=${host} would let anyone who reaches the port read, store and delete every image; set AUTH_MODE=apikey (or oidc), or listen on 127.0.0.1, or set AUTH_ALLOW_UNAUTHENTICATED=true if something in front of the server authenticates (docs/security.md)`);
+  }
+  if (methods.includes('oidc') && !oidcConfigured) throw new ConfigError('AUTH_MODE includes oidc but OIDC_ISSUER is not set');
+  return { methods, keyCacheMs: keyCacheSeconds * 1000, failuresPerMinute };
+}
+
+/** Whether `host` (HOST) is a loopback interface: 127.0.0.0/8, ::1 or localhost. */
+export function isLoopback(host: string): boolean {
+  const h = host.toLowerCase().replace(/^\[(.*)\]$/, '$1');
+  return h === 'localhost' || h === '::1' || /^127(\.\d{1,3}){3}$/.test(h) || /^::ffff:127(\.\d{1,3}){3}$/.test(h);
 }
 
 function hosts(text: string): string[] {
