@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { type AccessControlOptions, type BearerVerifier, SCOPES, createApiKeyVerifier, installAccessControl } from '@tessera/access';
+import { type AccessControlOptions, type BearerVerifier, SCOPES, createApiKeyVerifier, createOidcVerifier, installAccessControl } from '@tessera/access';
 import type { Index } from '@tessera/index';
 import type { Config } from './config.js';
 import { accessOfRequest } from './route-access.js';
@@ -16,7 +16,11 @@ export interface AccessControlHooks {
 export function installServerAccessControl(app: FastifyInstance, config: Config, index: Index, hooks: AccessControlHooks = {}): void {
   const verifiers: BearerVerifier[] = [];
   if (config.auth.methods.includes('apikey')) verifiers.push(createApiKeyVerifier({ keys: index.apiKeys }));
-  // OpenID Connect (wt/oidc): `if (config.auth.methods.includes('oidc')) verifiers.push(createOidcVerifier(…))`.
+  // AUTH_MODE with oidc requires OIDC_ISSUER (config.ts), so config.oidc is set here.
+  if (config.auth.methods.includes('oidc') && config.oidc) {
+    const { issuer, audience, scopesClaim, scopeMap, clockToleranceSeconds } = config.oidc;
+    verifiers.push(createOidcVerifier({ issuer, audience, scopes: { claim: scopesClaim, ...(scopeMap ? { map: scopeMap } : {}) }, clockToleranceSeconds }));
+  }
   installAccessControl(app, {
     anonymousScopes: config.auth.methods.length === 0 ? SCOPES : [],
     verifiers,

@@ -128,7 +128,8 @@ export async function buildApp({ config, index, blobs, logger, access }: AppDepe
     viewerDir: config.viewerDir ?? DEFAULT_VIEWER_DIR,
     baseUrl,
     capabilities: { qidoSupportsIncludeField: true, supportsFuzzyMatching: true, supportsWildcard: true, thumbnails: true },
-    signIn: config.oidc?.viewerClientId ? { authority: config.oidc.issuer, clientId: config.oidc.viewerClientId, scope: config.oidc.viewerScope } : undefined,
+    // The viewer signs in only when tokens are asked for (AUTH_MODE with oidc).
+    signIn: config.auth.methods.includes('oidc') && config.oidc?.viewerClientId ? { authority: config.oidc.issuer, clientId: config.oidc.viewerClientId, scope: config.oidc.viewerScope } : undefined,
   });
 
   // Service plugins are registered above this line; every route they add gets 405 for other methods.

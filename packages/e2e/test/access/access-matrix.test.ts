@@ -1,13 +1,14 @@
 import t from 'tap';
 import type { Scope } from '@tessera/access';
 import { type RegisteredRoute, registeredRoutes } from '@tessera/server';
-import { backendNames, startTestServer } from '@tessera/testkit';
+import { backendNames, startOidcProvider, startTestServer } from '@tessera/testkit';
 import { bulkDataUris } from '../retrieve-helpers.js';
 import { bearer, createKey, ctBytes } from './access-fixture.js';
 
 /**
  * Issue #13: every registered route × every principal → exactly the expected status, with
- * AUTH_MODE=apikey, on every back end. The routes are the ones the app reports it registered (the
+ * AUTH_MODE=apikey,oidc (API keys, and access tokens of a real OpenID Connect provider), on every
+ * back end. The routes are the ones the app reports it registered (the
  * viewer's hundreds of static files included), each requested for real with the UIDs of a stored
  * instance, so an allowed request answers 2xx, not 404.
  */
@@ -28,8 +29,13 @@ function expected(route: RegisteredRoute, principal: Principal): '2xx' | 401 | 4
 
 for (const backend of backendNames()) {
   t.test(`${backend}: the access matrix`, async (t) => {
-    const server = await startTestServer(backend, { AUTH_MODE: 'apikey', AUTH_FAILURES_PER_MINUTE: '1000000' });
+    const idp = await startOidcProvider();
+    t.teardown(() => idp.close());
+    const server = await startTestServer(backend, {
+      AUTH_MODE: 'apikey,oidc', AUTH_FAILURES_PER_MINUTE: '1000000', OIDC_ISSUER: idp.issuer, OIDC_AUDIENCE: idp.audience,
+    });
     t.teardown(() => server.close());
+    const now = Math.floor(Date.now() / 1000);
     const { index } = server;
     const principals: Principal[] = [
       { name: 'no credential' },
@@ -38,7 +44,11 @@ for (const backend of backendNames()) {
       { name: 'admin key', key: await createKey(index, 'operator', ['admin']), scopes: ['admin'] },
       { name: 'revoked key', key: await createKey(index, 'old', ['read', 'write', 'delete', 'admin'], { revoked: true }) },
       { name: 'expired key', key: await createKey(index, 'lapsed', ['read', 'write', 'delete', 'admin'], { expiresAt: new Date(Date.now() - 60_000) }) },
-      // OpenID Connect principals (wt/oidc) go here: { name: 'oidc user with read', key: <access token>, scopes: ['read'] }, …
+      // Access tokens from the provider's real token endpoint (client credentials, JWT format).
+      { name: 'oidc token with read', key: await idp.clientCredentialsToken(['read']), scopes: ['read'] },
+      { name: 'oidc token with write', key: await idp.clientCredentialsToken(['write']), scopes: ['write'] },
+      // No endpoint issues an expired token: this one is signed with the provider's own key, exp an hour ago.
+      { name: 'expired oidc token', key: idp.signWithProviderKey({ iss: idp.issuer, aud: idp.audience, sub: 'alice', scope: 'read write delete admin', iat: now - 7200, exp: now - 3600 }) },
     ];
     const writer = principals[2]!.key;
     const file = ctBytes();
