@@ -14,6 +14,7 @@ t.test('the hosted viewer signs in with the provider and shows a study', { skip:
   const idp = await startOidcProvider();
   t.teardown(() => idp.close());
   const server = await startTestServer('embedded', {
+    AUTH_MODE: 'oidc',
     OIDC_ISSUER: idp.issuer,
     OIDC_AUDIENCE: idp.audience,
     OIDC_VIEWER_CLIENT_ID: idp.viewerClientId,
@@ -27,6 +28,25 @@ t.test('the hosted viewer signs in with the provider and shows a study', { skip:
   }
 
   const context = await launchBrowser(t);
+
+  // Without signing in: the viewer's own files load, patient data does not.
+  const anonymousPage = await context.newPage();
+  await anonymousPage.goto(`${server.url}/app-config.js`);
+  const patientUrls = [
+    '/dicomweb/studies',
+    `/dicomweb/studies/${CT_STUDY}/metadata`,
+    `/ohif/dicomjson/studies/${CT_STUDY}`,
+    `/ohif/study/${CT_STUDY}/series`,
+    `/wadouri?requestType=WADO&studyUID=${CT_STUDY}&seriesUID=1&objectUID=1`,
+  ];
+  const anonymousAnswers = await anonymousPage.evaluate(`Promise.all(${JSON.stringify(patientUrls)}.map(async (u) => { const r = await fetch(u); return [u, r.status, r.headers.get('content-type'), /00100010|00100020|PatientName/.test(await r.text())]; }))`) as [string, number, string, boolean][];
+  for (const [url, status, type, leaks] of anonymousAnswers) {
+    t.equal(status, 401, `without signing in: ${url} answers 401`);
+    t.match(type, /^application\/problem\+json/, 'a problem body');
+    t.notOk(leaks, `without signing in: ${url} holds no patient name or id`);
+  }
+  await anonymousPage.close();
+
   const page = await context.newPage();
   const log = watchPage(page);
   const apiRequests: { url: string; authorization?: string }[] = [];
@@ -62,4 +82,13 @@ t.test('the hosted viewer signs in with the provider and shows a study', { skip:
   const unsigned = apiRequests.filter((r) => !/^Bearer [\w-]+\.[\w-]+\.[\w-]+$/.test(r.authorization ?? ''));
   t.same(unsigned.map((r) => r.url), [], 'every DICOMweb request carried the access token');
   t.same(log.errors.filter((e) => /Content Security Policy|Refused to/i.test(e)), [], 'no CSP violation');
+
+  // The signed-in user's token (where OHIF's OIDC client keeps it) opens the JSON routes too.
+  const jsonAnswers = await page.evaluate(`(async () => {
+    const key = Object.keys(sessionStorage).find((k) => k.startsWith('oidc.user:'));
+    const token = key && JSON.parse(sessionStorage.getItem(key)).access_token;
+    const get = async (u) => (await fetch(u, { headers: { authorization: 'Bearer ' + token } })).status;
+    return [!!token, await get('/ohif/dicomjson/studies/${CT_STUDY}'), await get('/ohif/study/${CT_STUDY}/series')];
+  })()`) as [boolean, number, number];
+  t.same(jsonAnswers, [true, 200, 200], 'the v3 and legacy JSON routes answer the signed-in user');
 });
