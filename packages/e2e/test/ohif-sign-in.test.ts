@@ -91,4 +91,17 @@ t.test('the hosted viewer signs in with the provider and shows a study', { skip:
     return [!!token, await get('/ohif/dicomjson/studies/${CT_STUDY}'), await get('/ohif/study/${CT_STUDY}/series')];
   })()`) as [boolean, number, number];
   t.same(jsonAnswers, [true, 200, 200], 'the v3 and legacy JSON routes answer the signed-in user');
+
+  // A dicomjson link (whose JSON OHIF would fetch without the token) opens the study through dicomweb.
+  // A full page load starts OHIF afresh: it asks the provider again, whose session still knows the
+  // user (no password this time; the development interactions ask for consent again).
+  await page.goto(`${server.url}/viewer/dicomjson?url=${encodeURIComponent(`${server.url}/ohif/dicomjson/studies/${CT_STUDY}`)}`);
+  t.match(page.url(), new RegExp(`/viewer\\?StudyInstanceUIDs=${CT_STUDY.replaceAll('.', '\\.')}$`), 'the dicomjson link is redirected to the dicomweb data source');
+  await page.waitForURL((url) => url.href.startsWith(idp.issuer), { timeout: 60_000 });
+  await page.waitForSelector('button[type="submit"]');
+  t.equal(await page.locator('input[name="password"]').count(), 0, 'the provider does not ask for the password again');
+  await page.click('button[type="submit"]');
+  await page.waitForURL((url) => url.href.startsWith(`${server.url}/viewer`), { timeout: 60_000 });
+  const again = await waitFor(page, () => viewportState(page), (s) => !!s && s.distinctGrey > 16 && s.imageIds === 28, 60_000);
+  t.ok(again && again.distinctGrey > 16, `and the study is drawn, still signed in (${page.url()})`);
 });

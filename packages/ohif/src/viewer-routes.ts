@@ -5,7 +5,7 @@ import fastifyStatic from '@fastify/static';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { HttpProblem } from '@tessera/http';
 import { SIGN_IN_CALLBACK_PATH, type ViewerCapabilities, type ViewerSignIn, viewerAppConfig } from './app-config.js';
-import { studyOfLegacyLink } from './legacy-link.js';
+import { studyOfDicomJsonLink, studyOfLegacyLink } from './legacy-link.js';
 import { PatchedFile, basePathOf, editsFor, indexHtmlFor, isPatchable, prepareIndexHtml } from './viewer-dist.js';
 
 export interface ViewerRoutesOptions {
@@ -85,6 +85,20 @@ export const viewerRoutes: FastifyPluginAsync<ViewerRoutesOptions> = async (app,
     reply.header('cache-control', 'no-store');
     return reply.redirect(`${basePathOf(baseUrl)}/viewer?StudyInstanceUIDs=${study}`, 302);
   });
+
+  // With sign-in, `/viewer/dicomjson?url=<this server's DICOM JSON of a study>` opens the same study
+  // through the dicomweb data source: OHIF 3.13's dicomjson source fetches the JSON without the
+  // Authorization header (its images would carry it), so the JSON route would answer 401.
+  if (options.signIn) {
+    app.get<{ Querystring: Record<string, string | string[] | undefined> }>('/viewer/dicomjson', async (request, reply) => {
+      const { url } = request.query;
+      const baseUrl = options.baseUrl(request);
+      const study = typeof url === 'string' ? studyOfDicomJsonLink(url, `${baseUrl}/viewer/dicomjson`, baseUrl) : undefined;
+      if (!study) return sendIndex(request, reply);
+      reply.header('cache-control', 'no-store');
+      return reply.redirect(`${basePathOf(baseUrl)}/viewer?StudyInstanceUIDs=${study}`, 302);
+    });
+  }
 
   // Files with prefix-independent edits (viewer-dist.ts), streamed from the dist.
   const patched = readdirSync(options.viewerDir).filter((name) => name !== 'app-config.js' && isPatchable(name) && statSync(join(options.viewerDir, name)).isFile());
