@@ -45,6 +45,8 @@ for (const backend of backendNames()) {
     const actual = await fetch(`${server.url}/dicomweb/studies`, { headers: { origin: 'https://viewer.example.org' } });
     t.equal(actual.status, 401, 'the request itself still needs one');
     t.equal(actual.headers.get('access-control-allow-origin'), '*', 'a 401 carries the CORS headers, so the browser can read it');
+    t.equal((await fetch(`${server.url}/dicomweb/nowhere`)).status, 404, 'no route: 404, no credential asked');
+    t.equal((await fetch(`${server.url}/healthz`)).status, 200, 'public: no credential asked');
   });
 
   t.test(`${backend}: no key or secret in the log`, async (t) => {
