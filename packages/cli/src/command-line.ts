@@ -13,7 +13,13 @@ export type CommandLine =
   | { kind: 'serve' }
   | { kind: 'migrate' }
   | { kind: 'config' }
-  | { kind: 'gc'; delete: boolean; graceMinutes: number };
+  | { kind: 'gc'; delete: boolean; graceMinutes: number }
+  | { kind: 'keys-create'; name: string; scopes: string[]; expiresInMs?: number }
+  | { kind: 'keys-list' }
+  | { kind: 'keys-revoke'; id: string };
+
+/** The scopes a key may hold (the same list as @tessera/access's SCOPES; the CLI parses without importing the server). */
+const KEY_SCOPES = ['read', 'write', 'delete', 'admin'];
 
 export const VERSION: string = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
@@ -48,6 +54,23 @@ options:
   --grace-minutes N   leave objects younger than N minutes alone (default 60)
   -h, --help          print this help and do nothing else`,
   },
+  keys: {
+    summary: 'create, list or revoke API keys (AUTH_MODE=apikey)',
+    usage: 'tessera keys create --name NAME --scopes SCOPE[,SCOPE…] [--expires 90d] | keys list | keys revoke ID',
+    details: `API keys are for machines: PACS routers, scripts, the upload CLI. They are sent as
+\`Authorization: Bearer <key>\`. Only a hash of each key is stored: \`keys create\` prints the key
+once, and it cannot be shown again. A revoked key stops working on every server process within
+AUTH_KEY_CACHE_SECONDS (docs/security.md).
+
+subcommands:
+  create --name NAME --scopes LIST [--expires N]
+                      LIST: comma list of read, write, delete, admin; N: a number of days (90d) or hours (12h)
+  list                id, name, scopes, created, last used, expires, revoked (never the key)
+  revoke ID           the key stops working; its row stays for the audit trail
+
+options:
+  -h, --help          print this help and do nothing else`,
+  },
 } as const;
 
 type CommandName = keyof typeof COMMANDS;
@@ -62,7 +85,7 @@ Configuration comes from environment variables (see \`tessera config\` or the RE
 
 export function commandHelp(name: CommandName): string {
   const { usage, summary, details } = COMMANDS[name];
-  const options = name === 'gc' ? '' : '\n\noptions:\n  -h, --help   print this help and do nothing else';
+  const options = name === 'gc' || name === 'keys' ? '' : '\n\noptions:\n  -h, --help   print this help and do nothing else';
   return `usage: ${usage}\n\n${summary}.\n\n${details}${options}`;
 }
 
@@ -118,6 +141,41 @@ export function parseCommandLine(argv: readonly string[]): CommandLine {
       }
       return { kind: 'gc', delete: values.delete === true, graceMinutes };
     }
+    case 'keys':
+      return parseKeys(rest);
+  }
+}
+
+function parseKeys(args: readonly string[]): CommandLine {
+  const usageError = (message: string): CommandLine => ({ kind: 'usage-error', message: `tessera keys: ${message}`, usage: commandHelp('keys') });
+  const [sub, ...rest] = args;
+  switch (sub) {
+    case 'create': {
+      const parsed = tryParse(rest, { help, name: { type: 'string' }, scopes: { type: 'string' }, expires: { type: 'string' } }, 'tessera keys create', commandHelp('keys'));
+      if ('message' in parsed) return parsed;
+      const { name, scopes, expires } = parsed.values;
+      if (!name?.trim()) return usageError('create needs --name NAME');
+      if (!scopes?.trim()) return usageError(`create needs --scopes (a comma list of ${KEY_SCOPES.join(', ')})`);
+      const list = [...new Set(scopes.split(',').map((s) => s.trim()))];
+      const unknown = list.filter((s) => !KEY_SCOPES.includes(s));
+      if (unknown.length > 0) return usageError(`unknown scope '${unknown[0]}'; scopes are ${KEY_SCOPES.join(', ')}`);
+      if (expires === undefined) return { kind: 'keys-create', name: name.trim(), scopes: list };
+      const match = /^([1-9]\d{0,4})([dh])$/.exec(expires);
+      if (!match) return usageError(`--expires needs a number of days or hours, like 90d or 12h, got '${expires}'`);
+      return { kind: 'keys-create', name: name.trim(), scopes: list, expiresInMs: Number(match[1]) * (match[2] === 'd' ? 86_400_000 : 3_600_000) };
+    }
+    case 'list': {
+      const parsed = tryParse(rest, { help }, 'tessera keys list', commandHelp('keys'));
+      return 'message' in parsed ? parsed : { kind: 'keys-list' };
+    }
+    case 'revoke': {
+      if (rest.length !== 1 || rest[0]!.startsWith('-')) return usageError('revoke needs exactly one key id');
+      return { kind: 'keys-revoke', id: rest[0]! };
+    }
+    case undefined:
+      return usageError('a subcommand is needed: create, list or revoke');
+    default:
+      return usageError(`unknown subcommand '${sub}'`);
   }
 }
 

@@ -121,3 +121,50 @@ t.test('gc lists what it would delete and deletes only with --delete', async (t)
   t.notOk(existsSync(orphan), 'the orphan blob is gone');
   t.notOk(existsSync(spooled), 'the stale spool file is gone');
 });
+
+t.test('keys: create prints the key once, list never shows it, revoke marks it', async (t) => {
+  const dataDir = join(scratch, 'keys');
+  const created = await cli(['keys', 'create', '--name', 'router', '--scopes', 'write,read', '--expires', '90d'], dataDir);
+  t.equal(created.code, 0, `create: exit 0 (${created.stderr})`);
+  const key = created.stdout.trim();
+  t.match(key, /^tsk_[0-9a-f]{16}_[A-Za-z0-9_-]{43}$/, 'stdout holds the key alone');
+  const id = key.split('_')[1]!;
+  t.match(created.stderr, new RegExp(`created key ${id} 'router' with scopes write,read, expiring \\d{4}-`), 'stderr says what was created');
+  const listed = await cli(['keys', 'list'], dataDir);
+  t.equal(listed.code, 0);
+  const row = listed.stdout.split('\n').find((line) => line.startsWith(id));
+  t.match(row, /^[0-9a-f]{16}\trouter\twrite,read\t\d{4}-\S+\t-\t\d{4}-\S+\t-$/, 'id, name, scopes, created, never used, expires, not revoked');
+  t.notMatch(listed.stdout, key.split('_')[2]!, 'the secret is not listed');
+  const revoked = await cli(['keys', 'revoke', id], dataDir);
+  t.equal(revoked.code, 0, `revoke: exit 0 (${revoked.stderr})`);
+  t.match((await cli(['keys', 'list'], dataDir)).stdout, new RegExp(`${id}\\trouter.*\\t\\d{4}-[^\\t]+$`, 'm'), 'the revocation time is listed');
+  const unknown = await cli(['keys', 'revoke', '0000000000000000'], dataDir);
+  t.equal(unknown.code, 1, 'an unknown id fails');
+  t.match(unknown.stderr, /no key with id/);
+});
+
+t.test('keys: usage errors', async (t) => {
+  const cases: [string[], RegExp][] = [
+    [['keys'], /a subcommand is needed/],
+    [['keys', 'rotate'], /unknown subcommand 'rotate'/],
+    [['keys', 'create', '--scopes', 'read'], /--name/],
+    [['keys', 'create', '--name', 'x'], /--scopes/],
+    [['keys', 'create', '--name', 'x', '--scopes', 'read,root'], /unknown scope 'root'/],
+    [['keys', 'create', '--name', 'x', '--scopes', 'read', '--expires', 'soon'], /--expires needs/],
+    [['keys', 'create', '--name', 'x', '--scopes', 'read', '--secret', 'y'], /Unknown option '--secret'/],
+    [['keys', 'list', 'all'], /Unexpected argument 'all'/],
+    [['keys', 'revoke'], /exactly one key id/],
+    [['keys', 'revoke', 'a', 'b'], /exactly one key id/],
+  ];
+  for (const [args, message] of cases) {
+    const dataDir = untouched();
+    const run = await cli(args, dataDir);
+    t.equal(run.code, 2, `${args.join(' ')}: exit 2`);
+    t.match(run.stderr, message, `${args.join(' ')}: says what is wrong`);
+    t.equal(run.stdout, '', `${args.join(' ')}: nothing on stdout`);
+    t.notOk(existsSync(dataDir), `${args.join(' ')}: nothing done`);
+  }
+  const help = await cli(['keys', 'create', '--help'], untouched());
+  t.equal(help.code, 0);
+  t.match(help.stdout, /shown once|printed\s+once|prints the key\s+once/, 'help says the key is printed once');
+});

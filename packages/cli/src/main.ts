@@ -2,7 +2,7 @@
 import cluster from 'node:cluster';
 import { resolve } from 'node:path';
 import type { Config } from '@tessera/server';
-import { parseCommandLine } from './command-line.js';
+import { type CommandLine, parseCommandLine } from './command-line.js';
 
 // The server, index and blob store are imported only by the commands that use them: --help,
 // --version and a usage error answer at once (and provably touch nothing).
@@ -60,11 +60,55 @@ async function main(argv: string[]): Promise<number> {
       }
       return 0;
     }
+    case 'keys-create':
+    case 'keys-list':
+    case 'keys-revoke':
+      return manageKeys(command);
     case 'config': {
       const { SETTINGS } = await import('@tessera/server');
       for (const [name, defaultValue, meaning] of SETTINGS) console.log(`${name.padEnd(30)} ${(defaultValue || '-').padEnd(14)} ${meaning}`);
       return 0;
     }
+  }
+}
+
+/**
+ * `tessera keys …` on the configured index (DATABASE_URL or the embedded one under DATA_DIR). A new
+ * key is printed once, on stdout alone (so `KEY=$(tessera keys create …)` works); what else is said
+ * goes to stderr. Nothing prints a stored hash.
+ */
+async function manageKeys(command: Extract<CommandLine, { kind: `keys-${string}` }>): Promise<number> {
+  const [{ loadConfig }, { openIndex }, { generateApiKey }] = await Promise.all([import('@tessera/server'), import('@tessera/index'), import('@tessera/access')]);
+  const index = await openIndex(loadConfig().index);
+  try {
+    switch (command.kind) {
+      case 'keys-create': {
+        const key = generateApiKey();
+        const expiresAt = command.expiresInMs === undefined ? undefined : new Date(Date.now() + command.expiresInMs);
+        await index.apiKeys.create({ id: key.id, name: command.name, scopes: command.scopes, secretHash: key.secretHash, ...(expiresAt ? { expiresAt } : {}) });
+        console.error(`created key ${key.id} '${command.name}' with scopes ${command.scopes.join(',')}${expiresAt ? `, expiring ${expiresAt.toISOString()}` : ''}; it is shown once:`);
+        console.log(key.key);
+        return 0;
+      }
+      case 'keys-list': {
+        const when = (date: Date | null) => date?.toISOString() ?? '-';
+        console.log(['id', 'name', 'scopes', 'created', 'last used', 'expires', 'revoked'].join('\t'));
+        for (const key of await index.apiKeys.list()) {
+          console.log([key.id, key.name, key.scopes.join(','), when(key.createdAt), when(key.lastUsedAt), when(key.expiresAt), when(key.revokedAt)].join('\t'));
+        }
+        return 0;
+      }
+      case 'keys-revoke': {
+        if (!(await index.apiKeys.revoke(command.id))) {
+          console.error(`tessera keys revoke: no key with id '${command.id}' (tessera keys list shows them)`);
+          return 1;
+        }
+        console.log(`revoked key ${command.id}; every server stops accepting it within AUTH_KEY_CACHE_SECONDS`);
+        return 0;
+      }
+    }
+  } finally {
+    await index.close();
   }
 }
 

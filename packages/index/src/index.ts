@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import { type IndexConfig, openDatabase } from './database.js';
 import { IndexUnavailableError } from './errors.js';
+import { ApiKeyIndex } from './api-key-index.js';
 import { InstanceIndex } from './instance-index.js';
 import { migrateToLatest } from './migrate.js';
 import { RetrieveIndex } from './retrieve/retrieve-index.js';
@@ -11,6 +12,7 @@ export { IndexUnavailableError, IndexOutcomeUnknownError, IndexStorageFullError 
 export { STUDY_LEVEL_TAGS, SERIES_LEVEL_TAGS } from './levels.js';
 export type { RetrievableInstance, RetrieveScope, InstanceMetadataText } from './retrieve/retrieve-index.js';
 export { type Level, type AttributeLevel, type SearchQuery, type Filter, SEARCHABLE_ATTRIBUTES, type StudyMatch, type SeriesMatch, type InstanceMatch } from './search/index.js';
+export * from './api-key-index.js';
 
 /** The index as the services see it. */
 export interface Index {
@@ -20,6 +22,8 @@ export interface Index {
   readonly retrieve: RetrieveIndex;
   /** QIDO-RS searches (the query model is in ./search). */
   readonly search: SearchIndex;
+  /** API keys (create, find, list, revoke, last-used time). */
+  readonly apiKeys: ApiKeyIndex;
   /** Throws IndexUnavailableError if the database does not answer (used by `/readyz`). */
   check(): Promise<void>;
   close(): Promise<void>;
@@ -35,11 +39,13 @@ export async function openIndex(config: IndexConfig, options: { migrate?: boolea
       throw error instanceof Error ? error : new Error('the migration failed with a value that is not an Error', { cause: error });
     }
   }
+  const apiKeys = new ApiKeyIndex(db);
   return {
     description,
     instances: new InstanceIndex(db),
     retrieve: new RetrieveIndex(db),
     search: new SearchIndex(db),
+    apiKeys,
     async check() {
       try {
         await sql`select 1`.execute(db);
@@ -47,6 +53,9 @@ export async function openIndex(config: IndexConfig, options: { migrate?: boolea
         throw new IndexUnavailableError(`index ${description} does not answer: ${(error as Error).message}`);
       }
     },
-    close,
+    async close() {
+      await apiKeys.settle();
+      await close();
+    },
   };
 }

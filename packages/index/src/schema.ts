@@ -7,9 +7,11 @@ export interface Database {
   series: SeriesTable;
   instance: InstanceTable;
   study_refresh_pending: StudyRefreshPendingTable;
+  api_key: ApiKeyTable;
 }
 
 type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
+type NullableTimestamp = ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
 type Json<T> = ColumnType<T, string, string>;
 
 export interface PatientTable {
@@ -97,4 +99,17 @@ export interface InstanceTable {
 export interface StudyRefreshPendingTable {
   study_pk: number;
   created_at: Timestamp;
+}
+
+/** An API key (migration 2026-12-07T00-00): the secret only as its SHA-256. */
+export interface ApiKeyTable {
+  id: string;
+  name: string;
+  /** Space-separated scopes. */
+  scopes: string;
+  secret_hash: string;
+  created_at: Timestamp;
+  expires_at: NullableTimestamp;
+  revoked_at: NullableTimestamp;
+  last_used_at: NullableTimestamp;
 }

@@ -10,13 +10,29 @@ export interface ViewerCapabilities {
 }
 
 /**
+ * How the hosted viewer signs people in (OpenID Connect, authorization code flow with PKCE, a
+ * public client: no secret in the browser). OHIF then sends `Authorization: Bearer <access token>`
+ * on its DICOMweb requests and image loads.
+ */
+export interface ViewerSignIn {
+  /** The issuer URL; OHIF's OIDC client reads `<authority>/.well-known/openid-configuration`. */
+  authority: string;
+  clientId: string;
+  /** Space-separated scopes requested, e.g. `openid profile`. */
+  scope: string;
+}
+
+/** OHIF's route that receives the authorization response (OHIF's default; registered at the provider). */
+export const SIGN_IN_CALLBACK_PATH = '/callback';
+
+/**
  * The `app-config.js` of the hosted OHIF viewer, generated from our own configuration: a
  * `dicomweb` data source on this server's QIDO/WADO roots and a `dicomjson` data source (which
  * OHIF 3.13's default config leaves out). `baseUrl` is the public base URL of the request, so the
  * viewer works behind a proxy too, under a path prefix included: `window.PUBLIC_URL` and
  * `routerBasename` carry the prefix.
  */
-export function viewerAppConfig(baseUrl: string, capabilities: ViewerCapabilities): string {
+export function viewerAppConfig(baseUrl: string, capabilities: ViewerCapabilities, signIn?: ViewerSignIn): string {
   // Under a path prefix (PUBLIC_URL=https://host/tessera) OHIF's router and its webpack runtime
   // (see viewer-dist.ts) take the prefix from here.
   const basePath = basePathOf(baseUrl);
@@ -32,6 +48,19 @@ export function viewerAppConfig(baseUrl: string, capabilities: ViewerCapabilitie
     showLoadingIndicator: true,
     maxNumberOfWebWorkers: 3,
     maxNumRequests: { interaction: 100, thumbnail: 5, prefetch: 25 },
+    // OHIF 3.13 picks oidc-client-ts (PKCE) for `response_type: 'code'`; redirect URIs are absolute
+    // so they carry the path prefix. The viewer's CSP lets it reach the authority (viewer-routes.ts).
+    ...(signIn ? {
+      oidc: [{
+        authority: signIn.authority,
+        client_id: signIn.clientId,
+        redirect_uri: `${baseUrl}${SIGN_IN_CALLBACK_PATH}`,
+        post_logout_redirect_uri: `${baseUrl}/`,
+        response_type: 'code',
+        scope: signIn.scope,
+        revokeAccessTokenOnSignout: true,
+      }],
+    } : {}),
     defaultDataSourceName: 'dicomweb',
     dataSources: [
       {

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { studyOfLegacyLink } from './legacy-link.js';
+import { studyOfDicomJsonLink, studyOfLegacyLink } from './legacy-link.js';
 
 const STUDY = '1.3.6.1.4.1.5962.1.1.0.0.0.1196533885.18148.0.1';
 
@@ -45,4 +45,14 @@ t.test('anything else is not recognised (never fetched, never redirected to)', a
     'http://[::1',
     '',
   ]) t.equal(studyOfLegacyLink(url, page, base), undefined, url || '(empty)');
+});
+
+t.test('a DICOM JSON link of this server (the hosted viewer with sign-in opens it through dicomweb)', async (t) => {
+  const base = 'https://host.example/tessera';
+  const page = `${base}/viewer/dicomjson`;
+  t.equal(studyOfDicomJsonLink(`${base}/ohif/dicomjson/studies/${STUDY}`, page, base), STUDY, 'absolute');
+  t.equal(studyOfDicomJsonLink(`/tessera/ohif/dicomjson/studies/${STUDY}`, page, base), STUDY, 'host-relative with the prefix');
+  t.equal(studyOfDicomJsonLink(`https://evil.example/tessera/ohif/dicomjson/studies/${STUDY}`, page, base), undefined, 'another host');
+  t.equal(studyOfDicomJsonLink(`${base}/ohif/study/${STUDY}/series`, page, base), undefined, 'the legacy route is not this one');
+  t.equal(studyOfDicomJsonLink(`${base}/ohif/dicomjson/studies/not-a-uid`, page, base), undefined, 'a malformed UID');
 });

@@ -12,6 +12,20 @@ import { isValidUid } from '@tessera/dicom';
  * server nor redirected to.
  */
 export function studyOfLegacyLink(url: string, pageUrl: string, baseUrl: string): string | undefined {
+  return studyOfOwnLink(url, pageUrl, baseUrl, /^\/ohif\/study\/([^/]+)\/series\/?$/);
+}
+
+/**
+ * The study of a DICOM JSON link of this server (`<viewer>/viewer/dicomjson?url=<base>/ohif/dicomjson/studies/{s}`),
+ * resolved and checked as `studyOfLegacyLink` does. Used when the hosted viewer signs in: OHIF's
+ * `dicomjson` data source fetches that JSON without the Authorization header, so the link is
+ * answered with the same study through the `dicomweb` data source, which sends it.
+ */
+export function studyOfDicomJsonLink(url: string, pageUrl: string, baseUrl: string): string | undefined {
+  return studyOfOwnLink(url, pageUrl, baseUrl, /^\/ohif\/dicomjson\/studies\/([^/]+)\/?$/);
+}
+
+function studyOfOwnLink(url: string, pageUrl: string, baseUrl: string, route: RegExp): string | undefined {
   let target: URL;
   let base: URL;
   try {
@@ -23,7 +37,7 @@ export function studyOfLegacyLink(url: string, pageUrl: string, baseUrl: string)
   if (target.origin !== base.origin || target.username || target.password) return undefined;
   const prefix = base.pathname.replace(/\/+$/, '');
   if (!target.pathname.startsWith(`${prefix}/`)) return undefined;
-  const match = /^\/ohif\/study\/([^/]+)\/series\/?$/.exec(target.pathname.slice(prefix.length));
+  const match = route.exec(target.pathname.slice(prefix.length));
   if (!match) return undefined;
   let uid: string;
   try {

@@ -4,20 +4,24 @@ import { join } from 'node:path';
 import fastifyStatic from '@fastify/static';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { HttpProblem } from '@tessera/http';
-import { type ViewerCapabilities, viewerAppConfig } from './app-config.js';
-import { studyOfLegacyLink } from './legacy-link.js';
+import { SIGN_IN_CALLBACK_PATH, type ViewerCapabilities, type ViewerSignIn, viewerAppConfig } from './app-config.js';
+import { studyOfDicomJsonLink, studyOfLegacyLink } from './legacy-link.js';
 import { PatchedFile, basePathOf, editsFor, indexHtmlFor, isPatchable, prepareIndexHtml } from './viewer-dist.js';
 
 export interface ViewerRoutesOptions {
   /** The prebuilt OHIF dist (installed by scripts/fetch-viewer.ts). */
   viewerDir: string;
   capabilities: ViewerCapabilities;
+  /** Set when the viewer signs people in with OpenID Connect (AUTH_MODE with oidc). */
+  signIn?: ViewerSignIn;
   /** Public base URL of the request (proxy-aware). */
   baseUrl(request: FastifyRequest): string;
 }
 
 /** OHIF's client-side routes served with index.html (its router takes over in the browser). */
 const SPA_ROUTES = ['/', '/viewer', '/viewer/*', '/segmentation', '/tmtv', '/microscopy'];
+/** OHIF's sign-in routes (OpenIdConnectRoutes): the authorization response, and /login, /logout. */
+const SIGN_IN_ROUTES = [SIGN_IN_CALLBACK_PATH, '/login', '/logout'];
 
 /** Bundles carry content hashes in their names: cache them for long. */
 const HASHED = /\.[0-9a-f]{8,}\./;
@@ -37,14 +41,14 @@ export const viewerRoutes: FastifyPluginAsync<ViewerRoutesOptions> = async (app,
 
   app.get('/app-config.js', async (request, reply) => {
     reply.header('cache-control', 'no-cache');
-    return reply.type('text/javascript; charset=utf-8').send(viewerAppConfig(options.baseUrl(request), options.capabilities));
+    return reply.type('text/javascript; charset=utf-8').send(viewerAppConfig(options.baseUrl(request), options.capabilities, options.signIn));
   });
 
   if (!installed) {
     const unavailable = async () => {
       throw new HttpProblem(503, 'VIEWER_NOT_INSTALLED', 'the OHIF viewer is not installed; run `pnpm --filter @tessera/ohif fetch-viewer` (needs the npm registry)');
     };
-    for (const url of SPA_ROUTES) app.get(url, unavailable);
+    for (const url of [...SPA_ROUTES, ...(options.signIn ? SIGN_IN_ROUTES : [])]) app.get(url, unavailable);
     return;
   }
 
@@ -53,6 +57,7 @@ export const viewerRoutes: FastifyPluginAsync<ViewerRoutesOptions> = async (app,
     .header('cross-origin-embedder-policy', 'require-corp');
 
   const indexHtml = prepareIndexHtml(readFileSync(indexFile, 'utf8'));
+  const authority = options.signIn ? new URL(options.signIn.authority).origin : undefined;
   const sendIndex = async (request: FastifyRequest, reply: FastifyReply) => {
     const baseUrl = options.baseUrl(request);
     const html = indexHtmlFor(indexHtml, basePathOf(baseUrl));
@@ -60,11 +65,11 @@ export const viewerRoutes: FastifyPluginAsync<ViewerRoutesOptions> = async (app,
     // the page differs by base path; two small scripts).
     isolate(reply)
       .header('cache-control', 'no-cache')
-      .header('content-security-policy', viewerPolicy(inlineScriptHashes(html), new URL(baseUrl).origin))
+      .header('content-security-policy', viewerPolicy(inlineScriptHashes(html), new URL(baseUrl).origin, authority))
       .header('x-frame-options', 'SAMEORIGIN');
     return reply.type('text/html; charset=utf-8').send(html);
   };
-  for (const url of SPA_ROUTES.filter((u) => u !== '/viewer')) app.get(url, sendIndex);
+  for (const url of [...SPA_ROUTES.filter((u) => u !== '/viewer'), ...(options.signIn ? SIGN_IN_ROUTES : [])]) app.get(url, sendIndex);
 
   // `/viewer?url=…`: the legacy standalone link. OHIF v3 does not read that JSON, so the link is
   // answered with the same study through the dicomweb data source. The url is never fetched.
@@ -80,6 +85,20 @@ export const viewerRoutes: FastifyPluginAsync<ViewerRoutesOptions> = async (app,
     reply.header('cache-control', 'no-store');
     return reply.redirect(`${basePathOf(baseUrl)}/viewer?StudyInstanceUIDs=${study}`, 302);
   });
+
+  // With sign-in, `/viewer/dicomjson?url=<this server's DICOM JSON of a study>` opens the same study
+  // through the dicomweb data source: OHIF 3.13's dicomjson source fetches the JSON without the
+  // Authorization header (its images would carry it), so the JSON route would answer 401.
+  if (options.signIn) {
+    app.get<{ Querystring: Record<string, string | string[] | undefined> }>('/viewer/dicomjson', async (request, reply) => {
+      const { url } = request.query;
+      const baseUrl = options.baseUrl(request);
+      const study = typeof url === 'string' ? studyOfDicomJsonLink(url, `${baseUrl}/viewer/dicomjson`, baseUrl) : undefined;
+      if (!study) return sendIndex(request, reply);
+      reply.header('cache-control', 'no-store');
+      return reply.redirect(`${basePathOf(baseUrl)}/viewer?StudyInstanceUIDs=${study}`, 302);
+    });
+  }
 
   // Files with prefix-independent edits (viewer-dist.ts), streamed from the dist.
   const patched = readdirSync(options.viewerDir).filter((name) => name !== 'app-config.js' && isPatchable(name) && statSync(join(options.viewerDir, name)).isFile());
@@ -123,9 +142,12 @@ export const viewerRoutes: FastifyPluginAsync<ViewerRoutesOptions> = async (app,
  * data:/blob: URLs. `connect-src` adds the origin the generated app-config.js points at (the public
  * base URL), which differs from the page's when the viewer is opened by another name. Framing only
  * by this origin (`frame-ancestors 'self'`, also X-Frame-Options). Checked in Chromium by
- * packages/e2e/test/ohif-viewer.test.ts: no CSP violation while a study is displayed.
+ * packages/e2e/test/ohif-viewer.test.ts: no CSP violation while a study is displayed. With sign-in,
+ * the identity provider's origin (`authority`) is added to `connect-src` (OHIF's OIDC client reads
+ * its discovery document and keys and exchanges the code for tokens with fetch) and to `frame-src`
+ * (silent renewal runs in a hidden iframe); the sign-in page itself is a top-level navigation.
  */
-export function viewerPolicy(inlineScripts: readonly string[], apiOrigin: string): string {
+export function viewerPolicy(inlineScripts: readonly string[], apiOrigin: string, authority?: string): string {
   const hashes = inlineScripts.map((hash) => `'${hash}'`).join(' ');
   return [
     "default-src 'self'",
@@ -135,7 +157,8 @@ export function viewerPolicy(inlineScripts: readonly string[], apiOrigin: string
     "img-src 'self' data: blob:",
     "font-src 'self' data:",
     "media-src 'self' data: blob:",
-    `connect-src 'self' ${apiOrigin} data: blob:`,
+    `connect-src 'self' ${apiOrigin}${authority ? ` ${authority}` : ''} data: blob:`,
+    ...(authority ? [`frame-src 'self' ${authority}`] : []),
     "object-src 'none'",
     "base-uri 'self'",
     "form-action 'self'",

@@ -11,11 +11,13 @@ import { qidoRoutes } from '@tessera/qido-rs';
 import { parseAccept } from '@tessera/http';
 import type { Config } from './config.js';
 import { capabilities, capabilitiesWadl } from './capabilities.js';
+import { type AccessControlHooks, installServerAccessControl } from './access-control.js';
 import { installCors } from './cors.js';
 import { installErrorHandling, sendProblem } from './error-handler.js';
 import { installPendingRefresh } from './pending-refresh.js';
 import { requestLogFields } from './request-log.js';
 import { publicBaseUrl } from './public-url.js';
+import { assertEveryRouteDecided, inRouteClass, trackRoutes } from './route-access.js';
 import { serviceRoot } from './service-root.js';
 import { installSecurityHeaders } from './security-headers.js';
 
@@ -27,13 +29,14 @@ export interface AppDependencies {
   index: Index;
   blobs: BlobStore;
   logger?: FastifyServerOptions['logger'];
+  access?: AccessControlHooks;
 }
 
 /**
  * Assembles the application from open collaborators. Does not listen: tests call `inject()` or
  * `listen()` themselves, and the CLI does the latter.
  */
-export async function buildApp({ config, index, blobs, logger }: AppDependencies): Promise<FastifyInstance> {
+export async function buildApp({ config, index, blobs, logger, access }: AppDependencies): Promise<FastifyInstance> {
   const app = Fastify({
     // Whatever the caller sets, requests are logged without query values (request-log.ts).
     logger: logger === false ? false : {
@@ -56,9 +59,11 @@ export async function buildApp({ config, index, blobs, logger }: AppDependencies
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
+  trackRoutes(app);
   installErrorHandling(app);
   installSecurityHeaders(app);
   installCors(app, { allowedOrigins: config.corsAllowedOrigins });
+  installServerAccessControl(app, config, index, access);
   installPendingRefresh(app, index);
   // Every service route, by URL, with its methods (for the 405 answers added at the end).
   const routes = new Map<string, Set<string>>();
@@ -119,10 +124,12 @@ export async function buildApp({ config, index, blobs, logger }: AppDependencies
   await app.register(qidoRoutes, { prefix: DICOMWEB_ROOT, index, serviceUrl, maxLimit: config.qido.maxLimit });
   await app.register(renderedRoutes, { prefix: DICOMWEB_ROOT, index, blobs, serviceUrl });
   await app.register(ohifRoutes, { prefix: '/ohif', index, baseUrl });
-  await app.register(viewerRoutes, {
+  await app.register(inRouteClass('viewer', viewerRoutes), {
     viewerDir: config.viewerDir ?? DEFAULT_VIEWER_DIR,
     baseUrl,
     capabilities: { qidoSupportsIncludeField: true, supportsFuzzyMatching: true, supportsWildcard: true, thumbnails: true },
+    // The viewer signs in only when tokens are asked for (AUTH_MODE with oidc).
+    signIn: config.auth.methods.includes('oidc') && config.oidc?.viewerClientId ? { authority: config.oidc.issuer, clientId: config.oidc.viewerClientId, scope: config.oidc.viewerScope } : undefined,
   });
 
   // Service plugins are registered above this line; every route they add gets 405 for other methods.
@@ -149,6 +156,7 @@ export async function buildApp({ config, index, blobs, logger }: AppDependencies
     }
     return reply.type('application/json').send(serviceRoot(baseUrl(request), serviceUrl(request)));
   });
+  assertEveryRouteDecided(app);
   return app;
 }
 
@@ -174,6 +182,7 @@ function allowOnly(app: FastifyInstance, url: string, allowed: readonly string[]
   app.route({
     method: others,
     url,
+    config: { accessClass: 'method-not-allowed' },
     handler: (request, reply) => {
       reply.header('allow', allow.join(', '));
       return sendProblem(request, reply, 405, 'METHOD_NOT_ALLOWED', `${request.method} is not supported on this resource; use ${allow.join(' or ')}`);

@@ -23,6 +23,7 @@ const DEFAULTS: Config = {
   inlineBinaryMaxBytes: 1024,
   corsAllowedOrigins: '*',
   viewerDir: undefined,
+  auth: { methods: [], keyCacheMs: 5000, failuresPerMinute: 20 },
 };
 const PG = { DATABASE_URL: 'postgres://u@db:5432/tessera' };
 const S3 = { S3_BUCKET: 'b' };

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { BlobStoreConfig } from '@tessera/blob-store';
 import type { IndexConfig } from '@tessera/index';
+import { type Scope, parseScopeMap } from '@tessera/access';
 import { isHost } from './public-url.js';
 
 /** The server's whole configuration, validated. `loadConfig` is the only reader of the environment. */
@@ -38,7 +39,31 @@ export interface Config {
   corsAllowedOrigins: string[] | '*';
   /** Undefined: the packaged viewer. */
   viewerDir?: string;
+  auth: AuthConfig;
+  /** OpenID Connect (people's bearer tokens, the viewer's sign-in); undefined without OIDC_ISSUER. */
+  oidc?: OidcConfig;
 }
+
+export interface OidcConfig {
+  issuer: string;
+  audience: string[];
+  scopesClaim: string;
+  /** Claim value → scopes; undefined: the claim's values are scope names. */
+  scopeMap?: Map<string, Scope[]>;
+  clockToleranceSeconds: number;
+  /** The public client the hosted viewer signs in with (authorization code + PKCE); undefined: no sign-in. */
+  viewerClientId?: string;
+  viewerScope: string;
+}
+
+/** Access control (docs/security.md). No method: AUTH_MODE=none, everyone may do everything. */
+export interface AuthConfig {
+  methods: AuthMethod[];
+  keyCacheMs: number;
+  failuresPerMinute: number;
+}
+
+export type AuthMethod = 'apikey' | 'oidc';
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
@@ -81,6 +106,17 @@ export const SETTINGS = [
   ['INLINE_BINARY_MAX_BYTES', '1024', 'binary values up to this size are inline in metadata, larger ones are BulkDataURIs'],
   ['CORS_ALLOWED_ORIGINS', '*', 'origins allowed to call the server from a browser: * or a comma list (https://viewer.example.org,…); empty disables CORS'],
   ['VIEWER_DIR', '', 'directory of a prebuilt OHIF v3 dist to host at / and /viewer (default: the pinned @ohif/app installed by pnpm install)'],
+  ['AUTH_MODE', 'none', 'none | apikey | oidc | apikey,oidc: how callers prove who they are (docs/security.md); none lets anyone do anything and is refused on a non-loopback HOST unless AUTH_ALLOW_UNAUTHENTICATED=true'],
+  ['AUTH_ALLOW_UNAUTHENTICATED', 'false', 'true: allow AUTH_MODE=none on a non-loopback HOST (a warning is logged); only behind something else that authenticates'],
+  ['AUTH_KEY_CACHE_SECONDS', '5', 'a verified API key is believed this long without asking the database again: the most a revoked key keeps working on a server process'],
+  ['AUTH_FAILURES_PER_MINUTE', '20', 'refused credentials per client address and minute before it is answered 429 (per server process)'],
+  ['OIDC_ISSUER', '', 'OpenID Connect issuer URL (exactly as the tokens\' iss); its keys come from <issuer>/.well-known/openid-configuration (docs/security-oidc.md)'],
+  ['OIDC_AUDIENCE', '', 'comma list of accepted token audiences (aud), e.g. the API\'s client id or identifier; required with OIDC_ISSUER'],
+  ['OIDC_SCOPES_CLAIM', 'scope', 'token claim that carries scopes or roles: a space-separated string (scope) or an array (roles, groups); a dotted path reaches a nested claim (realm_access.roles)'],
+  ['OIDC_SCOPE_MAP', '', 'comma list of claim-value:scope pairs, e.g. radiologist:read,uploader:read,uploader:write (empty: the claim holds read/write/delete/admin themselves)'],
+  ['OIDC_CLOCK_TOLERANCE_S', '30', 'allowed clock skew in seconds for a token\'s exp and nbf'],
+  ['OIDC_VIEWER_CLIENT_ID', '', 'public client (authorization code + PKCE) the hosted viewer signs in with; its redirect URI is <public URL>/callback'],
+  ['OIDC_VIEWER_SCOPE', 'openid profile', 'scopes the hosted viewer requests (add what makes the provider issue an access token for OIDC_AUDIENCE with the scopes claim)'],
   ['LOG_LEVEL', 'info', 'fatal | error | warn | info | debug | trace | silent'],
   ['CONFIG_FILE', '', 'optional JSON file of the same variables; the environment wins'],
 ] as const;
@@ -135,7 +171,11 @@ export function loadConfig(env: Source = process.env): Config {
   const workers = int('WORKERS', 1, 64);
   if (workers > 1 && !databaseUrl) throw new ConfigError('WORKERS above 1 needs DATABASE_URL: the embedded PGlite index belongs to one process');
 
+  const auth = authConfig(raw('AUTH_MODE'), raw('HOST'), bool('AUTH_ALLOW_UNAUTHENTICATED'), Boolean(env.OIDC_ISSUER ?? fileValues.OIDC_ISSUER),
+    int('AUTH_KEY_CACHE_SECONDS', 0, 300), int('AUTH_FAILURES_PER_MINUTE', 1, 1_000_000));
+
   return {
+    auth,
     host: raw('HOST'),
     port: int('PORT', 0, 65535),
     workers,
@@ -177,7 +217,56 @@ export function loadConfig(env: Source = process.env): Config {
     inlineBinaryMaxBytes: int('INLINE_BINARY_MAX_BYTES', 0, 2 ** 20),
     viewerDir: raw('VIEWER_DIR') ? resolve(raw('VIEWER_DIR')) : undefined,
     corsAllowedOrigins: origins(env.CORS_ALLOWED_ORIGINS ?? fileValues.CORS_ALLOWED_ORIGINS ?? '*'),
+    oidc: oidcConfig(raw, int, url),
   };
+}
+
+function oidcConfig(raw: (name: SettingName) => string, int: (name: SettingName, min: number, max?: number) => number, url: (name: SettingName, protocols: string[]) => string | undefined): OidcConfig | undefined {
+  // The issuer is compared with `iss` exactly: no trailing slash is removed (url() would).
+  const issuer = raw('OIDC_ISSUER');
+  if (issuer === '') {
+    if (raw('OIDC_AUDIENCE') || raw('OIDC_VIEWER_CLIENT_ID')) throw new ConfigError('OIDC_AUDIENCE and OIDC_VIEWER_CLIENT_ID need OIDC_ISSUER');
+    return undefined;
+  }
+  url('OIDC_ISSUER', ['https:', 'http:']);
+  const audience = raw('OIDC_AUDIENCE').split(',').map((s) => s.trim()).filter(Boolean);
+  if (audience.length === 0) throw new ConfigError('OIDC_AUDIENCE is required with OIDC_ISSUER: a token for another application must not be accepted');
+  const mapText = raw('OIDC_SCOPE_MAP');
+  const map = mapText ? parseScopeMap(mapText) : undefined;
+  if (map && !map.ok) throw new ConfigError(`OIDC_SCOPE_MAP: ${map.message}`);
+  return {
+    issuer,
+    audience,
+    scopesClaim: raw('OIDC_SCOPES_CLAIM'),
+    scopeMap: map?.ok ? map.map : undefined,
+    clockToleranceSeconds: int('OIDC_CLOCK_TOLERANCE_S', 0, 600),
+    viewerClientId: raw('OIDC_VIEWER_CLIENT_ID') || undefined,
+    viewerScope: raw('OIDC_VIEWER_SCOPE'),
+  };
+}
+
+const AUTH_MODES = ['none', 'apikey', 'oidc', 'apikey,oidc'];
+
+/**
+ * AUTH_MODE. With `none` anyone who reaches the port may read, write and delete every patient's
+ * images, so it is allowed on a loopback HOST only, unless AUTH_ALLOW_UNAUTHENTICATED=true says
+ * something else guards the port (the server then logs a warning at start).
+ */
+function authConfig(mode: string, host: string, allowUnauthenticated: boolean, oidcConfigured: boolean, keyCacheSeconds: number, failuresPerMinute: number): AuthConfig {
+  const normalised = mode.split(',').map((m) => m.trim().toLowerCase()).sort().join(',');
+  if (!AUTH_MODES.includes(normalised)) throw new ConfigError(`AUTH_MODE must be one of ${AUTH_MODES.join(' | ')}, got '${mode}'`);
+  const methods = normalised === 'none' ? [] : (normalised.split(',') as AuthMethod[]);
+  if (methods.length === 0 && !isLoopback(host) && !allowUnauthenticated) {
+    throw new ConfigError(`AUTH_MODE=none on HOST=${host} would let anyone who reaches the port read, store and delete every image; set AUTH_MODE=apikey (or oidc), or listen on 127.0.0.1, or set AUTH_ALLOW_UNAUTHENTICATED=true if something in front of the server authenticates (docs/security.md)`);
+  }
+  if (methods.includes('oidc') && !oidcConfigured) throw new ConfigError('AUTH_MODE includes oidc but OIDC_ISSUER is not set');
+  return { methods, keyCacheMs: keyCacheSeconds * 1000, failuresPerMinute };
+}
+
+/** Whether `host` (HOST) is a loopback interface: 127.0.0.0/8, ::1 or localhost. */
+export function isLoopback(host: string): boolean {
+  const h = host.toLowerCase().replace(/^\[(.*)\]$/, '$1');
+  return h === 'localhost' || h === '::1' || /^127(\.\d{1,3}){3}$/.test(h) || /^::ffff:127(\.\d{1,3}){3}$/.test(h);
 }
 
 function hosts(text: string): string[] {

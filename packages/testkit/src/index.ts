@@ -5,3 +5,4 @@ export * from './dicom-builder.js';
 export * from './multipart-builder.js';
 export * from './tcp-fault-proxy.js';
 export * from './orthanc.js';
+export * from './oidc-provider.js';

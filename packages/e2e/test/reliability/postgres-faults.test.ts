@@ -99,7 +99,7 @@ if (!adminUrl) {
     await held;
     // The late COMMIT went through: the instance is indexed, and its bytes were kept.
     const sop = String(spec.attributes.SOPInstanceUID);
-    let found: Awaited<ReturnType<typeof index.instances.findInstance>> | undefined;
+    let found: Awaited<ReturnType<typeof findInstance>> | undefined;
     for (let i = 0; i < 20 && !found; i++) {
       found = await findInstance(index, sop);
       if (!found) await new Promise((resolve) => setTimeout(resolve, 100));
