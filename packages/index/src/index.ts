@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import { type IndexConfig, openDatabase } from './database.js';
+import { AuditLog } from './audit/audit-log.js';
 import { IndexUnavailableError } from './errors.js';
 import { InstanceIndex } from './instance-index.js';
 import { migrateToLatest } from './migrate.js';
@@ -8,6 +9,7 @@ import { SearchIndex } from './search/search-index.js';
 
 export type { IndexConfig } from './database.js';
 export type { Database } from './schema.js';
+export * from './audit/audit-log.js';
 export * from './errors.js';
 export * from './instance-index.js';
 export * from './levels.js';
@@ -23,6 +25,8 @@ export interface Index {
   readonly retrieve: RetrieveIndex;
   /** QIDO-RS searches (the query model is in ./search). */
   readonly search: SearchIndex;
+  /** The audit trail (append, read, delete by age; never update). */
+  readonly audit: AuditLog;
   /** Throws IndexUnavailableError if the database does not answer (used by `/readyz`). */
   check(): Promise<void>;
   close(): Promise<void>;
@@ -43,6 +47,7 @@ export async function openIndex(config: IndexConfig, options: { migrate?: boolea
     instances: new InstanceIndex(db),
     retrieve: new RetrieveIndex(db),
     search: new SearchIndex(db),
+    audit: new AuditLog(db),
     async check() {
       try {
         await sql`select 1`.execute(db);

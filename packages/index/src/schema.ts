@@ -7,6 +7,7 @@ export interface Database {
   series: SeriesTable;
   instance: InstanceTable;
   study_refresh_pending: StudyRefreshPendingTable;
+  audit_event: AuditEventTable;
 }
 
 type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
@@ -97,4 +98,22 @@ export interface InstanceTable {
 export interface StudyRefreshPendingTable {
   study_pk: number;
   created_at: Timestamp;
+}
+
+/** One audit trail event (migration 2026-12-07T01-00): inserted and deleted by age, never updated. */
+export interface AuditEventTable {
+  id: Generated<number>;
+  occurred_at: Timestamp;
+  event_type: string;
+  action: string;
+  outcome: number;
+  http_status: number | null;
+  actor_kind: string;
+  actor_id: string;
+  actor_name: string | null;
+  client_address: string | null;
+  request_id: string | null;
+  route: string | null;
+  study_uids: ColumnType<string[], string[], never>;
+  detail: Json<unknown>;
 }
