@@ -7,3 +7,4 @@ export * from './multipart-writer.js';
 export { primed } from './primed.js';
 export * from './dicom-model-accept.js';
 export * from './warning-header.js';
+export * from './audited-studies.js';

@@ -10,6 +10,7 @@ import { wadoUriRoutes } from '@tessera/wado-uri';
 import { qidoRoutes } from '@tessera/qido-rs';
 import { parseAccept } from '@tessera/http';
 import type { Config } from './config.js';
+import { type Audit, auditRoutes, installAudit } from './audit/index.js';
 import { capabilities, capabilitiesWadl } from './capabilities.js';
 import { installCors } from './cors.js';
 import { installErrorHandling, sendProblem } from './error-handler.js';
@@ -18,6 +19,13 @@ import { requestLogFields } from './request-log.js';
 import { publicBaseUrl } from './public-url.js';
 import { serviceRoot } from './service-root.js';
 import { installSecurityHeaders } from './security-headers.js';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The audit trail's recorder (recordAuthentication for access control; flush for tests). */
+    audit: Audit;
+  }
+}
 
 /** The DICOMweb service root (digest: paths are relative to it). */
 export const DICOMWEB_ROOT = '/dicomweb';
@@ -60,6 +68,9 @@ export async function buildApp({ config, index, blobs, logger }: AppDependencies
   installSecurityHeaders(app);
   installCors(app, { allowedOrigins: config.corsAllowedOrigins });
   installPendingRefresh(app, index);
+  // Before the routes: their requests are recorded when answered (audit/install-audit.ts).
+  const audit = installAudit(app, index, config.audit);
+  app.decorate('audit', audit);
   // Every service route, by URL, with its methods (for the 405 answers added at the end).
   const routes = new Map<string, Set<string>>();
   let collecting = true;
@@ -118,6 +129,7 @@ export async function buildApp({ config, index, blobs, logger }: AppDependencies
   }
   await app.register(qidoRoutes, { prefix: DICOMWEB_ROOT, index, serviceUrl, maxLimit: config.qido.maxLimit });
   await app.register(renderedRoutes, { prefix: DICOMWEB_ROOT, index, blobs, serviceUrl });
+  await app.register(auditRoutes, { index });
   await app.register(ohifRoutes, { prefix: '/ohif', index, baseUrl });
   await app.register(viewerRoutes, {
     viewerDir: config.viewerDir ?? DEFAULT_VIEWER_DIR,

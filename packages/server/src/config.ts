@@ -38,6 +38,11 @@ export interface Config {
   corsAllowedOrigins: string[] | '*';
   /** Undefined: the packaged viewer. */
   viewerDir?: string;
+  audit: {
+    enabled: boolean;
+    /** 0: events are kept forever. */
+    retentionDays: number;
+  };
 }
 
 export class ConfigError extends Error {
@@ -81,6 +86,8 @@ export const SETTINGS = [
   ['INLINE_BINARY_MAX_BYTES', '1024', 'binary values up to this size are inline in metadata, larger ones are BulkDataURIs'],
   ['CORS_ALLOWED_ORIGINS', '*', 'origins allowed to call the server from a browser: * or a comma list (https://viewer.example.org,…); empty disables CORS'],
   ['VIEWER_DIR', '', 'directory of a prebuilt OHIF v3 dist to host at / and /viewer (default: the pinned @ohif/app installed by pnpm install)'],
+  ['AUDIT_RETENTION_DAYS', '2190', 'audit events older than this many days are deleted (at start, then daily); 2190 ≈ 6 years; 0 keeps them forever (docs/security.md)'],
+  ['AUDIT_ENABLED', 'true', 'false records no audit events: only to measure the recorder\'s cost; an archive of patient data keeps it on'],
   ['LOG_LEVEL', 'info', 'fatal | error | warn | info | debug | trace | silent'],
   ['CONFIG_FILE', '', 'optional JSON file of the same variables; the environment wins'],
 ] as const;
@@ -176,6 +183,7 @@ export function loadConfig(env: Source = process.env): Config {
     },
     inlineBinaryMaxBytes: int('INLINE_BINARY_MAX_BYTES', 0, 2 ** 20),
     viewerDir: raw('VIEWER_DIR') ? resolve(raw('VIEWER_DIR')) : undefined,
+    audit: { enabled: bool('AUDIT_ENABLED'), retentionDays: int('AUDIT_RETENTION_DAYS', 0, 100_000) },
     corsAllowedOrigins: origins(env.CORS_ALLOWED_ORIGINS ?? fileValues.CORS_ALLOWED_ORIGINS ?? '*'),
   };
 }
