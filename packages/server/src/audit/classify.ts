@@ -66,7 +66,11 @@ export function classifyRequest({ method, route, params, query }: ClassifiedRequ
     if (path.startsWith('/ohif/')) {
       return { type: 'instances-accessed', action: 'R', studyUids: pathStudy, detail: { service: 'ohif' } };
     }
-    if (path === '/api/audit') return { type: 'audit-log-used', action: 'R', studyUids: [], detail: { service: 'audit' } };
+    if (path === '/api/audit') {
+      // The names of the filters used, never their values.
+      const filters = Object.keys(query).sort().join(',');
+      return { type: 'audit-log-used', action: 'R', studyUids: [], detail: filters ? { service: 'audit', filters } : { service: 'audit' } };
+    }
     return undefined;
   }
   if (method === 'POST' && (path === '/dicomweb/studies' || path === '/dicomweb/studies/:study')) {
