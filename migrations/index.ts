@@ -5,6 +5,7 @@ import * as ginWithoutPendingList from './2026-11-26T02-00_gin-without-pending-l
 import * as attributeMemberLines from './2026-11-26T04-00_attribute-member-lines.js';
 import * as pendingStudyRefresh from './2026-12-06T00-00_pending-study-refresh.js';
 import * as apiKeys from './2026-12-07T00-00_api-keys.js';
+import * as auditEvents from './2026-12-07T01-00_audit-events.js';
 
 /**
  * Every migration, by name. Names start with a date so they sort in the order they were written;
@@ -17,4 +18,5 @@ export const migrations: Record<string, Migration> = {
   '2026-11-26T04-00_attribute-member-lines': attributeMemberLines,
   '2026-12-06T00-00_pending-study-refresh': pendingStudyRefresh,
   '2026-12-07T00-00_api-keys': apiKeys,
+  '2026-12-07T01-00_audit-events': auditEvents,
 };

@@ -7,3 +7,4 @@ export { writeMultipart, type ResponsePart, type MultipartResponse } from './mul
 export { primed } from './primed.js';
 export { negotiateDicomModel, type DicomModelForm } from './dicom-model-accept.js';
 export { warningHeader } from './warning-header.js';
+export * from './audited-studies.js';

@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import { type IndexConfig, openDatabase } from './database.js';
+import { AuditLog } from './audit/audit-log.js';
 import { IndexUnavailableError } from './errors.js';
 import { ApiKeyIndex } from './api-key-index.js';
 import { InstanceIndex } from './instance-index.js';
@@ -13,6 +14,7 @@ export { STUDY_LEVEL_TAGS, SERIES_LEVEL_TAGS } from './levels.js';
 export type { RetrievableInstance, RetrieveScope, InstanceMetadataText } from './retrieve/retrieve-index.js';
 export { type Level, type AttributeLevel, type SearchQuery, type Filter, SEARCHABLE_ATTRIBUTES, type StudyMatch, type SeriesMatch, type InstanceMatch } from './search/index.js';
 export * from './api-key-index.js';
+export * from './audit/audit-log.js';
 
 /** The index as the services see it. */
 export interface Index {
@@ -24,6 +26,8 @@ export interface Index {
   readonly search: SearchIndex;
   /** API keys (create, find, list, revoke, last-used time). */
   readonly apiKeys: ApiKeyIndex;
+  /** The audit trail (append, read, delete by age; never update). */
+  readonly audit: AuditLog;
   /** Throws IndexUnavailableError if the database does not answer (used by `/readyz`). */
   check(): Promise<void>;
   close(): Promise<void>;
@@ -46,6 +50,7 @@ export async function openIndex(config: IndexConfig, options: { migrate?: boolea
     retrieve: new RetrieveIndex(db),
     search: new SearchIndex(db),
     apiKeys,
+    audit: new AuditLog(db),
     async check() {
       try {
         await sql`select 1`.execute(db);

@@ -8,6 +8,7 @@ export interface Database {
   instance: InstanceTable;
   study_refresh_pending: StudyRefreshPendingTable;
   api_key: ApiKeyTable;
+  audit_event: AuditEventTable;
 }
 
 type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
@@ -112,4 +113,22 @@ export interface ApiKeyTable {
   expires_at: NullableTimestamp;
   revoked_at: NullableTimestamp;
   last_used_at: NullableTimestamp;
+}
+
+/** One audit trail event (migration 2026-12-07T01-00): inserted and deleted by age, never updated. */
+export interface AuditEventTable {
+  id: Generated<number>;
+  occurred_at: Timestamp;
+  event_type: string;
+  action: string;
+  outcome: number;
+  http_status: number | null;
+  actor_kind: string;
+  actor_id: string;
+  actor_name: string | null;
+  client_address: string | null;
+  request_id: string | null;
+  route: string | null;
+  study_uids: ColumnType<string[], string[], never>;
+  detail: Json<unknown>;
 }

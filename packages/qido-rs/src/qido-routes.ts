@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
-import { HttpProblem, uidParam, warningHeader } from '@tessera/http';
+import { HttpProblem, noteAuditedStudies, uidParam, warningHeader } from '@tessera/http';
 import { DICOM_JSON, MULTIPART_DICOM_XML, searchResultsForm } from './accept.js';
 import { decodeQueryString, safeText } from './search-parameters.js';
 import { resultsJson } from './search-results.js';
@@ -29,7 +29,8 @@ export const qidoRoutes: FastifyPluginAsync<QidoRoutesOptions> = async (app: Fas
       }
       const query = request.url.includes('?') ? request.url.slice(request.url.indexOf('?') + 1) : '';
       const serviceUrl = options.serviceUrl(request);
-      const { results, warnings } = await run({ params: decodeQueryString(query), serviceUrl }, request.params);
+      const { results, warnings, studyInstanceUids } = await run({ params: decodeQueryString(query), serviceUrl }, request.params);
+      noteAuditedStudies(request, studyInstanceUids);
       const warning = warningHeader(serviceUrl, warnings);
       if (warning) reply.header('warning', warning);
       if (results.length === 0) return reply.code(204).send();

@@ -18,6 +18,8 @@ export interface SearchResponse {
   results: ResultDataset[];
   /** Warning texts (without `299 <service>: `). */
   warnings: string[];
+  /** The distinct studies of the results (for the audit trail). */
+  studyInstanceUids: string[];
 }
 
 export interface SearchDependencies extends SearchLimits {
@@ -45,10 +47,12 @@ async function search(deps: SearchDependencies, request: SearchRequest, resource
   const ctx: RenderContext = { serviceUrl: request.serviceUrl, includeFields: query.includeFields };
   let results: ResultDataset[];
   let remaining: Promise<number>;
+  const studies = new Set<string>();
   switch (query.level) {
     case 'study': {
       const page = await deps.index.search.searchStudies(query);
       results = page.matches.map((study) => renderStudy(study, ctx));
+      for (const study of page.matches) studies.add(study.studyInstanceUid);
       remaining = page.remaining;
       break;
     }
@@ -56,6 +60,7 @@ async function search(deps: SearchDependencies, request: SearchRequest, resource
       const page = await deps.index.search.searchSeries(query);
       const relational = resource.studyInstanceUid === undefined;
       results = page.matches.map((series) => renderSeries(series, ctx, relational));
+      for (const series of page.matches) studies.add(series.study.studyInstanceUid);
       remaining = page.remaining;
       break;
     }
@@ -63,6 +68,7 @@ async function search(deps: SearchDependencies, request: SearchRequest, resource
       const page = await deps.index.search.searchInstances(query);
       const parents = { study: resource.studyInstanceUid === undefined, series: resource.seriesInstanceUid === undefined };
       results = page.matches.map((instance) => renderInstance(instance, ctx, parents));
+      for (const instance of page.matches) studies.add(instance.series.study.studyInstanceUid);
       remaining = page.remaining;
       break;
     }
@@ -75,5 +81,5 @@ async function search(deps: SearchDependencies, request: SearchRequest, resource
   const more = await remaining;
   // First: the Warning field is bounded, and a client must not lose this one among ignored parameters.
   if (more > 0) warnings.unshift(`There are ${more} additional results that can be requested`);
-  return { results, warnings };
+  return { results, warnings, studyInstanceUids: [...studies] };
 }

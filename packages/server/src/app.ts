@@ -10,6 +10,7 @@ import { wadoUriRoutes } from '@tessera/wado-uri';
 import { qidoRoutes } from '@tessera/qido-rs';
 import { parseAccept } from '@tessera/http';
 import type { Config } from './config.js';
+import { type Audit, auditRoutes, installAudit } from './audit/index.js';
 import { capabilities, capabilitiesWadl } from './capabilities.js';
 import { type AccessControlHooks, installServerAccessControl } from './access-control.js';
 import { installCors } from './cors.js';
@@ -20,6 +21,13 @@ import { publicBaseUrl } from './public-url.js';
 import { assertEveryRouteDecided, inRouteClass, trackRoutes } from './route-access.js';
 import { serviceRoot } from './service-root.js';
 import { installSecurityHeaders } from './security-headers.js';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The audit trail's recorder (recordAuthentication for access control; flush for tests). */
+    audit: Audit;
+  }
+}
 
 /** The DICOMweb service root (digest: paths are relative to it). */
 export const DICOMWEB_ROOT = '/dicomweb';
@@ -63,7 +71,16 @@ export async function buildApp({ config, index, blobs, logger, access }: AppDepe
   installErrorHandling(app);
   installSecurityHeaders(app);
   installCors(app, { allowedOrigins: config.corsAllowedOrigins });
-  installServerAccessControl(app, config, index, access);
+  // Before the routes: their requests are recorded when answered (audit/install-audit.ts), and
+  // every authentication outcome of access control is a User Authentication event.
+  const audit = installAudit(app, index, config.audit);
+  app.decorate('audit', audit);
+  installServerAccessControl(app, config, index, {
+    onAuthentication(request, outcome) {
+      audit.recordAuthentication(request, outcome);
+      access?.onAuthentication?.(request, outcome);
+    },
+  });
   installPendingRefresh(app, index);
   // Every service route, by URL, with its methods (for the 405 answers added at the end).
   const routes = new Map<string, Set<string>>();
@@ -123,6 +140,7 @@ export async function buildApp({ config, index, blobs, logger, access }: AppDepe
   }
   await app.register(qidoRoutes, { prefix: DICOMWEB_ROOT, index, serviceUrl, maxLimit: config.qido.maxLimit });
   await app.register(renderedRoutes, { prefix: DICOMWEB_ROOT, index, blobs, serviceUrl });
+  await app.register(auditRoutes, { index });
   await app.register(ohifRoutes, { prefix: '/ohif', index, baseUrl });
   await app.register(inRouteClass('viewer', viewerRoutes), {
     viewerDir: config.viewerDir ?? DEFAULT_VIEWER_DIR,

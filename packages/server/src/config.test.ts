@@ -24,6 +24,7 @@ const DEFAULTS: Config = {
   corsAllowedOrigins: '*',
   viewerDir: undefined,
   auth: { methods: [], keyCacheMs: 5000, failuresPerMinute: 20 },
+  audit: { enabled: true, retentionDays: 2190 },
 };
 const PG = { DATABASE_URL: 'postgres://u@db:5432/tessera' };
 const S3 = { S3_BUCKET: 'b' };

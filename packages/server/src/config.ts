@@ -42,6 +42,11 @@ export interface Config {
   auth: AuthConfig;
   /** OpenID Connect (people's bearer tokens, the viewer's sign-in); undefined without OIDC_ISSUER. */
   oidc?: OidcConfig;
+  audit: {
+    enabled: boolean;
+    /** 0: events are kept forever. */
+    retentionDays: number;
+  };
 }
 
 export interface OidcConfig {
@@ -117,6 +122,8 @@ export const SETTINGS = [
   ['OIDC_CLOCK_TOLERANCE_S', '30', 'allowed clock skew in seconds for a token\'s exp and nbf'],
   ['OIDC_VIEWER_CLIENT_ID', '', 'public client (authorization code + PKCE) the hosted viewer signs in with; its redirect URI is <public URL>/callback'],
   ['OIDC_VIEWER_SCOPE', 'openid profile', 'scopes the hosted viewer requests (add what makes the provider issue an access token for OIDC_AUDIENCE with the scopes claim)'],
+  ['AUDIT_RETENTION_DAYS', '2190', 'audit events older than this many days are deleted (at start, then daily); 2190 ≈ 6 years; 0 keeps them forever (docs/security.md)'],
+  ['AUDIT_ENABLED', 'true', 'false records no audit events: only to measure the recorder\'s cost; an archive of patient data keeps it on'],
   ['LOG_LEVEL', 'info', 'fatal | error | warn | info | debug | trace | silent'],
   ['CONFIG_FILE', '', 'optional JSON file of the same variables; the environment wins'],
 ] as const;
@@ -216,6 +223,7 @@ export function loadConfig(env: Source = process.env): Config {
     },
     inlineBinaryMaxBytes: int('INLINE_BINARY_MAX_BYTES', 0, 2 ** 20),
     viewerDir: raw('VIEWER_DIR') ? resolve(raw('VIEWER_DIR')) : undefined,
+    audit: { enabled: bool('AUDIT_ENABLED'), retentionDays: int('AUDIT_RETENTION_DAYS', 0, 100_000) },
     corsAllowedOrigins: origins(env.CORS_ALLOWED_ORIGINS ?? fileValues.CORS_ALLOWED_ORIGINS ?? '*'),
     oidc: oidcConfig(raw, int, url),
   };

@@ -57,7 +57,7 @@ export const ROUTE_ACCESS: readonly RouteRule[] = [
   { method: 'GET', url: '/ohif/study/:study/series/:series', access: 'read', what: 'OHIF legacy study JSON, one series' },
   { method: 'GET', url: '/ohif/dicomjson/studies/:study', access: 'read', what: 'OHIF v3 dicomjson study' },
   // The viewer's sign-in routes (/callback, /login, /logout, /viewer/dicomjson) are in the viewer class.
-  // Deletion (wt/delete) and the audit trail (wt/audit) add their lines here.
+  { method: 'GET', url: '/api/audit', access: 'admin', what: 'the audit trail (JSON pages or JSON lines)' },
 ];
 
 /**

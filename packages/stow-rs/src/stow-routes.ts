@@ -1,7 +1,7 @@
 import type { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { DICOM_XML, isValidUid, toNativeDicomXml } from '@tessera/dicom';
-import { HttpProblem, negotiateDicomModel, parseAccept, parseMediaType, readMultipart } from '@tessera/http';
+import { HttpProblem, negotiateDicomModel, noteAuditedStudies, parseAccept, parseMediaType, readMultipart } from '@tessera/http';
 import { metadataBulkInstances } from './metadata-bulk.js';
 import { BodyAbortedError, type BodyTimeout, BodyTimeoutError, guardBody } from './body-timeout.js';
 import { PartTooLargeError } from './spool.js';
@@ -68,6 +68,7 @@ export const stowRoutes: FastifyPluginAsync<StowRoutesOptions> = async (app: Fas
       request.log.info({ stow: { failed: '503 STORAGE_FULL' } }, 'STOW-RS request failed as a whole: 503 STORAGE_FULL');
       throw new HttpProblem(503, 'STORAGE_FULL', 'the archive storage is full; nothing was stored; retry later');
     }
+    noteAuditedStudies(request, outcome.results.flatMap((r) => (r.kind === 'stored' ? [r.studyInstanceUid] : [])));
     const base = options.serviceUrl(request);
     const { status, body } = toStoreResponse(outcome, {
       study: (s) => `${base}/studies/${s}`,
