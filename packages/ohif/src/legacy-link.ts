@@ -1,4 +1,5 @@
 import { isValidUid } from '@tessera/dicom';
+import { MountPoint } from '@tessera/http';
 
 /**
  * The study of a legacy OHIF link (`<viewer>/viewer?url=<this server>/ohif/study/{s}/series`), or
@@ -23,7 +24,7 @@ export function studyOfLegacyLink(url: string, pageUrl: string, baseUrl: string)
   if (target.origin !== base.origin || target.username || target.password) return undefined;
   const prefix = base.pathname.replace(/\/+$/, '');
   if (!target.pathname.startsWith(`${prefix}/`)) return undefined;
-  const match = /^\/ohif\/study\/([^/]+)\/series\/?$/.exec(target.pathname.slice(prefix.length));
+  const match = LEGACY_STUDY_PATH.exec(target.pathname.slice(prefix.length));
   if (!match) return undefined;
   let uid: string;
   try {
@@ -33,3 +34,6 @@ export function studyOfLegacyLink(url: string, pageUrl: string, baseUrl: string)
   }
   return isValidUid(uid) ? uid : undefined;
 }
+
+/** `{MountPoint.ohif}/study/{s}/series`, optionally with a trailing slash (the mount point has no regex characters but `/`). */
+const LEGACY_STUDY_PATH = new RegExp(`^${MountPoint.ohif}/study/([^/]+)/series/?$`);
