@@ -42,6 +42,13 @@ t.test('GET /dicomweb: what the service offers and where', async (t) => {
   const xml = await fetch(`${server.url}/dicomweb`, { headers: { accept: 'application/dicom+xml' } });
   t.equal(xml.status, 406, 'an Accept that excludes JSON: 406');
   t.match(xml.headers.get('content-type'), /^application\/problem\+json/);
+  // q=0 means "not acceptable" (RFC 9110 §12.4.2): JSON refused, even where the header names it.
+  const refused = await fetch(`${server.url}/dicomweb`, { headers: { accept: 'application/json;q=0, application/dicom+xml' } });
+  t.equal(refused.status, 406, 'application/json;q=0: 406, not the JSON document');
+  const wildcardRefused = await fetch(`${server.url}/dicomweb`, { headers: { accept: '*/*;q=0' } });
+  t.equal(wildcardRefused.status, 406, '*/*;q=0: 406');
+  const lowered = await fetch(`${server.url}/dicomweb`, { headers: { accept: 'application/dicom+xml, application/json;q=0.2' } });
+  t.equal(lowered.status, 200, 'JSON with a low but non-zero q is still acceptable');
 });
 
 t.test('problem bodies: type about:blank, the problem named by code', async (t) => {

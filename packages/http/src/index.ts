@@ -8,3 +8,5 @@ export { primed } from './primed.js';
 export { negotiateDicomModel, type DicomModelForm } from './dicom-model-accept.js';
 export { warningHeader } from './warning-header.js';
 export * from './audited-studies.js';
+export { MountPoint } from './mount-points.js';
+export { studyUrl, seriesUrl, instanceUrl, wadoUriUrl } from './dicomweb-urls.js';

@@ -1,8 +1,8 @@
 import { inflateRawSync, inflateSync } from 'node:zlib';
-import type { DicomJsonDataset } from '@tessera/dicom';
+import { type DicomJsonDataset, Tag } from '@tessera/dicom';
 import { CODEC_PHOTOMETRICS, type NativeDecoder, decodeNative } from './codecs.js';
 import { PixelDecodeError, UnsupportedTransferSyntaxError } from './errors.js';
-import { ImageTag, attribute, firstNumber, firstString } from './metadata.js';
+import { attribute, firstNumber, firstString } from './metadata.js';
 
 export type PixelArray = Uint8Array | Int8Array | Uint16Array | Int16Array | Uint32Array | Int32Array | Float32Array | Float64Array;
 
@@ -30,21 +30,21 @@ export interface PixelDescription {
 }
 
 export function pixelDescription(metadata: DicomJsonDataset): PixelDescription {
-  const rows = firstNumber(metadata, ImageTag.Rows);
-  const columns = firstNumber(metadata, ImageTag.Columns);
-  const isFloat = attribute(metadata, ImageTag.FloatPixelData) !== undefined || attribute(metadata, ImageTag.DoubleFloatPixelData) !== undefined;
-  const bitsAllocated = firstNumber(metadata, ImageTag.BitsAllocated)
-    ?? (attribute(metadata, ImageTag.DoubleFloatPixelData) ? 64 : attribute(metadata, ImageTag.FloatPixelData) ? 32 : undefined);
+  const rows = firstNumber(metadata, Tag.Rows);
+  const columns = firstNumber(metadata, Tag.Columns);
+  const isFloat = attribute(metadata, Tag.FloatPixelData) !== undefined || attribute(metadata, Tag.DoubleFloatPixelData) !== undefined;
+  const bitsAllocated = firstNumber(metadata, Tag.BitsAllocated)
+    ?? (attribute(metadata, Tag.DoubleFloatPixelData) ? 64 : attribute(metadata, Tag.FloatPixelData) ? 32 : undefined);
   if (!rows || !columns || !bitsAllocated) throw new PixelDecodeError('Rows, Columns and BitsAllocated are required to decode pixel data');
-  const samplesPerPixel = firstNumber(metadata, ImageTag.SamplesPerPixel) ?? 1;
+  const samplesPerPixel = firstNumber(metadata, Tag.SamplesPerPixel) ?? 1;
   if (samplesPerPixel !== 1 && samplesPerPixel !== 3) throw new PixelDecodeError(`SamplesPerPixel ${samplesPerPixel} is not supported (1 or 3)`);
   if (![1, 8, 16, 32, 64].includes(bitsAllocated)) throw new PixelDecodeError(`BitsAllocated ${bitsAllocated} is not supported`);
-  const bitsStored = Math.min(firstNumber(metadata, ImageTag.BitsStored) ?? bitsAllocated, bitsAllocated);
+  const bitsStored = Math.min(firstNumber(metadata, Tag.BitsStored) ?? bitsAllocated, bitsAllocated);
   return {
     rows, columns, samplesPerPixel, bitsAllocated, bitsStored,
-    pixelRepresentation: firstNumber(metadata, ImageTag.PixelRepresentation) ?? 0,
-    photometricInterpretation: (firstString(metadata, ImageTag.PhotometricInterpretation) || (samplesPerPixel === 3 ? 'RGB' : 'MONOCHROME2')).toUpperCase(),
-    planarConfiguration: firstNumber(metadata, ImageTag.PlanarConfiguration) ?? 0,
+    pixelRepresentation: firstNumber(metadata, Tag.PixelRepresentation) ?? 0,
+    photometricInterpretation: (firstString(metadata, Tag.PhotometricInterpretation) || (samplesPerPixel === 3 ? 'RGB' : 'MONOCHROME2')).toUpperCase(),
+    planarConfiguration: firstNumber(metadata, Tag.PlanarConfiguration) ?? 0,
     isFloat,
   };
 }

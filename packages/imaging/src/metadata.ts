@@ -1,52 +1,21 @@
-import type { DicomJsonAttribute, DicomJsonDataset } from '@tessera/dicom';
+import { type DicomJsonAttribute, type DicomJsonDataset, Tag, type TagNumber, attributeOf, firstValue, numbersOf, tagKey } from '@tessera/dicom';
 
-/** Tags the imaging pipeline reads from an instance's DICOM JSON metadata (8-hex keys). */
-export const ImageTag = {
-  SamplesPerPixel: '00280002',
-  PhotometricInterpretation: '00280004',
-  NumberOfFrames: '00280008',
-  PlanarConfiguration: '00280006',
-  Rows: '00280010',
-  Columns: '00280011',
-  BitsAllocated: '00280100',
-  BitsStored: '00280101',
-  HighBit: '00280102',
-  PixelRepresentation: '00280103',
-  WindowCenter: '00281050',
-  WindowWidth: '00281051',
-  RescaleIntercept: '00281052',
-  RescaleSlope: '00281053',
-  VOILUTFunction: '00281056',
-  RedPaletteColorLookupTableDescriptor: '00281101',
-  GreenPaletteColorLookupTableDescriptor: '00281102',
-  BluePaletteColorLookupTableDescriptor: '00281103',
-  RedPaletteColorLookupTableData: '00281201',
-  GreenPaletteColorLookupTableData: '00281202',
-  BluePaletteColorLookupTableData: '00281203',
-  SharedFunctionalGroupsSequence: '52009229',
-  PerFrameFunctionalGroupsSequence: '52009230',
-  FloatPixelData: '7FE00008',
-  DoubleFloatPixelData: '7FE00009',
-} as const;
+/*
+ * What the imaging pipeline reads from an instance's DICOM JSON metadata, by `Tag.…`, through the
+ * readers of `@tessera/dicom`; the frame-aware look-ups of enhanced multi-frame objects live here.
+ */
 
-export const attribute = (dataset: DicomJsonDataset, tag: string): DicomJsonAttribute | undefined =>
-  dataset[tag] ?? dataset[tag.toLowerCase()];
+export const attribute = (dataset: DicomJsonDataset, tag: TagNumber): DicomJsonAttribute | undefined => attributeOf(dataset, tag);
 
 /** All values of a numeric attribute (IS/DS may arrive as numbers or numeric strings). */
-export function numbers(dataset: DicomJsonDataset, tag: string): number[] {
-  const values = attribute(dataset, tag)?.Value ?? [];
-  const out: number[] = [];
-  for (const value of values) {
-    const n = typeof value === 'number' ? value : typeof value === 'string' && value.trim() !== '' ? Number(value) : NaN;
-    if (Number.isFinite(n)) out.push(n);
-  }
-  return out;
-}
+export const numbers = (dataset: DicomJsonDataset, tag: TagNumber): number[] => numbersOf(dataset, tag);
 
-export const firstNumber = (dataset: DicomJsonDataset, tag: string): number | undefined => numbers(dataset, tag)[0];
+/** The first numeric value (values that are not numbers are skipped). */
+export const firstNumber = (dataset: DicomJsonDataset, tag: TagNumber): number | undefined => numbersOf(dataset, tag)[0];
 
-export function firstString(dataset: DicomJsonDataset, tag: string): string | undefined {
-  const value = attribute(dataset, tag)?.Value?.[0];
+/** The first value when it is a string, trimmed. */
+export function firstString(dataset: DicomJsonDataset, tag: TagNumber): string | undefined {
+  const value = firstValue(dataset, tag);
   return typeof value === 'string' ? value.trim() : undefined;
 }
 
@@ -56,12 +25,12 @@ export function firstString(dataset: DicomJsonDataset, tag: string): string | un
  * group macro (e.g. Frame VOI LUT, Pixel Value Transformation). Enhanced multi-frame objects keep
  * WindowCenter and RescaleSlope there rather than at the top level (PS3.3 C.7.6.16).
  */
-export function frameAttribute(dataset: DicomJsonDataset, tag: string, frameNumber = 1): DicomJsonAttribute | undefined {
+export function frameAttribute(dataset: DicomJsonDataset, tag: TagNumber, frameNumber = 1): DicomJsonAttribute | undefined {
   const top = attribute(dataset, tag);
   if (top && (top.Value?.length ?? 0) > 0) return top;
   const groups = [
-    attribute(dataset, ImageTag.PerFrameFunctionalGroupsSequence)?.Value?.[frameNumber - 1],
-    attribute(dataset, ImageTag.SharedFunctionalGroupsSequence)?.Value?.[0],
+    attribute(dataset, Tag.PerFrameFunctionalGroupsSequence)?.Value?.[frameNumber - 1],
+    attribute(dataset, Tag.SharedFunctionalGroupsSequence)?.Value?.[0],
   ];
   for (const group of groups) {
     if (!group || typeof group !== 'object') continue;
@@ -75,12 +44,12 @@ export function frameAttribute(dataset: DicomJsonDataset, tag: string, frameNumb
   return undefined;
 }
 
-export function frameNumbers(dataset: DicomJsonDataset, tag: string, frameNumber = 1): number[] {
+export function frameNumbers(dataset: DicomJsonDataset, tag: TagNumber, frameNumber = 1): number[] {
   const found = frameAttribute(dataset, tag, frameNumber);
-  return found ? numbers({ [tag]: found }, tag) : [];
+  return found ? numbersOf({ [tagKey(tag)]: found }, tag) : [];
 }
 
-export function frameString(dataset: DicomJsonDataset, tag: string, frameNumber = 1): string | undefined {
+export function frameString(dataset: DicomJsonDataset, tag: TagNumber, frameNumber = 1): string | undefined {
   const value = frameAttribute(dataset, tag, frameNumber)?.Value?.[0];
   return typeof value === 'string' ? value.trim() : undefined;
 }

@@ -1,7 +1,7 @@
-import type { DicomJsonDataset } from '@tessera/dicom';
+import { type DicomJsonDataset, Tag } from '@tessera/dicom';
 import type { DecodedFrame } from './decode.js';
 import { PixelDecodeError } from './errors.js';
-import { ImageTag, attribute, frameNumbers, frameString, numbers } from './metadata.js';
+import { attribute, frameNumbers, frameString, numbers } from './metadata.js';
 
 export type VoiFunction = 'linear' | 'linear-exact' | 'sigmoid';
 
@@ -60,18 +60,18 @@ const VOI_FUNCTIONS: Record<string, VoiFunction> = { LINEAR: 'linear', LINEAR_EX
 
 /** The first WindowCenter/Width pair of the metadata (frame-aware), with its VOILUTFunction. */
 export function metadataWindow(metadata: DicomJsonDataset, frameNumber = 1): Window | undefined {
-  const center = frameNumbers(metadata, ImageTag.WindowCenter, frameNumber)[0];
-  const width = frameNumbers(metadata, ImageTag.WindowWidth, frameNumber)[0];
+  const center = frameNumbers(metadata, Tag.WindowCenter, frameNumber)[0];
+  const width = frameNumbers(metadata, Tag.WindowWidth, frameNumber)[0];
   if (center === undefined || width === undefined) return undefined;
-  const fn = VOI_FUNCTIONS[(frameString(metadata, ImageTag.VOILUTFunction, frameNumber) ?? 'LINEAR').toUpperCase()] ?? 'linear';
+  const fn = VOI_FUNCTIONS[(frameString(metadata, Tag.VOILUTFunction, frameNumber) ?? 'LINEAR').toUpperCase()] ?? 'linear';
   const window = { center, width, function: fn };
   return isUsableWindow(window) ? window : undefined;
 }
 
 /** RescaleSlope and RescaleIntercept (frame-aware); identity when absent. */
 export function modalityRescale(metadata: DicomJsonDataset, frameNumber = 1): { slope: number; intercept: number } {
-  const slope = frameNumbers(metadata, ImageTag.RescaleSlope, frameNumber)[0];
-  const intercept = frameNumbers(metadata, ImageTag.RescaleIntercept, frameNumber)[0];
+  const slope = frameNumbers(metadata, Tag.RescaleSlope, frameNumber)[0];
+  const intercept = frameNumbers(metadata, Tag.RescaleIntercept, frameNumber)[0];
   return { slope: slope === undefined || slope === 0 ? 1 : slope, intercept: intercept ?? 0 };
 }
 
@@ -149,15 +149,15 @@ interface PaletteLut {
 
 /** One palette colour LUT (PS3.3 C.7.6.3.1.5–6), reduced to 8-bit entries. */
 async function paletteLut(metadata: DicomJsonDataset, colour: 'Red' | 'Green' | 'Blue', resolve?: (uri: string) => Promise<Uint8Array>): Promise<PaletteLut> {
-  const descriptor = numbers(metadata, ImageTag[`${colour}PaletteColorLookupTableDescriptor`]);
+  const descriptor = numbers(metadata, Tag[`${colour}PaletteColorLookupTableDescriptor`]);
   if (descriptor.length < 3) {
-    const segmented = attribute(metadata, { Red: '00281221', Green: '00281222', Blue: '00281223' }[colour]);
+    const segmented = attribute(metadata, Tag[`Segmented${colour}PaletteColorLookupTableData`]);
     throw new PixelDecodeError(segmented ? 'segmented palette colour LUTs are not supported' : `${colour}PaletteColorLookupTableDescriptor is missing`);
   }
   const entries = descriptor[0] === 0 ? 65536 : descriptor[0]!;
   const first = descriptor[1]!;
   const bits = descriptor[2]!;
-  const element = attribute(metadata, ImageTag[`${colour}PaletteColorLookupTableData`]);
+  const element = attribute(metadata, Tag[`${colour}PaletteColorLookupTableData`]);
   let raw: number[] | undefined;
   let bytes: Uint8Array | undefined;
   if (element?.Value?.length) raw = element.Value.map(Number);

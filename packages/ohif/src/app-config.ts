@@ -1,3 +1,4 @@
+import { MountPoint } from '@tessera/http';
 import { basePathOf } from './viewer-dist.js';
 
 /** What the server really supports, as the OHIF data source flags promise it. */
@@ -69,9 +70,9 @@ export function viewerAppConfig(baseUrl: string, capabilities: ViewerCapabilitie
         configuration: {
           friendlyName: 'Tessera DICOMweb',
           name: 'tessera',
-          qidoRoot: `${baseUrl}/dicomweb`,
-          wadoRoot: `${baseUrl}/dicomweb`,
-          wadoUriRoot: `${baseUrl}/wadouri`,
+          qidoRoot: `${baseUrl}${MountPoint.dicomweb}`,
+          wadoRoot: `${baseUrl}${MountPoint.dicomweb}`,
+          wadoUriRoot: `${baseUrl}${MountPoint.wadoUri}`,
           qidoSupportsIncludeField: capabilities.qidoSupportsIncludeField,
           supportsFuzzyMatching: capabilities.supportsFuzzyMatching,
           supportsWildcard: capabilities.supportsWildcard,

@@ -1,5 +1,6 @@
-import { type DicomJsonAttribute, type DicomJsonDataset, lookupTag, parseTagKey } from '@tessera/dicom';
-import { type StudyView, number, text, wadoUriUrl } from './study-view.js';
+import { type DicomJsonAttribute, type DicomJsonDataset, Tag, lookupTag, parseTagKey } from '@tessera/dicom';
+import { wadoUriUrl } from '@tessera/http';
+import { type StudyView, instanceUids, number, text } from './study-view.js';
 
 type Natural = string | number | null | Natural[] | { [keyword: string]: Natural };
 
@@ -16,28 +17,28 @@ export function toOhifDicomJson(view: StudyView, baseUrl: string) {
   return {
     studies: [{
       StudyInstanceUID: study.studyInstanceUid,
-      StudyDescription: text(attrs, '00081030') ?? '',
-      StudyDate: text(attrs, '00080020') ?? '',
-      StudyTime: text(attrs, '00080030') ?? '',
-      PatientName: text(attrs, '00100010') ?? '',
-      PatientID: text(attrs, '00100020') ?? '',
-      AccessionNumber: text(attrs, '00080050') ?? '',
-      PatientSex: text(attrs, '00100040') ?? '',
-      PatientBirthDate: text(attrs, '00100030') ?? '',
+      StudyDescription: text(attrs, Tag.StudyDescription) ?? '',
+      StudyDate: text(attrs, Tag.StudyDate) ?? '',
+      StudyTime: text(attrs, Tag.StudyTime) ?? '',
+      PatientName: text(attrs, Tag.PatientName) ?? '',
+      PatientID: text(attrs, Tag.PatientID) ?? '',
+      AccessionNumber: text(attrs, Tag.AccessionNumber) ?? '',
+      PatientSex: text(attrs, Tag.PatientSex) ?? '',
+      PatientBirthDate: text(attrs, Tag.PatientBirthDate) ?? '',
       NumInstances: study.numberOfInstances,
       NumOfSeries: study.numberOfSeries,
       Modalities: study.modalitiesInStudy.join('\\'),
       series: view.series.map((series) => ({
         SeriesInstanceUID: series.uid,
-        SeriesDescription: text(series.attributes, '0008103E') ?? '',
-        SeriesNumber: number(series.attributes, '00200011') ?? null,
-        Modality: text(series.attributes, '00080060') ?? '',
-        SeriesDate: text(series.attributes, '00080021') ?? '',
-        SeriesTime: text(series.attributes, '00080031') ?? '',
+        SeriesDescription: text(series.attributes, Tag.SeriesDescription) ?? '',
+        SeriesNumber: number(series.attributes, Tag.SeriesNumber) ?? null,
+        Modality: text(series.attributes, Tag.Modality) ?? '',
+        SeriesDate: text(series.attributes, Tag.SeriesDate) ?? '',
+        SeriesTime: text(series.attributes, Tag.SeriesTime) ?? '',
         instances: series.instances.flatMap((instance) => {
           const metadata = naturalize(instance.metadata ?? {});
           Object.assign(metadata, { StudyInstanceUID: study.studyInstanceUid, SeriesInstanceUID: series.uid, SOPInstanceUID: instance.sopInstanceUid, SOPClassUID: instance.sopClassUid });
-          const url = `dicomweb:${wadoUriUrl(baseUrl, study.studyInstanceUid, series.uid, instance.sopInstanceUid)}`;
+          const url = `dicomweb:${wadoUriUrl(baseUrl, instanceUids(study.studyInstanceUid, series.uid, instance.sopInstanceUid))}`;
           const frames = instance.numberOfFrames ?? 1;
           if (frames <= 1) return [{ metadata, url }];
           return Array.from({ length: frames }, (_, i) => ({ metadata, url: `${url}&frame=${i + 1}` }));

@@ -1,4 +1,5 @@
 import { isValidUid } from '@tessera/dicom';
+import { MountPoint } from '@tessera/http';
 
 /**
  * The study of a legacy OHIF link (`<viewer>/viewer?url=<this server>/ohif/study/{s}/series`), or
@@ -47,3 +48,6 @@ function studyOfOwnLink(url: string, pageUrl: string, baseUrl: string, route: Re
   }
   return isValidUid(uid) ? uid : undefined;
 }
+
+/** `{MountPoint.ohif}/study/{s}/series`, optionally with a trailing slash (the mount point has no regex characters but `/`). */
+const LEGACY_STUDY_PATH = new RegExp(`^${MountPoint.ohif}/study/([^/]+)/series/?$`);

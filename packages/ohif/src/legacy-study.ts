@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { type StudyView, number, text, wadoUriUrl } from './study-view.js';
+import { Tag } from '@tessera/dicom';
+import { wadoUriUrl } from '@tessera/http';
+import { type StudyView, instanceUids, number, text } from './study-view.js';
 
 /**
  * OHIF's legacy standalone format (OHIF v1/v2 `?url=` JSON, as DICOMcloud serves it at
@@ -43,25 +45,25 @@ export function toLegacyStudy(view: StudyView, baseUrl: string): LegacyStudyDocu
     transactionId: randomUUID(),
     studies: [{
       studyInstanceUid: study.studyInstanceUid,
-      patientName: text(attrs, '00100010') ?? '',
-      patientId: text(attrs, '00100020') ?? '',
-      studyDate: text(attrs, '00080020') ?? '',
-      studyTime: text(attrs, '00080030') ?? '',
-      studyDescription: text(attrs, '00081030') ?? '',
-      accessionNumber: text(attrs, '00080050') ?? '',
+      patientName: text(attrs, Tag.PatientName) ?? '',
+      patientId: text(attrs, Tag.PatientID) ?? '',
+      studyDate: text(attrs, Tag.StudyDate) ?? '',
+      studyTime: text(attrs, Tag.StudyTime) ?? '',
+      studyDescription: text(attrs, Tag.StudyDescription) ?? '',
+      accessionNumber: text(attrs, Tag.AccessionNumber) ?? '',
       modalities: study.modalitiesInStudy.join('\\'),
       seriesList: view.series.map((series) => ({
         seriesInstanceUid: series.uid,
-        seriesDescription: text(series.attributes, '0008103E') ?? '',
-        seriesNumber: number(series.attributes, '00200011') ?? null,
-        modality: text(series.attributes, '00080060') ?? '',
+        seriesDescription: text(series.attributes, Tag.SeriesDescription) ?? '',
+        seriesNumber: number(series.attributes, Tag.SeriesNumber) ?? null,
+        modality: text(series.attributes, Tag.Modality) ?? '',
         instances: series.instances.map((instance) => ({
           sopInstanceUid: instance.sopInstanceUid,
           instanceNumber: instance.instanceNumber,
           rows: instance.rows ?? 0,
           columns: instance.columns ?? 0,
           numberOfFrames: instance.numberOfFrames ?? 1,
-          url: wadoUriUrl(dicomwebBase, study.studyInstanceUid, series.uid, instance.sopInstanceUid, { legacySpelling: true }),
+          url: wadoUriUrl(dicomwebBase, instanceUids(study.studyInstanceUid, series.uid, instance.sopInstanceUid), { legacySpelling: true }),
         })),
       })),
     }],

@@ -1,4 +1,4 @@
-import type { DicomJsonDataset } from '@tessera/dicom';
+import { type DicomJsonDataset, Tag, type TagNumber, firstNumber, firstPersonName, firstString } from '@tessera/dicom';
 import type { Index, InstanceMatch, SearchQuery, StudyMatch } from '@tessera/index';
 
 /**
@@ -35,28 +35,17 @@ export async function loadStudyView(
   return { study, series };
 }
 
-const seriesNumber = (attributes: DicomJsonDataset): number => {
-  const n = Number(attributes['00200011']?.Value?.[0]);
-  return Number.isFinite(n) ? n : Infinity;
-};
+const seriesNumber = (attributes: DicomJsonDataset): number => firstNumber(attributes, Tag.SeriesNumber) ?? Infinity;
 
-/** First value of an attribute as a string (PN: its Alphabetic group), or undefined. */
-export function text(dataset: DicomJsonDataset | undefined, tag: string): string | undefined {
-  const value = dataset?.[tag]?.Value?.[0];
-  if (value === undefined || value === null) return undefined;
-  if (typeof value === 'object') return (value as { Alphabetic?: string }).Alphabetic ?? Object.values(value)[0] as string | undefined;
-  return String(value);
+/** First value of an attribute as text (PN: its Alphabetic group, else its first group), or undefined. */
+export function text(dataset: DicomJsonDataset | undefined, tag: TagNumber): string | undefined {
+  const name = firstPersonName(dataset, tag);
+  return name ? name.Alphabetic ?? Object.values(name)[0] as string | undefined : firstString(dataset, tag);
 }
 
-export function number(dataset: DicomJsonDataset | undefined, tag: string): number | undefined {
-  const n = Number(dataset?.[tag]?.Value?.[0]);
-  return dataset?.[tag]?.Value?.[0] === undefined || !Number.isFinite(n) ? undefined : n;
-}
+/** First value of a numeric attribute, or undefined. */
+export const number = (dataset: DicomJsonDataset | undefined, tag: TagNumber): number | undefined => firstNumber(dataset, tag);
 
-/** The WADO-URI URL of an instance (the form OHIF's legacy JSON and its WADO-URI loader use). */
-export function wadoUriUrl(baseUrl: string, studyUid: string, seriesUid: string, sopUid: string, options: { legacySpelling?: boolean } = {}): string {
-  const params = options.legacySpelling
-    ? `RequestType=wado&studyUID=${studyUid}&seriesUID=${seriesUid}&objectUID=${sopUid}&contentType=application/dicom`
-    : `requestType=WADO&studyUID=${studyUid}&seriesUID=${seriesUid}&objectUID=${sopUid}&contentType=application%2Fdicom&transferSyntax=*`;
-  return `${baseUrl}/wadouri/?${params}`;
-}
+/** The three UIDs of an instance, as the URL builders of `@tessera/http` take them. */
+export const instanceUids = (studyInstanceUid: string, seriesInstanceUid: string, sopInstanceUid: string) =>
+  ({ studyInstanceUid, seriesInstanceUid, sopInstanceUid });

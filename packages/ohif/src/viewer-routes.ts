@@ -3,7 +3,7 @@ import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import fastifyStatic from '@fastify/static';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
-import { HttpProblem } from '@tessera/http';
+import { HttpProblem, MountPoint } from '@tessera/http';
 import { SIGN_IN_CALLBACK_PATH, type ViewerCapabilities, type ViewerSignIn, viewerAppConfig } from './app-config.js';
 import { studyOfDicomJsonLink, studyOfLegacyLink } from './legacy-link.js';
 import { PatchedFile, basePathOf, editsFor, indexHtmlFor, isPatchable, prepareIndexHtml } from './viewer-dist.js';
@@ -80,7 +80,7 @@ export const viewerRoutes: FastifyPluginAsync<ViewerRoutesOptions> = async (app,
     const page = `${baseUrl}${request.url.split('?')[0]}`;
     const study = typeof url === 'string' ? studyOfLegacyLink(url, page, baseUrl) : undefined;
     if (!study) {
-      throw new HttpProblem(400, 'LEGACY_LINK_NOT_RECOGNISED', `the url parameter is not a study link of this server; the hosted viewer opens ${baseUrl}/ohif/study/{StudyInstanceUID}/series (not fetched: it only names the study) or /viewer?StudyInstanceUIDs={StudyInstanceUID}`);
+      throw new HttpProblem(400, 'LEGACY_LINK_NOT_RECOGNISED', `the url parameter is not a study link of this server; the hosted viewer opens ${baseUrl}${MountPoint.ohif}/study/{StudyInstanceUID}/series (not fetched: it only names the study) or /viewer?StudyInstanceUIDs={StudyInstanceUID}`);
     }
     reply.header('cache-control', 'no-store');
     return reply.redirect(`${basePathOf(baseUrl)}/viewer?StudyInstanceUIDs=${study}`, 302);

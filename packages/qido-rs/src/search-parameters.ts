@@ -1,4 +1,4 @@
-import { isPrivateTag, isValidUid, lookupKeyword, parseTagKey, tagKey } from '@tessera/dicom';
+import { Tag, isPrivateTag, isValidUid, lookupKeyword, parseTagKey, tagKey } from '@tessera/dicom';
 import { HttpProblem } from '@tessera/http';
 import {
   type AttributeLevel, type Filter, type Level, SEARCHABLE_ATTRIBUTES, SERIES_LEVEL_TAGS, STUDY_LEVEL_TAGS, type SearchQuery,
@@ -28,11 +28,13 @@ export interface SearchLimits {
 /** Query parameters that are not attributes (PS3.18 §8.3.4). */
 const CONTROL_PARAMETERS = new Set(['limit', 'offset', 'includefield', 'fuzzymatching', 'emptyvaluematching', 'multiplevaluematching']);
 
-const TAG_TIMEZONE_OFFSET = '00080201';
-const TAG_STUDY_UID = '0020000D';
-const TAG_SERIES_UID = '0020000E';
+const TAG_TIMEZONE_OFFSET = tagKey(Tag.TimezoneOffsetFromUTC);
+const TAG_STUDY_UID = tagKey(Tag.StudyInstanceUID);
+const TAG_SERIES_UID = tagKey(Tag.SeriesInstanceUID);
 /** DA/TM pairs matched as one date-time range when given together (MATCH-8). */
-const DATE_TIME_PAIRS: [string, string][] = [['00080020', '00080030'], ['00080021', '00080031'], ['00400244', '00400245']];
+const DATE_TIME_PAIRS: [string, string][] = ([
+  [Tag.StudyDate, Tag.StudyTime], [Tag.SeriesDate, Tag.SeriesTime], [Tag.PerformedProcedureStepStartDate, Tag.PerformedProcedureStepStartTime],
+] as const).map(([date, time]) => [tagKey(date), tagKey(time)]);
 
 /** Levels whose attributes may be match keys on each resource (QIDO-1, Table 10.6.1-1). */
 function allowedLevels(resource: SearchResource): AttributeLevel[] {

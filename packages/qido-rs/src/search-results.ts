@@ -1,4 +1,5 @@
 import { type DicomJsonDataset, type DicomJsonMembers, Tag, lookupTag, parseTagKey, stringifyDicomJsonAttribute, tagKey, withoutBulkData } from '@tessera/dicom';
+import { instanceUrl as instanceUrlOf, seriesUrl as seriesUrlOf, studyUrl as studyUrlOf } from '@tessera/http';
 import type { InstanceMatch, SearchQuery, SeriesMatch, StudyMatch } from '@tessera/index';
 
 /**
@@ -97,13 +98,15 @@ const text = (vr: string, value: string): string => `{"vr":"${vr}","Value":[${JS
 const ONLINE = attribute('CS', ['ONLINE']);
 
 export function studyUrl(ctx: RenderContext, study: StudyMatch): string {
-  return `${ctx.serviceUrl}/studies/${study.studyInstanceUid}`;
+  return studyUrlOf(ctx.serviceUrl, study.studyInstanceUid);
 }
 export function seriesUrl(ctx: RenderContext, series: SeriesMatch): string {
-  return `${studyUrl(ctx, series.study)}/series/${series.seriesInstanceUid}`;
+  return seriesUrlOf(ctx.serviceUrl, series.study.studyInstanceUid, series.seriesInstanceUid);
 }
 export function instanceUrl(ctx: RenderContext, instance: InstanceMatch): string {
-  return `${seriesUrl(ctx, instance.series)}/instances/${instance.sopInstanceUid}`;
+  return instanceUrlOf(ctx.serviceUrl, {
+    studyInstanceUid: instance.series.study.studyInstanceUid, seriesInstanceUid: instance.series.seriesInstanceUid, sopInstanceUid: instance.sopInstanceUid,
+  });
 }
 
 /**

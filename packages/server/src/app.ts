@@ -8,7 +8,7 @@ import { stowRoutes } from '@tessera/stow-rs';
 import { renderedRoutes, wadoRoutes } from '@tessera/wado-rs';
 import { wadoUriRoutes } from '@tessera/wado-uri';
 import { qidoRoutes } from '@tessera/qido-rs';
-import { parseAccept } from '@tessera/http';
+import { MountPoint, parseAccept } from '@tessera/http';
 import type { Config } from './config.js';
 import { type Audit, auditRoutes, installAudit } from './audit/index.js';
 import { capabilities, capabilitiesWadl } from './capabilities.js';
@@ -30,7 +30,7 @@ declare module 'fastify' {
 }
 
 /** The DICOMweb service root (digest: paths are relative to it). */
-export const DICOMWEB_ROOT = '/dicomweb';
+export const DICOMWEB_ROOT = MountPoint.dicomweb;
 
 export interface AppDependencies {
   config: Config;
@@ -87,7 +87,7 @@ export async function buildApp({ config, index, blobs, logger, access }: AppDepe
   let collecting = true;
   app.addHook('onRoute', (route) => {
     if (!collecting) return;
-    if (!route.url.startsWith(DICOMWEB_ROOT) && !route.url.startsWith('/wado')) return;
+    if (!route.url.startsWith(DICOMWEB_ROOT) && !route.url.startsWith(MountPoint.wadoUriAlias)) return;
     const methods = routes.get(route.url) ?? new Set<string>();
     for (const m of [route.method].flat()) if (m !== 'HEAD' && m !== 'OPTIONS') methods.add(m);
     routes.set(route.url, methods);
@@ -135,13 +135,13 @@ export async function buildApp({ config, index, blobs, logger, access }: AppDepe
   });
   const retrieveSettings = { maxHeaderBytes: config.stow.maxHeaderBytes };
   await app.register(wadoRoutes, { prefix: DICOMWEB_ROOT, index, blobs, serviceUrl, settings: retrieveSettings });
-  for (const prefix of ['/wadouri', '/wado']) {
+  for (const prefix of [MountPoint.wadoUri, MountPoint.wadoUriAlias]) {
     await app.register(wadoUriRoutes, { prefix, index, blobs, settings: retrieveSettings, baseUrl });
   }
   await app.register(qidoRoutes, { prefix: DICOMWEB_ROOT, index, serviceUrl, maxLimit: config.qido.maxLimit });
   await app.register(renderedRoutes, { prefix: DICOMWEB_ROOT, index, blobs, serviceUrl });
   await app.register(auditRoutes, { index });
-  await app.register(ohifRoutes, { prefix: '/ohif', index, baseUrl });
+  await app.register(ohifRoutes, { prefix: MountPoint.ohif, index, baseUrl });
   await app.register(inRouteClass('viewer', viewerRoutes), {
     viewerDir: config.viewerDir ?? DEFAULT_VIEWER_DIR,
     baseUrl,
@@ -168,8 +168,8 @@ export async function buildApp({ config, index, blobs, logger, access }: AppDepe
   });
   // GET on the service root, the URL the start-up log names: what is here and where (not a 404).
   app.get(DICOMWEB_ROOT, async (request, reply) => {
-    const accept = request.headers.accept ?? '*/*';
-    if (!/(\*\/\*|application\/(\*|json))/i.test(accept)) {
+    // Parsed like every Accept header: a range with q=0 is "not acceptable" (RFC 9110 §12.4.2).
+    if (!parseAccept(request.headers.accept).some((entry) => SERVICE_ROOT_JSON.has(entry.mediaType))) {
       return sendProblem(request, reply, 406, 'NOT_ACCEPTABLE', 'the service root is described as application/json only');
     }
     return reply.type('application/json').send(serviceRoot(baseUrl(request), serviceUrl(request)));
@@ -179,6 +179,8 @@ export async function buildApp({ config, index, blobs, logger, access }: AppDepe
 }
 
 const WADL_XML = 'application/vnd.sun.wadl+xml';
+/** The ranges that take the service root's JSON document. */
+const SERVICE_ROOT_JSON = new Set(['*/*', 'application/*', 'application/json']);
 const CAPABILITIES_JSON = new Set(['*/*', 'application/*', 'application/json', 'application/vnd.sun.wadl+json']);
 
 /** The capabilities document's form (PS3.18 §8.9, Annex H): JSON by default, WADL XML when preferred; undefined → 406. */

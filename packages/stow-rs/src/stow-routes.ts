@@ -1,7 +1,7 @@
 import type { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { DICOM_XML, isValidUid, toNativeDicomXml } from '@tessera/dicom';
-import { HttpProblem, negotiateDicomModel, noteAuditedStudies, parseAccept, parseMediaType, readMultipart } from '@tessera/http';
+import { HttpProblem, instanceUrl, negotiateDicomModel, noteAuditedStudies, parseAccept, parseMediaType, readMultipart, studyUrl } from '@tessera/http';
 import { metadataBulkInstances } from './metadata-bulk.js';
 import { BodyAbortedError, type BodyTimeout, BodyTimeoutError, guardBody } from './body-timeout.js';
 import { PartTooLargeError } from './spool.js';
@@ -71,8 +71,8 @@ export const stowRoutes: FastifyPluginAsync<StowRoutesOptions> = async (app: Fas
     noteAuditedStudies(request, outcome.results.flatMap((r) => (r.kind === 'stored' ? [r.studyInstanceUid] : [])));
     const base = options.serviceUrl(request);
     const { status, body } = toStoreResponse(outcome, {
-      study: (s) => `${base}/studies/${s}`,
-      instance: (s, se, i) => `${base}/studies/${s}/series/${se}/instances/${i}`,
+      study: (s) => studyUrl(base, s),
+      instance: (s, se, i) => instanceUrl(base, { studyInstanceUid: s, seriesInstanceUid: se, sopInstanceUid: i }),
     });
     logOutcome(request, outcome, status);
     if (form === 'xml') return reply.code(status).type(DICOM_XML).send(toNativeDicomXml(body));
