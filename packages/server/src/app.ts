@@ -5,7 +5,7 @@ import type { BlobStore } from '@tessera/blob-store';
 import type { Index } from '@tessera/index';
 import { DEFAULT_VIEWER_DIR, ohifRoutes, viewerRoutes } from '@tessera/ohif';
 import { stowRoutes } from '@tessera/stow-rs';
-import { renderedRoutes, wadoRoutes } from '@tessera/wado-rs';
+import { wadoRoutes } from '@tessera/wado-rs';
 import { wadoUriRoutes } from '@tessera/wado-uri';
 import { qidoRoutes } from '@tessera/qido-rs';
 import { parseAccept } from '@tessera/http';
@@ -117,7 +117,6 @@ export async function buildApp({ config, index, blobs, logger }: AppDependencies
     await app.register(wadoUriRoutes, { prefix, index, blobs, settings: retrieveSettings, baseUrl });
   }
   await app.register(qidoRoutes, { prefix: DICOMWEB_ROOT, index, serviceUrl, maxLimit: config.qido.maxLimit });
-  await app.register(renderedRoutes, { prefix: DICOMWEB_ROOT, index, blobs, serviceUrl });
   await app.register(ohifRoutes, { prefix: '/ohif', index, baseUrl });
   await app.register(viewerRoutes, {
     viewerDir: config.viewerDir ?? DEFAULT_VIEWER_DIR,
