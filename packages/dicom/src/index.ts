@@ -4,6 +4,7 @@ export * from './vr.js';
 export * from './status.js';
 export * from './dictionary.js';
 export * from './json/dicom-json.js';
+export * from './json/dicom-json-values.js';
 export * from './json/to-dicom-json.js';
 export * from './json/stringify-dicom-json.js';
 export * from './json/dicom-json-members.js';

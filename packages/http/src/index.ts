@@ -7,3 +7,5 @@ export * from './multipart-writer.js';
 export { primed } from './primed.js';
 export * from './dicom-model-accept.js';
 export * from './warning-header.js';
+export * from './mount-points.js';
+export * from './dicomweb-urls.js';

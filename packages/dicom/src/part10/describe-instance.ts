@@ -5,7 +5,7 @@ import type { DicomJsonDataset } from '../json/dicom-json.js';
 import { type BulkDataRef, toDicomJson } from '../json/to-dicom-json.js';
 import { UNDEFINED_LENGTH } from './dataset.js';
 import { DicomParseError } from './errors.js';
-import { type FrameIndex, indexFrames } from './frames.js';
+import { type FrameIndex, frameCount, indexFrames } from './frames.js';
 import { type ByteSource, type ReadLimits, readPart10Header } from './read-part10.js';
 import { elementString } from './values.js';
 
@@ -90,7 +90,7 @@ export async function describeInstance(source: ByteSource, options: DescribeOpti
   }
   const { index: frames, warning } = await indexFrames(source, header);
   if (warning) warnings.push(warning);
-  const numberOfFrames = frames ? (frames.kind === 'encapsulated' ? frames.frames.length : frames.count) : undefined;
+  const numberOfFrames = frames ? frameCount(frames) : undefined;
   return {
     sopClassUid, sopInstanceUid, studyInstanceUid, seriesInstanceUid,
     transferSyntaxUid: header.transferSyntax.uid,

@@ -1,3 +1,5 @@
+import { FailureReason } from '../status.js';
+
 /**
  * Why a Part 10 byte stream cannot be read. `reason` is the STOW-RS FailureReason the
  * store transaction reports for it (digest STOW-5/STOW-8).
@@ -10,7 +12,7 @@ export class DicomParseError extends Error {
 
   constructor(
     message: string,
-    readonly reason: number = 0xc000,
+    readonly reason: number = FailureReason.CannotUnderstand,
   ) {
     super(message);
   }

@@ -1,5 +1,6 @@
 import { Tag, tagKey } from '../tag.js';
 import type { TransferSyntaxInfo } from '../uid.js';
+import { FailureReason } from '../status.js';
 import { DicomParseError } from './errors.js';
 import type { ByteSource, Part10Header } from './read-part10.js';
 import type { Span } from './dataset.js';
@@ -17,6 +18,12 @@ export type FrameIndex =
   | { kind: 'native'; offset: number; length: number; count: number; bitsAllocated: number }
   | { kind: 'encapsulated'; frames: Span[][] }
   | { kind: 'deflated'; offset: number; length: number; count: number };
+
+/** The number of frames a frame index locates (0 without one): the one count every service uses. */
+export function frameCount(index: FrameIndex | undefined): number {
+  if (!index) return 0;
+  return index.kind === 'encapsulated' ? index.frames.length : index.count;
+}
 
 export interface FrameIndexResult {
   index?: FrameIndex;
@@ -42,7 +49,7 @@ export async function indexFrames(source: ByteSource, header: Part10Header): Pro
     return assignFragments(source, fragments, count, syntax);
   }
   if (syntax.encapsulated) {
-    throw new DicomParseError(`transfer syntax ${syntax.uid} requires encapsulated pixel data, found a defined length`, 0xc122);
+    throw new DicomParseError(`transfer syntax ${syntax.uid} requires encapsulated pixel data, found a defined length`, FailureReason.TransferSyntaxNotSupported);
   }
   if (!syntax.deflated && pixel.offset + pixel.length > source.size) {
     throw new DicomParseError(`pixel data ${tagKey(pixel.tag)} declares ${pixel.length} bytes but the data ends ${pixel.offset + pixel.length - source.size} bytes earlier`);

@@ -65,7 +65,7 @@ export async function readPart10Header(source: ByteSource, limits: ReadLimits): 
     } catch (error) {
       if (!(error instanceof NeedMoreData)) throw error;
       if (error.needed > limits.maxHeaderBytes) {
-        throw new DicomParseError(`header larger than the configured limit of ${limits.maxHeaderBytes} bytes`, 0xa700);
+        throw new DicomParseError(`header larger than the configured limit of ${limits.maxHeaderBytes} bytes`, FailureReason.OutOfResources);
       }
       length = Math.min(source.size, Math.max(error.needed, length * 4), limits.maxHeaderBytes);
     }
@@ -86,7 +86,7 @@ async function parseFrom(buf: Buffer, source: ByteSource, limits: ReadLimits): P
   const transferSyntax = uid === undefined
     ? detectEncoding(buf, end) ?? transferSyntaxInfo(TransferSyntax.ImplicitVRLittleEndian)
     : transferSyntaxInfo(uid);
-  if (!transferSyntax) throw new DicomParseError(`unknown transfer syntax ${uid}`, 0xc122);
+  if (!transferSyntax) throw new DicomParseError(`unknown transfer syntax ${uid}`, FailureReason.TransferSyntaxNotSupported);
 
   if (transferSyntax.deflated) {
     const inflated = await inflatePrefix(source, end, limits.maxHeaderBytes);
@@ -95,7 +95,7 @@ async function parseFrom(buf: Buffer, source: ByteSource, limits: ReadLimits): P
       parsed = parseDataset(inflated.buffer, inflated.complete ? inflated.buffer.length : Infinity, 0, transferSyntax);
     } catch (error) {
       if (!(error instanceof NeedMoreData)) throw error;
-      throw new DicomParseError(`header larger than the configured limit of ${limits.maxHeaderBytes} bytes`, 0xa700);
+      throw new DicomParseError(`header larger than the configured limit of ${limits.maxHeaderBytes} bytes`, FailureReason.OutOfResources);
     }
     return { meta, metaBuffer: buf, hasFileMeta: true, transferSyntax, ...parsed, buffer: inflated.buffer, datasetOffset: end };
   }

@@ -1,4 +1,4 @@
-import { type DicomJsonDataset, DicomJsonMembers } from '@tessera/dicom';
+import { type DicomJsonDataset, DicomJsonMembers, Tag, tagKey } from '@tessera/dicom';
 import { type Kysely, type RawBuilder, type SelectQueryBuilder, sql } from 'kysely';
 import { SERIES_LEVEL_TAGS, STUDY_LEVEL_TAGS } from '../levels.js';
 import type { Database } from '../schema.js';
@@ -48,8 +48,13 @@ export interface SearchResult<T> {
 }
 
 /** Tags an instance result can be rendered with without reading the instance's whole metadata. */
-const INSTANCE_COLUMN_TAGS = new Set(['00080016', '00080018', '00200013', '00280008', '00280010', '00280011', '00280100', '00083002']);
-const COMPUTED_TAGS = new Set(['00080061', '00080062', '00201206', '00201208', '00201209', '00080056', '00081190']);
+const INSTANCE_COLUMN_TAGS = new Set([
+  Tag.SOPClassUID, Tag.SOPInstanceUID, Tag.InstanceNumber, Tag.NumberOfFrames, Tag.Rows, Tag.Columns, Tag.BitsAllocated, Tag.AvailableTransferSyntaxUID,
+].map(tagKey));
+const COMPUTED_TAGS = new Set([
+  Tag.ModalitiesInStudy, Tag.SOPClassesInStudy, Tag.NumberOfStudyRelatedSeries, Tag.NumberOfStudyRelatedInstances,
+  Tag.NumberOfSeriesRelatedInstances, Tag.InstanceAvailability, Tag.RetrieveURL,
+].map(tagKey));
 
 /** Whether an instance search must load the instance metadata to honour its includefield list. */
 export function needsInstanceMetadata(includeFields: SearchQuery['includeFields']): boolean {
