@@ -2,13 +2,13 @@ import { endianness } from 'node:os';
 import type { BlobStore } from '@tessera/blob-store';
 import {
   type DicomJsonDataset, type EncodedPart10, type NativePixelData, type NativePixelModule, type Part10Header, type Part10Plan,
-  type TranscodeOptions, Tag, encapsulatedPixelDataEnd, encodeNativePixelPart10, readPart10Header, tagKey, toDicomJson, transferSyntaxInfo,
+  type TranscodeOptions, Tag, encapsulatedPixelDataEnd, encodeNativePixelPart10, frameCount, readPart10Header, tagKey, toDicomJson, transferSyntaxInfo,
 } from '@tessera/dicom';
 import { type DecodedFrame, type PixelArray, PixelDecodeError, UnsupportedTransferSyntaxError, canDecode, decodeFrame } from '@tessera/imaging';
 import type { RetrievableInstance } from '@tessera/index';
 import type { RetrieveDependencies } from './resolve-scope.js';
 import { RetrieveError } from './retrieve-error.js';
-import { blobSource, frameBytes, frameCount } from './stored-bytes.js';
+import { blobSource, frameBytes } from './stored-bytes.js';
 
 /*
  * Compressed frames of stored instances decoded to native little-endian pixels (Explicit VR LE,
@@ -47,7 +47,7 @@ export interface DecodedFrames {
 export async function openDecodedFrames(
   blobs: BlobStore, row: RetrievableInstance, metadata: DicomJsonDataset, first = 1,
 ): Promise<DecodedFrames> {
-  const count = frameCount(row);
+  const count = frameCount(row.frames ?? undefined);
   if (!canDecodeStored(row) || first < 1 || first > count) {
     throw new RetrieveError('not-decodable', `the pixel data of ${row.sopInstanceUid} (${row.transferSyntaxUid}) cannot be decoded here; ask transfer-syntax=* (PS3.18 §8.7.3)`, row.sopInstanceUid);
   }

@@ -3,7 +3,7 @@ import { TransferSyntax } from '@tessera/dicom';
 import type { RetrievableInstance } from '@tessera/index';
 import { planBulkData, planFrames } from './frame-plan.js';
 import { RetrieveError } from './retrieve-error.js';
-import { frameCount, isPixelDataPath } from './stored-bytes.js';
+import { isPixelDataPath } from './stored-bytes.js';
 
 const row = (extra: Partial<RetrievableInstance> = {}): RetrievableInstance => ({
   studyInstanceUid: '1.2', seriesInstanceUid: '1.2.3', sopInstanceUid: '1.2.3.4', sopClassUid: '1.2.840.10008.5.1.4.1.1.2',
@@ -26,13 +26,6 @@ function outcome(fn: () => unknown): unknown {
     throw error;
   }
 }
-
-t.test('frameCount: the frames the index located (WADORS-5)', async (t) => {
-  t.equal(frameCount(NATIVE), 4, 'native: its count');
-  t.equal(frameCount(ENCAPSULATED), 2, 'encapsulated: one entry per frame');
-  t.equal(frameCount(row({ frames: { kind: 'deflated', offset: 0, length: 8, count: 3 } })), 3, 'deflated: its count');
-  t.equal(frameCount(NONE), 0, 'no pixel data: 0');
-});
 
 t.test('planFrames: frame numbers against the frame index (WADORS-5, D18)', async (t) => {
   const cases: Array<[string, RetrievableInstance, number[], unknown]> = [

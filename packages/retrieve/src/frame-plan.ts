@@ -1,7 +1,7 @@
-import type { BulkDataRef } from '@tessera/dicom';
+import { type BulkDataRef, frameCount } from '@tessera/dicom';
 import type { RetrievableInstance } from '@tessera/index';
 import { RetrieveError } from './retrieve-error.js';
-import { frameCount, isPixelDataPath } from './stored-bytes.js';
+import { isPixelDataPath } from './stored-bytes.js';
 
 /**
  * Checks a list of 1-based frame numbers against the frames the index located at ingest (digest
@@ -9,7 +9,7 @@ import { frameCount, isPixelDataPath } from './stored-bytes.js';
  * count `frame-not-found`. Returns the instance's frame count.
  */
 export function planFrames(row: RetrievableInstance, numbers: readonly number[]): number {
-  const count = frameCount(row);
+  const count = frameCount(row.frames ?? undefined);
   if (count === 0) throw new RetrieveError('no-frames', `instance ${row.sopInstanceUid} has no pixel data frames (PS3.18 §10.4.1.1.6)`, row.sopInstanceUid);
   const beyond = numbers.find((n) => n > count);
   if (beyond !== undefined) throw new RetrieveError('frame-not-found', `frame ${beyond} does not exist: instance ${row.sopInstanceUid} has ${count}`, row.sopInstanceUid);
@@ -26,6 +26,6 @@ export type BulkDataPlan = { kind: 'value'; ref: BulkDataRef } | { kind: 'frames
 export function planBulkData(row: RetrievableInstance, path: string): BulkDataPlan {
   const ref = row.bulkData.find((b) => b.path === path);
   if (ref) return { kind: 'value', ref };
-  if (isPixelDataPath(path) && row.frames?.kind === 'encapsulated') return { kind: 'frames', count: frameCount(row) };
+  if (isPixelDataPath(path) && row.frames?.kind === 'encapsulated') return { kind: 'frames', count: frameCount(row.frames) };
   throw new RetrieveError('bulk-data-not-found', `instance ${row.sopInstanceUid} has no bulk data at ${path}`, row.sopInstanceUid);
 }

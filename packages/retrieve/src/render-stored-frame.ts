@@ -1,11 +1,11 @@
-import type { DicomJsonDataset } from '@tessera/dicom';
+import { type DicomJsonDataset, frameCount } from '@tessera/dicom';
 import {
   type DecodedFrame, PixelDecodeError, RenderParameterError, type RenderedImage, UnsupportedTransferSyntaxError, decodeFrame,
 } from '@tessera/imaging';
 import type { RetrievableInstance } from '@tessera/index';
 import type { RetrieveDependencies } from './resolve-scope.js';
 import { RetrieveError } from './retrieve-error.js';
-import { frameBytes, frameCount } from './stored-bytes.js';
+import { frameBytes } from './stored-bytes.js';
 
 /** Turns a decoded frame and the instance's metadata into an image (imaging's `renderFrame` or `thumbnail`, with options). */
 export type FrameRenderer = (decoded: DecodedFrame, metadata: DicomJsonDataset) => Promise<RenderedImage>;
@@ -36,7 +36,7 @@ export async function renderStoredFrame(
 
 /** The number of frames an instance has to render; none is `no-pixel-data`. */
 export function renderableFrames(row: RetrievableInstance): number {
-  const count = frameCount(row);
+  const count = frameCount(row.frames ?? undefined);
   if (count === 0) throw new RetrieveError('no-pixel-data', `instance ${row.sopInstanceUid} has no pixel data to render`, row.sopInstanceUid);
   return count;
 }

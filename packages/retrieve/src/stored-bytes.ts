@@ -20,13 +20,6 @@ async function* blobRange(blobs: BlobStore, key: string, offset: number, length:
   for await (const chunk of await blobs.get(key, { start: offset, end: offset + length - 1 })) yield chunk as Buffer;
 }
 
-/** Number of frames the frame index locates (0 when it has none). */
-export function frameCount(row: Pick<RetrievableInstance, 'frames'>): number {
-  const f = row.frames;
-  if (!f) return 0;
-  return f.kind === 'encapsulated' ? f.frames.length : f.count;
-}
-
 /** The bytes of frame `n` (1-based, checked by the caller) and their length (digest WADORS-5). */
 export function frameBytes(blobs: BlobStore, row: RetrievableInstance, n: number): { length: number; body: () => AsyncIterable<Buffer> } {
   const f = row.frames!;

@@ -1,12 +1,12 @@
 import { Readable } from 'node:stream';
 import { transferSyntaxInfo } from '@tessera/dicom';
-import { acceptableMediaTypes, primed, writeMultipart } from '@tessera/http';
+import { acceptableMediaTypes, instanceUrl, primed, writeMultipart } from '@tessera/http';
 import {
   type InstanceScope, type RetrieveDependencies, bulkBytes, canDecodeStored, openStoredDecodedFrames, planBulkData, resolveInstance,
 } from '@tessera/retrieve';
 import { type BulkChoice, negotiateBulk } from './negotiate.js';
 import { framesResponse } from './retrieve-frames.js';
-import { type BulkDataRequest, type RetrieveResponse, instanceUrl } from './retrieve-request.js';
+import type { BulkDataRequest, RetrieveResponse } from './retrieve-request.js';
 
 /**
  * Retrieve Bulkdata (PS3.18 §10.4.1.1.5, digest WADORS-7, JSON-10): `GET {BulkDataURI}` for every

@@ -1,12 +1,12 @@
 import { Readable } from 'node:stream';
 import { transferSyntaxInfo } from '@tessera/dicom';
-import { acceptableMediaTypes, primed, writeMultipart } from '@tessera/http';
+import { acceptableMediaTypes, instanceUrl, primed, writeMultipart } from '@tessera/http';
 import {
   type InstanceScope, type RetrievableInstance, type RetrieveDependencies, canDecodeStored, frameBytes, openStoredDecodedFrames, planFrames,
   resolveInstance,
 } from '@tessera/retrieve';
 import { type BulkChoice, negotiateBulk } from './negotiate.js';
-import { type FramesRequest, type RetrieveResponse, instanceUrl } from './retrieve-request.js';
+import type { FramesRequest, RetrieveResponse } from './retrieve-request.js';
 
 /**
  * Retrieve Frames (PS3.18 §10.4.1.1.6, digest WADORS-5/6): one part per requested frame, read by

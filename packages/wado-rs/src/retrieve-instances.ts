@@ -1,8 +1,8 @@
 import { Readable } from 'node:stream';
-import { acceptableMediaTypes, primed, writeMultipart } from '@tessera/http';
+import { acceptableMediaTypes, instanceUrl, primed, writeMultipart } from '@tessera/http';
 import { type RetrieveDependencies, type RetrieveScope, encodeStoredPart10, planStoredPart10, resolveScope } from '@tessera/retrieve';
 import { negotiateInstances } from './negotiate.js';
-import { type RetrieveRequest, type RetrieveResponse, instanceUrl } from './retrieve-request.js';
+import type { RetrieveRequest, RetrieveResponse } from './retrieve-request.js';
 
 /**
  * Retrieve Study / Series / Instance (PS3.18 §10.4.1.1.1-3, digest WADORS-2/3): one PS3.10 file per

@@ -2,10 +2,10 @@ import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { createBrotliCompress, createGzip, constants as zlib } from 'node:zlib';
 import { DICOM_XML, type DicomJsonDataset, toNativeDicomXml } from '@tessera/dicom';
-import { type DicomModelForm, type ResponsePart, acceptableMediaTypes, acceptedEncodings, writeMultipart } from '@tessera/http';
+import { acceptableMediaTypes, acceptedEncodings, type DicomModelForm, instanceUrl, type ResponsePart, writeMultipart } from '@tessera/http';
 import { type InstanceMetadataText, type RetrieveDependencies, type RetrieveScope, resolveMetadata, scopeVersion } from '@tessera/retrieve';
 import { negotiateMetadata } from './negotiate.js';
-import { type RetrieveRequest, type RetrieveResponse, instanceUrl } from './retrieve-request.js';
+import type { RetrieveRequest, RetrieveResponse } from './retrieve-request.js';
 
 /** Bodies smaller than this are not worth compressing. */
 const COMPRESS_MIN_BYTES = 1024;

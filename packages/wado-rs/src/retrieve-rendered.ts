@@ -1,10 +1,11 @@
-import { HttpProblem, acceptableMediaTypes, rangeCovers, warningHeader, writeMultipart } from '@tessera/http';
+import { frameCount } from '@tessera/dicom';
+import { HttpProblem, acceptableMediaTypes, instanceUrl, rangeCovers, warningHeader, writeMultipart } from '@tessera/http';
 import { THUMBNAIL_SIZE, type RenderedContentType, renderFrame, thumbnail } from '@tessera/imaging';
 import {
-  type RetrieveDependencies, type RetrieveScope, RetrieveError, cachedRendering, frameCount, renderStoredFrame, resolveScope,
+  type RetrieveDependencies, type RetrieveScope, RetrieveError, cachedRendering, renderStoredFrame, resolveScope,
 } from '@tessera/retrieve';
 import { parseRenderedParams } from './rendered-params.js';
-import { type RenderRequest, type RetrieveResponse, instanceUrl } from './retrieve-request.js';
+import type { RenderRequest, RetrieveResponse } from './retrieve-request.js';
 
 /*
  * Rendered and thumbnail resources (PS3.18 §10.4.1.1.3-4, digest WADORS-8/9): frames decoded with
@@ -48,7 +49,7 @@ export async function retrieveRendered(deps: RetrieveDependencies, scope: Retrie
   }
   const targets = frames
     ? frames.map((n) => ({ row: rows[0]!, n }))
-    : rows.filter((row) => frameCount(row) > 0).map((row) => ({ row, n: 1 }));
+    : rows.filter((row) => frameCount(row.frames ?? undefined) > 0).map((row) => ({ row, n: 1 }));
   if (targets.length === 0) throw new RetrieveError('no-pixel-data', 'nothing in scope has pixel data to render');
   const multipart = writeMultipart(contentType, targets.map(({ row, n }) => ({
     contentType,
@@ -62,11 +63,11 @@ export async function retrieveRendered(deps: RetrieveDependencies, scope: Retrie
 export async function retrieveThumbnail(deps: RetrieveDependencies, scope: RetrieveScope, request: RenderRequest): Promise<RetrieveResponse> {
   const params = parseRenderedParams(request.query, 'thumbnail');
   const contentType = negotiateRendered(request);
-  const rows = (await resolveScope(deps, scope)).filter((row) => frameCount(row) > 0);
+  const rows = (await resolveScope(deps, scope)).filter((row) => frameCount(row.frames ?? undefined) > 0);
   if (rows.length === 0) throw new RetrieveError('no-pixel-data', 'nothing in scope has pixel data to show');
   // A series or study is shown by its middle image, which is usually the most telling.
   const row = rows[Math.floor(rows.length / 2)]!;
-  const n = request.frames?.[0] ?? Math.ceil(frameCount(row) / 2);
+  const n = request.frames?.[0] ?? Math.ceil(frameCount(row.frames ?? undefined) / 2);
   const size = params.viewport ? `${params.viewport.vw}x${params.viewport.vh}` : 'default';
   const { body, cached } = await cachedRendering(deps, row, `${n}-${size}.${contentType.split('/')[1]}`, () => renderStoredFrame(deps, row, n, (decoded, metadata) => (
     contentType === 'image/jpeg'

@@ -33,6 +33,3 @@ export interface RetrieveResponse {
   headers: Record<string, string>;
   body?: Readable | Buffer;
 }
-
-export const instanceUrl = (serviceUrl: string, i: { studyInstanceUid: string; seriesInstanceUid: string; sopInstanceUid: string }): string =>
-  `${serviceUrl}/studies/${i.studyInstanceUid}/series/${i.seriesInstanceUid}/instances/${i.sopInstanceUid}`;
