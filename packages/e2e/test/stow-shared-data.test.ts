@@ -116,7 +116,8 @@ for (const backend of backendNames()) {
           if (!found) continue;
           t.equal(found.studyInstanceUid, row!.studyUid, `${path}: StudyInstanceUID`);
           t.equal(found.seriesInstanceUid, row!.seriesUid, `${path}: SeriesInstanceUID`);
-          if (row!.transferSyntax) t.equal(found.transferSyntaxUid, row!.transferSyntax, `${path}: transfer syntax`);
+          const retrievable = await server.index.retrieve.instance({ studyInstanceUid: row!.studyUid, seriesInstanceUid: row!.seriesUid, sopInstanceUid: row!.sopUid });
+          if (row!.transferSyntax) t.equal(retrievable?.transferSyntaxUid, row!.transferSyntax, `${path}: transfer syntax`);
           t.equal(found.sha256, sha256(bytes), `${path}: SHA-256 recorded`);
           const chunks: Buffer[] = [];
           for await (const chunk of await server.blobs.get(found.blobKey)) chunks.push(chunk as Buffer);

@@ -29,7 +29,7 @@ for (const backend of backendNames()) {
     let reencoded = 0;
     await forEachStoredRealFile(backend, undefined, async (server, path, bytes, url) => {
       const [, , , study, , series, , sop] = url.split('/');
-      const row = await findInstance(server.index, sop!);
+      const row = await server.index.retrieve.instance({ studyInstanceUid: study!, seriesInstanceUid: series!, sopInstanceUid: sop! });
       const plan = planPart10(row!, '*')!;
       const original = await describeInstance(bufferByteSource(bytes), DESCRIBE);
 

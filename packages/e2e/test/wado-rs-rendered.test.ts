@@ -81,6 +81,17 @@ for (const backend of backendNames()) {
       t.equal(imageSize(instance.rawPayload)?.type, 'jpeg', 'D23: a multi-frame instance renders its first frame as one image');
     });
 
+    t.test('WADORS-5/9: frame lists longer than 100 characters reach the rendered resources', async (t) => {
+      const long = Array.from({ length: 45 }, () => '10').join(',');
+      t.ok(long.length > 100, 'longer than a path parameter may be');
+      const thumb = await get(`${mf}/frames/${long}/thumbnail`);
+      t.equal(thumb.statusCode, 200, 'WADORS-9: the thumbnail of the first listed frame');
+      t.equal(imageSize(thumb.rawPayload)?.type, 'jpeg');
+      const bad = await get(`${mf}/frames/${long},x/rendered`);
+      t.equal(bad.statusCode, 400, 'WADORS-5: the long list is parsed (400 for a non-number), not refused by the router');
+      t.equal(JSON.parse(bad.payload).code, 'INVALID_FRAME_LIST');
+    });
+
     t.test('series rendered: one part per instance', async (t) => {
       const series = ct.replace(/\/instances\/.*$/, '');
       const res = await get(`${series}/rendered`);

@@ -18,13 +18,15 @@ export type IndexOutcome =
   | { kind: 'replaced'; previousBlobKey: string }
   | { kind: 'conflict'; detail: string; existingBlobKey?: string };
 
+/**
+ * An indexed instance as the store transaction's duplicate check sees it: where it is filed (study,
+ * series, blob key) and what it holds (SHA-256, size). What a retrieval needs is
+ * `RetrievableInstance` (./retrieve).
+ */
 export interface StoredInstance {
   studyInstanceUid: string;
   seriesInstanceUid: string;
   sopInstanceUid: string;
-  sopClassUid: string;
-  transferSyntaxUid: string;
-  hasFileMeta: boolean;
   size: number;
   sha256: string;
   blobKey: string;
@@ -269,8 +271,8 @@ export class InstanceIndex {
       .innerJoin('series', 'series.pk', 'instance.series_pk')
       .innerJoin('study', 'study.pk', 'instance.study_pk')
       .select([
-        'study.study_instance_uid', 'series.series_instance_uid', 'instance.sop_instance_uid', 'instance.sop_class_uid',
-        'instance.transfer_syntax_uid', 'instance.has_file_meta', 'instance.size', 'instance.sha256', 'instance.blob_key',
+        'study.study_instance_uid', 'series.series_instance_uid', 'instance.sop_instance_uid', 'instance.size', 'instance.sha256',
+        'instance.blob_key',
       ])
       .where('instance.sop_instance_uid', 'in', sopInstanceUids)
       .execute();
@@ -278,9 +280,6 @@ export class InstanceIndex {
       studyInstanceUid: row.study_instance_uid,
       seriesInstanceUid: row.series_instance_uid,
       sopInstanceUid: row.sop_instance_uid,
-      sopClassUid: row.sop_class_uid,
-      transferSyntaxUid: row.transfer_syntax_uid,
-      hasFileMeta: row.has_file_meta,
       size: row.size,
       sha256: row.sha256,
       blobKey: row.blob_key,

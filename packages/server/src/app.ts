@@ -5,7 +5,7 @@ import type { BlobStore } from '@tessera/blob-store';
 import type { Index } from '@tessera/index';
 import { DEFAULT_VIEWER_DIR, ohifRoutes, viewerRoutes } from '@tessera/ohif';
 import { stowRoutes } from '@tessera/stow-rs';
-import { renderedRoutes, wadoRoutes } from '@tessera/wado-rs';
+import { wadoRoutes } from '@tessera/wado-rs';
 import { wadoUriRoutes } from '@tessera/wado-uri';
 import { qidoRoutes } from '@tessera/qido-rs';
 import { MountPoint, parseAccept } from '@tessera/http';
@@ -139,7 +139,6 @@ export async function buildApp({ config, index, blobs, logger, access }: AppDepe
     await app.register(wadoUriRoutes, { prefix, index, blobs, settings: retrieveSettings, baseUrl });
   }
   await app.register(qidoRoutes, { prefix: DICOMWEB_ROOT, index, serviceUrl, maxLimit: config.qido.maxLimit });
-  await app.register(renderedRoutes, { prefix: DICOMWEB_ROOT, index, blobs, serviceUrl });
   await app.register(auditRoutes, { index });
   await app.register(ohifRoutes, { prefix: MountPoint.ohif, index, baseUrl });
   await app.register(inRouteClass('viewer', viewerRoutes), {

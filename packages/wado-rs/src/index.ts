@@ -1,2 +1,1 @@
 export { wadoRoutes } from './wado-routes.js';
-export { renderedRoutes } from './rendered-routes.js';

@@ -1,5 +1,5 @@
 import { type AcceptEntry, type DicomModelForm, assertOneFamily, negotiateDicomModel, notAcceptable } from '@tessera/http';
-import { type Part10Plan, TransferSyntax, type TransferSyntaxInfo, planPart10 } from '@tessera/dicom';
+import { type Part10Plan, TransferSyntax, type TransferSyntaxInfo } from '@tessera/dicom';
 
 /*
  * Content negotiation of the Retrieve transaction (digest NEG-1..8, WADORS-2..7). Each function walks
@@ -21,11 +21,12 @@ export interface InstancesChoice {
 /**
  * Instances (WADORS-2/3): `multipart/related; type="application/dicom"` (default, also for `*\/*`),
  * or single-part `application/dicom` when the resource is one instance (NEG-6). The transfer-syntax
- * parameter must be producible for every instance of the resource: `decodable` tells which stored
- * instances with compressed pixel data can be decoded to Explicit VR LE (plan `decode`).
+ * parameter must be producible for every instance of the resource: `plan` gives the PS3.10 plan of
+ * one stored instance for a requested syntax, undefined when it cannot be produced (the retrieve
+ * package's `planStoredPart10`, which decodes compressed data to Explicit VR LE when it can).
  */
-export function negotiateInstances<S extends { transferSyntaxUid: string; hasFileMeta: boolean }>(
-  entries: AcceptEntry[], stored: S[], single: boolean, decodable?: (stored: S) => boolean,
+export function negotiateInstances<S extends { transferSyntaxUid: string }>(
+  entries: AcceptEntry[], stored: S[], single: boolean, plan: (stored: S, requested: string | undefined) => Part10Plan | undefined,
 ): InstancesChoice {
   assertOneFamily(entries);
   for (const entry of entries) {
@@ -38,7 +39,7 @@ export function negotiateInstances<S extends { transferSyntaxUid: string; hasFil
     } else if ((entry.mediaType === DICOM || entry.mediaType === 'application/*') && single) multipart = false;
     else continue;
     const requested = entry.parameters['transfer-syntax'];
-    const plans = stored.map((s) => planPart10(s, requested, { canDecode: decodable && (() => decodable(s)) }));
+    const plans = stored.map((s) => plan(s, requested));
     if (plans.every((p): p is Part10Plan => p !== undefined)) return { multipart, plans };
   }
   const storedSyntaxes = [...new Set(stored.map((s) => s.transferSyntaxUid))].join(', ');

@@ -1,12 +1,12 @@
 import { Readable } from 'node:stream';
 import { transferSyntaxInfo } from '@tessera/dicom';
-import { HttpProblem, acceptableMediaTypes, primed, writeMultipart } from '@tessera/http';
+import { acceptableMediaTypes, instanceUrl, primed, writeMultipart } from '@tessera/http';
+import {
+  type InstanceScope, type RetrieveDependencies, bulkBytes, canDecodeStored, openStoredDecodedFrames, planBulkData, resolveInstance,
+} from '@tessera/retrieve';
 import { type BulkChoice, negotiateBulk } from './negotiate.js';
 import { framesResponse } from './retrieve-frames.js';
-import { type RetrieveDependencies, type RetrieveRequest, type RetrieveResponse, instanceUrl, instancesOf } from './retrieve.js';
-import { bulkBytes, canDecodeStored, frameCount, openStoredDecodedFrames } from '@tessera/stored-objects';
-
-const PIXEL_DATA_PATHS = new Set(['7FE00010', '7FE00008', '7FE00009']);
+import type { BulkDataRequest, RetrieveResponse } from './retrieve-request.js';
 
 /**
  * Retrieve Bulkdata (PS3.18 §10.4.1.1.5, digest WADORS-7, JSON-10): `GET {BulkDataURI}` for every
@@ -18,31 +18,25 @@ const PIXEL_DATA_PATHS = new Set(['7FE00010', '7FE00008', '7FE00009']);
  * Asked with `transfer-syntax=1.2.840.10008.1.2.1` and a decoder for its syntax, it is decoded into
  * the native value instead: all frames, decoded one at a time, in one part or a single-part body.
  */
-export async function retrieveBulkData(
-  deps: RetrieveDependencies, study: string, series: string, instance: string, path: string, request: RetrieveRequest,
-): Promise<RetrieveResponse> {
+export async function retrieveBulkData(deps: RetrieveDependencies, scope: InstanceScope, request: BulkDataRequest): Promise<RetrieveResponse> {
   const entries = acceptableMediaTypes(request.acceptQuery, request.accept);
-  const [row] = await instancesOf(deps.index, { studyInstanceUid: study, seriesInstanceUid: series, sopInstanceUid: instance });
-  const location = `${instanceUrl(request.serviceUrl, row!)}/bulkdata/${path}`;
-  const ref = row!.bulkData.find((b) => b.path === path);
-  const stored = transferSyntaxInfo(row!.transferSyntaxUid);
+  const row = await resolveInstance(deps, scope);
+  const location = `${instanceUrl(request.serviceUrl, row)}/bulkdata/${request.path}`;
+  const plan = planBulkData(row, request.path);
 
-  if (!ref && PIXEL_DATA_PATHS.has(path) && row!.frames?.kind === 'encapsulated') {
-    const count = frameCount(row!);
-    const numbers = Array.from({ length: count }, (_, i) => i + 1);
-    const choice = negotiateBulk(entries, stored, count === 1, { decodable: canDecodeStored(row!), decodedSingle: true });
+  if (plan.kind === 'frames') {
+    const numbers = Array.from({ length: plan.count }, (_, i) => i + 1);
+    const choice = negotiateBulk(entries, transferSyntaxInfo(row.transferSyntaxUid), plan.count === 1, { decodable: canDecodeStored(row), decodedSingle: true });
     if (choice.decode) {
-      const pixels = (await openStoredDecodedFrames(deps, row!)).pixelData();
+      const pixels = (await openStoredDecodedFrames(deps, row)).pixelData();
       return valueResponse(choice, location, { length: pixels.length, body: () => pixels.body });
     }
-    const frames = `${instanceUrl(request.serviceUrl, row!)}/frames`;
-    return framesResponse(deps, row!, numbers, choice, (n) => (choice.multipart ? `${frames}/${n}` : location));
+    const frames = `${instanceUrl(request.serviceUrl, row)}/frames`;
+    return framesResponse(deps, row, numbers, choice, (n) => (choice.multipart ? `${frames}/${n}` : location));
   }
-  if (!ref) throw new HttpProblem(404, 'BULK_DATA_NOT_FOUND', `instance ${instance} has no bulk data at ${path}`);
-
   // Values are served little endian, uncompressed: octet-stream with the Explicit VR LE syntax.
   const choice = negotiateBulk(entries, undefined, true);
-  return valueResponse(choice, location, bulkBytes(deps.blobs, row!, ref));
+  return valueResponse(choice, location, bulkBytes(deps.blobs, row, plan.ref));
 }
 
 /**

@@ -1,23 +1,12 @@
 import { Readable } from 'node:stream';
 import { transferSyntaxInfo } from '@tessera/dicom';
-import { HttpProblem, acceptableMediaTypes, primed, writeMultipart } from '@tessera/http';
-import type { RetrievableInstance } from '@tessera/index';
+import { acceptableMediaTypes, instanceUrl, primed, writeMultipart } from '@tessera/http';
+import {
+  type InstanceScope, type RetrievableInstance, type RetrieveDependencies, canDecodeStored, frameBytes, openStoredDecodedFrames, planFrames,
+  resolveInstance,
+} from '@tessera/retrieve';
 import { type BulkChoice, negotiateBulk } from './negotiate.js';
-import { type RetrieveDependencies, type RetrieveRequest, type RetrieveResponse, instanceUrl, instancesOf } from './retrieve.js';
-import { canDecodeStored, frameBytes, frameCount, openStoredDecodedFrames } from '@tessera/stored-objects';
-
-/**
- * `{list}` of a frames URL: comma-separated 1-based frame numbers, kept in the requested order,
- * repeats allowed. `0`, negative or non-integer numbers → 400 (digest WADORS-5).
- */
-export function parseFrameList(list: string): number[] {
-  const items = list.split(',');
-  const numbers = items.map((item) => (/^\d+$/.test(item.trim()) ? Number(item.trim()) : NaN));
-  if (numbers.some((n) => !Number.isSafeInteger(n) || n < 1)) {
-    throw new HttpProblem(400, 'INVALID_FRAME_LIST', `'${list}' is not a list of frame numbers (1-based, comma-separated; PS3.18 §8.7.3.3)`);
-  }
-  return numbers;
-}
+import type { FramesRequest, RetrieveResponse } from './retrieve-request.js';
 
 /**
  * Retrieve Frames (PS3.18 §10.4.1.1.6, digest WADORS-5/6): one part per requested frame, read by
@@ -25,19 +14,13 @@ export function parseFrameList(list: string): number[] {
  * instance without (locatable) pixel data → 404 (PROJECT, D18). Compressed frames asked with
  * `transfer-syntax=1.2.840.10008.1.2.1` are decoded, one at a time (NEG-7).
  */
-export async function retrieveFrames(
-  deps: RetrieveDependencies, study: string, series: string, instance: string, list: string, request: RetrieveRequest,
-): Promise<RetrieveResponse> {
-  const numbers = parseFrameList(list);
+export async function retrieveFrames(deps: RetrieveDependencies, scope: InstanceScope, request: FramesRequest): Promise<RetrieveResponse> {
   const entries = acceptableMediaTypes(request.acceptQuery, request.accept);
-  const [row] = await instancesOf(deps.index, { studyInstanceUid: study, seriesInstanceUid: series, sopInstanceUid: instance });
-  const count = frameCount(row!);
-  if (count === 0) throw new HttpProblem(404, 'NO_FRAMES', `instance ${instance} has no pixel data frames (PS3.18 §10.4.1.1.6)`);
-  const beyond = numbers.find((n) => n > count);
-  if (beyond !== undefined) throw new HttpProblem(404, 'FRAME_NOT_FOUND', `frame ${beyond} does not exist: instance ${instance} has ${count}`);
-  const choice = negotiateBulk(entries, transferSyntaxInfo(row!.transferSyntaxUid), numbers.length === 1, { decodable: canDecodeStored(row!) });
-  const base = `${instanceUrl(request.serviceUrl, row!)}/frames`;
-  return framesResponse(deps, row!, numbers, choice, (n) => `${base}/${n}`);
+  const row = await resolveInstance(deps, scope);
+  planFrames(row, request.frames);
+  const choice = negotiateBulk(entries, transferSyntaxInfo(row.transferSyntaxUid), request.frames.length === 1, { decodable: canDecodeStored(row) });
+  const base = `${instanceUrl(request.serviceUrl, row)}/frames`;
+  return framesResponse(deps, row, request.frames, choice, (n) => `${base}/${n}`);
 }
 
 /**

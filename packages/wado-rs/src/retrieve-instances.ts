@@ -1,10 +1,8 @@
 import { Readable } from 'node:stream';
-import { encodePart10 } from '@tessera/dicom';
-import { acceptableMediaTypes, primed, writeMultipart } from '@tessera/http';
-import type { RetrieveScope } from '@tessera/index';
+import { acceptableMediaTypes, instanceUrl, primed, writeMultipart } from '@tessera/http';
+import { type RetrieveDependencies, type RetrieveScope, encodeStoredPart10, planStoredPart10, resolveScope } from '@tessera/retrieve';
 import { negotiateInstances } from './negotiate.js';
-import { type RetrieveDependencies, type RetrieveRequest, type RetrieveResponse, instanceUrl, instancesOf } from './retrieve.js';
-import { blobSource, canDecodeStored, encodeDecodedPart10 } from '@tessera/stored-objects';
+import type { RetrieveRequest, RetrieveResponse } from './retrieve-request.js';
 
 /**
  * Retrieve Study / Series / Instance (PS3.18 §10.4.1.1.1-3, digest WADORS-2/3): one PS3.10 file per
@@ -13,25 +11,22 @@ import { blobSource, canDecodeStored, encodeDecodedPart10 } from '@tessera/store
  */
 export async function retrieveInstances(deps: RetrieveDependencies, scope: RetrieveScope, request: RetrieveRequest): Promise<RetrieveResponse> {
   const entries = acceptableMediaTypes(request.acceptQuery, request.accept);
-  const rows = await instancesOf(deps.index, scope);
+  const rows = await resolveScope(deps, scope);
   const single = scope.sopInstanceUid !== undefined;
-  const { multipart, plans } = negotiateInstances(entries, rows, single, canDecodeStored);
-  const open = (i: number) => plans[i]!.kind === 'decode'
-    ? encodeDecodedPart10(deps.blobs, rows[i]!, plans[i]!, deps.settings)
-    : encodePart10(blobSource(deps.blobs, rows[i]!), plans[i]!, deps.settings);
+  const { multipart, plans } = negotiateInstances(entries, rows, single, planStoredPart10);
+  const open = (i: number) => encodeStoredPart10(deps, rows[i]!, plans[i]!);
   // The first part is opened, and its first bytes read, before answering: an object that is
   // missing or does not decode is a problem response, not a cut stream.
   const opened = await open(0);
   const first = { ...opened, body: await primed(opened.body) };
 
   if (!multipart) {
-    const encoded = first;
     const headers: Record<string, string> = {
-      'content-type': `application/dicom; transfer-syntax=${encoded.transferSyntaxUid}`,
+      'content-type': `application/dicom; transfer-syntax=${first.transferSyntaxUid}`,
       'content-location': instanceUrl(request.serviceUrl, rows[0]!),
     };
-    if (encoded.length !== undefined) headers['content-length'] = String(encoded.length);
-    return { status: 200, headers, body: Readable.from(encoded.body, { objectMode: false }) };
+    if (first.length !== undefined) headers['content-length'] = String(first.length);
+    return { status: 200, headers, body: Readable.from(first.body, { objectMode: false }) };
   }
 
   async function* parts() {

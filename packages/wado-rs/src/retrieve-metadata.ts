@@ -2,10 +2,10 @@ import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { createBrotliCompress, createGzip, constants as zlib } from 'node:zlib';
 import { DICOM_XML, type DicomJsonDataset, toNativeDicomXml } from '@tessera/dicom';
-import { type ResponsePart, acceptableMediaTypes, acceptedEncodings, writeMultipart } from '@tessera/http';
-import type { InstanceMetadataText, RetrieveScope } from '@tessera/index';
+import { acceptableMediaTypes, acceptedEncodings, type DicomModelForm, instanceUrl, type ResponsePart, writeMultipart } from '@tessera/http';
+import { type InstanceMetadataText, type RetrieveDependencies, type RetrieveScope, resolveMetadata, scopeVersion } from '@tessera/retrieve';
 import { negotiateMetadata } from './negotiate.js';
-import { type RetrieveDependencies, type RetrieveRequest, type RetrieveResponse, instanceUrl, scopeNotFound } from './retrieve.js';
+import type { RetrieveRequest, RetrieveResponse } from './retrieve-request.js';
 
 /** Bodies smaller than this are not worth compressing. */
 const COMPRESS_MIN_BYTES = 1024;
@@ -22,17 +22,14 @@ const COMPRESS_MIN_BYTES = 1024;
 export async function retrieveMetadata(deps: RetrieveDependencies, scope: RetrieveScope, request: RetrieveRequest): Promise<RetrieveResponse> {
   const form = negotiateMetadata(acceptableMediaTypes(request.acceptQuery, request.accept));
   const vary = 'Accept, Accept-Encoding';
-  // The two forms are different representations: their entity tags differ (RFC 9110 §8.8.3).
-  const etagOf = (version: string) => `W/"${createHash('sha256').update(`${version}\n${request.serviceUrl}${form === 'xml' ? '\nxml' : ''}`).digest('base64url').slice(0, 27)}"`;
+  const etagOf = (version: string) => metadataEtag(version, request.serviceUrl, form);
   if (request.ifNoneMatch !== undefined) {
     // Conditional GET: a cheap aggregate query, no metadata loaded for a 304.
-    const version = await deps.index.retrieve.version(scope);
-    if (version.count === 0) throw scopeNotFound(scope);
+    const version = await scopeVersion(deps, scope);
     const etag = etagOf(version.version);
     if (etagMatches(request.ifNoneMatch, etag)) return { status: 304, headers: { etag, vary } };
   }
-  const { rows, version } = await deps.index.retrieve.metadata(scope);
-  if (rows.length === 0) throw scopeNotFound(scope);
+  const { rows, version } = await resolveMetadata(deps, scope);
   const etag = etagOf(version.version);
   if (form === 'xml') return metadataXml(rows, request, { etag, vary });
   const chunks = metadataChunks(rows, request.serviceUrl);
@@ -98,8 +95,17 @@ function metadataXml(rows: InstanceMetadataText[], request: RetrieveRequest, hea
   return { status: 200, headers: out, body: stream.pipe(compressor) };
 }
 
+/**
+ * The weak entity tag of a scope's metadata: the scope's version (count, last update, rows) and the
+ * base URL its BulkDataURIs name. The two forms are different representations: their entity tags
+ * differ (RFC 9110 §8.8.3).
+ */
+export function metadataEtag(version: string, serviceUrl: string, form: DicomModelForm): string {
+  return `W/"${createHash('sha256').update(`${version}\n${serviceUrl}${form === 'xml' ? '\nxml' : ''}`).digest('base64url').slice(0, 27)}"`;
+}
+
 /** If-None-Match: `*` or a list of entity tags, compared weakly (RFC 9110 §13.1.2). */
-function etagMatches(header: string | string[] | undefined, etag: string): boolean {
+export function etagMatches(header: string | string[] | undefined, etag: string): boolean {
   const text = Array.isArray(header) ? header.join(',') : header;
   if (!text) return false;
   const opaque = (tag: string) => tag.trim().replace(/^W\//, '');

@@ -1,16 +1,26 @@
 import type { FastifyInstance, FastifyPluginAsync, FastifyRequest } from 'fastify';
-import { type WadoUriDependencies, type WadoUriQuery, retrieveWadoUri } from './retrieve-wado-uri.js';
+import type { RetrieveDependencies } from '@tessera/retrieve';
+import { type WadoUriResponse, retrieveWadoUri } from './retrieve-wado-uri.js';
+import { toHttpProblem } from './wado-uri-problem.js';
+import { type WadoUriQuery, parseWadoUriRequest } from './wado-uri-request.js';
 
-export interface WadoUriRoutesOptions extends WadoUriDependencies {
+export interface WadoUriRoutesOptions extends RetrieveDependencies {
   /** Public base URL of the server as the client sees it (for Content-Location). */
   baseUrl(request: FastifyRequest): string;
 }
 
 /** WADO-URI (PS3.18 §9): `GET <prefix>?requestType=WADO&studyUID=…&seriesUID=…&objectUID=…`. */
 export const wadoUriRoutes: FastifyPluginAsync<WadoUriRoutesOptions> = async (app: FastifyInstance, options) => {
+  const deps: RetrieveDependencies = { index: options.index, blobs: options.blobs, settings: options.settings };
   app.get('/', async (request, reply) => {
-    const { headers, body } = await retrieveWadoUri(options, request.query as WadoUriQuery);
-    headers['content-location'] = `${options.baseUrl(request)}${request.url}`;
-    return reply.code(200).headers(headers).send(body);
+    const { scope, request: asked } = parseWadoUriRequest(request.query as WadoUriQuery);
+    let response: WadoUriResponse;
+    try {
+      response = await retrieveWadoUri(deps, scope, asked);
+    } catch (error) {
+      throw toHttpProblem(error);
+    }
+    response.headers['content-location'] = `${options.baseUrl(request)}${request.url}`;
+    return reply.code(200).headers(response.headers).send(response.body);
   });
 };

@@ -25,6 +25,13 @@ export interface RetrieveScope {
   sopInstanceUid?: string;
 }
 
+/** The scope of a retrieval of one instance: every UID given. */
+export interface InstanceScope {
+  studyInstanceUid: string;
+  seriesInstanceUid: string;
+  sopInstanceUid: string;
+}
+
 /** Metadata of one instance: the compact DICOM JSON text stored at ingest (relative BulkDataURIs). */
 export interface InstanceMetadataText {
   studyInstanceUid: string;
@@ -49,6 +56,12 @@ export class RetrieveIndex {
 
   constructor(private readonly db: Kysely<Database>) {
     this.#statements = new StatementCache(db as unknown as Kysely<never>);
+  }
+
+  /** The one instance a scope of three UIDs names, or undefined when it is not stored. */
+  async instance(scope: InstanceScope): Promise<RetrievableInstance | undefined> {
+    const [row] = await this.instances(scope);
+    return row;
   }
 
   async instances(scope: RetrieveScope): Promise<RetrievableInstance[]> {

@@ -1,7 +1,7 @@
 import type { BlobStore } from '@tessera/blob-store';
 import {
-  type ByteSource, type Span, type Vr, datasetOffset, inflate, rangedByteSource, sliceStream, swapStream, swapWidth,
-  transferSyntaxInfo,
+  type ByteSource, type Span, type Vr, datasetOffset, inflate, Tag, rangedByteSource, sliceStream, swapStream,
+  swapWidth, tagKey, transferSyntaxInfo,
 } from '@tessera/dicom';
 import type { RetrievableInstance } from '@tessera/index';
 
@@ -18,13 +18,6 @@ export function blobSource(blobs: BlobStore, row: Pick<RetrievableInstance, 'siz
 async function* blobRange(blobs: BlobStore, key: string, offset: number, length: number): AsyncGenerator<Buffer> {
   if (length <= 0) return;
   for await (const chunk of await blobs.get(key, { start: offset, end: offset + length - 1 })) yield chunk as Buffer;
-}
-
-/** Number of frames the frame index locates (0 when it has none). */
-export function frameCount(row: RetrievableInstance): number {
-  const f = row.frames;
-  if (!f) return 0;
-  return f.kind === 'encapsulated' ? f.frames.length : f.count;
 }
 
 /** The bytes of frame `n` (1-based, checked by the caller) and their length (digest WADORS-5). */
@@ -68,7 +61,12 @@ async function* inflatedSpans(blobs: BlobStore, row: RetrievableInstance, spans:
 
 /** Byte width for swapping big endian pixel data: by its VR (OW = 16-bit words), else BitsAllocated. */
 function pixelSwapWidth(row: RetrievableInstance, bitsAllocated: number): number {
-  const vr = row.bulkData.find((b) => /^7FE000(10|08|09)$/.test(b.path))?.vr;
+  const vr = row.bulkData.find((b) => isPixelDataPath(b.path))?.vr;
   if (vr && vr !== 'OB' && vr !== 'UN') return swapWidth(vr);
   return bitsAllocated > 8 ? bitsAllocated / 8 : 1;
 }
+
+const PIXEL_DATA_PATHS: ReadonlySet<string> = new Set([Tag.PixelData, Tag.FloatPixelData, Tag.DoubleFloatPixelData].map(tagKey));
+
+/** A bulk data path naming one of the top-level pixel data elements (as written in BulkDataURIs: upper-case hex). */
+export const isPixelDataPath = (path: string): boolean => PIXEL_DATA_PATHS.has(path);

@@ -2,12 +2,13 @@ import { endianness } from 'node:os';
 import type { BlobStore } from '@tessera/blob-store';
 import {
   type DicomJsonDataset, type EncodedPart10, type NativePixelData, type NativePixelModule, type Part10Header, type Part10Plan,
-  type TranscodeOptions, Tag, encapsulatedPixelDataEnd, encodeNativePixelPart10, readPart10Header, tagKey, toDicomJson, transferSyntaxInfo,
+  type TranscodeOptions, Tag, encapsulatedPixelDataEnd, encodeNativePixelPart10, frameCount, readPart10Header, tagKey, toDicomJson, transferSyntaxInfo,
 } from '@tessera/dicom';
-import { HttpProblem } from '@tessera/http';
 import { type DecodedFrame, type PixelArray, PixelDecodeError, UnsupportedTransferSyntaxError, canDecode, decodeFrame } from '@tessera/imaging';
-import type { Index, RetrievableInstance } from '@tessera/index';
-import { blobSource, frameBytes, frameCount } from './stored-bytes.js';
+import type { RetrievableInstance } from '@tessera/index';
+import type { RetrieveDependencies } from './resolve-scope.js';
+import { RetrieveError } from './retrieve-error.js';
+import { blobSource, frameBytes } from './stored-bytes.js';
 
 /*
  * Compressed frames of stored instances decoded to native little-endian pixels (Explicit VR LE,
@@ -38,16 +39,17 @@ export interface DecodedFrames {
 
 /**
  * Opens the frames of a stored instance for decoding and decodes frame `first` at once, so that a
- * frame that cannot be decoded fails the request before anything is sent (406 or 422 problem), and
+ * frame that cannot be decoded fails the request before anything is sent (`not-decodable` or
+ * `pixel-data-unreadable`), and
  * so that the output layout (bits allocated, photometric interpretation) is known up front. Later
  * frames that fail or decode to another layout end the stream with an error.
  */
 export async function openDecodedFrames(
   blobs: BlobStore, row: RetrievableInstance, metadata: DicomJsonDataset, first = 1,
 ): Promise<DecodedFrames> {
-  const count = frameCount(row);
+  const count = frameCount(row.frames ?? undefined);
   if (!canDecodeStored(row) || first < 1 || first > count) {
-    throw new HttpProblem(406, 'NOT_ACCEPTABLE', `the pixel data of ${row.sopInstanceUid} (${row.transferSyntaxUid}) cannot be decoded here; ask transfer-syntax=* (PS3.18 §8.7.3)`);
+    throw new RetrieveError('not-decodable', `the pixel data of ${row.sopInstanceUid} (${row.transferSyntaxUid}) cannot be decoded here; ask transfer-syntax=* (PS3.18 §8.7.3)`, row.sopInstanceUid);
   }
   const decode = async (n: number): Promise<DecodedFrame> => {
     const chunks: Buffer[] = [];
@@ -55,7 +57,7 @@ export async function openDecodedFrames(
     try {
       return await decodeFrame(Buffer.concat(chunks), metadata, row.transferSyntaxUid);
     } catch (error) {
-      throw decodeProblem(error, row, n);
+      throw decodeError(error, row, n);
     }
   };
   const probe = await decode(first);
@@ -73,7 +75,7 @@ export async function openDecodedFrames(
   const check = (frame: DecodedFrame, n: number): DecodedFrame => {
     if (frame.rows !== probe.rows || frame.columns !== probe.columns || frame.samplesPerPixel !== probe.samplesPerPixel
       || frame.bitsAllocated !== probe.bitsAllocated || frame.photometricInterpretation !== probe.photometricInterpretation || frame.pixels.length !== samples) {
-      throw decodeProblem(new PixelDecodeError(`frame ${n} decodes to another layout than frame ${first}`), row, n);
+      throw decodeError(new PixelDecodeError(`frame ${n} decodes to another layout than frame ${first}`), row, n);
     }
     return frame;
   };
@@ -119,9 +121,9 @@ export async function openDecodedFrames(
 }
 
 /** `openDecodedFrames` with the instance's metadata read from the index (WADO-RS frames and bulk data). */
-export async function openStoredDecodedFrames(deps: { index: Index; blobs: BlobStore }, row: RetrievableInstance, first = 1): Promise<DecodedFrames> {
+export async function openStoredDecodedFrames(deps: Pick<RetrieveDependencies, 'index' | 'blobs'>, row: RetrievableInstance, first = 1): Promise<DecodedFrames> {
   const { rows: [text] } = await deps.index.retrieve.metadata({ studyInstanceUid: row.studyInstanceUid, seriesInstanceUid: row.seriesInstanceUid, sopInstanceUid: row.sopInstanceUid });
-  if (!text) throw new HttpProblem(404, 'NOT_FOUND', `no instance ${row.sopInstanceUid} is stored`);
+  if (!text) throw new RetrieveError('not-found', `no instance ${row.sopInstanceUid} is stored`, row.sopInstanceUid);
   return openDecodedFrames(deps.blobs, row, JSON.parse(text.metadata) as DicomJsonDataset, first);
 }
 
@@ -129,14 +131,14 @@ export async function openStoredDecodedFrames(deps: { index: Index; blobs: BlobS
  * A stored instance with compressed pixel data as a PS3.10 file in Explicit VR Little Endian (plan
  * `decode`, digest WADORS-3, WADOURI-3): the header re-encoded with the decoded Image Pixel module,
  * then the frames decoded one at a time into a defined-length Pixel Data element. Frame 1 is decoded
- * before this returns (a broken codestream is a 422 problem before any byte is sent).
+ * before this returns (a broken codestream is `pixel-data-unreadable` before any byte is sent).
  */
 export async function encodeDecodedPart10(blobs: BlobStore, row: RetrievableInstance, plan: Part10Plan, options: TranscodeOptions): Promise<EncodedPart10> {
   const source = blobSource(blobs, row);
   const header = await readPart10Header(source, options);
   const frames = row.frames;
   if (!header.pixelData || frames?.kind !== 'encapsulated') {
-    throw new HttpProblem(406, 'NOT_ACCEPTABLE', `instance ${row.sopInstanceUid} has no located compressed frames to decode; ask transfer-syntax=* (PS3.18 §8.7.3)`);
+    throw new RetrieveError('not-decodable', `instance ${row.sopInstanceUid} has no located compressed frames to decode; ask transfer-syntax=* (PS3.18 §8.7.3)`, row.sopInstanceUid);
   }
   const decoded = await openDecodedFrames(blobs, row, pixelMetadata(header));
   // Elements after the encapsulated pixel data: usually none, the Sequence Delimitation Item closes the object.
@@ -159,13 +161,13 @@ function pixelMetadata(header: Part10Header): DicomJsonDataset {
   return dataset;
 }
 
-/** Maps decoder errors to problems: no decoder 406, pixel data that does not decode 422 (others pass through). */
-export function decodeProblem(error: unknown, row: Pick<RetrievableInstance, 'sopInstanceUid' | 'transferSyntaxUid'>, n?: number): unknown {
+/** Maps decoder errors to retrieve errors: no decoder `not-decodable`, pixel data that does not decode `pixel-data-unreadable` (others pass through). */
+export function decodeError(error: unknown, row: Pick<RetrievableInstance, 'sopInstanceUid' | 'transferSyntaxUid'>, n?: number): unknown {
   if (error instanceof UnsupportedTransferSyntaxError) {
-    return new HttpProblem(406, 'NOT_ACCEPTABLE', `frames in transfer syntax ${row.transferSyntaxUid} cannot be decoded here; ask transfer-syntax=* (PS3.18 §8.7.3)`);
+    return new RetrieveError('not-decodable', `frames in transfer syntax ${row.transferSyntaxUid} cannot be decoded here; ask transfer-syntax=* (PS3.18 §8.7.3)`, row.sopInstanceUid);
   }
   if (error instanceof PixelDecodeError) {
-    return new HttpProblem(422, 'PIXEL_DATA_UNREADABLE', `${n === undefined ? 'the pixel data' : `frame ${n}`} of ${row.sopInstanceUid} cannot be decoded to Explicit VR Little Endian: ${error.message}`);
+    return new RetrieveError('pixel-data-unreadable', `${n === undefined ? 'the pixel data' : `frame ${n}`} of ${row.sopInstanceUid} cannot be decoded to Explicit VR Little Endian: ${error.message}`, row.sopInstanceUid);
   }
   return error;
 }

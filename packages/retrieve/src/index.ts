@@ -1,0 +1,10 @@
+export * from './retrieve-error.js';
+export * from './resolve-scope.js';
+export * from './stored-bytes.js';
+export * from './stored-part10.js';
+export * from './frame-plan.js';
+export * from './decoded-pixels.js';
+export * from './render-stored-frame.js';
+export * from './render-query.js';
+export * from './scope-metadata.js';
+export type { InstanceMetadataText, InstanceScope, RetrievableInstance, RetrieveScope, ScopeVersion } from '@tessera/index';
