@@ -12,14 +12,20 @@ export interface OrphanReport {
 /**
  * Removes what an interrupted store left behind: instance blobs that no index row references
  * (a crash between the blob write and the row commit) and stale spool files. Only objects older
- * than `graceMs` are touched, so a store in progress is never disturbed.
+ * than `graceMs` are touched, so a store in progress is never disturbed. Ages are the objects' own
+ * write times (file mtime, S3 LastModified), which an in-flight upload keeps fresh (the spool file
+ * grows as the body arrives; an S3 multipart object is not listed until complete). A grace period of
+ * 0 gives no such protection: the grace must exceed the longest upload, which HTTP_BODY_TIMEOUT_MS
+ * bounds for a stalled one.
  */
 export async function collectOrphans(index: Index, blobs: BlobStore, options: { spoolDir: string; graceMs: number; dryRun?: boolean }): Promise<OrphanReport> {
   const cutoff = Date.now() - options.graceMs;
   const report: OrphanReport = { examined: 0, removed: [], spoolFilesRemoved: 0 };
   for await (const info of blobs.list('instances/')) {
     report.examined++;
-    if (info.lastModified && info.lastModified.getTime() > cutoff) continue;
+    // The age comes from the blob's own write time; a blob that cannot be dated may belong to an
+    // upload still in flight on some server process, so it is never collected.
+    if (!info.lastModified || info.lastModified.getTime() > cutoff) continue;
     if (await index.instances.isBlobReferenced(info.key)) continue;
     report.removed.push(info.key);
     if (!options.dryRun) await blobs.delete(info.key);
