@@ -16,7 +16,11 @@ export { readPart10Header, type ByteSource, type Part10Header } from './part10/r
 export { indexFrames, frameCount, type FrameIndex } from './part10/frames.js';
 export { describeInstance, type InstanceDescription } from './part10/describe-instance.js';
 export { bufferByteSource, headedFileByteSource } from './part10/file-source.js';
-export { planPart10, encodePart10, encodeFileMeta, datasetOffset, inflate, sliceStream, swapStream, swapWidth, rangedByteSource, type Part10Plan, type EncodedPart10, type TranscodeOptions } from './part10/transcode-native.js';
+export { planPart10, type Part10Plan } from './part10/part10-plan.js';
+export { encodePart10, type EncodedPart10, type TranscodeOptions } from './part10/encode-part10.js';
+export { encodeFileMeta, datasetOffset } from './part10/file-meta.js';
+export { inflate, sliceStream, swapStream, swapWidth } from './part10/byte-streams.js';
+export { rangedByteSource } from './part10/ranged-byte-source.js';
 export { lossyCompressionOf, encodeNativePixelPart10, encapsulatedPixelDataEnd, type NativePixelModule, type NativePixelData } from './part10/native-pixel-part10.js';
 export { fromDicomJson, type BulkValue } from './json/from-dicom-json.js';
 export { jpegTransferSyntax } from './jpeg-process.js';

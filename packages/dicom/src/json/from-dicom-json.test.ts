@@ -3,7 +3,7 @@ import { readShared, sharedFiles } from '@tessera/test-data';
 import { type DescribeOptions, type InstanceDescription, describeInstance } from '../part10/describe-instance.js';
 import { bufferByteSource } from '../part10/file-source.js';
 import { readPart10Header } from '../part10/read-part10.js';
-import { encodeFileMeta } from '../part10/transcode-native.js';
+import { encodeFileMeta } from '../part10/file-meta.js';
 import { littleEndianBytes } from '../part10/values.js';
 import { TransferSyntax } from '../uid.js';
 import type { DicomJsonDataset } from './dicom-json.js';

@@ -3,7 +3,7 @@ import { type Vr, NUMBER_WIDTH, hasLongHeader, isBinaryVr, isSingleValuedText, i
 import { FailureReason } from '../status.js';
 import { UNDEFINED_LENGTH } from '../part10/dataset.js';
 import { DicomParseError } from '../part10/errors.js';
-import { elementHeader, itemTag } from '../part10/transcode-native.js';
+import { elementHeader, itemTag } from '../part10/explicit-vr-encoder.js';
 import type { DicomJsonAttribute, DicomJsonDataset, PersonNameValue } from './dicom-json.js';
 
 /*

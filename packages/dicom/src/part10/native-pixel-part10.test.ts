@@ -6,7 +6,7 @@ import { describeInstance } from './describe-instance.js';
 import { bufferByteSource } from './file-source.js';
 import { encapsulatedPixelDataEnd, encodeNativePixelPart10, lossyCompressionOf } from './native-pixel-part10.js';
 import { readPart10Header } from './read-part10.js';
-import { planPart10 } from './transcode-native.js';
+import { planPart10 } from './part10-plan.js';
 import { elementInteger, elementString } from './values.js';
 
 const OPTIONS = { maxHeaderBytes: 64 * 1024 * 1024, inlineBinaryMaxBytes: 1024 };

@@ -3,10 +3,10 @@ import type { Vr } from '../vr.js';
 import { type Dataset, UNDEFINED_LENGTH } from './dataset.js';
 import { DicomParseError } from './errors.js';
 import type { ByteSource, Part10Header } from './read-part10.js';
-import {
-  type EncodedPart10, type Part10Plan, type TranscodeOptions, elementHeader, encodeDataset, encodeElementValue, encodeFileMeta,
-  trailingElements,
-} from './transcode-native.js';
+import { type EncodedPart10, type TranscodeOptions, trailingElements } from './encode-part10.js';
+import { elementHeader, encodeDataset, encodeElementValue } from './explicit-vr-encoder.js';
+import { encodeFileMeta } from './file-meta.js';
+import type { Part10Plan } from './part10-plan.js';
 import { elementString, elementStrings } from './values.js';
 
 /*
