@@ -35,8 +35,9 @@ export class ResultDataset {
 
   /** Sets the attribute `key` to `json`, an attribute object's JSON text (`{"vr":…}`). */
   set(key: string, json: string): void {
+    // Appending is safe only while the keys are sorted: then a key greater than the last is new.
     const last = this.keys.length - 1;
-    if (last < 0 || key > this.keys[last]!) {
+    if (this.inOrder && (last < 0 || key > this.keys[last]!)) {
       this.keys.push(key);
       this.values.push(json);
       return;

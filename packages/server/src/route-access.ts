@@ -49,8 +49,6 @@ export const ROUTE_ACCESS: readonly RouteRule[] = [
   { method: 'GET', url: `${SERIES}/thumbnail`, access: 'read', what: WADO },
   { method: 'GET', url: `${INSTANCE}/rendered`, access: 'read', what: WADO },
   { method: 'GET', url: `${INSTANCE}/thumbnail`, access: 'read', what: WADO },
-  { method: 'GET', url: `${INSTANCE}/frames/:frames/rendered`, access: 'read', what: WADO },
-  { method: 'GET', url: `${INSTANCE}/frames/:frames/thumbnail`, access: 'read', what: WADO },
   { method: 'GET', url: '/wado', access: 'read', what: 'WADO-URI' },
   { method: 'GET', url: '/wadouri', access: 'read', what: 'WADO-URI' },
   { method: 'GET', url: '/ohif/study/:study/series', access: 'read', what: 'OHIF legacy study JSON' },
