@@ -39,13 +39,23 @@ function sdk(name, modulePattern, owners) {
 
 module.exports = {
   forbidden: [
-    { name: 'no-unresolvable', severity: 'error', comment: 'every import resolves (an undeclared dependency does not)',
-      from: {}, to: { couldNotResolve: true } },
+    {
+      name: 'no-unresolvable',
+      severity: 'error',
+      comment: 'every import resolves (an undeclared dependency does not)',
+      from: {},
+      to: { couldNotResolve: true },
+    },
     { name: 'no-circular', severity: 'error', comment: 'no import cycles', from: {}, to: { circular: true } },
     layer('dicom', FOUNDATION, []),
     layer('http', ['http'], ['dicom']),
-    { name: 'layer-migrations', severity: 'error', comment: 'migrations are frozen in time and import no application code',
-      from: { path: '^migrations/' }, to: { path: '^packages/' } },
+    {
+      name: 'layer-migrations',
+      severity: 'error',
+      comment: 'migrations are frozen in time and import no application code',
+      from: { path: '^migrations/' },
+      to: { path: '^packages/' },
+    },
     layer('index', ['index'], ['dicom', 'migrations']),
     layer('blob-store', ['blob-store'], ['dicom']),
     layer('imaging', ['imaging'], ['dicom']),

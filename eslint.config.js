@@ -46,9 +46,12 @@ export default tseslint.config(
       // Fastify plugins and tap subtests are async by contract, whether or not they await.
       '@typescript-eslint/require-await': 'off',
       // A subtest's promise (t.test) is awaited by tap itself; every other promise must be handled.
-      '@typescript-eslint/no-floating-promises': ['error', {
-        allowForKnownSafePromises: [{ from: 'package', name: 'PromiseWithSubtest', package: '@tapjs/core' }],
-      }],
+      '@typescript-eslint/no-floating-promises': [
+        'error',
+        {
+          allowForKnownSafePromises: [{ from: 'package', name: 'PromiseWithSubtest', package: '@tapjs/core' }],
+        },
+      ],
       '@typescript-eslint/switch-exhaustiveness-check': ['error', { considerDefaultExhaustiveForUnions: true }],
       // `import()` in a type position is kept: a few modules name a type of a module they must not load.
       '@typescript-eslint/consistent-type-imports': ['error', { fixStyle: 'inline-type-imports', disallowTypeAnnotations: false }],
@@ -84,8 +87,17 @@ export default tseslint.config(
     files: ['**/*.{js,mjs,cjs}'],
     extends: [tseslint.configs.disableTypeChecked],
     languageOptions: {
-      globals: { process: 'readonly', console: 'readonly', Buffer: 'readonly', performance: 'readonly',
-        URL: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly', module: 'readonly', require: 'readonly' },
+      globals: {
+        process: 'readonly',
+        console: 'readonly',
+        Buffer: 'readonly',
+        performance: 'readonly',
+        URL: 'readonly',
+        setTimeout: 'readonly',
+        clearTimeout: 'readonly',
+        module: 'readonly',
+        require: 'readonly',
+      },
     },
     rules: { '@typescript-eslint/consistent-type-imports': 'off', '@typescript-eslint/switch-exhaustiveness-check': 'off' },
   },

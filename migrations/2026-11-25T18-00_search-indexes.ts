@@ -18,8 +18,10 @@ import { type Kysely, sql } from 'kysely';
 export async function up(db: Kysely<unknown>): Promise<void> {
   await sql`create extension if not exists pg_trgm`.execute(db);
   await sql`create extension if not exists unaccent`.execute(db);
-  const schema = (await sql<{ schema: string }>`
-    select n.nspname as schema from pg_extension e join pg_namespace n on n.oid = e.extnamespace where e.extname = 'unaccent'`.execute(db)).rows[0]!.schema;
+  const schema = (
+    await sql<{ schema: string }>`
+    select n.nspname as schema from pg_extension e join pg_namespace n on n.oid = e.extnamespace where e.extname = 'unaccent'`.execute(db)
+  ).rows[0]!.schema;
   await sql`
     create or replace function tessera_unaccent(value text) returns text
     language sql immutable strict parallel safe
@@ -36,8 +38,16 @@ export async function up(db: Kysely<unknown>): Promise<void> {
   await sql`create index study_result_order on study (study_date desc nulls last, study_time desc nulls last, study_instance_uid)`.execute(db);
   // Case-insensitive person-name matching: exact and prefix (`doe*`) by btree, `*x*` by trigram.
   await sql`create index study_patient_name_prefix on study (patient_name_search text_pattern_ops)`.execute(db);
-  for (const column of ['patient_name_search', 'referring_physician_name_search', 'patient_name_fold', 'referring_physician_name_fold',
-    'patient_id', 'accession_number', 'study_description', 'study_id']) {
+  for (const column of [
+    'patient_name_search',
+    'referring_physician_name_search',
+    'patient_name_fold',
+    'referring_physician_name_fold',
+    'patient_id',
+    'accession_number',
+    'study_description',
+    'study_id',
+  ]) {
     await sql`create index ${sql.id(`study_${column}_trgm`)} on study using gin (${sql.id(column)} gin_trgm_ops)`.execute(db);
   }
   // Prefix matching (`ABC*`) on case-sensitive text keys.
@@ -61,12 +71,31 @@ export async function up(db: Kysely<unknown>): Promise<void> {
 }
 
 export async function down(db: Kysely<unknown>): Promise<void> {
-  for (const index of ['study_result_order', 'study_patient_name_prefix', 'study_patient_birth_date', 'study_modalities_in_study',
-    'study_sop_classes_in_study', 'series_result_order', 'series_study_result_order', 'series_description_trgm', 'series_date',
-    'instance_result_order', 'instance_series_result_order', 'instance_study_result_order',
-    ...['patient_name_search', 'referring_physician_name_search', 'patient_name_fold', 'referring_physician_name_fold',
-      'patient_id', 'accession_number', 'study_description', 'study_id'].map((c) => `study_${c}_trgm`),
-    ...['patient_id', 'accession_number', 'study_id'].map((c) => `study_${c}_prefix`)]) {
+  for (const index of [
+    'study_result_order',
+    'study_patient_name_prefix',
+    'study_patient_birth_date',
+    'study_modalities_in_study',
+    'study_sop_classes_in_study',
+    'series_result_order',
+    'series_study_result_order',
+    'series_description_trgm',
+    'series_date',
+    'instance_result_order',
+    'instance_series_result_order',
+    'instance_study_result_order',
+    ...[
+      'patient_name_search',
+      'referring_physician_name_search',
+      'patient_name_fold',
+      'referring_physician_name_fold',
+      'patient_id',
+      'accession_number',
+      'study_description',
+      'study_id',
+    ].map((c) => `study_${c}_trgm`),
+    ...['patient_id', 'accession_number', 'study_id'].map((c) => `study_${c}_prefix`),
+  ]) {
     await sql`drop index if exists ${sql.id(index)}`.execute(db);
   }
   await sql`alter table study drop column if exists patient_name_fold, drop column if exists referring_physician_name_fold`.execute(db);

@@ -16,9 +16,17 @@ import { type Kysely, sql } from 'kysely';
  * runs on PGlite as on PostgreSQL.
  */
 const GIN_INDEXES = [
-  'study_patient_name_search_trgm', 'study_referring_physician_name_search_trgm', 'study_patient_name_fold_trgm',
-  'study_referring_physician_name_fold_trgm', 'study_patient_id_trgm', 'study_accession_number_trgm', 'study_study_description_trgm',
-  'study_study_id_trgm', 'study_modalities_in_study', 'study_sop_classes_in_study', 'series_description_trgm',
+  'study_patient_name_search_trgm',
+  'study_referring_physician_name_search_trgm',
+  'study_patient_name_fold_trgm',
+  'study_referring_physician_name_fold_trgm',
+  'study_patient_id_trgm',
+  'study_accession_number_trgm',
+  'study_study_description_trgm',
+  'study_study_id_trgm',
+  'study_modalities_in_study',
+  'study_sop_classes_in_study',
+  'series_description_trgm',
 ];
 
 export async function up(db: Kysely<unknown>): Promise<void> {

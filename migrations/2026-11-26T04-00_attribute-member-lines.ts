@@ -51,26 +51,30 @@ function valuesOnly(dataset: Dataset): Dataset {
   const clean: Dataset = {};
   for (const [key, attr] of Object.entries(dataset)) {
     if (attr.BulkDataURI !== undefined || attr.InlineBinary !== undefined) continue;
-    clean[key] = attr.vr === 'SQ' && attr.Value
-      ? { ...attr, Value: attr.Value.map((item) => (item && typeof item === 'object' ? valuesOnly(item as Dataset) : item)) }
-      : attr;
+    clean[key] =
+      attr.vr === 'SQ' && attr.Value
+        ? { ...attr, Value: attr.Value.map((item) => (item && typeof item === 'object' ? valuesOnly(item as Dataset) : item)) }
+        : attr;
   }
   return clean;
 }
 
 function memberLines(dataset: Dataset): string {
-  return orderedKeys(dataset).map((key) => `${JSON.stringify(key)}:${compact(dataset[key])}`).join('\n');
+  return orderedKeys(dataset)
+    .map((key) => `${JSON.stringify(key)}:${compact(dataset[key])}`)
+    .join('\n');
 }
 
 function compact(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(compact).join(',')}]`;
   if (value === null || typeof value !== 'object') return JSON.stringify(value);
   const object = value as Record<string, unknown>;
-  return `{${orderedKeys(object).map((key) => `${JSON.stringify(key)}:${compact(object[key])}`).join(',')}}`;
+  return `{${orderedKeys(object)
+    .map((key) => `${JSON.stringify(key)}:${compact(object[key])}`)
+    .join(',')}}`;
 }
 
 /** The server's order: attribute and person-name members as written by it, tags in code-unit order. */
 const RANKED = ['vr', 'Value', 'BulkDataURI', 'InlineBinary', 'Alphabetic', 'Ideographic', 'Phonetic'];
 const rank = (key: string) => (RANKED.includes(key) ? RANKED.indexOf(key) : RANKED.length);
-const orderedKeys = (object: object) =>
-  Object.keys(object).sort((a, b) => rank(a) - rank(b) || (a < b ? -1 : a > b ? 1 : 0));
+const orderedKeys = (object: object) => Object.keys(object).sort((a, b) => rank(a) - rank(b) || (a < b ? -1 : a > b ? 1 : 0));

@@ -28,11 +28,16 @@ async function app(options: Partial<AccessControlOptions> & { calls?: string[] }
   });
   installAccessControl(app, {
     anonymousScopes: [],
-    verifiers: [fixedVerifier({
-      'k-read': { ok: true, principal: principal('r', ['read']) },
-      'k-write': { ok: true, principal: principal('w', ['write']) },
-      'k-down': { ok: false, reason: 'unavailable', message: 'database down' },
-    }, calls)],
+    verifiers: [
+      fixedVerifier(
+        {
+          'k-read': { ok: true, principal: principal('r', ['read']) },
+          'k-write': { ok: true, principal: principal('w', ['write']) },
+          'k-down': { ok: false, reason: 'unavailable', message: 'database down' },
+        },
+        calls,
+      ),
+    ],
     accessOf: (request) => (request.routeOptions.url === '/open' ? 'public' : request.routeOptions.url === '/data' ? 'read' : undefined),
     ...options,
   });
@@ -70,7 +75,11 @@ t.test('401, 403, 2xx, 503 as RFC 9110 and RFC 6750 say', async (t) => {
   const down = await get('/data', 'k-down');
   t.equal(down.statusCode, 503);
   t.equal(down.headers['retry-after'], '5');
-  t.equal((await server.inject({ method: 'OPTIONS', url: '/data', headers: { 'access-control-request-method': 'GET', origin: 'https://v.example' } })).statusCode, 200, 'a preflight passes without a token');
+  t.equal(
+    (await server.inject({ method: 'OPTIONS', url: '/data', headers: { 'access-control-request-method': 'GET', origin: 'https://v.example' } })).statusCode,
+    200,
+    'a preflight passes without a token',
+  );
   t.equal((await server.inject({ method: 'OPTIONS', url: '/data' })).statusCode, 401, 'a plain OPTIONS on a protected route does not');
   t.equal((await server.inject({ url: '/data?access_token=k-read' })).statusCode, 401, 'nothing is read from the URL');
   t.equal((await get('/nowhere')).statusCode, 404, 'no route: 404 without a credential');
@@ -123,11 +132,18 @@ t.test('onAuthentication hears every outcome on protected routes, never the toke
     await server.inject({ url: '/data', headers: token ? { authorization: `Bearer ${token}` } : {} });
   }
   await server.inject({ url: '/open', headers: { authorization: 'Bearer k-read' } });
-  t.same(outcomes.map((o) => [o.ok, o.reason, o.principal?.id]), [
-    [false, undefined, undefined],
-    [true, undefined, 'r'],
-    [true, undefined, 'w'],
-    [false, 'unknown-credential', undefined],
-  ]);
-  t.notMatch(JSON.stringify(outcomes.map((o) => ({ ...o, principal: o.principal && { ...o.principal, scopes: [...o.principal.scopes] } }))), /k-/, 'no token in what is reported');
+  t.same(
+    outcomes.map((o) => [o.ok, o.reason, o.principal?.id]),
+    [
+      [false, undefined, undefined],
+      [true, undefined, 'r'],
+      [true, undefined, 'w'],
+      [false, 'unknown-credential', undefined],
+    ],
+  );
+  t.notMatch(
+    JSON.stringify(outcomes.map((o) => ({ ...o, principal: o.principal && { ...o.principal, scopes: [...o.principal.scopes] } }))),
+    /k-/,
+    'no token in what is reported',
+  );
 });

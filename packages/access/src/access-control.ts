@@ -89,7 +89,9 @@ export function installAccessControl(app: FastifyInstance, options: AccessContro
     if (!principal) {
       const wait = limiter.blockedFor(request.ip, at);
       if (wait !== undefined) {
-        throw new HttpProblem(429, 'TOO_MANY_FAILED_AUTHENTICATIONS', `too many refused credentials from this address; try again in ${wait} s`, { 'retry-after': String(wait) });
+        throw new HttpProblem(429, 'TOO_MANY_FAILED_AUTHENTICATIONS', `too many refused credentials from this address; try again in ${wait} s`, {
+          'retry-after': String(wait),
+        });
       }
       const verifier = options.verifiers.find((v) => v.accepts(token));
       const verification: Verification = verifier

@@ -5,15 +5,7 @@ import type { Principal } from './principal.js';
  * the key store or the identity provider's keys could not be reached, so nothing can be decided).
  */
 export type AuthFailureReason =
-  | 'malformed'
-  | 'unknown-credential'
-  | 'revoked'
-  | 'expired'
-  | 'not-yet-valid'
-  | 'invalid-signature'
-  | 'wrong-issuer'
-  | 'wrong-audience'
-  | 'unavailable';
+  'malformed' | 'unknown-credential' | 'revoked' | 'expired' | 'not-yet-valid' | 'invalid-signature' | 'wrong-issuer' | 'wrong-audience' | 'unavailable';
 
 export type Verification =
   | {

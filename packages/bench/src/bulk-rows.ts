@@ -12,9 +12,45 @@ export function insertSyntheticRows(databaseUrl: string, current: number, total:
   if (add <= 0) return 0;
   const studies = Math.ceil(add / 100);
   const started = performance.now();
-  const family = ['Smith', 'Johnson', 'Williams', 'Brown', 'Jones', 'Garcia', 'Miller', 'Davis', 'Wilson', 'Anderson', 'Thomas', 'Taylor',
-    'Moore', 'Jackson', 'Martin', 'Lee', 'Thompson', 'White', 'Harris', 'Clark', 'Lewis', 'Robinson', 'Müller', 'Schmidt', 'Weber',
-    'Dubois', 'Nguyen', 'Kowalski', 'Rossi', 'Tanaka', 'Cohen', 'Levy', 'Peterson', 'Hansen', 'Larsen', 'Olsen', 'Jensen'];
+  const family = [
+    'Smith',
+    'Johnson',
+    'Williams',
+    'Brown',
+    'Jones',
+    'Garcia',
+    'Miller',
+    'Davis',
+    'Wilson',
+    'Anderson',
+    'Thomas',
+    'Taylor',
+    'Moore',
+    'Jackson',
+    'Martin',
+    'Lee',
+    'Thompson',
+    'White',
+    'Harris',
+    'Clark',
+    'Lewis',
+    'Robinson',
+    'Müller',
+    'Schmidt',
+    'Weber',
+    'Dubois',
+    'Nguyen',
+    'Kowalski',
+    'Rossi',
+    'Tanaka',
+    'Cohen',
+    'Levy',
+    'Peterson',
+    'Hansen',
+    'Larsen',
+    'Olsen',
+    'Jensen',
+  ];
   const given = ['James', 'Mary', 'Robert', 'Patricia', 'John', 'Jennifer', 'Michael', 'Linda', 'David', 'Elizabeth', 'Chloé', 'José', 'Zoë', 'Omar'];
   /** SQL for the member line of a one-valued string attribute whose value is the SQL expression `value`. */
   const member = (key: string, vr: string, value: string) => `'"${key}":{"vr":"${vr}","Value":[' || to_json(${value})::text || ']}'`;

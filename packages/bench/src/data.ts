@@ -55,13 +55,90 @@ const VERSION = 1;
 const SERIES_PER_STUDY = 4;
 const PER_SERIES = 25;
 
-const FAMILY = ['Smith', 'Johnson', 'Williams', 'Brown', 'Jones', 'Garcia', 'Miller', 'Davis', 'Rodriguez', 'Martinez', 'Hernandez', 'Lopez',
-  'Gonzalez', 'Wilson', 'Anderson', 'Thomas', 'Taylor', 'Moore', 'Jackson', 'Martin', 'Lee', 'Perez', 'Thompson', 'White', 'Harris',
-  'Sanchez', 'Clark', 'Ramirez', 'Lewis', 'Robinson', 'Müller', 'Schmidt', 'Schneider', 'Fischer', 'Weber', 'Dubois', 'Lefèvre',
-  'Nguyen', 'Kowalski', 'Novák', 'Søndergaard', 'Ångström', 'Rossi', 'Russo', 'Ferrari', 'Tanaka', 'Suzuki', 'Watanabe', 'Cohen', 'Levy'];
-const GIVEN = ['James', 'Mary', 'Robert', 'Patricia', 'John', 'Jennifer', 'Michael', 'Linda', 'David', 'Elizabeth', 'William', 'Barbara',
-  'Richard', 'Susan', 'Joseph', 'Jessica', 'Thomas', 'Sarah', 'Chloé', 'José', 'François', 'Zoë', 'Jürgen', 'Ana', 'Ines', 'Luca', 'Yuki',
-  'Hana', 'Omar', 'Fatima'];
+const FAMILY = [
+  'Smith',
+  'Johnson',
+  'Williams',
+  'Brown',
+  'Jones',
+  'Garcia',
+  'Miller',
+  'Davis',
+  'Rodriguez',
+  'Martinez',
+  'Hernandez',
+  'Lopez',
+  'Gonzalez',
+  'Wilson',
+  'Anderson',
+  'Thomas',
+  'Taylor',
+  'Moore',
+  'Jackson',
+  'Martin',
+  'Lee',
+  'Perez',
+  'Thompson',
+  'White',
+  'Harris',
+  'Sanchez',
+  'Clark',
+  'Ramirez',
+  'Lewis',
+  'Robinson',
+  'Müller',
+  'Schmidt',
+  'Schneider',
+  'Fischer',
+  'Weber',
+  'Dubois',
+  'Lefèvre',
+  'Nguyen',
+  'Kowalski',
+  'Novák',
+  'Søndergaard',
+  'Ångström',
+  'Rossi',
+  'Russo',
+  'Ferrari',
+  'Tanaka',
+  'Suzuki',
+  'Watanabe',
+  'Cohen',
+  'Levy',
+];
+const GIVEN = [
+  'James',
+  'Mary',
+  'Robert',
+  'Patricia',
+  'John',
+  'Jennifer',
+  'Michael',
+  'Linda',
+  'David',
+  'Elizabeth',
+  'William',
+  'Barbara',
+  'Richard',
+  'Susan',
+  'Joseph',
+  'Jessica',
+  'Thomas',
+  'Sarah',
+  'Chloé',
+  'José',
+  'François',
+  'Zoë',
+  'Jürgen',
+  'Ana',
+  'Ines',
+  'Luca',
+  'Yuki',
+  'Hana',
+  'Omar',
+  'Fatima',
+];
 const STUDY_DESCRIPTIONS: Record<string, string[]> = {
   CT: ['CT CHEST WITH CONTRAST', 'CT ABDOMEN PELVIS', 'CT CHEST ABDOMEN PELVIS', 'CT THORAX LOW DOSE', 'CT ANGIO CHEST'],
   MR: ['MR ABDOMEN', 'MR THORACIC SPINE', 'MR LIVER DYNAMIC'],
@@ -102,13 +179,14 @@ export function loadOrGenerate(cacheDir: string, spec: DataSpec, log: (line: str
   const random = rng(20261125);
   const pick = <T>(list: readonly T[]) => list[Math.floor(random() * list.length)]!;
   const pad = (n: number, width: number) => String(n).padStart(width, '0');
-  const date = (from: number, to: number) => `${from + Math.floor(random() * (to - from + 1))}${pad(1 + Math.floor(random() * 12), 2)}${pad(1 + Math.floor(random() * 28), 2)}`;
+  const date = (from: number, to: number) =>
+    `${from + Math.floor(random() * (to - from + 1))}${pad(1 + Math.floor(random() * 12), 2)}${pad(1 + Math.floor(random() * 28), 2)}`;
 
   const studyCount = Math.ceil(spec.instances / (SERIES_PER_STUDY * PER_SERIES));
   const topUpStudies = Math.ceil(spec.topUp / (SERIES_PER_STUDY * PER_SERIES));
   const patientCount = Math.max(1, Math.ceil((studyCount + topUpStudies + 1) * 0.6));
   const patients = Array.from({ length: patientCount }, (_, i) => ({
-    id: `PAT-${pad(100000 + i * 7919 % 900000, 6)}`,
+    id: `PAT-${pad(100000 + ((i * 7919) % 900000), 6)}`,
     name: `${pick(FAMILY)}^${pick(GIVEN)}${random() < 0.3 ? `^${pick(GIVEN).slice(0, 1)}` : ''}`,
     birthDate: date(1935, 2015),
     sex: random() < 0.5 ? 'F' : 'M',
@@ -131,7 +209,13 @@ export function loadOrGenerate(cacheDir: string, spec: DataSpec, log: (line: str
     const patient = pick(patients);
     const r = random();
     const modality = forcedModality ?? (r < 0.7 ? 'CT' : r < 0.85 ? 'MR' : 'PT');
-    const study: StudyInfo = { uid: newUid(), patientId: patient.id, patientName: patient.name, accession: `ACC${pad(Math.floor(random() * 1e8), 8)}`, series: [] };
+    const study: StudyInfo = {
+      uid: newUid(),
+      patientId: patient.id,
+      patientName: patient.name,
+      accession: `ACC${pad(Math.floor(random() * 1e8), 8)}`,
+      series: [],
+    };
     const studyDate = date(2015, 2025);
     const studyTime = `${pad(7 + Math.floor(random() * 12), 2)}${pad(Math.floor(random() * 60), 2)}${pad(Math.floor(random() * 60), 2)}`;
     const description = pick(STUDY_DESCRIPTIONS[modality]!);
@@ -147,12 +231,28 @@ export function loadOrGenerate(cacheDir: string, spec: DataSpec, log: (line: str
         const sop = newUid();
         const z = count === 1 ? 0.5 : i / (count - 1);
         const header = encodeImageHeader({
-          sopClassUid: SOP_CLASS[modality]!, sopInstanceUid: sop, studyInstanceUid: study.uid, seriesInstanceUid: series.uid,
-          frameOfReferenceUid: frameOfReference, studyDate, studyTime, accessionNumber: study.accession, modality,
-          referringPhysicianName: referrer, studyDescription: description, seriesDescription: SERIES_DESCRIPTIONS[s % SERIES_DESCRIPTIONS.length]!,
-          patientName: patient.name, patientId: patient.id, patientBirthDate: patient.birthDate, patientSex: patient.sex,
-          studyId: pad(Math.floor(random() * 1e5), 5), seriesNumber: s + 1, instanceNumber: i + 1, sliceLocation: -z * count * 1.25,
-          rows, columns: rows,
+          sopClassUid: SOP_CLASS[modality]!,
+          sopInstanceUid: sop,
+          studyInstanceUid: study.uid,
+          seriesInstanceUid: series.uid,
+          frameOfReferenceUid: frameOfReference,
+          studyDate,
+          studyTime,
+          accessionNumber: study.accession,
+          modality,
+          referringPhysicianName: referrer,
+          studyDescription: description,
+          seriesDescription: SERIES_DESCRIPTIONS[s % SERIES_DESCRIPTIONS.length]!,
+          patientName: patient.name,
+          patientId: patient.id,
+          patientBirthDate: patient.birthDate,
+          patientSex: patient.sex,
+          studyId: pad(Math.floor(random() * 1e5), 5),
+          seriesNumber: s + 1,
+          instanceNumber: i + 1,
+          sliceLocation: -z * count * 1.25,
+          rows,
+          columns: rows,
         });
         const { file, size } = write(header, phantomSlice(rows, rows, z, patient.phantom));
         out.push({ file, size, study: study.uid, series: series.uid, sop });
@@ -175,7 +275,17 @@ export function loadOrGenerate(cacheDir: string, spec: DataSpec, log: (line: str
   for (let s = 0; s < topUpStudies; s++) {
     topUpStudyList.push(makeStudy(spec.topUp - s * SERIES_PER_STUDY * PER_SERIES, Array(SERIES_PER_STUDY).fill(PER_SERIES), 16, topUp));
   }
-  const manifest: Manifest = { version: VERSION, dir, images, bigSeries, topUp, studies, topUpStudies: topUpStudyList, bigStudy, patients: patients.map(({ id, name }) => ({ id, name })) };
+  const manifest: Manifest = {
+    version: VERSION,
+    dir,
+    images,
+    bigSeries,
+    topUp,
+    studies,
+    topUpStudies: topUpStudyList,
+    bigStudy,
+    patients: patients.map(({ id, name }) => ({ id, name })),
+  };
   writeFileSync(`${manifestPath}.tmp`, JSON.stringify(manifest));
   renameSync(`${manifestPath}.tmp`, manifestPath);
   log(`data: generated ${written} instances in ${((performance.now() - started) / 1000).toFixed(1)} s into ${dir}`);

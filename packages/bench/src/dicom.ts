@@ -167,7 +167,7 @@ export function phantomSlice(rows: number, columns: number, z: number, p: Phanto
     const by = (ny * ny) / (p.bodyB * p.bodyB);
     for (let x = 0; x < columns; x++) {
       const nx = (x - cx) / sx;
-      const body = nx * nx / (p.bodyA * p.bodyA) + by;
+      const body = (nx * nx) / (p.bodyA * p.bodyA) + by;
       let hu = -1000;
       if (body < 1.05) {
         const inBody = smooth(body, 0.05);

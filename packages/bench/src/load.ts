@@ -36,27 +36,33 @@ export class Client {
       const length = body?.reduce((n, b) => n + b.length, 0);
       const started = performance.now();
       let ttfb = 0;
-      const req = http.request({
-        host: this.base.hostname, port: this.base.port, agent: this.agent, method: spec.method ?? 'GET',
-        path: `${this.base.pathname.replace(/\/$/, '')}${spec.path}`,
-        headers: { ...(spec.headers ?? {}), ...(length !== undefined ? { 'content-length': String(length) } : {}) },
-      }, (res) => {
-        ttfb = performance.now() - started;
-        let bytes = 0;
-        const keep: Buffer[] = [];
-        const status = res.statusCode ?? 0;
-        res.on('data', (chunk: Buffer) => {
-          bytes += chunk.length;
-          if (status >= 400 && keep.length < 4) keep.push(chunk);
-        });
-        res.on('end', () => {
-          const sample = { status, bytes, ttfbMs: ttfb, totalMs: performance.now() - started };
-          if (!(spec.ok ?? [200, 204]).includes(status)) {
-            reject(new Error(`${spec.method ?? 'GET'} ${spec.path.slice(0, 160)} → ${status}: ${Buffer.concat(keep).toString('utf8').slice(0, 300)}`));
-          } else resolve(sample);
-        });
-        res.on('error', reject);
-      });
+      const req = http.request(
+        {
+          host: this.base.hostname,
+          port: this.base.port,
+          agent: this.agent,
+          method: spec.method ?? 'GET',
+          path: `${this.base.pathname.replace(/\/$/, '')}${spec.path}`,
+          headers: { ...(spec.headers ?? {}), ...(length !== undefined ? { 'content-length': String(length) } : {}) },
+        },
+        (res) => {
+          ttfb = performance.now() - started;
+          let bytes = 0;
+          const keep: Buffer[] = [];
+          const status = res.statusCode ?? 0;
+          res.on('data', (chunk: Buffer) => {
+            bytes += chunk.length;
+            if (status >= 400 && keep.length < 4) keep.push(chunk);
+          });
+          res.on('end', () => {
+            const sample = { status, bytes, ttfbMs: ttfb, totalMs: performance.now() - started };
+            if (!(spec.ok ?? [200, 204]).includes(status)) {
+              reject(new Error(`${spec.method ?? 'GET'} ${spec.path.slice(0, 160)} → ${status}: ${Buffer.concat(keep).toString('utf8').slice(0, 300)}`));
+            } else resolve(sample);
+          });
+          res.on('error', reject);
+        },
+      );
       req.on('error', reject);
       if (body) for (const chunk of body) req.write(chunk);
       req.end();

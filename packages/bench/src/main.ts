@@ -12,7 +12,20 @@ import { hasPsql, insertSyntheticRows } from './bulk-rows.js';
 import { startOrthanc } from './orthanc.js';
 import { type Manifest, loadOrGenerate } from './data.js';
 import { Client } from './load.js';
-import { type OpResult, type Paths, type PhaseContext, measure, metadataPhase, ohifPhase, qidoPhase, retrievePhase, stowPhase, stowQuiet, stowRequests, cycle } from './phases.js';
+import {
+  type OpResult,
+  type Paths,
+  type PhaseContext,
+  measure,
+  metadataPhase,
+  ohifPhase,
+  qidoPhase,
+  retrievePhase,
+  stowPhase,
+  stowQuiet,
+  stowRequests,
+  cycle,
+} from './phases.js';
 import { type ServerUnderTest, buildServer, freePort, memory, startServerProcess } from './server-process.js';
 import { markdownSection, ratioTable } from './report.js';
 
@@ -66,13 +79,28 @@ interface RunResult {
 async function main(): Promise<number> {
   const { values } = parseArgs({
     options: {
-      backend: { type: 'string', default: 'all' }, target: { type: 'string' }, 'target-name': { type: 'string', default: 'target' },
-      'dicomweb-path': { type: 'string', default: '/dicomweb' }, 'wadouri-path': { type: 'string', default: '/wadouri' }, 'ohif-path': { type: 'string', default: '/ohif' },
-      instances: { type: 'string' }, 'big-series': { type: 'string' }, clients: { type: 'string' }, rounds: { type: 'string' },
-      'qido-rows': { type: 'string' }, batch: { type: 'string' }, 'postgres-url': { type: 'string' }, 'server-node-args': { type: 'string', default: '' },
+      backend: { type: 'string', default: 'all' },
+      target: { type: 'string' },
+      'target-name': { type: 'string', default: 'target' },
+      'dicomweb-path': { type: 'string', default: '/dicomweb' },
+      'wadouri-path': { type: 'string', default: '/wadouri' },
+      'ohif-path': { type: 'string', default: '/ohif' },
+      instances: { type: 'string' },
+      'big-series': { type: 'string' },
+      clients: { type: 'string' },
+      rounds: { type: 'string' },
+      'qido-rows': { type: 'string' },
+      batch: { type: 'string' },
+      'postgres-url': { type: 'string' },
+      'server-node-args': { type: 'string', default: '' },
       phases: { type: 'string', default: PHASES.join(',') },
-      'keep-db': { type: 'boolean', default: false }, orthanc: { type: 'boolean', default: false }, 'orthanc-binary': { type: 'string', default: 'Orthanc' },
-      quick: { type: 'boolean', default: false }, 'no-report': { type: 'boolean', default: false }, out: { type: 'string' }, help: { type: 'boolean', default: false },
+      'keep-db': { type: 'boolean', default: false },
+      orthanc: { type: 'boolean', default: false },
+      'orthanc-binary': { type: 'string', default: 'Orthanc' },
+      quick: { type: 'boolean', default: false },
+      'no-report': { type: 'boolean', default: false },
+      out: { type: 'string' },
+      help: { type: 'boolean', default: false },
     },
   });
   if (values.help) {
@@ -106,7 +134,10 @@ async function main(): Promise<number> {
   let backends = requested as Backend[];
   const skipped: string[] = [];
   if (backends.some((b) => b !== 'embedded')) {
-    const ok = await createScratchDatabase(adminUrl, 'bench_probe').then((db) => db.drop().then(() => true), () => false);
+    const ok = await createScratchDatabase(adminUrl, 'bench_probe').then(
+      (db) => db.drop().then(() => true),
+      () => false,
+    );
     if (!ok) {
       if (values.backend !== 'all') throw new Error(`Postgres is not reachable at ${adminUrl}`);
       skipped.push(`postgres, postgres-s3: no Postgres at ${adminUrl}`);
@@ -119,7 +150,12 @@ async function main(): Promise<number> {
   const baseline = await measureBaseline(manifest, clients, rounds, quick, batch);
   if (backends.length) buildServer(ROOT, log);
   const nodeArgs = values['server-node-args'].split(/\s+/).filter(Boolean);
-  const phases = new Set(values.phases.split(',').map((p) => p.trim()).filter(Boolean));
+  const phases = new Set(
+    values.phases
+      .split(',')
+      .map((p) => p.trim())
+      .filter(Boolean),
+  );
   for (const p of phases) if (!(PHASES as readonly string[]).includes(p)) throw new Error(`unknown phase '${p}' (${PHASES.join(', ')})`);
 
   for (const backend of backends) {
@@ -142,12 +178,38 @@ async function main(): Promise<number> {
         const s3 = await startS3Server();
         cleanups.unshift(s3.stop);
         await ensureBucket({ ...s3 });
-        Object.assign(env, { S3_BUCKET: s3.bucket, S3_ENDPOINT: s3.endpoint, S3_REGION: s3.region, S3_ACCESS_KEY_ID: s3.accessKeyId, S3_SECRET_ACCESS_KEY: s3.secretAccessKey, S3_FORCE_PATH_STYLE: 'true', S3_PREFIX: 'bench/' });
+        Object.assign(env, {
+          S3_BUCKET: s3.bucket,
+          S3_ENDPOINT: s3.endpoint,
+          S3_REGION: s3.region,
+          S3_ACCESS_KEY_ID: s3.accessKeyId,
+          S3_SECRET_ACCESS_KEY: s3.secretAccessKey,
+          S3_FORCE_PATH_STYLE: 'true',
+          S3_PREFIX: 'bench/',
+        });
       }
       server = await startServerProcess(ROOT, env, nodeArgs, log);
-      const description = backend === 'embedded' ? 'PGlite (embedded, on disk) + filesystem' : backend === 'postgres' ? 'PostgreSQL + filesystem' : 'PostgreSQL + S3 (s3rver child process)';
-      const run = await runPhases({ name: backend, description, url: server.url, pid: server.pid, paths: { dicomweb: '/dicomweb', wadouri: '/wadouri', ohif: '/ohif' },
-        manifest, clients, rounds, quick, batch, qidoRows, databaseUrl, phases: phases as Set<Phase> });
+      const description =
+        backend === 'embedded'
+          ? 'PGlite (embedded, on disk) + filesystem'
+          : backend === 'postgres'
+            ? 'PostgreSQL + filesystem'
+            : 'PostgreSQL + S3 (s3rver child process)';
+      const run = await runPhases({
+        name: backend,
+        description,
+        url: server.url,
+        pid: server.pid,
+        paths: { dicomweb: '/dicomweb', wadouri: '/wadouri', ohif: '/ohif' },
+        manifest,
+        clients,
+        rounds,
+        quick,
+        batch,
+        qidoRows,
+        databaseUrl,
+        phases: phases as Set<Phase>,
+      });
       results.push({ ...run, serverSpawnedAt: server.spawnedAt });
     } finally {
       await server?.stop();
@@ -159,18 +221,43 @@ async function main(): Promise<number> {
     const name = values['target-name'];
     log(`\n== ${name} (${values.target})`);
     const path = (p: string) => (p === '' ? undefined : p);
-    results.push(await runPhases({ name, description: `external server at ${values.target}`, url: values.target,
-      paths: { dicomweb: values['dicomweb-path'], wadouri: path(values['wadouri-path']), ohif: path(values['ohif-path']) },
-      manifest, clients, rounds, quick, batch, qidoRows: Math.min(qidoRows, 10_000), phases: phases as Set<Phase> }));
+    results.push(
+      await runPhases({
+        name,
+        description: `external server at ${values.target}`,
+        url: values.target,
+        paths: { dicomweb: values['dicomweb-path'], wadouri: path(values['wadouri-path']), ohif: path(values['ohif-path']) },
+        manifest,
+        clients,
+        rounds,
+        quick,
+        batch,
+        qidoRows: Math.min(qidoRows, 10_000),
+        phases: phases as Set<Phase>,
+      }),
+    );
   }
 
   if (values.orthanc) {
     const orthanc = await startOrthanc(values['orthanc-binary'], log);
     try {
       log(`\n== orthanc ${orthanc.version}`);
-      results.push(await runPhases({ name: 'orthanc', description: `Orthanc ${orthanc.version} + DICOMweb plugin (SQLite index, filesystem storage, started by the benchmark)`,
-        url: orthanc.url, pid: orthanc.pid, paths: { dicomweb: '/dicom-web', wadouri: '/wado' },
-        manifest, clients, rounds, quick, batch, qidoRows: Math.min(qidoRows, 10_000), phases: phases as Set<Phase> }));
+      results.push(
+        await runPhases({
+          name: 'orthanc',
+          description: `Orthanc ${orthanc.version} + DICOMweb plugin (SQLite index, filesystem storage, started by the benchmark)`,
+          url: orthanc.url,
+          pid: orthanc.pid,
+          paths: { dicomweb: '/dicom-web', wadouri: '/wado' },
+          manifest,
+          clients,
+          rounds,
+          quick,
+          batch,
+          qidoRows: Math.min(qidoRows, 10_000),
+          phases: phases as Set<Phase>,
+        }),
+      );
     } finally {
       await orthanc.stop();
     }
@@ -180,9 +267,14 @@ async function main(): Promise<number> {
   const machine = describeMachine();
   const timestamp = new Date().toISOString();
   const output = {
-    timestamp, command, durationMinutes: Math.round(minutes * 100) / 100, machine,
+    timestamp,
+    command,
+    durationMinutes: Math.round(minutes * 100) / 100,
+    machine,
     settings: { instances, bigSeries, clients, rounds, qidoRows, batch, quick, instanceBytes: manifest.images[0]?.size },
-    skipped, baseline, results,
+    skipped,
+    baseline,
+    results,
   };
   const out = values.out ?? join(cacheDir, `results-${timestamp.replace(/[:.]/g, '-')}.json`);
   mkdirSync(dirname(out), { recursive: true });
@@ -227,7 +319,15 @@ async function runPhases(o: RunOptions): Promise<RunResult> {
     if (on('stow')) {
       ops.push(await stowPhase(ctx, [...m.images, ...m.bigSeries], o.batch));
       const stowPeak = ops[0]!.peakRssMb;
-      if (stowPeak !== undefined) ops.push({ ...ops[0]!, op: 'ingest-rss', description: 'server peak RSS during STOW', target: { metric: 'peakRssMb', cmp: '<=', value: 200, label: '≤ 200 MB' }, measured: stowPeak, met: stowPeak <= 200 });
+      if (stowPeak !== undefined)
+        ops.push({
+          ...ops[0]!,
+          op: 'ingest-rss',
+          description: 'server peak RSS during STOW',
+          target: { metric: 'peakRssMb', cmp: '<=', value: 200, label: '≤ 200 MB' },
+          measured: stowPeak,
+          met: stowPeak <= 200,
+        });
     } else {
       log(`  storing ${m.images.length + m.bigSeries.length} instances (not measured)`);
       await stowQuiet(ctx, [...m.images, ...m.bigSeries], o.batch);
@@ -235,16 +335,16 @@ async function runPhases(o: RunOptions): Promise<RunResult> {
     // The next phases read what STOW wrote: let the kernel finish writing it back first, so that
     // retrieval is not measured against the write-back of gigabytes of dirty pages.
     flushPageCache(log);
-    if (on('metadata')) ops.push(...await metadataPhase(ctx));
-    if (on('retrieve')) ops.push(...await retrievePhase(ctx));
-    if (on('ohif')) ops.push(...await ohifPhase(ctx));
+    if (on('metadata')) ops.push(...(await metadataPhase(ctx)));
+    if (on('retrieve')) ops.push(...(await retrievePhase(ctx)));
+    if (on('ohif')) ops.push(...(await ohifPhase(ctx)));
     if (on('qido')) {
       if (m.topUp.length) {
         log(`  storing ${m.topUp.length} small instances for the QIDO phase`);
         await stowQuiet(ctx, m.topUp, 50);
       }
       const indexed = m.images.length + m.bigSeries.length + m.topUp.length;
-      ops.push(...await qidoPhase(ctx, String(indexed), false));
+      ops.push(...(await qidoPhase(ctx, String(indexed), false)));
       if (o.qidoRows > indexed) {
         if (!o.databaseUrl) notes.push(`QIDO at ${o.qidoRows} rows: skipped (rows are inserted directly only on the Postgres back ends)`);
         else if (!hasPsql()) notes.push(`QIDO at ${o.qidoRows} rows: skipped (psql not found)`);
@@ -252,7 +352,7 @@ async function runPhases(o: RunOptions): Promise<RunResult> {
           const t0 = performance.now();
           insertSyntheticRows(o.databaseUrl, indexed, o.qidoRows, log);
           notes.push(`QIDO at ${o.qidoRows} rows: ${o.qidoRows - indexed} rows inserted directly by SQL in ${((performance.now() - t0) / 1000).toFixed(0)} s`);
-          ops.push(...await qidoPhase(ctx, String(o.qidoRows), o.qidoRows >= 100_000));
+          ops.push(...(await qidoPhase(ctx, String(o.qidoRows), o.qidoRows >= 100_000)));
         }
       }
     }
@@ -260,7 +360,15 @@ async function runPhases(o: RunOptions): Promise<RunResult> {
     client.close();
   }
   const mem = memory(o.pid);
-  return { name: o.name, description: o.description, ops, idleRssMb: idle && Math.round(idle), finalRssMb: mem.rssMb && Math.round(mem.rssMb), peakRssMb: Math.max(0, ...ops.map((op) => op.peakRssMb ?? 0)) || undefined, notes };
+  return {
+    name: o.name,
+    description: o.description,
+    ops,
+    idleRssMb: idle && Math.round(idle),
+    finalRssMb: mem.rssMb && Math.round(mem.rssMb),
+    peakRssMb: Math.max(0, ...ops.map((op) => op.peakRssMb ?? 0)) || undefined,
+    notes,
+  };
 }
 
 /**
@@ -274,7 +382,11 @@ async function measureBaseline(manifest: Manifest, clients: number, rounds: numb
   const port = await freePort();
   // The spool lives where the servers under test keep their data (os.tmpdir()), so fsync costs the same.
   const spool = mkdtempSync(join(os.tmpdir(), 'tessera-baseline-'));
-  const child = spawn(process.execPath, [fileURLToPath(new URL('./baseline-server.mjs', import.meta.url)), String(port), join(manifest.dir, entry.file), spool, manifest.dir], { stdio: 'ignore' });
+  const child = spawn(
+    process.execPath,
+    [fileURLToPath(new URL('./baseline-server.mjs', import.meta.url)), String(port), join(manifest.dir, entry.file), spool, manifest.dir],
+    { stdio: 'ignore' },
+  );
   const client = new Client(`http://127.0.0.1:${port}`, clients);
   try {
     for (let i = 0; ; i++) {
@@ -291,12 +403,46 @@ async function measureBaseline(manifest: Manifest, clients: number, rounds: numb
     const uploads = manifest.images.slice(0, quick ? 2 * batch : 50 * batch);
     const upload = (path: string) => (round: number) => stowRequests({ dicomweb: path }, manifest.dir, uploads, batch).slice(0, round < 0 ? 1 : undefined);
     return [
-      await measure(ctx, 'baseline', 'memory', `trivial node:http, one instance from memory (${clients} clients)`, () => Array.from({ length: n }, () => ({ path: '/memory' })), { clients }),
-      await measure(ctx, 'baseline', 'file', `trivial node:http, one instance from disk (${clients} clients)`, () => Array.from({ length: n }, () => ({ path: '/file' })), { clients }),
-      await measure(ctx, 'baseline', 'files', `trivial node:http, the retrieve phase's mix of instance files (${clients} clients)`,
-        (round) => cycle(manifest.images, round, n).map((e) => ({ path: `/files/${e.file.split('/').map(encodeURIComponent).join('/')}` })), { clients }),
-      await measure(ctx, 'baseline', 'upload', `trivial node:http, STOW-sized uploads read and discarded (${batch} per request, ${clients} clients)`, upload('/discard'), { clients, instancesPerRequest: batch }),
-      await measure(ctx, 'baseline', 'upload-durable', `trivial node:http, STOW-sized uploads written to one file per instance, each fdatasynced (${batch} per request, ${clients} clients)`, upload('/durable'), { clients, instancesPerRequest: batch }),
+      await measure(
+        ctx,
+        'baseline',
+        'memory',
+        `trivial node:http, one instance from memory (${clients} clients)`,
+        () => Array.from({ length: n }, () => ({ path: '/memory' })),
+        { clients },
+      ),
+      await measure(
+        ctx,
+        'baseline',
+        'file',
+        `trivial node:http, one instance from disk (${clients} clients)`,
+        () => Array.from({ length: n }, () => ({ path: '/file' })),
+        { clients },
+      ),
+      await measure(
+        ctx,
+        'baseline',
+        'files',
+        `trivial node:http, the retrieve phase's mix of instance files (${clients} clients)`,
+        (round) => cycle(manifest.images, round, n).map((e) => ({ path: `/files/${e.file.split('/').map(encodeURIComponent).join('/')}` })),
+        { clients },
+      ),
+      await measure(
+        ctx,
+        'baseline',
+        'upload',
+        `trivial node:http, STOW-sized uploads read and discarded (${batch} per request, ${clients} clients)`,
+        upload('/discard'),
+        { clients, instancesPerRequest: batch },
+      ),
+      await measure(
+        ctx,
+        'baseline',
+        'upload-durable',
+        `trivial node:http, STOW-sized uploads written to one file per instance, each fdatasynced (${batch} per request, ${clients} clients)`,
+        upload('/durable'),
+        { clients, instancesPerRequest: batch },
+      ),
     ];
   } finally {
     client.close();
@@ -367,7 +513,7 @@ Each run appends a section below: the machine, the exact command, one table per 
 main().then(
   (code) => process.exit(code),
   (error: unknown) => {
-    console.error(error instanceof Error ? error.stack ?? error.message : error);
+    console.error(error instanceof Error ? (error.stack ?? error.message) : error);
     process.exit(1);
   },
 );

@@ -25,12 +25,25 @@ export async function startOrthanc(binary: string, log: (line: string) => void):
   const dir = mkdtempSync(join(os.tmpdir(), 'tessera-bench-orthanc-'));
   const port = await freePort();
   const config = join(dir, 'orthanc.json');
-  writeFileSync(config, JSON.stringify({
-    Name: 'tessera-bench', StorageDirectory: join(dir, 'storage'), IndexDirectory: join(dir, 'storage'),
-    Plugins: [DICOMWEB_PLUGIN], HttpPort: port, DicomServerEnabled: false, RemoteAccessAllowed: false,
-    AuthenticationEnabled: false, StorageCompression: false,
-    DicomWeb: { Enable: true, Root: '/dicom-web/', EnableWado: true, WadoRoot: '/wado' },
-  }, null, 2));
+  writeFileSync(
+    config,
+    JSON.stringify(
+      {
+        Name: 'tessera-bench',
+        StorageDirectory: join(dir, 'storage'),
+        IndexDirectory: join(dir, 'storage'),
+        Plugins: [DICOMWEB_PLUGIN],
+        HttpPort: port,
+        DicomServerEnabled: false,
+        RemoteAccessAllowed: false,
+        AuthenticationEnabled: false,
+        StorageCompression: false,
+        DicomWeb: { Enable: true, Root: '/dicom-web/', EnableWado: true, WadoRoot: '/wado' },
+      },
+      null,
+      2,
+    ),
+  );
   const child: ChildProcess = spawn(binary, [config], { stdio: 'ignore' });
   child.on('error', () => {});
   const url = `http://127.0.0.1:${port}`;
@@ -52,7 +65,9 @@ export async function startOrthanc(binary: string, log: (line: string) => void):
   }
   log(`orthanc ${version}: pid ${child.pid} at ${url}`);
   return {
-    url, pid: child.pid, version,
+    url,
+    pid: child.pid,
+    version,
     async stop() {
       if (child.exitCode === null) {
         child.kill('SIGTERM');

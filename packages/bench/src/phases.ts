@@ -67,8 +67,14 @@ const OHIF_STUDY_LIST = '/studies?limit=101&offset=0&fuzzymatching=false&include
  * `make(round)` returns, `clients` at a time. Latency percentiles are over every request of every
  * round; throughput is the median of the rounds'.
  */
-export async function measure(ctx: PhaseContext, phase: string, op: string, description: string,
-  make: (round: number) => RequestSpec[], options: { clients?: number; rounds?: number; instancesPerRequest?: number; warmup?: number; target?: Target } = {}): Promise<OpResult> {
+export async function measure(
+  ctx: PhaseContext,
+  phase: string,
+  op: string,
+  description: string,
+  make: (round: number) => RequestSpec[],
+  options: { clients?: number; rounds?: number; instancesPerRequest?: number; warmup?: number; target?: Target } = {},
+): Promise<OpResult> {
   const clients = options.clients ?? 1;
   const rounds = options.rounds ?? ctx.rounds;
   const warm = make(-1).slice(0, options.warmup ?? 3);
@@ -93,16 +99,25 @@ export async function measure(ctx: PhaseContext, phase: string, op: string, desc
   const total = samples.map((s) => s.totalMs);
   const ttfb = samples.map((s) => s.ttfbMs);
   const result: OpResult = {
-    phase, op, description, clients, rounds, requests: samples.length, errors: errors.length,
-    p50Ms: round3(median(total)), p95Ms: round3(percentile(total, 95)),
-    ttfbP50Ms: round3(median(ttfb)), ttfbP95Ms: round3(percentile(ttfb, 95)),
+    phase,
+    op,
+    description,
+    clients,
+    rounds,
+    requests: samples.length,
+    errors: errors.length,
+    p50Ms: round3(median(total)),
+    p95Ms: round3(percentile(total, 95)),
+    ttfbP50Ms: round3(median(ttfb)),
+    ttfbP95Ms: round3(percentile(ttfb, 95)),
     requestsPerS: round3(median(perRound.map((r) => r.rps))),
     mbPerS: round3(median(perRound.map((r) => r.mbps))),
     ...(options.instancesPerRequest ? { instancesPerS: round3(median(perRound.map((r) => r.ips))) } : {}),
     ...(cpu0 !== undefined && cpu1 !== undefined && samples.length ? { cpuMsPerOp: round3(((cpu1 - cpu0) * 1000) / samples.length) } : {}),
     ...(mem.peakRssMb !== undefined ? { peakRssMb: Math.round(mem.peakRssMb) } : {}),
     ...(errors.length ? { firstError: errors[0] } : {}),
-    startedAt, endedAt: Date.now(),
+    startedAt,
+    endedAt: Date.now(),
   };
   if (options.target) {
     const t = options.target;
@@ -111,16 +126,18 @@ export async function measure(ctx: PhaseContext, phase: string, op: string, desc
     result.measured = measured;
     result.met = measured !== undefined && (t.cmp === '<=' ? measured <= t.value : t.cmp === '<' ? measured < t.value : measured >= t.value);
   }
-  ctx.log(`  ${phase}/${op}: p50 ${result.p50Ms} ms, p95 ${result.p95Ms} ms, ${result.requestsPerS} req/s, ${result.mbPerS} MB/s` +
-    `${result.instancesPerS ? `, ${result.instancesPerS} inst/s` : ''}${result.cpuMsPerOp !== undefined ? `, cpu ${result.cpuMsPerOp} ms/op` : ''}` +
-    `${result.peakRssMb !== undefined ? `, peak RSS ${result.peakRssMb} MB` : ''}${errors.length ? `, ${errors.length} errors (${errors[0]})` : ''}` +
-    `${result.target ? ` [target ${t(result)}]` : ''}`);
+  ctx.log(
+    `  ${phase}/${op}: p50 ${result.p50Ms} ms, p95 ${result.p95Ms} ms, ${result.requestsPerS} req/s, ${result.mbPerS} MB/s` +
+      `${result.instancesPerS ? `, ${result.instancesPerS} inst/s` : ''}${result.cpuMsPerOp !== undefined ? `, cpu ${result.cpuMsPerOp} ms/op` : ''}` +
+      `${result.peakRssMb !== undefined ? `, peak RSS ${result.peakRssMb} MB` : ''}${errors.length ? `, ${errors.length} errors (${errors[0]})` : ''}` +
+      `${result.target ? ` [target ${t(result)}]` : ''}`,
+  );
   return result;
 }
 
 const t = (r: OpResult) => `${r.target!.label}: ${r.met ? 'met' : 'MISSED'}`;
 const round3 = (n: number) => Math.round(n * 1000) / 1000;
-const sentBytes = (requests: RequestSpec[]) => requests.reduce((n, r) => n + (r.body ? (r as { bodyBytes?: number }).bodyBytes ?? 0 : 0), 0);
+const sentBytes = (requests: RequestSpec[]) => requests.reduce((n, r) => n + (r.body ? ((r as { bodyBytes?: number }).bodyBytes ?? 0) : 0), 0);
 
 /** Cycles through `list` so every round asks for different objects (as far as the list allows). */
 export function cycle<T>(list: T[], round: number, count: number): T[] {
@@ -155,9 +172,14 @@ export async function stowPhase(ctx: PhaseContext, entries: Entry[], batch: numb
   const requests = stowRequests(ctx.paths, ctx.manifest.dir, entries, batch);
   const perRound = Math.ceil(requests.length / ctx.rounds);
   const mb = entries.reduce((n, e) => n + e.size, 0) / 1e6;
-  return measure(ctx, 'stow', 'ingest', `STOW-RS ${entries.length} instances (${mb.toFixed(0)} MB), ${batch} per request, ${ctx.clients} clients`,
+  return measure(
+    ctx,
+    'stow',
+    'ingest',
+    `STOW-RS ${entries.length} instances (${mb.toFixed(0)} MB), ${batch} per request, ${ctx.clients} clients`,
     (round) => (round < 0 ? [] : requests.slice(round * perRound, (round + 1) * perRound)),
-    { clients: ctx.clients, instancesPerRequest: batch, warmup: 0, target: { metric: 'instancesPerS', cmp: '>=', value: 700, label: '≥ 700 instances/s' } });
+    { clients: ctx.clients, instancesPerRequest: batch, warmup: 0, target: { metric: 'instancesPerS', cmp: '>=', value: 700, label: '≥ 700 instances/s' } },
+  );
 }
 
 export async function stowQuiet(ctx: PhaseContext, entries: Entry[], batch: number): Promise<void> {
@@ -182,13 +204,57 @@ export async function qidoPhase(ctx: PhaseContext, label: string, large: boolean
   const phase = `qido@${label}`;
   const get = (path: string): RequestSpec => ({ path: `${dw}${path}`, headers: { accept: 'application/dicom+json' } });
   return [
-    await measure(ctx, phase, 'patient-id', 'studies?PatientID=<exact>', (r) => cycle(patientIds, r, n).map((id) => get(`/studies?PatientID=${encodeURIComponent(id)}`)), { target: exactTarget }),
-    await measure(ctx, phase, 'study-uid', 'studies?StudyInstanceUID=<exact>', (r) => cycle(studies, r, n).map((s) => get(`/studies?StudyInstanceUID=${s.uid}`)), { target: exactTarget }),
-    await measure(ctx, phase, 'series-of-study', 'studies/{s}/series (viewer)', (r) => cycle(studies, r, n).map((s) => get(`/studies/${s.uid}/series?includefield=0008103E%2C00080021`)), { target: large ? p95(20) : undefined }),
-    await measure(ctx, phase, 'instances-of-series', 'studies/{s}/series/{x}/instances (25)', (r) => cycle(studies, r, n).map((s) => get(`/studies/${s.uid}/series/${s.series[0]!.uid}/instances`)), { target: large ? p95(20) : undefined }),
-    await measure(ctx, phase, 'worklist', 'OHIF study list: limit=101 + includefield', (r) => cycle([0], r, n).map(() => get(OHIF_STUDY_LIST)), { target: listTarget }),
-    await measure(ctx, phase, 'worklist-name', 'OHIF study list + PatientName=*abc*', (r) => cycle(infixes, r, n).map((f) => get(`${OHIF_STUDY_LIST}&PatientName=${encodeURIComponent(`*${f}*`)}`)), { target: listTarget }),
-    await measure(ctx, phase, 'name-leading-wildcard', 'studies?PatientName=*xyz (leading wildcard)', (r) => cycle(suffixes, r, n).map((f) => get(`/studies?PatientName=${encodeURIComponent(`*${f}`)}`)), { target: large ? p95(20) : undefined }),
+    await measure(
+      ctx,
+      phase,
+      'patient-id',
+      'studies?PatientID=<exact>',
+      (r) => cycle(patientIds, r, n).map((id) => get(`/studies?PatientID=${encodeURIComponent(id)}`)),
+      { target: exactTarget },
+    ),
+    await measure(
+      ctx,
+      phase,
+      'study-uid',
+      'studies?StudyInstanceUID=<exact>',
+      (r) => cycle(studies, r, n).map((s) => get(`/studies?StudyInstanceUID=${s.uid}`)),
+      { target: exactTarget },
+    ),
+    await measure(
+      ctx,
+      phase,
+      'series-of-study',
+      'studies/{s}/series (viewer)',
+      (r) => cycle(studies, r, n).map((s) => get(`/studies/${s.uid}/series?includefield=0008103E%2C00080021`)),
+      { target: large ? p95(20) : undefined },
+    ),
+    await measure(
+      ctx,
+      phase,
+      'instances-of-series',
+      'studies/{s}/series/{x}/instances (25)',
+      (r) => cycle(studies, r, n).map((s) => get(`/studies/${s.uid}/series/${s.series[0]!.uid}/instances`)),
+      { target: large ? p95(20) : undefined },
+    ),
+    await measure(ctx, phase, 'worklist', 'OHIF study list: limit=101 + includefield', (r) => cycle([0], r, n).map(() => get(OHIF_STUDY_LIST)), {
+      target: listTarget,
+    }),
+    await measure(
+      ctx,
+      phase,
+      'worklist-name',
+      'OHIF study list + PatientName=*abc*',
+      (r) => cycle(infixes, r, n).map((f) => get(`${OHIF_STUDY_LIST}&PatientName=${encodeURIComponent(`*${f}*`)}`)),
+      { target: listTarget },
+    ),
+    await measure(
+      ctx,
+      phase,
+      'name-leading-wildcard',
+      'studies?PatientName=*xyz (leading wildcard)',
+      (r) => cycle(suffixes, r, n).map((f) => get(`/studies?PatientName=${encodeURIComponent(`*${f}`)}`)),
+      { target: large ? p95(20) : undefined },
+    ),
   ];
 }
 
@@ -204,9 +270,30 @@ export async function metadataPhase(ctx: PhaseContext): Promise<OpResult[]> {
   const studySize = studies[0]!.series.reduce((k, x) => k + x.instances.length, 0);
   const bigSize = big.series[0]!.instances.length;
   return [
-    await measure(ctx, 'metadata', 'series', `series metadata (${seriesSize} instances)`, (r) => cycle(studies, r, n).map((s) => ({ path: `${dw}/studies/${s.uid}/series/${s.series[1 % s.series.length]!.uid}/metadata`, headers: json })), { target: { metric: 'p50Ms', cmp: '<=', value: 3, label: 'p50 ≤ 3 ms' } }),
-    await measure(ctx, 'metadata', 'study', `study metadata (${studySize} instances)`, (r) => cycle(studies, r, Math.ceil(n / 2)).map((s) => ({ path: `${dw}/studies/${s.uid}/metadata`, headers: json })), { target: { metric: 'p50Ms', cmp: '<=', value: 10, label: 'p50 ≤ 10 ms' } }),
-    await measure(ctx, 'metadata', 'big-series', `series metadata (${bigSize} instances)`, () => Array.from({ length: ctx.quick ? 2 : 8 }, () => ({ path: `${dw}/studies/${big.uid}/series/${big.series[0]!.uid}/metadata`, headers: json })), { target: { metric: 'p50Ms', cmp: '<=', value: 40, label: 'p50 ≤ 40 ms' } }),
+    await measure(
+      ctx,
+      'metadata',
+      'series',
+      `series metadata (${seriesSize} instances)`,
+      (r) => cycle(studies, r, n).map((s) => ({ path: `${dw}/studies/${s.uid}/series/${s.series[1 % s.series.length]!.uid}/metadata`, headers: json })),
+      { target: { metric: 'p50Ms', cmp: '<=', value: 3, label: 'p50 ≤ 3 ms' } },
+    ),
+    await measure(
+      ctx,
+      'metadata',
+      'study',
+      `study metadata (${studySize} instances)`,
+      (r) => cycle(studies, r, Math.ceil(n / 2)).map((s) => ({ path: `${dw}/studies/${s.uid}/metadata`, headers: json })),
+      { target: { metric: 'p50Ms', cmp: '<=', value: 10, label: 'p50 ≤ 10 ms' } },
+    ),
+    await measure(
+      ctx,
+      'metadata',
+      'big-series',
+      `series metadata (${bigSize} instances)`,
+      () => Array.from({ length: ctx.quick ? 2 : 8 }, () => ({ path: `${dw}/studies/${big.uid}/series/${big.series[0]!.uid}/metadata`, headers: json })),
+      { target: { metric: 'p50Ms', cmp: '<=', value: 40, label: 'p50 ≤ 40 ms' } },
+    ),
   ];
 }
 
@@ -218,21 +305,53 @@ export async function retrievePhase(ctx: PhaseContext): Promise<OpResult[]> {
   const big = m.bigStudy;
   const mbTarget: Target = { metric: 'mbPerS', cmp: '>=', value: 600, label: '≥ 600 MB/s' };
   const results = [
-    await measure(ctx, 'retrieve', 'wado-rs-instance', `WADO-RS instance (multipart, ${ctx.clients} clients)`,
+    await measure(
+      ctx,
+      'retrieve',
+      'wado-rs-instance',
+      `WADO-RS instance (multipart, ${ctx.clients} clients)`,
       (r) => cycle(entries, r, n).map((e) => ({ path: `${dw}/studies/${e.study}/series/${e.series}/instances/${e.sop}`, headers: { accept: ACCEPT_DICOM } })),
-      { clients: ctx.clients, target: mbTarget }),
-    await measure(ctx, 'retrieve', 'wado-rs-frame', `WADO-RS frame 1 (octet-stream, ${ctx.clients} clients)`,
-      (r) => cycle(entries, r, n).map((e) => ({ path: `${dw}/studies/${e.study}/series/${e.series}/instances/${e.sop}/frames/1`, headers: { accept: ACCEPT_FRAMES } })),
-      { clients: ctx.clients }),
+      { clients: ctx.clients, target: mbTarget },
+    ),
+    await measure(
+      ctx,
+      'retrieve',
+      'wado-rs-frame',
+      `WADO-RS frame 1 (octet-stream, ${ctx.clients} clients)`,
+      (r) =>
+        cycle(entries, r, n).map((e) => ({
+          path: `${dw}/studies/${e.study}/series/${e.series}/instances/${e.sop}/frames/1`,
+          headers: { accept: ACCEPT_FRAMES },
+        })),
+      { clients: ctx.clients },
+    ),
   ];
   if (ctx.paths.wadouri !== undefined) {
-    results.push(await measure(ctx, 'retrieve', 'wado-uri', `WADO-URI application/dicom (${ctx.clients} clients)`,
-      (r) => cycle(entries, r, n).map((e) => ({ path: `${ctx.paths.wadouri}?requestType=WADO&studyUID=${e.study}&seriesUID=${e.series}&objectUID=${e.sop}&contentType=application/dicom`, headers: { accept: 'application/dicom' } })),
-      { clients: ctx.clients, target: mbTarget }));
+    results.push(
+      await measure(
+        ctx,
+        'retrieve',
+        'wado-uri',
+        `WADO-URI application/dicom (${ctx.clients} clients)`,
+        (r) =>
+          cycle(entries, r, n).map((e) => ({
+            path: `${ctx.paths.wadouri}?requestType=WADO&studyUID=${e.study}&seriesUID=${e.series}&objectUID=${e.sop}&contentType=application/dicom`,
+            headers: { accept: 'application/dicom' },
+          })),
+        { clients: ctx.clients, target: mbTarget },
+      ),
+    );
   }
-  results.push(await measure(ctx, 'retrieve', 'big-series', `WADO-RS series retrieve (${big.series[0]!.instances.length} instances, 1 client)`,
-    () => [{ path: `${dw}/studies/${big.uid}/series/${big.series[0]!.uid}`, headers: { accept: ACCEPT_DICOM } }],
-    { warmup: 0, rounds: Math.min(ctx.rounds, 3), target: { metric: 'ttfbP50Ms', cmp: '<', value: 50, label: 'TTFB < 50 ms' } }));
+  results.push(
+    await measure(
+      ctx,
+      'retrieve',
+      'big-series',
+      `WADO-RS series retrieve (${big.series[0]!.instances.length} instances, 1 client)`,
+      () => [{ path: `${dw}/studies/${big.uid}/series/${big.series[0]!.uid}`, headers: { accept: ACCEPT_DICOM } }],
+      { warmup: 0, rounds: Math.min(ctx.rounds, 3), target: { metric: 'ttfbP50Ms', cmp: '<', value: 50, label: 'TTFB < 50 ms' } },
+    ),
+  );
   return results;
 }
 
@@ -247,9 +366,27 @@ export async function ohifPhase(ctx: PhaseContext): Promise<OpResult[]> {
   const bigN = ctx.quick ? 2 : 8;
   const target: Target = { metric: 'p50Ms', cmp: '<=', value: 30, label: 'p50 ≤ 30 ms' };
   return [
-    await measure(ctx, 'ohif', 'legacy-study', 'GET /ohif/study/{s}/series (100 instances)', (r) => cycle(list, r, n).map((s) => ({ path: `${o}/study/${s.uid}/series` }))),
-    await measure(ctx, 'ohif', 'dicomjson-study', 'GET /ohif/dicomjson/studies/{s} (100 instances)', (r) => cycle(list, r, n).map((s) => ({ path: `${o}/dicomjson/studies/${s.uid}` }))),
-    await measure(ctx, 'ohif', 'legacy-big', `GET /ohif/study/{s}/series (${big.series[0]!.instances.length} instances)`, () => Array.from({ length: bigN }, () => ({ path: `${o}/study/${big.uid}/series` })), { target }),
-    await measure(ctx, 'ohif', 'dicomjson-big', `GET /ohif/dicomjson/studies/{s} (${big.series[0]!.instances.length} instances)`, () => Array.from({ length: bigN }, () => ({ path: `${o}/dicomjson/studies/${big.uid}` })), { target }),
+    await measure(ctx, 'ohif', 'legacy-study', 'GET /ohif/study/{s}/series (100 instances)', (r) =>
+      cycle(list, r, n).map((s) => ({ path: `${o}/study/${s.uid}/series` })),
+    ),
+    await measure(ctx, 'ohif', 'dicomjson-study', 'GET /ohif/dicomjson/studies/{s} (100 instances)', (r) =>
+      cycle(list, r, n).map((s) => ({ path: `${o}/dicomjson/studies/${s.uid}` })),
+    ),
+    await measure(
+      ctx,
+      'ohif',
+      'legacy-big',
+      `GET /ohif/study/{s}/series (${big.series[0]!.instances.length} instances)`,
+      () => Array.from({ length: bigN }, () => ({ path: `${o}/study/${big.uid}/series` })),
+      { target },
+    ),
+    await measure(
+      ctx,
+      'ohif',
+      'dicomjson-big',
+      `GET /ohif/dicomjson/studies/{s} (${big.series[0]!.instances.length} instances)`,
+      () => Array.from({ length: bigN }, () => ({ path: `${o}/dicomjson/studies/${big.uid}` })),
+      { target },
+    ),
   ];
 }

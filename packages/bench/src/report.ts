@@ -35,9 +35,14 @@ export function markdownSection(o: Output): string {
     `- Machine: \`${m.uname}\``,
     `- ${m.nproc} CPUs (${m.cpu ?? 'unknown'}), ${m.memoryGb} GB RAM, Node ${m.node}${m.postgres ? `, ${m.postgres}` : ''}`,
     `- Load average at the end (1/5/15 min): ${m.loadAverage.join(' / ')}`,
-    `- Settings: ${Object.entries(o.settings).map(([k, v]) => `${k}=${v}`).join(', ')}`,
+    `- Settings: ${Object.entries(o.settings)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(', ')}`,
     ...o.skipped.map((s) => `- Skipped: ${s}`),
-    ...o.baseline.map((b) => `- Loopback ceiling (${b.description}): ${b.op.startsWith('upload') ? `${num(b.instancesPerS, 0)} inst/s, ` : ''}${num(b.mbPerS, 0)} MB/s, p50 ${num(b.p50Ms, 2)} ms, CPU ${num(b.cpuMsPerOp, 2)} ms/request`),
+    ...o.baseline.map(
+      (b) =>
+        `- Loopback ceiling (${b.description}): ${b.op.startsWith('upload') ? `${num(b.instancesPerS, 0)} inst/s, ` : ''}${num(b.mbPerS, 0)} MB/s, p50 ${num(b.p50Ms, 2)} ms, CPU ${num(b.cpuMsPerOp, 2)} ms/request`,
+    ),
   ];
   for (const r of o.results) {
     lines.push('', `### ${r.name}: ${r.description}`, '');
@@ -48,10 +53,15 @@ export function markdownSection(o: Output): string {
         lines.push(`| ${op.phase} | server peak RSS | | | | | | | | ${num(op.peakRssMb, 0)} | ${targetCell(op)} |`);
         continue;
       }
-      lines.push(`| ${op.phase} | ${op.description}${op.errors ? ` (${op.errors} errors)` : ''} | ${op.clients} | ${op.requests} | ${num(op.p50Ms, 2)} | ${num(op.p95Ms, 2)} | ${num(op.ttfbP50Ms, 2)} | ${throughput(op)} | ${num(op.cpuMsPerOp, 2)} | ${num(op.peakRssMb, 0)} | ${targetCell(op)} |`);
+      lines.push(
+        `| ${op.phase} | ${op.description}${op.errors ? ` (${op.errors} errors)` : ''} | ${op.clients} | ${op.requests} | ${num(op.p50Ms, 2)} | ${num(op.p95Ms, 2)} | ${num(op.ttfbP50Ms, 2)} | ${throughput(op)} | ${num(op.cpuMsPerOp, 2)} | ${num(op.peakRssMb, 0)} | ${targetCell(op)} |`,
+      );
     }
     const targets = r.ops.filter((op) => op.target);
-    lines.push('', `Targets met: ${targets.filter((op) => op.met).length} of ${targets.length}${r.peakRssMb ? `; server RSS idle after start ${r.idleRssMb ?? '–'} MB, peak over the run ${r.peakRssMb} MB, at the end ${r.finalRssMb ?? '–'} MB` : ''}.`);
+    lines.push(
+      '',
+      `Targets met: ${targets.filter((op) => op.met).length} of ${targets.length}${r.peakRssMb ? `; server RSS idle after start ${r.idleRssMb ?? '–'} MB, peak over the run ${r.peakRssMb} MB, at the end ${r.finalRssMb ?? '–'} MB` : ''}.`,
+    );
     for (const note of r.notes) lines.push(`- ${note}`);
   }
   if (o.results.length > 1) lines.push('', ratioTable(o.results));
@@ -62,9 +72,12 @@ export function markdownSection(o: Output): string {
 /** p50 and throughput of every result relative to the first one (e.g. Orthanc / Tessera). */
 export function ratioTable(results: Output['results']): string {
   const [base, ...others] = results;
-  const lines = [`Ratios to ${base!.name} (p50: other ÷ ${base!.name}, > 1 is slower; throughput: other ÷ ${base!.name}, < 1 is slower):`, '',
+  const lines = [
+    `Ratios to ${base!.name} (p50: other ÷ ${base!.name}, > 1 is slower; throughput: other ÷ ${base!.name}, < 1 is slower):`,
+    '',
     `| operation | ${others.map((o) => `${o.name} p50 | ${o.name} throughput`).join(' | ')} |`,
-    `|---|${others.map(() => '---:|---:').join('|')}|`];
+    `|---|${others.map(() => '---:|---:').join('|')}|`,
+  ];
   for (const op of base!.ops) {
     if (op.op === 'ingest-rss') continue;
     const cells = others.map((o) => {

@@ -3,9 +3,7 @@ import { FilesystemBlobStore, type FilesystemBlobStoreOptions } from './filesyst
 import { S3BlobStore, type S3BlobStoreOptions } from './s3/s3-blob-store.js';
 
 /** Which backend to use and how; what the server's configuration produces. */
-export type BlobStoreConfig =
-  | ({ kind: 'filesystem' } & FilesystemBlobStoreOptions)
-  | ({ kind: 's3' } & S3BlobStoreOptions);
+export type BlobStoreConfig = ({ kind: 'filesystem' } & FilesystemBlobStoreOptions) | ({ kind: 's3' } & S3BlobStoreOptions);
 
 export function createBlobStore(config: BlobStoreConfig): BlobStore {
   switch (config.kind) {

@@ -6,11 +6,7 @@ import { BlobSizeMismatchError } from './errors.js';
  * storage so that a truncated upload fails instead of being stored as a shorter object.
  * Stopping early (throw or `return()`) also destroys a stream source.
  */
-export async function* exactSize(
-  key: string,
-  size: number,
-  source: AsyncIterable<Buffer> | Iterable<Buffer>,
-): AsyncGenerator<Buffer, void, undefined> {
+export async function* exactSize(key: string, size: number, source: AsyncIterable<Buffer> | Iterable<Buffer>): AsyncGenerator<Buffer, void, undefined> {
   let received = 0;
   for await (const chunk of source) {
     received += chunk.length;
@@ -21,11 +17,7 @@ export async function* exactSize(
 }
 
 /** Reads all of `source` into one buffer, which must be exactly `size` bytes. Only for small bodies. */
-export async function readExactly(
-  key: string,
-  size: number,
-  source: AsyncIterable<Buffer> | Iterable<Buffer>,
-): Promise<Buffer> {
+export async function readExactly(key: string, size: number, source: AsyncIterable<Buffer> | Iterable<Buffer>): Promise<Buffer> {
   const chunks: Buffer[] = [];
   for await (const chunk of exactSize(key, size, source)) chunks.push(chunk);
   return Buffer.concat(chunks, size);

@@ -35,12 +35,13 @@ const visit = (name) => {
 visit('@tessera/cli');
 
 /** The production sources of a package: tests and the test helpers of `src/testing/` (the `./testing` subpath) are left out. */
-const sources = (dir) => readdirSync(dir).flatMap((entry) => {
-  const path = join(dir, entry);
-  if (entry === 'node_modules' || entry === 'dist' || entry === 'scripts' || entry === 'testing') return [];
-  if (statSync(path).isDirectory()) return sources(path);
-  return entry.endsWith('.ts') && !entry.endsWith('.test.ts') && !entry.endsWith('.d.ts') ? [path] : [];
-});
+const sources = (dir) =>
+  readdirSync(dir).flatMap((entry) => {
+    const path = join(dir, entry);
+    if (entry === 'node_modules' || entry === 'dist' || entry === 'scripts' || entry === 'testing') return [];
+    if (statSync(path).isDirectory()) return sources(path);
+    return entry.endsWith('.ts') && !entry.endsWith('.test.ts') && !entry.endsWith('.d.ts') ? [path] : [];
+  });
 
 let files = 0;
 for (const name of needed) {
@@ -51,7 +52,17 @@ for (const name of needed) {
   // @tessera/cli is the program (dist/main.js), not a library: nothing imports it, so it has no exports.
   const expected = pkg.exports?.['.']?.default;
   if (name !== '@tessera/cli' && expected !== './dist/index.js') throw new Error(`${name}: exports["."].default must be ./dist/index.js, not ${expected}`);
-  const { outputFiles } = await build({ entryPoints, outdir, outbase: srcDir, bundle: false, platform: 'node', format: 'esm', target: 'node20', logLevel: 'warning', write: false });
+  const { outputFiles } = await build({
+    entryPoints,
+    outdir,
+    outbase: srcDir,
+    bundle: false,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    logLevel: 'warning',
+    write: false,
+  });
   // A file is replaced only when its content changed, and atomically (temp file + rename): a server
   // started from dist/ while another build runs (tests in parallel) never reads a half-written file.
   const written = new Set();
@@ -79,7 +90,9 @@ function sameContent(path, contents) {
 
 function listFiles(dir) {
   try {
-    return readdirSync(dir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).map((e) => join(e.parentPath ?? e.path, e.name));
+    return readdirSync(dir, { recursive: true, withFileTypes: true })
+      .filter((e) => e.isFile())
+      .map((e) => join(e.parentPath ?? e.path, e.name));
   } catch {
     return [];
   }

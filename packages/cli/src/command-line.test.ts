@@ -69,7 +69,11 @@ t.test('usage errors name what is wrong and carry the usage to print', async (t)
     [['gc', '--delete=yes'], /^tessera gc: Option '--delete' does not take an argument$/, commandHelp('gc')],
   ];
   for (const value of ['soon', '-1', '', ' ', 'Infinity']) {
-    cases.push([['gc', `--grace-minutes=${value}`], new RegExp(`^tessera gc: --grace-minutes needs a number of minutes \\(0 or more\\), got '${value}'$`), commandHelp('gc')]);
+    cases.push([
+      ['gc', `--grace-minutes=${value}`],
+      new RegExp(`^tessera gc: --grace-minutes needs a number of minutes \\(0 or more\\), got '${value}'$`),
+      commandHelp('gc'),
+    ]);
   }
   for (const [argv, message, usage] of cases) {
     const parsed = parseCommandLine(argv);

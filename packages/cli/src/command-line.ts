@@ -78,7 +78,9 @@ type CommandName = keyof typeof COMMANDS;
 export const USAGE = `usage: tessera [--help] [--version] <command> [options]
 
 commands:
-${Object.entries(COMMANDS).map(([name, { summary }]) => `  ${name.padEnd(9)} ${summary}`).join('\n')}
+${Object.entries(COMMANDS)
+  .map(([name, { summary }]) => `  ${name.padEnd(9)} ${summary}`)
+  .join('\n')}
 
 \`tessera <command> --help\` describes a command. With no command, tessera serves.
 Configuration comes from environment variables (see \`tessera config\` or the README).`;
@@ -108,10 +110,14 @@ export function parseCommandLine(argv: readonly string[]): CommandLine {
     const topic = argv[1];
     if (argv.length > 2) return { kind: 'usage-error', message: `tessera help: unexpected argument '${argv[2]}'`, usage: USAGE };
     if (topic === undefined) return { kind: 'help', text: USAGE };
-    return isCommand(topic) ? { kind: 'help', text: commandHelp(topic) } : { kind: 'usage-error', message: `tessera help: unknown command '${topic}'`, usage: USAGE };
+    return isCommand(topic)
+      ? { kind: 'help', text: commandHelp(topic) }
+      : { kind: 'usage-error', message: `tessera help: unknown command '${topic}'`, usage: USAGE };
   }
   if (first === 'version') {
-    return argv.length > 1 ? { kind: 'usage-error', message: `tessera version: unexpected argument '${argv[1]}'`, usage: USAGE } : { kind: 'version', text: `tessera ${VERSION}` };
+    return argv.length > 1
+      ? { kind: 'usage-error', message: `tessera version: unexpected argument '${argv[1]}'`, usage: USAGE }
+      : { kind: 'version', text: `tessera ${VERSION}` };
   }
   if (!isCommand(first)) return { kind: 'usage-error', message: `tessera: unknown command '${first}'`, usage: USAGE };
   const rest = argv.slice(1);
@@ -125,15 +131,21 @@ export function parseCommandLine(argv: readonly string[]): CommandLine {
       return 'message' in parsed ? parsed : { kind: first };
     }
     case 'gc': {
-      const parsed = tryParse(rest, {
-        help,
-        delete: { type: 'boolean' },
-        'dry-run': { type: 'boolean' },
-        'grace-minutes': { type: 'string' },
-      }, 'tessera gc', commandHelp('gc'));
+      const parsed = tryParse(
+        rest,
+        {
+          help,
+          delete: { type: 'boolean' },
+          'dry-run': { type: 'boolean' },
+          'grace-minutes': { type: 'string' },
+        },
+        'tessera gc',
+        commandHelp('gc'),
+      );
       if ('message' in parsed) return parsed;
       const { values } = parsed;
-      if (values.delete && values['dry-run']) return { kind: 'usage-error', message: 'tessera gc: --delete and --dry-run exclude each other', usage: commandHelp('gc') };
+      if (values.delete && values['dry-run'])
+        return { kind: 'usage-error', message: 'tessera gc: --delete and --dry-run exclude each other', usage: commandHelp('gc') };
       const grace = values['grace-minutes'];
       const graceMinutes = grace === undefined ? 60 : Number(grace);
       if (grace !== undefined && (grace.trim() === '' || !Number.isFinite(graceMinutes) || graceMinutes < 0)) {
@@ -151,7 +163,12 @@ function parseKeys(args: readonly string[]): CommandLine {
   const [sub, ...rest] = args;
   switch (sub) {
     case 'create': {
-      const parsed = tryParse(rest, { help, name: { type: 'string' }, scopes: { type: 'string' }, expires: { type: 'string' } }, 'tessera keys create', commandHelp('keys'));
+      const parsed = tryParse(
+        rest,
+        { help, name: { type: 'string' }, scopes: { type: 'string' }, expires: { type: 'string' } },
+        'tessera keys create',
+        commandHelp('keys'),
+      );
       if ('message' in parsed) return parsed;
       const { name, scopes, expires } = parsed.values;
       if (!name?.trim()) return usageError('create needs --name NAME');
@@ -179,7 +196,7 @@ function parseKeys(args: readonly string[]): CommandLine {
   }
 }
 
-type Options = Parameters<typeof parseArgs>[0] extends infer C ? C extends { options?: infer O } ? NonNullable<O> : never : never;
+type Options = Parameters<typeof parseArgs>[0] extends infer C ? (C extends { options?: infer O } ? NonNullable<O> : never) : never;
 
 function tryParse<const O extends Options>(args: readonly string[], options: O, who: string, usage: string) {
   try {

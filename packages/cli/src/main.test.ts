@@ -15,13 +15,21 @@ const version = (JSON.parse(readFileSync(join(root, 'packages/cli/package.json')
 const scratch = mkdtempSync(join(tmpdir(), 'tessera-cli-'));
 t.teardown(() => rmSync(scratch, { recursive: true, force: true }));
 
-interface Run { code: number | null; stdout: string; stderr: string }
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
 
 function cli(args: string[], dataDir: string): Promise<Run> {
   return new Promise((resolvePromise, reject) => {
     const env: NodeJS.ProcessEnv = { ...process.env, DATA_DIR: dataDir, PORT: '0', LOG_LEVEL: 'silent' };
     for (const name of ['DATABASE_URL', 'S3_BUCKET', 'CONFIG_FILE', 'WORKERS']) delete env[name];
-    const child = spawn(process.execPath, ['--conditions=@tessera/source', '--import', 'tsx', main, ...args], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--conditions=@tessera/source', '--import', 'tsx', main, ...args], {
+      cwd: root,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
@@ -39,8 +47,20 @@ function cli(args: string[], dataDir: string): Promise<Run> {
 const untouched = () => join(scratch, `untouched-${Math.random().toString(36).slice(2)}`);
 
 t.test('--help and -h print help and do nothing else', async (t) => {
-  for (const args of [['--help'], ['-h'], ['help'], ['serve', '--help'], ['serve', '-h'], ['migrate', '--help'], ['config', '-h'],
-    ['gc', '--help'], ['gc', '-h'], ['gc', '--delete', '--help'], ['gc', '--dryrun', '-h'], ['help', 'gc']]) {
+  for (const args of [
+    ['--help'],
+    ['-h'],
+    ['help'],
+    ['serve', '--help'],
+    ['serve', '-h'],
+    ['migrate', '--help'],
+    ['config', '-h'],
+    ['gc', '--help'],
+    ['gc', '-h'],
+    ['gc', '--delete', '--help'],
+    ['gc', '--dryrun', '-h'],
+    ['help', 'gc'],
+  ]) {
     const dataDir = untouched();
     const run = await cli(args, dataDir);
     t.equal(run.code, 0, `${args.join(' ')}: exit 0`);
@@ -111,7 +131,11 @@ t.test('gc lists what it would delete and deletes only with --delete', async (t)
     t.ok(existsSync(orphan) && existsSync(spooled), `${args.join(' ')}: nothing deleted`);
   }
   const young = await cli(['gc', '--delete', '--grace-minutes', '600'], dataDir);
-  t.match(young.stdout, /deleted 0 orphan blob\(s\) of 1 examined and 0 stale spool file\(s\), older than 600 min/, 'objects inside the grace period are left alone');
+  t.match(
+    young.stdout,
+    /deleted 0 orphan blob\(s\) of 1 examined and 0 stale spool file\(s\), older than 600 min/,
+    'objects inside the grace period are left alone',
+  );
   t.ok(existsSync(orphan) && existsSync(spooled), 'nothing deleted inside the grace period');
 
   const real = await cli(['gc', '--delete'], dataDir);

@@ -42,7 +42,10 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'gc': {
       const [{ loadConfig }, { openIndex }, { createBlobStore }, { collectOrphans }] = await Promise.all([
-        import('@tessera/server'), import('@tessera/index'), import('@tessera/blob-store'), import('@tessera/stow-rs'),
+        import('@tessera/server'),
+        import('@tessera/index'),
+        import('@tessera/blob-store'),
+        import('@tessera/stow-rs'),
       ]);
       const config = loadConfig();
       const index = await openIndex(config.index);
@@ -78,7 +81,11 @@ async function main(argv: string[]): Promise<number> {
  * goes to stderr. Nothing prints a stored hash.
  */
 async function manageKeys(command: Extract<CommandLine, { kind: `keys-${string}` }>): Promise<number> {
-  const [{ loadConfig }, { openIndex }, { generateApiKey }] = await Promise.all([import('@tessera/server'), import('@tessera/index'), import('@tessera/access')]);
+  const [{ loadConfig }, { openIndex }, { generateApiKey }] = await Promise.all([
+    import('@tessera/server'),
+    import('@tessera/index'),
+    import('@tessera/access'),
+  ]);
   const index = await openIndex(loadConfig().index);
   try {
     switch (command.kind) {
@@ -86,7 +93,9 @@ async function manageKeys(command: Extract<CommandLine, { kind: `keys-${string}`
         const key = generateApiKey();
         const expiresAt = command.expiresInMs === undefined ? undefined : new Date(Date.now() + command.expiresInMs);
         await index.apiKeys.create({ id: key.id, name: command.name, scopes: command.scopes, secretHash: key.secretHash, ...(expiresAt ? { expiresAt } : {}) });
-        console.error(`created key ${key.id} '${command.name}' with scopes ${command.scopes.join(',')}${expiresAt ? `, expiring ${expiresAt.toISOString()}` : ''}; it is shown once:`);
+        console.error(
+          `created key ${key.id} '${command.name}' with scopes ${command.scopes.join(',')}${expiresAt ? `, expiring ${expiresAt.toISOString()}` : ''}; it is shown once:`,
+        );
         console.log(key.key);
         return 0;
       }

@@ -1,6 +1,12 @@
 // dcmjs ships no type declarations; this covers the small part of it we use.
 declare module 'dcmjs' {
-  interface DictionaryEntry { tag: string; vr: string; vm: string; name: string; version: string }
+  interface DictionaryEntry {
+    tag: string;
+    vr: string;
+    vm: string;
+    name: string;
+    version: string;
+  }
   const dcmjs: { data: { DicomMetaDictionary: { nameMap: Record<string, DictionaryEntry> } } };
   export default dcmjs;
 }

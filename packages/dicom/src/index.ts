@@ -4,7 +4,17 @@ export { type Vr, hasLongHeader } from './vr.js';
 export { statusName, FailureReason, WarningReason, statusHex } from './status.js';
 export { lookupTag, lookupKeyword } from './dictionary.js';
 export type { DicomJsonAttribute, DicomJsonDataset } from './json/dicom-json.js';
-export { attributeOf, firstValue, firstString, firstNumber, firstInteger, numbersOf, firstPersonName, personNameString, pickAttributes } from './json/dicom-json-values.js';
+export {
+  attributeOf,
+  firstValue,
+  firstString,
+  firstNumber,
+  firstInteger,
+  numbersOf,
+  firstPersonName,
+  personNameString,
+  pickAttributes,
+} from './json/dicom-json-values.js';
 export { toDicomJson, type BulkDataRef } from './json/to-dicom-json.js';
 export { stringifyDicomJson, stringifyDicomJsonAttribute } from './json/stringify-dicom-json.js';
 export { DicomJsonMembers } from './json/dicom-json-members.js';
@@ -21,7 +31,13 @@ export { encodePart10, type EncodedPart10, type TranscodeOptions } from './part1
 export { encodeFileMeta, datasetOffset } from './part10/file-meta.js';
 export { inflate, sliceStream, swapStream, swapWidth } from './part10/byte-streams.js';
 export { rangedByteSource } from './part10/ranged-byte-source.js';
-export { lossyCompressionOf, encodeNativePixelPart10, encapsulatedPixelDataEnd, type NativePixelModule, type NativePixelData } from './part10/native-pixel-part10.js';
+export {
+  lossyCompressionOf,
+  encodeNativePixelPart10,
+  encapsulatedPixelDataEnd,
+  type NativePixelModule,
+  type NativePixelData,
+} from './part10/native-pixel-part10.js';
 export { fromDicomJson, type BulkValue } from './json/from-dicom-json.js';
 export { jpegTransferSyntax } from './jpeg-process.js';
 export { toNativeDicomXml, escapeText, escapeAttribute, DICOM_XML } from './xml/native-dicom-xml.js';

@@ -40,17 +40,28 @@ export const WarningReason = {
  */
 export function statusName(code: number): string {
   switch (code) {
-    case FailureReason.OutOfResources: return 'out of resources';
-    case FailureReason.DataSetDoesNotMatchSOPClass: return 'data set does not match its SOP class';
-    case FailureReason.StudyInstanceUIDMismatch: return 'StudyInstanceUID differs from the study of the request';
-    case FailureReason.CannotUnderstand: return 'cannot understand (not a readable DICOM Part 10 instance)';
-    case FailureReason.TransferSyntaxNotSupported: return 'transfer syntax not supported';
-    case FailureReason.ProcessingFailure: return 'processing failure';
-    case FailureReason.SOPClassNotSupported: return 'SOP class not supported';
-    case FailureReason.DuplicateSOPInstance: return 'SOP Instance UID already stored with different content';
-    case WarningReason.CoercionOfDataElements: return 'data elements coerced';
-    case WarningReason.ElementsDiscarded: return 'data elements discarded';
-    case WarningReason.DataSetDoesNotMatchSOPClass: return 'data set does not match its SOP class (stored anyway)';
+    case FailureReason.OutOfResources:
+      return 'out of resources';
+    case FailureReason.DataSetDoesNotMatchSOPClass:
+      return 'data set does not match its SOP class';
+    case FailureReason.StudyInstanceUIDMismatch:
+      return 'StudyInstanceUID differs from the study of the request';
+    case FailureReason.CannotUnderstand:
+      return 'cannot understand (not a readable DICOM Part 10 instance)';
+    case FailureReason.TransferSyntaxNotSupported:
+      return 'transfer syntax not supported';
+    case FailureReason.ProcessingFailure:
+      return 'processing failure';
+    case FailureReason.SOPClassNotSupported:
+      return 'SOP class not supported';
+    case FailureReason.DuplicateSOPInstance:
+      return 'SOP Instance UID already stored with different content';
+    case WarningReason.CoercionOfDataElements:
+      return 'data elements coerced';
+    case WarningReason.ElementsDiscarded:
+      return 'data elements discarded';
+    case WarningReason.DataSetDoesNotMatchSOPClass:
+      return 'data set does not match its SOP class (stored anyway)';
     default:
       if (code >= 0xa700 && code <= 0xa7ff) return 'refused: out of resources';
       if (code >= 0xa900 && code <= 0xa9ff) return 'data set does not match its SOP class';

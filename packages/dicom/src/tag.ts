@@ -144,5 +144,4 @@ export const Tag = {
 export type TagKeyword = keyof typeof Tag;
 
 /** The three pixel data elements (PS3.5 §8); each is the instance's bulk pixel payload. */
-export const isPixelDataTag = (tag: TagNumber): boolean =>
-  tag === Tag.PixelData || tag === Tag.FloatPixelData || tag === Tag.DoubleFloatPixelData;
+export const isPixelDataTag = (tag: TagNumber): boolean => tag === Tag.PixelData || tag === Tag.FloatPixelData || tag === Tag.DoubleFloatPixelData;

@@ -72,7 +72,11 @@ t.test('DATA-3: transfer syntaxes and their bulk media types', async (t) => {
   const bigEndian = transferSyntaxInfo(TransferSyntax.ExplicitVRBigEndian);
   t.match(bigEndian, { explicitVr: true, littleEndian: false, encapsulated: false }, 'DATA-3: Explicit VR Big Endian');
   const deflated = transferSyntaxInfo(TransferSyntax.DeflatedExplicitVRLittleEndian);
-  t.match(deflated, { explicitVr: true, littleEndian: true, encapsulated: false, deflated: true }, 'DATA-3: Deflated Explicit VR LE is inflated, not encapsulated');
+  t.match(
+    deflated,
+    { explicitVr: true, littleEndian: true, encapsulated: false, deflated: true },
+    'DATA-3: Deflated Explicit VR LE is inflated, not encapsulated',
+  );
   t.equal(transferSyntaxInfo(TransferSyntax.RLELossless)?.encapsulated, true, 'DATA-3: RLE pixel data is encapsulated');
 
   t.equal(transferSyntaxInfo('1.2.3.4.5.6.7.8.9.10'), undefined, 'DATA-3: an unknown transfer syntax (bad/meta-unknown-transfer-syntax.dcm) has no entry');

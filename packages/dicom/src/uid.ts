@@ -35,10 +35,20 @@ export interface TransferSyntaxInfo {
 }
 
 const native = (uid: string, explicitVr: boolean, littleEndian: boolean, deflated = false): TransferSyntaxInfo => ({
-  uid, explicitVr, littleEndian, encapsulated: false, deflated, bulkMediaType: 'application/octet-stream',
+  uid,
+  explicitVr,
+  littleEndian,
+  encapsulated: false,
+  deflated,
+  bulkMediaType: 'application/octet-stream',
 });
 const encapsulated = (uid: string, bulkMediaType: string): TransferSyntaxInfo => ({
-  uid, explicitVr: true, littleEndian: true, encapsulated: true, deflated: false, bulkMediaType,
+  uid,
+  explicitVr: true,
+  littleEndian: true,
+  encapsulated: true,
+  deflated: false,
+  bulkMediaType,
 });
 
 const KNOWN: TransferSyntaxInfo[] = [
@@ -47,8 +57,9 @@ const KNOWN: TransferSyntaxInfo[] = [
   native('1.2.840.10008.1.2.1.99', true, true, true),
   native('1.2.840.10008.1.2.2', true, false),
   // JPEG family (DATA-3): baseline, extended, spectral/progressive (retired but real), lossless.
-  ...['50', '51', '52', '53', '54', '55', '56', '57', '58', '59', '60', '61', '62', '63', '64', '65', '66', '70']
-    .map((n) => encapsulated(`1.2.840.10008.1.2.4.${n}`, 'image/jpeg')),
+  ...['50', '51', '52', '53', '54', '55', '56', '57', '58', '59', '60', '61', '62', '63', '64', '65', '66', '70'].map((n) =>
+    encapsulated(`1.2.840.10008.1.2.4.${n}`, 'image/jpeg'),
+  ),
   encapsulated('1.2.840.10008.1.2.4.80', 'image/jls'),
   encapsulated('1.2.840.10008.1.2.4.81', 'image/jls'),
   encapsulated('1.2.840.10008.1.2.4.90', 'image/jp2'),
@@ -64,8 +75,9 @@ const KNOWN: TransferSyntaxInfo[] = [
   encapsulated('1.2.840.10008.1.2.4.94', 'application/octet-stream'), // JPIP referenced: no local pixels
   encapsulated('1.2.840.10008.1.2.4.95', 'application/octet-stream'),
   // MPEG-2, H.264, HEVC video (one "frame" stream for the whole video).
-  ...['100', '100.1', '101', '101.1', '102', '102.1', '103', '103.1', '104', '104.1', '105', '105.1', '106', '106.1']
-    .map((n) => encapsulated(`1.2.840.10008.1.2.4.${n}`, 'video/mp4')),
+  ...['100', '100.1', '101', '101.1', '102', '102.1', '103', '103.1', '104', '104.1', '105', '105.1', '106', '106.1'].map((n) =>
+    encapsulated(`1.2.840.10008.1.2.4.${n}`, 'video/mp4'),
+  ),
   encapsulated('1.2.840.10008.1.2.4.107', 'video/H265'),
   encapsulated('1.2.840.10008.1.2.4.108', 'video/H265'),
 ];

@@ -14,9 +14,18 @@ import { DEFAULT_VIEWER_DIR } from '@tessera/ohif';
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 export const ARTIFACTS = resolve(fileURLToPath(import.meta.url), '../../../../artifacts/ohif');
 const ARGS = [
-  '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-  '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage',
-  '--use-angle=swiftshader', '--enable-unsafe-swiftshader', '--ignore-gpu-blocklist',
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--disable-dev-shm-usage',
+  '--use-angle=swiftshader',
+  '--enable-unsafe-swiftshader',
+  '--ignore-gpu-blocklist',
   '--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1',
 ];
 
@@ -30,7 +39,12 @@ export function browserSkip(): string | false {
 /** A fresh Chromium profile, closed and removed at the end of the test. */
 export async function launchBrowser(t: Test): Promise<BrowserContext> {
   const profile = await mkdtemp(join(tmpdir(), 'tessera-chromium-'));
-  const context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: ARGS, viewport: { width: 1280, height: 900 } });
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ARGS,
+    viewport: { width: 1280, height: 900 },
+  });
   t.teardown(async () => {
     await context.close();
     await rm(profile, { recursive: true, force: true });
@@ -137,5 +151,7 @@ export async function viewportState(page: Page): Promise<ViewportState | null> {
 
 /** The series descriptions shown in OHIF v3's study browser. */
 export async function studyBrowserSeries(page: Page): Promise<string[]> {
-  return (await page.evaluate(`[...document.querySelectorAll('[data-cy="study-browser-thumbnail"] [data-cy="series-description-label"]')].map((n) => n.innerText.trim())`).catch(() => [])) as string[];
+  return (await page
+    .evaluate(`[...document.querySelectorAll('[data-cy="study-browser-thumbnail"] [data-cy="series-description-label"]')].map((n) => n.innerText.trim())`)
+    .catch(() => [])) as string[];
 }

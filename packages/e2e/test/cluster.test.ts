@@ -36,7 +36,15 @@ t.test('compiled, WORKERS=2: one archive served from two processes', { skip: adm
   execFileSync(process.execPath, ['packages/cli/scripts/build.mjs'], { cwd: root, stdio: 'ignore' });
   const child = spawn(process.execPath, ['packages/cli/dist/main.js', 'serve'], {
     cwd: root,
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', PORT: String(port), DATA_DIR: dataDir, DATABASE_URL: database.url, WORKERS: '2', LOG_LEVEL: 'warn' },
+    env: {
+      PATH: process.env.PATH ?? '',
+      HOME: process.env.HOME ?? '',
+      PORT: String(port),
+      DATA_DIR: dataDir,
+      DATABASE_URL: database.url,
+      WORKERS: '2',
+      LOG_LEVEL: 'warn',
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
@@ -45,7 +53,10 @@ t.test('compiled, WORKERS=2: one archive served from two processes', { skip: adm
   const exited = once(child, 'exit');
   const base = `http://127.0.0.1:${port}`;
   for (let i = 0; ; i++) {
-    const ready = await fetch(`${base}/readyz`).then((r) => r.ok, () => false);
+    const ready = await fetch(`${base}/readyz`).then(
+      (r) => r.ok,
+      () => false,
+    );
     if (ready) break;
     if (child.exitCode !== null || i > 600) {
       child.kill('SIGKILL');
@@ -55,13 +66,19 @@ t.test('compiled, WORKERS=2: one archive served from two processes', { skip: adm
     await new Promise((r) => setTimeout(r, 100));
   }
 
-  const workers = execFileSync('ps', ['-o', 'pid=', '--ppid', String(child.pid)], { encoding: 'utf8' }).trim().split(/\s+/);
+  const workers = execFileSync('ps', ['-o', 'pid=', '--ppid', String(child.pid)], { encoding: 'utf8' })
+    .trim()
+    .split(/\s+/);
   t.equal(workers.length, 2, 'two worker processes under the supervisor');
 
   const study = newUid();
   const spec = ctInstance({ StudyInstanceUID: study }, { rows: 64, columns: 64, frames: 1 });
   const { contentType, payload } = await multipartBuffer([encodeInstance(spec)]);
-  const stored = await fetch(`${base}/dicomweb/studies`, { method: 'POST', headers: { 'content-type': contentType, accept: 'application/dicom+json' }, body: payload });
+  const stored = await fetch(`${base}/dicomweb/studies`, {
+    method: 'POST',
+    headers: { 'content-type': contentType, accept: 'application/dicom+json' },
+    body: payload,
+  });
   t.equal(stored.status, 200, 'STOW through one worker');
   // Fresh connections are handed to the workers in turn: every one of them finds the study.
   for (let i = 0; i < 6; i++) {

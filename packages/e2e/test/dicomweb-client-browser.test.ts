@@ -20,8 +20,15 @@ import { backendNames, readManifest, readShared, sharedFiles, startTestServer } 
  */
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const ARGS = [
-  '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-  '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage',
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--disable-dev-shm-usage',
   '--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1',
 ];
 /** A CT study of two series (Explicit VR LE, served as stored) and a 10-frame enhanced MR. */
@@ -153,18 +160,26 @@ for (const backend of backendNames()) {
     });
     await tab.goto(page.url);
 
-    const out = await tab.evaluate<Record<string, any>>(`(${SCENARIO})(${JSON.stringify({
-      wadoRoot: `${server.url}/dicomweb`,
-      fileCount: files.length,
-      ct: { study: ct.studyUid, series: ct.seriesUid, sop: ct.sopUid },
-      mf: { study: mf.studyUid, series: mf.seriesUid, sop: mf.sopUid },
-    })})`);
+    const out = await tab.evaluate<Record<string, any>>(
+      `(${SCENARIO})(${JSON.stringify({
+        wadoRoot: `${server.url}/dicomweb`,
+        fileCount: files.length,
+        ct: { study: ct.studyUid, series: ct.seriesUid, sop: ct.sopUid },
+        mf: { study: mf.studyUid, series: mf.seriesUid, sop: mf.sopUid },
+      })})`,
+    );
     t.same(errors, [], 'no unhandled errors in the page');
 
     t.equal(out.store?.['00081199']?.Value?.length, files.length, 'storeInstances: every instance in ReferencedSOPSequence');
     t.notOk(out.store?.['00081198'], 'storeInstances: no FailedSOPSequence');
-    t.ok(preflights.some((url) => url === `${server.url}/dicomweb/studies`), 'storeInstances went through a CORS preflight');
-    t.ok(preflights.some((url) => url.includes('/frames/')), 'retrieveInstanceFrames went through a CORS preflight');
+    t.ok(
+      preflights.some((url) => url === `${server.url}/dicomweb/studies`),
+      'storeInstances went through a CORS preflight',
+    );
+    t.ok(
+      preflights.some((url) => url.includes('/frames/')),
+      'retrieveInstanceFrames went through a CORS preflight',
+    );
 
     t.same(out.studies, [ct.studyUid], 'searchForStudies by StudyInstanceUID');
     t.same(out.allStudies, [...new Set(rows.map((r) => r.studyUid))].sort(), 'searchForStudies: both studies');
@@ -187,7 +202,11 @@ for (const backend of backendNames()) {
     const pixels = mfBytes.subarray(mfBytes.length - frameBytes * frameCount);
     const frame = (n: number) => sha256(pixels.subarray((n - 1) * frameBytes, n * frameBytes));
     t.same(out.frames, [frame(1), frame(3), frame(10)], 'retrieveInstanceFrames 1,3,10: the bytes of those frames');
-    t.match(out.bulkDataUri, new RegExp(`^${server.url}/dicomweb/studies/${mf.studyUid}/series/${mf.seriesUid}/instances/${mf.sopUid}/bulkdata/`), 'PixelData has an absolute BulkDataURI');
+    t.match(
+      out.bulkDataUri,
+      new RegExp(`^${server.url}/dicomweb/studies/${mf.studyUid}/series/${mf.seriesUid}/instances/${mf.sopUid}/bulkdata/`),
+      'PixelData has an absolute BulkDataURI',
+    );
     t.same(out.bulk, [sha256(pixels)], 'retrieveBulkData: the Pixel Data value, byte for byte');
 
     t.same(out.rendered.magic, [0xff, 0xd8, 0xff], 'retrieveInstanceRendered: a JPEG');

@@ -13,7 +13,8 @@ import { GREY_STATS } from './browser-helpers.js';
  * (`legacyOhifViewer`), cached under packages/e2e/.cache/, and served from a second loopback origin.
  */
 const e2eDir = resolve(fileURLToPath(import.meta.url), '../..');
-const pin = (JSON.parse(readFileSync(join(e2eDir, 'package.json'), 'utf8')) as { legacyOhifViewer: { package: string; version: string; integrity: string } }).legacyOhifViewer;
+const pin = (JSON.parse(readFileSync(join(e2eDir, 'package.json'), 'utf8')) as { legacyOhifViewer: { package: string; version: string; integrity: string } })
+  .legacyOhifViewer;
 
 /** The cached dist folder; fetched from the npm registry on first use. */
 export function legacyViewerDist(): string {
@@ -53,8 +54,9 @@ export async function serveLegacyViewer(): Promise<{ url: string; close(): Promi
     '/app-config.js': ['text/javascript', `window.config = ${JSON.stringify({ routerBasename: '/', showStudyList: false, extensions: [], servers: {} })};\n`],
     '/start.js': ['text/javascript', `window.OHIFViewer.installViewer(window.config, 'root', function () {});\n`],
   };
-  const page = '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>OHIF Standalone Viewer</title></head>'
-    + '<body><div id="root"></div><script src="/app-config.js"></script><script src="/index.umd.js" crossorigin></script><script src="/start.js"></script></body></html>';
+  const page =
+    '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>OHIF Standalone Viewer</title></head>' +
+    '<body><div id="root"></div><script src="/app-config.js"></script><script src="/index.umd.js" crossorigin></script><script src="/start.js"></script></body></html>';
   const server: Server = createServer((request, response) => {
     const file = files[new URL(request.url ?? '/', 'http://localhost').pathname];
     response.writeHead(200, { 'content-type': file ? file[0] : 'text/html; charset=utf-8' });

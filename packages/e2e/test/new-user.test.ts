@@ -22,12 +22,29 @@ t.test('GET /dicomweb: what the service offers and where', async (t) => {
     const res = await fetch(`${server.url}${path}`);
     t.equal(res.status, 200, `${path}: 200, not 404`);
     t.match(res.headers.get('content-type'), /^application\/json/);
-    const body = await res.json() as { serviceRoot: string; services: { name: string; method: string; href: string }[]; capabilities: { method: string; href: string }; documentation: Record<string, string> };
+    const body = (await res.json()) as {
+      serviceRoot: string;
+      services: { name: string; method: string; href: string }[];
+      capabilities: { method: string; href: string };
+      documentation: Record<string, string>;
+    };
     t.equal(body.serviceRoot, `${server.url}/dicomweb`, 'names the service root');
-    t.ok(body.services.some((s) => s.name.startsWith('STOW-RS') && s.method === 'POST'), 'STOW-RS listed');
-    t.ok(body.services.some((s) => s.name.startsWith('QIDO-RS')), 'QIDO-RS listed');
-    t.ok(body.services.some((s) => s.name.startsWith('WADO-RS')), 'WADO-RS listed');
-    t.ok(body.services.some((s) => s.name.startsWith('WADO-URI')), 'WADO-URI listed');
+    t.ok(
+      body.services.some((s) => s.name.startsWith('STOW-RS') && s.method === 'POST'),
+      'STOW-RS listed',
+    );
+    t.ok(
+      body.services.some((s) => s.name.startsWith('QIDO-RS')),
+      'QIDO-RS listed',
+    );
+    t.ok(
+      body.services.some((s) => s.name.startsWith('WADO-RS')),
+      'WADO-RS listed',
+    );
+    t.ok(
+      body.services.some((s) => s.name.startsWith('WADO-URI')),
+      'WADO-URI listed',
+    );
     // The links work: the capabilities document and a search, as announced.
     const caps = await fetch(body.capabilities.href, { method: body.capabilities.method });
     t.equal(caps.status, 200, 'the capabilities document is where it says');
@@ -68,8 +85,13 @@ t.test('the documents agree with the code', async (t) => {
   const readme = doc('README.md');
   for (const [name] of SETTINGS) t.match(readme, new RegExp(`^\\| \`${name}\` \\|`, 'm'), `README configuration table lists ${name}`);
 
-  const generated = /thumbnailRendering: '([^']+)'/.exec(viewerAppConfig('https://pacs.example.org', { qidoSupportsIncludeField: true, supportsFuzzyMatching: true, supportsWildcard: true, thumbnails: true }))?.[1]
-    ?? /"thumbnailRendering":\s*"([^"]+)"/.exec(viewerAppConfig('https://pacs.example.org', { qidoSupportsIncludeField: true, supportsFuzzyMatching: true, supportsWildcard: true, thumbnails: true }))?.[1];
+  const generated =
+    /thumbnailRendering: '([^']+)'/.exec(
+      viewerAppConfig('https://pacs.example.org', { qidoSupportsIncludeField: true, supportsFuzzyMatching: true, supportsWildcard: true, thumbnails: true }),
+    )?.[1] ??
+    /"thumbnailRendering":\s*"([^"]+)"/.exec(
+      viewerAppConfig('https://pacs.example.org', { qidoSupportsIncludeField: true, supportsFuzzyMatching: true, supportsWildcard: true, thumbnails: true }),
+    )?.[1];
   t.ok(generated, `the generated app-config sets thumbnailRendering (${generated})`);
   const documented = /\| `dicomweb` \(default\) \|[^\n]*`thumbnailRendering: '([^']+)'`/.exec(doc('docs/ohif.md'))?.[1];
   t.equal(documented, generated, 'docs/ohif.md gives the thumbnailRendering the server generates');
@@ -93,11 +115,13 @@ t.test('error messages cite PS3.18, not the digest that is not in the repository
       if (name === 'node_modules' || name === 'dist' || name === 'viewer') continue;
       if (statSync(path).isDirectory()) walk(path);
       else if (path.endsWith('.ts') && !path.endsWith('.test.ts') && !path.endsWith('.contract.ts') && path.includes(`${join('src', '')}`)) {
-        readFileSync(path, 'utf8').split('\n').forEach((line, i) => {
-          const code = line.trim();
-          if (code.startsWith('//') || code.startsWith('*') || code.startsWith('/*')) return;
-          if (citation.test(code.split(' // ')[0]!)) offenders.push(`${relative(root, path)}:${i + 1}`);
-        });
+        readFileSync(path, 'utf8')
+          .split('\n')
+          .forEach((line, i) => {
+            const code = line.trim();
+            if (code.startsWith('//') || code.startsWith('*') || code.startsWith('/*')) return;
+            if (citation.test(code.split(' // ')[0]!)) offenders.push(`${relative(root, path)}:${i + 1}`);
+          });
       }
     }
   };
@@ -119,7 +143,11 @@ t.test('docker-compose.yml and Dockerfile: pinned, healthy, lean, unprivileged (
   // Each long-running service declares a health check (the one-shot minio-init is waited for to finish).
   const servicesSection = compose.slice(compose.indexOf('\nservices:'), compose.indexOf('\nvolumes:'));
   const services = servicesSection.split(/\n(?= {2}[a-z][\w-]*:\n)/).filter((block) => /^ {2}[a-z]/.test(block));
-  t.same(services.map((block) => /^ {2}([\w-]+):/.exec(block)![1]), ['postgres', 'minio', 'minio-init', 'tessera'], 'the four services');
+  t.same(
+    services.map((block) => /^ {2}([\w-]+):/.exec(block)![1]),
+    ['postgres', 'minio', 'minio-init', 'tessera'],
+    'the four services',
+  );
   for (const block of services) {
     const name = /^ {2}([\w-]+):/.exec(block)![1]!;
     if (/restart: "no"/.test(block)) continue;
@@ -129,7 +157,10 @@ t.test('docker-compose.yml and Dockerfile: pinned, healthy, lean, unprivileged (
   const dockerfile = doc('Dockerfile');
   const major = Number(/ARG NODE_IMAGE=node:(\d+)\./.exec(dockerfile)?.[1]);
   t.ok(major >= 22 && major % 2 === 0, `a supported LTS Node.js (${major})`);
-  t.ok(dockerfile.indexOf('COPY --chown=node:node pnpm-lock.yaml') < dockerfile.indexOf('COPY --chown=node:node . .'), 'dependencies before the source (layer cache)');
+  t.ok(
+    dockerfile.indexOf('COPY --chown=node:node pnpm-lock.yaml') < dockerfile.indexOf('COPY --chown=node:node . .'),
+    'dependencies before the source (layer cache)',
+  );
   t.match(dockerfile, /pnpm install --frozen-lockfile --offline --prod --ignore-scripts/, 'production dependencies only in the image');
   t.match(dockerfile, /rm -rf node_modules/, 'devDependencies removed, not only unlinked');
   t.match(dockerfile, /test -f packages\/ohif\/viewer\/index\.html[^\n]*\n[^\n]*exit 1/, 'the build fails without the viewer');

@@ -10,7 +10,12 @@ const MULTIFRAME = 'multiframe/enhanced-mr-emri_small-10fr.dcm';
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
 async function upload(server: TestServer, path: string) {
-  const res = await server.app.inject({ method: 'POST', url: '/dicomweb/studies', headers: { 'content-type': 'application/dicom' }, payload: readShared(path) });
+  const res = await server.app.inject({
+    method: 'POST',
+    url: '/dicomweb/studies',
+    headers: { 'content-type': 'application/dicom' },
+    payload: readShared(path),
+  });
   if (res.statusCode >= 300) throw new Error(`${path}: ${res.statusCode} ${res.body}`);
   return JSON.parse(res.body)['00081199'].Value[0]['00081190'].Value[0] as string;
 }
@@ -44,12 +49,25 @@ for (const backend of backendNames()) {
       t.equal(series.seriesInstanceUid, CT_SERIES);
       t.equal(series.seriesNumber, 2);
       t.equal(series.instances.length, 28, 'every instance of the series');
-      t.same(series.instances.map((i: { instanceNumber: number }) => i.instanceNumber), Array.from({ length: 28 }, (_, i) => i + 1), 'ordered by InstanceNumber');
+      t.same(
+        series.instances.map((i: { instanceNumber: number }) => i.instanceNumber),
+        Array.from({ length: 28 }, (_, i) => i + 1),
+        'ordered by InstanceNumber',
+      );
       const first = series.instances[0];
-      t.same(Object.keys(first).filter((k) => ['sopInstanceUid', 'rows', 'url'].includes(k)), ['sopInstanceUid', 'rows', 'url']);
+      t.same(
+        Object.keys(first).filter((k) => ['sopInstanceUid', 'rows', 'url'].includes(k)),
+        ['sopInstanceUid', 'rows', 'url'],
+      );
       t.equal(first.rows, 512, 'real Rows (DICOMcloud wrote 1)');
       t.equal(first.columns, 512);
-      t.match(first.url, new RegExp(`^dicomweb://pacs\\.example:8080/wadouri/\\?RequestType=wado&studyUID=${CT_STUDY}&seriesUID=${CT_SERIES}&objectUID=[\\d.]+&contentType=application/dicom$`), 'dicomweb: scheme, public host, the seed query');
+      t.match(
+        first.url,
+        new RegExp(
+          `^dicomweb://pacs\\.example:8080/wadouri/\\?RequestType=wado&studyUID=${CT_STUDY}&seriesUID=${CT_SERIES}&objectUID=[\\d.]+&contentType=application/dicom$`,
+        ),
+        'dicomweb: scheme, public host, the seed query',
+      );
     });
 
     t.test('every legacy URL, fetched over http, returns the instance bytes', async (t) => {
@@ -80,8 +98,26 @@ for (const backend of backendNames()) {
       const series = doc.studies[0].series[0];
       t.equal(series.instances.length, 28);
       const m = series.instances[0].metadata;
-      for (const keyword of ['StudyInstanceUID', 'SeriesInstanceUID', 'SOPInstanceUID', 'SOPClassUID', 'Modality', 'Rows', 'Columns', 'BitsAllocated', 'PixelRepresentation',
-        'PhotometricInterpretation', 'ImagePositionPatient', 'ImageOrientationPatient', 'PixelSpacing', 'RescaleSlope', 'RescaleIntercept', 'WindowCenter', 'WindowWidth', 'InstanceNumber']) {
+      for (const keyword of [
+        'StudyInstanceUID',
+        'SeriesInstanceUID',
+        'SOPInstanceUID',
+        'SOPClassUID',
+        'Modality',
+        'Rows',
+        'Columns',
+        'BitsAllocated',
+        'PixelRepresentation',
+        'PhotometricInterpretation',
+        'ImagePositionPatient',
+        'ImageOrientationPatient',
+        'PixelSpacing',
+        'RescaleSlope',
+        'RescaleIntercept',
+        'WindowCenter',
+        'WindowWidth',
+        'InstanceNumber',
+      ]) {
         t.ok(m[keyword] !== undefined, `metadata has ${keyword}`);
       }
       t.equal(m.Rows, 512, 'single values unwrapped');
@@ -93,7 +129,11 @@ for (const backend of backendNames()) {
       t.equal(frames.length, 10, 'a 10-frame instance is listed once per frame');
       t.match(frames[9].url, /&frame=10$/);
       const wado = new URL(frames[0].url.replace(/^dicomweb:/, ''));
-      const file = await server.app.inject({ method: 'GET', url: `${wado.pathname}${wado.search}`, headers: { accept: 'multipart/related; type="application/octet-stream"; transfer-syntax="*"' } });
+      const file = await server.app.inject({
+        method: 'GET',
+        url: `${wado.pathname}${wado.search}`,
+        headers: { accept: 'multipart/related; type="application/octet-stream"; transfer-syntax="*"' },
+      });
       t.equal(file.statusCode, 200, 'the WADO-URI URL answers the Accept header OHIF sends');
       t.equal(sha256(file.rawPayload), sha256(readShared(MULTIFRAME)));
     });

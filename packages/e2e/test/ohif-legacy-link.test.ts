@@ -38,13 +38,19 @@ t.test('legacy study link in Chromium', { skip: browserSkip() }, async (t) => {
     const log = watchPage(page);
     await page.goto(`${server.url}/${link}`);
     t.equal(page.url(), `${server.url}/viewer?StudyInstanceUIDs=${STUDY}`, 'sent to the same study in the dicomweb data source');
-    const state = await waitFor(page, async () => ({ viewport: await viewportState(page), series: await studyBrowserSeries(page) }),
-      (s) => !!s.viewport && s.viewport.distinctGrey > 16 && s.series.length === SERIES.length);
+    const state = await waitFor(
+      page,
+      async () => ({ viewport: await viewportState(page), series: await studyBrowserSeries(page) }),
+      (s) => !!s.viewport && s.viewport.distinctGrey > 16 && s.series.length === SERIES.length,
+    );
     await screenshot(page, 'legacy-link-hosted');
     const { viewport } = state;
     t.ok(viewport, 'a viewport holds a loaded image');
     t.equal(`${viewport?.columns}×${viewport?.rows}`, '16×16', 'image size');
-    t.ok(viewport && viewport.distinctGrey > 16 && viewport.stdDev > 5, `the canvas is not uniform (${viewport?.distinctGrey} grey levels, σ ${viewport?.stdDev.toFixed(1)})`);
+    t.ok(
+      viewport && viewport.distinctGrey > 16 && viewport.stdDev > 5,
+      `the canvas is not uniform (${viewport?.distinctGrey} grey levels, σ ${viewport?.stdDev.toFixed(1)})`,
+    );
     t.same(state.series.map(words).sort(), SERIES.map((s) => s.description).sort(), 'every series of the study in the study browser');
     t.same(log.failed, [], 'no failed request');
     t.same(log.errors, [], 'no console errors or unhandled rejections');
@@ -59,18 +65,37 @@ t.test('legacy study link in Chromium', { skip: browserSkip() }, async (t) => {
     const log = watchPage(page);
     await page.goto(`${legacy.url}/${link}`);
     const probe = async () => (await page.evaluate(LEGACY_PROBE).catch(() => ({ image: null, series: [] }))) as LegacyState;
-    const state = await waitFor(page, probe, (s) => !!s.image && s.image.distinctGrey > 16 && s.series.length === SERIES.length && s.series.every((x) => x.instances > 0));
+    const state = await waitFor(
+      page,
+      probe,
+      (s) => !!s.image && s.image.distinctGrey > 16 && s.series.length === SERIES.length && s.series.every((x) => x.instances > 0),
+    );
     await screenshot(page, 'legacy-link-standalone');
     t.ok(state.image, 'an image is loaded in the viewport');
-    t.match(state.image?.imageId ?? '', new RegExp(`^dicomweb://127\\.0\\.0\\.1:${new URL(server.url).port}/wadouri/\\?`), 'from this server\'s WADO-URI, as the legacy JSON gives it');
+    t.match(
+      state.image?.imageId ?? '',
+      new RegExp(`^dicomweb://127\\.0\\.0\\.1:${new URL(server.url).port}/wadouri/\\?`),
+      "from this server's WADO-URI, as the legacy JSON gives it",
+    );
     t.equal(`${state.image?.columns}×${state.image?.rows}`, '16×16', 'image size');
-    t.ok(state.image && state.image.distinctGrey > 16 && state.image.stdDev > 5, `the canvas is not uniform (${state.image?.distinctGrey} grey levels, σ ${state.image?.stdDev.toFixed(1)})`);
-    t.same(state.series.map((s) => ({ description: words(s.description), instances: s.instances })), SERIES, 'every series, with its instance count');
+    t.ok(
+      state.image && state.image.distinctGrey > 16 && state.image.stdDev > 5,
+      `the canvas is not uniform (${state.image?.distinctGrey} grey levels, σ ${state.image?.stdDev.toFixed(1)})`,
+    );
+    t.same(
+      state.series.map((s) => ({ description: words(s.description), instances: s.instances })),
+      SERIES,
+      'every series, with its instance count',
+    );
     t.ok(log.requested.includes(`${server.url}/ohif/study/${STUDY}/series`), 'the viewer fetched the legacy JSON itself');
     t.same(log.failed, [], 'no failed request (CORS included)');
     // The standalone viewer logs two errors of its own when installed without its measurement
     // configuration ("Failed to map 'CornerstoneTools@4' measurement …"); nothing else may appear.
-    t.same(log.errors.filter((e) => !/^Failed to map 'CornerstoneTools@4' measurement for definition/.test(e)), [], 'no other console errors');
+    t.same(
+      log.errors.filter((e) => !/^Failed to map 'CornerstoneTools@4' measurement for definition/.test(e)),
+      [],
+      'no other console errors',
+    );
     await page.close();
   });
 });

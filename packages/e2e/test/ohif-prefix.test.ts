@@ -24,10 +24,13 @@ t.test('hosted viewer under a path prefix, in Chromium', { skip: browserSkip() }
       res.writeHead(404, { 'content-type': 'text/plain' }).end('outside the prefix');
       return;
     }
-    const upstream = httpRequest({ host: '127.0.0.1', port: target, method: req.method, path: path.slice(PREFIX.length) || '/', headers: req.headers }, (answer) => {
-      res.writeHead(answer.statusCode ?? 502, answer.headers);
-      answer.pipe(res);
-    });
+    const upstream = httpRequest(
+      { host: '127.0.0.1', port: target, method: req.method, path: path.slice(PREFIX.length) || '/', headers: req.headers },
+      (answer) => {
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(res);
+      },
+    );
     upstream.on('error', () => res.writeHead(502).end());
     req.pipe(upstream);
   });
@@ -48,9 +51,13 @@ t.test('hosted viewer under a path prefix, in Chromium', { skip: browserSkip() }
     const page = await context.newPage();
     const log = watchPage(page);
     await page.goto(`${publicUrl}/`);
-    const text = await waitFor(page, async () => (await page.evaluate('document.body.innerText').catch(() => '')) as string, (s) => s.includes('Brain-MRA'));
+    const text = await waitFor(
+      page,
+      async () => (await page.evaluate('document.body.innerText').catch(() => '')) as string,
+      (s) => s.includes('Brain-MRA'),
+    );
     await screenshot(page, 'prefix-study-list');
-    t.match(text, 'Brain-MRA', 'OHIF\'s router answers under the prefix and lists the study (QIDO-RS through the proxy)');
+    t.match(text, 'Brain-MRA', "OHIF's router answers under the prefix and lists the study (QIDO-RS through the proxy)");
     t.same(log.failed, [], 'no failed request');
     t.same(log.errors, [], 'no console errors or unhandled rejections');
     await page.close();
@@ -61,11 +68,17 @@ t.test('hosted viewer under a path prefix, in Chromium', { skip: browserSkip() }
     const log = watchPage(page);
     await page.goto(`${publicUrl}/viewer?url=${publicUrl}/ohif/study/${STUDY}/series`);
     t.equal(page.url(), `${publicUrl}/viewer?StudyInstanceUIDs=${STUDY}`, 'redirected to the study, under the prefix');
-    const state = await waitFor(page, async () => ({ viewport: await viewportState(page), series: await studyBrowserSeries(page) }),
-      (s) => !!s.viewport && s.viewport.distinctGrey > 16 && s.series.length === 3);
+    const state = await waitFor(
+      page,
+      async () => ({ viewport: await viewportState(page), series: await studyBrowserSeries(page) }),
+      (s) => !!s.viewport && s.viewport.distinctGrey > 16 && s.series.length === 3,
+    );
     await screenshot(page, 'prefix-viewer');
     t.ok(state.viewport, 'a viewport holds a loaded image');
-    t.ok(state.viewport && state.viewport.distinctGrey > 16 && state.viewport.stdDev > 5, `the canvas is not uniform (${state.viewport?.distinctGrey} grey levels, σ ${state.viewport?.stdDev.toFixed(1)})`);
+    t.ok(
+      state.viewport && state.viewport.distinctGrey > 16 && state.viewport.stdDev > 5,
+      `the canvas is not uniform (${state.viewport?.distinctGrey} grey levels, σ ${state.viewport?.stdDev.toFixed(1)})`,
+    );
     t.equal(state.series.length, 3, 'every series in the study browser');
     t.same(log.failed, [], 'no failed request');
     t.same(log.errors, [], 'no console errors or unhandled rejections');

@@ -23,7 +23,11 @@ t.test('the hosted viewer signs in with the provider and shows a study', { skip:
   t.teardown(() => server.close());
   const writer = await idp.clientCredentialsToken(['write']);
   for (const path of sharedFiles('series/ct-ge-hispeed-tilt-28')) {
-    const res = await fetch(`${server.url}/dicomweb/studies`, { method: 'POST', headers: { 'content-type': 'application/dicom', authorization: `Bearer ${writer}` }, body: readShared(path) });
+    const res = await fetch(`${server.url}/dicomweb/studies`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/dicom', authorization: `Bearer ${writer}` },
+      body: readShared(path),
+    });
     t.equal(res.status, 200, `STOW ${path}`);
   }
 
@@ -39,7 +43,9 @@ t.test('the hosted viewer signs in with the provider and shows a study', { skip:
     `/ohif/study/${CT_STUDY}/series`,
     `/wadouri?requestType=WADO&studyUID=${CT_STUDY}&seriesUID=1&objectUID=1`,
   ];
-  const anonymousAnswers = await anonymousPage.evaluate(`Promise.all(${JSON.stringify(patientUrls)}.map(async (u) => { const r = await fetch(u); return [u, r.status, r.headers.get('content-type'), /00100010|00100020|PatientName/.test(await r.text())]; }))`) as [string, number, string, boolean][];
+  const anonymousAnswers = (await anonymousPage.evaluate(
+    `Promise.all(${JSON.stringify(patientUrls)}.map(async (u) => { const r = await fetch(u); return [u, r.status, r.headers.get('content-type'), /00100010|00100020|PatientName/.test(await r.text())]; }))`,
+  )) as [string, number, string, boolean][];
   for (const [url, status, type, leaks] of anonymousAnswers) {
     t.equal(status, 401, `without signing in: ${url} answers 401`);
     t.match(type, /^application\/problem\+json/, 'a problem body');
@@ -72,7 +78,12 @@ t.test('the hosted viewer signs in with the provider and shows a study', { skip:
 
   await page.waitForURL((url) => url.href.startsWith(`${server.url}/viewer`), { timeout: 60_000 });
   t.ok(page.url().includes(`StudyInstanceUIDs=${CT_STUDY}`), 'back from /callback to the study that was asked for');
-  const state = await waitFor(page, () => viewportState(page), (s) => !!s && s.distinctGrey > 16 && s.imageIds === 28, 60_000);
+  const state = await waitFor(
+    page,
+    () => viewportState(page),
+    (s) => !!s && s.distinctGrey > 16 && s.imageIds === 28,
+    60_000,
+  );
   await screenshot(page, 'sign-in-study');
   t.ok(state && state.rows > 0 && state.columns > 0, `an image is loaded (${state?.columns}×${state?.rows})`);
   t.ok(state && state.distinctGrey > 16 && state.stdDev > 5, `the canvas is drawn (${state?.distinctGrey} grey levels)`);
@@ -80,28 +91,45 @@ t.test('the hosted viewer signs in with the provider and shows a study', { skip:
 
   t.ok(apiRequests.length > 3, `the viewer made DICOMweb requests (${apiRequests.length})`);
   const unsigned = apiRequests.filter((r) => !/^Bearer [\w-]+\.[\w-]+\.[\w-]+$/.test(r.authorization ?? ''));
-  t.same(unsigned.map((r) => r.url), [], 'every DICOMweb request carried the access token');
-  t.same(log.errors.filter((e) => /Content Security Policy|Refused to/i.test(e)), [], 'no CSP violation');
+  t.same(
+    unsigned.map((r) => r.url),
+    [],
+    'every DICOMweb request carried the access token',
+  );
+  t.same(
+    log.errors.filter((e) => /Content Security Policy|Refused to/i.test(e)),
+    [],
+    'no CSP violation',
+  );
 
   // The signed-in user's token (where OHIF's OIDC client keeps it) opens the JSON routes too.
-  const jsonAnswers = await page.evaluate(`(async () => {
+  const jsonAnswers = (await page.evaluate(`(async () => {
     const key = Object.keys(sessionStorage).find((k) => k.startsWith('oidc.user:'));
     const token = key && JSON.parse(sessionStorage.getItem(key)).access_token;
     const get = async (u) => (await fetch(u, { headers: { authorization: 'Bearer ' + token } })).status;
     return [!!token, await get('/ohif/dicomjson/studies/${CT_STUDY}'), await get('/ohif/study/${CT_STUDY}/series')];
-  })()`) as [boolean, number, number];
+  })()`)) as [boolean, number, number];
   t.same(jsonAnswers, [true, 200, 200], 'the v3 and legacy JSON routes answer the signed-in user');
 
   // A dicomjson link (whose JSON OHIF would fetch without the token) opens the study through dicomweb.
   // A full page load starts OHIF afresh: it asks the provider again, whose session still knows the
   // user (no password this time; the development interactions ask for consent again).
   await page.goto(`${server.url}/viewer/dicomjson?url=${encodeURIComponent(`${server.url}/ohif/dicomjson/studies/${CT_STUDY}`)}`);
-  t.match(page.url(), new RegExp(`/viewer\\?StudyInstanceUIDs=${CT_STUDY.replaceAll('.', '\\.')}$`), 'the dicomjson link is redirected to the dicomweb data source');
+  t.match(
+    page.url(),
+    new RegExp(`/viewer\\?StudyInstanceUIDs=${CT_STUDY.replaceAll('.', '\\.')}$`),
+    'the dicomjson link is redirected to the dicomweb data source',
+  );
   await page.waitForURL((url) => url.href.startsWith(idp.issuer), { timeout: 60_000 });
   await page.waitForSelector('button[type="submit"]');
   t.equal(await page.locator('input[name="password"]').count(), 0, 'the provider does not ask for the password again');
   await page.click('button[type="submit"]');
   await page.waitForURL((url) => url.href.startsWith(`${server.url}/viewer`), { timeout: 60_000 });
-  const again = await waitFor(page, () => viewportState(page), (s) => !!s && s.distinctGrey > 16 && s.imageIds === 28, 60_000);
+  const again = await waitFor(
+    page,
+    () => viewportState(page),
+    (s) => !!s && s.distinctGrey > 16 && s.imageIds === 28,
+    60_000,
+  );
   t.ok(again && again.distinctGrey > 16, `and the study is drawn, still signed in (${page.url()})`);
 });

@@ -19,9 +19,10 @@ t.test('hosted viewer', { skip: installed ? false : 'OHIF viewer not installed' 
   const server = await startTestServer('embedded', { TRUST_PROXY: 'true' });
   t.teardown(() => server.close());
   const behind = { 'x-forwarded-proto': 'https', 'x-forwarded-host': 'pacs.example.org', 'x-forwarded-prefix': '/tessera' };
-  const get = (url: string, headers: Record<string, string> = {}) => server.app.inject({ method: 'GET', url, headers: { host: 'pacs.example:8080', ...headers } });
+  const get = (url: string, headers: Record<string, string> = {}) =>
+    server.app.inject({ method: 'GET', url, headers: { host: 'pacs.example:8080', ...headers } });
 
-  t.test('legacy link: this server\'s study JSON opens the study in the dicomweb data source', async (t) => {
+  t.test("legacy link: this server's study JSON opens the study in the dicomweb data source", async (t) => {
     for (const [url, headers] of [
       [`/viewer?url=http://pacs.example:8080/ohif/study/${STUDY}/series`, {}],
       [`/viewer/?url=${encodeURIComponent(`http://pacs.example:8080/ohif/study/${STUDY}/series`)}`, {}],
@@ -72,7 +73,11 @@ t.test('hosted viewer', { skip: installed ? false : 'OHIF viewer not installed' 
     const html = (await get('/viewer', behind)).body;
     const paths = [...html.matchAll(/\b(?:href|src)="([^"]+)"/g)].map((m) => m[1]!);
     t.ok(paths.length > 10, `${paths.length} paths in index.html`);
-    t.same(paths.filter((p) => !p.startsWith('/tessera/')), [], 'all under /tessera/');
+    t.same(
+      paths.filter((p) => !p.startsWith('/tessera/')),
+      [],
+      'all under /tessera/',
+    );
     t.notMatch(html, /window\.PUBLIC_URL/, 'no inline PUBLIC_URL (app-config.js sets it)');
     const root = (await get('/viewer')).body;
     t.match(root, /<script defer="defer" src="\/app\.bundle\.[0-9a-f]+\.js">|src="\/app\.bundle\.[0-9a-f]+\.js"/, 'at the root: paths unchanged');
@@ -120,7 +125,10 @@ t.test('hosted viewer', { skip: installed ? false : 'OHIF viewer not installed' 
     t.equal((await get(`/${font}`, behind)).statusCode, 200, 'and is served');
 
     const manifest = JSON.parse((await get('/manifest.json')).body);
-    t.ok(manifest.icons.every((icon: { src: string }) => !icon.src.startsWith('/')), 'manifest icons are relative');
+    t.ok(
+      manifest.icons.every((icon: { src: string }) => !icon.src.startsWith('/')),
+      'manifest icons are relative',
+    );
 
     const nested = readdirSync(join(DEFAULT_VIEWER_DIR, 'ort')).find((n) => n.endsWith('.js'))!;
     const ort = await get(`/ort/${nested}`);

@@ -48,8 +48,12 @@ t.test('OHIF viewer in Chromium', { skip: browserSkip() }, async (t) => {
   const context = await launchBrowser(t);
 
   const dicomjson = (study: string) => `${server.url}/viewer/dicomjson?url=${encodeURIComponent(`${server.url}/ohif/dicomjson/studies/${study}`)}`;
-  await t.test('dicomweb data source: CT series', (t) => openStudy(context, `${server.url}/viewer?StudyInstanceUIDs=${CT_STUDY}`, { frames: 28, shot: 'dicomweb-ct' }, t));
-  await t.test('dicomweb data source: multi-frame MR', (t) => openStudy(context, `${server.url}/viewer?StudyInstanceUIDs=${mfStudy}`, { frames: 10, shot: 'dicomweb-multiframe' }, t));
+  await t.test('dicomweb data source: CT series', (t) =>
+    openStudy(context, `${server.url}/viewer?StudyInstanceUIDs=${CT_STUDY}`, { frames: 28, shot: 'dicomweb-ct' }, t),
+  );
+  await t.test('dicomweb data source: multi-frame MR', (t) =>
+    openStudy(context, `${server.url}/viewer?StudyInstanceUIDs=${mfStudy}`, { frames: 10, shot: 'dicomweb-multiframe' }, t),
+  );
   await t.test('dicomjson data source: CT series', (t) => openStudy(context, dicomjson(CT_STUDY), { frames: 28, shot: 'dicomjson-ct' }, t));
   await t.test('dicomjson data source: multi-frame MR', (t) => openStudy(context, dicomjson(mfStudy), { frames: 10, shot: 'dicomjson-multiframe' }, t));
 });

@@ -1,8 +1,6 @@
 import { createHash } from 'node:crypto';
 import t from 'tap';
-import {
-  backendNames, orthancMissing, readManifest, readShared, sharedFiles, startOrthanc, startTestServer,
-} from '@tessera/testkit';
+import { backendNames, orthancMissing, readManifest, readShared, sharedFiles, startOrthanc, startTestServer } from '@tessera/testkit';
 import { findInstance, indexCounts } from '@tessera/index/testing';
 
 /**
@@ -45,7 +43,10 @@ for (const backend of backendNames()) {
       study.instances++;
       studies.set(row.studyUid, study);
     }
-    t.ok([...studies.values()].every((s) => s.series.size >= 2), 'every study has two series or more');
+    t.ok(
+      [...studies.values()].every((s) => s.series.size >= 2),
+      'every study has two series or more',
+    );
 
     const server = await startTestServer(backend);
     t.teardown(() => server.close());
@@ -91,7 +92,11 @@ for (const backend of backendNames()) {
         const patientId = patientIds.get(studyUid)!;
         t.ok(patientId, `PatientID ${patientId}`);
         const matches = await qido('/studies', { PatientID: patientId, StudyInstanceUID: studyUid });
-        t.same(matches.map((s) => value(s, '0020000D')), [studyUid], `one study matches ${studyUid} by PatientID and UID`);
+        t.same(
+          matches.map((s) => value(s, '0020000D')),
+          [studyUid],
+          `one study matches ${studyUid} by PatientID and UID`,
+        );
         t.equal(value(matches[0]!, '00100020'), patientId, 'PatientID returned');
 
         const series = await qido(`/studies/${studyUid}/series`);
@@ -109,7 +114,11 @@ for (const backend of backendNames()) {
       }
       const one = [...originals.values()][0]!.row;
       const found = await qido('/instances', { SOPInstanceUID: one.sopUid });
-      t.same(found.map((i) => value(i, '00080018')), [one.sopUid], 'QIDO-1: /instances by SOPInstanceUID');
+      t.same(
+        found.map((i) => value(i, '00080018')),
+        [one.sopUid],
+        'QIDO-1: /instances by SOPInstanceUID',
+      );
     });
 
     await t.test('WADO-RS into Orthanc gives back every file byte for byte', async (t) => {

@@ -43,7 +43,11 @@ async function emittedUrls(t: Test, server: TestServer, headers: Record<string, 
   urls.push(...[...legacy.body.matchAll(/"(?:dicomweb:)?(https?:\/\/[^"]+)"/g)].map((m) => m[1]!));
   const config = await send(server, '/app-config.js', headers);
   urls.push(...[...config.body.matchAll(/"(?:qido|wado|wadoUri)Root": "([^"]+)"/g)].map((m) => m[1]!));
-  const wadoUri = await send(server, `/wadouri?requestType=WADO&studyUID=${a.StudyInstanceUID}&seriesUID=${a.SeriesInstanceUID}&objectUID=${a.SOPInstanceUID}&contentType=application%2Fdicom`, headers);
+  const wadoUri = await send(
+    server,
+    `/wadouri?requestType=WADO&studyUID=${a.StudyInstanceUID}&seriesUID=${a.SeriesInstanceUID}&objectUID=${a.SOPInstanceUID}&contentType=application%2Fdicom`,
+    headers,
+  );
   urls.push(String(wadoUri.headers['content-location']));
   return urls;
 }
@@ -62,8 +66,12 @@ for (const backend of backendNames()) {
     allStartWith(t, await emittedUrls(t, server, { host: 'evil.example' }), server.url, 'a forged Host is ignored');
     allStartWith(t, await emittedUrls(t, server, { host: `evil.example:${port}` }), server.url, 'a forged Host with the right port is ignored');
     allStartWith(t, await emittedUrls(t, server, { host: 'localhost:1' }), server.url, 'localhost on another port is ignored');
-    allStartWith(t, await emittedUrls(t, server, { host: 'evil.example', 'x-forwarded-host': 'evil.example', forwarded: 'host=evil.example;proto=https' }), server.url,
-      'forwarding headers are ignored without TRUST_PROXY');
+    allStartWith(
+      t,
+      await emittedUrls(t, server, { host: 'evil.example', 'x-forwarded-host': 'evil.example', forwarded: 'host=evil.example;proto=https' }),
+      server.url,
+      'forwarding headers are ignored without TRUST_PROXY',
+    );
     allStartWith(t, await emittedUrls(t, server, { host: `localhost:${port}` }), `http://localhost:${port}`, 'this server by its loopback name is honoured');
   });
 
@@ -71,7 +79,12 @@ for (const backend of backendNames()) {
     const server = await startTestServer(backend, { ALLOWED_HOSTS: 'pacs.example.org, Viewer.Example.org:8443' });
     t.teardown(() => server.close());
     allStartWith(t, await emittedUrls(t, server, { host: 'pacs.example.org' }), 'http://pacs.example.org', 'a listed host');
-    allStartWith(t, await emittedUrls(t, server, { host: 'viewer.example.org:8443' }), 'http://viewer.example.org:8443', 'a listed host:port, compared without case');
+    allStartWith(
+      t,
+      await emittedUrls(t, server, { host: 'viewer.example.org:8443' }),
+      'http://viewer.example.org:8443',
+      'a listed host:port, compared without case',
+    );
     allStartWith(t, await emittedUrls(t, server, { host: 'viewer.example.org:9999' }), server.url, 'a listed host on another port is not listed');
     allStartWith(t, await emittedUrls(t, server, { host: 'evil.example' }), server.url, 'an unlisted host is ignored');
   });
@@ -79,10 +92,23 @@ for (const backend of backendNames()) {
   t.test(`${backend}: TRUST_PROXY with ALLOWED_HOSTS`, async (t) => {
     const server = await startTestServer(backend, { TRUST_PROXY: 'true', ALLOWED_HOSTS: 'pacs.example.org' });
     t.teardown(() => server.close());
-    allStartWith(t, await emittedUrls(t, server, { host: 'internal:8080', 'x-forwarded-proto': 'https', 'x-forwarded-host': 'pacs.example.org', 'x-forwarded-prefix': '/tessera' }),
-      'https://pacs.example.org/tessera', 'a listed forwarded host');
-    allStartWith(t, await emittedUrls(t, server, { host: 'internal:8080', 'x-forwarded-proto': 'https', 'x-forwarded-host': 'evil.example' }), `https://${server.url.slice('http://'.length)}`,
-      'an unlisted forwarded host is ignored (the proxy\'s proto still counts)');
+    allStartWith(
+      t,
+      await emittedUrls(t, server, {
+        host: 'internal:8080',
+        'x-forwarded-proto': 'https',
+        'x-forwarded-host': 'pacs.example.org',
+        'x-forwarded-prefix': '/tessera',
+      }),
+      'https://pacs.example.org/tessera',
+      'a listed forwarded host',
+    );
+    allStartWith(
+      t,
+      await emittedUrls(t, server, { host: 'internal:8080', 'x-forwarded-proto': 'https', 'x-forwarded-host': 'evil.example' }),
+      `https://${server.url.slice('http://'.length)}`,
+      "an unlisted forwarded host is ignored (the proxy's proto still counts)",
+    );
   });
 }
 

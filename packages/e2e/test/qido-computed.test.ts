@@ -33,7 +33,10 @@ for (const backend of backendNames()) {
       const counts = Object.fromEntries(series.results.map((r) => [value(r, '0020000E'), r['00201209']]));
       t.same(counts, { [ct]: { vr: 'IS', Value: [2] }, [sr]: { vr: 'IS', Value: [1] } }, 'QIDO-8: NumberOfSeriesRelatedInstances per series');
       const instances = await search(server, `/studies/${study}/instances`);
-      t.ok(instances.results.every((r) => r['00201209']), 'QIDO-7/8: /studies/{s}/instances results carry the series count');
+      t.ok(
+        instances.results.every((r) => r['00201209']),
+        'QIDO-7/8: /studies/{s}/instances results carry the series count',
+      );
     });
 
     t.test('QIDO-8: counts follow new instances', async (t) => {
@@ -45,9 +48,21 @@ for (const backend of backendNames()) {
 
     t.test('QIDO-8: computed attributes as match keys', async (t) => {
       t.same(uids((await search(server, `/studies?IssuerOfPatientID=${issuer}&ModalitiesInStudy=SR`)).results), [study], 'MATCH-9: ModalitiesInStudy=SR');
-      t.same(uids((await search(server, `/studies?IssuerOfPatientID=${issuer}&NumberOfStudyRelatedInstances=4`)).results), [study], 'QIDO-8: NumberOfStudyRelatedInstances=4');
-      t.equal((await search(server, `/studies?IssuerOfPatientID=${issuer}&NumberOfStudyRelatedInstances=5`)).status, 204, 'QIDO-8: NumberOfStudyRelatedInstances=5 → 204');
-      t.same(uids((await search(server, `/studies?IssuerOfPatientID=${issuer}&SOPClassesInStudy=${SR_CLASS}`)).results), [study], 'QIDO-8: SOPClassesInStudy as a UID key');
+      t.same(
+        uids((await search(server, `/studies?IssuerOfPatientID=${issuer}&NumberOfStudyRelatedInstances=4`)).results),
+        [study],
+        'QIDO-8: NumberOfStudyRelatedInstances=4',
+      );
+      t.equal(
+        (await search(server, `/studies?IssuerOfPatientID=${issuer}&NumberOfStudyRelatedInstances=5`)).status,
+        204,
+        'QIDO-8: NumberOfStudyRelatedInstances=5 → 204',
+      );
+      t.same(
+        uids((await search(server, `/studies?IssuerOfPatientID=${issuer}&SOPClassesInStudy=${SR_CLASS}`)).results),
+        [study],
+        'QIDO-8: SOPClassesInStudy as a UID key',
+      );
       const none = await search(server, `/studies?IssuerOfPatientID=${issuer}&ModalitiesInStudy=&NumberOfStudyRelatedSeries=`);
       t.same(value(none.results[0], '00201206'), 3, 'MATCH-11: universal keys on computed attributes');
     });

@@ -7,7 +7,14 @@ import { ROOT, instance, search, store, uids } from './qido-support.js';
  * COMMON-2/4/5/6), on every storage back end.
  */
 
-const RESOURCES = (s: string, se: string) => ['/studies', `/studies/${s}/series`, '/series', `/studies/${s}/series/${se}/instances`, `/studies/${s}/instances`, '/instances'];
+const RESOURCES = (s: string, se: string) => [
+  '/studies',
+  `/studies/${s}/series`,
+  '/series',
+  `/studies/${s}/series/${se}/instances`,
+  `/studies/${s}/instances`,
+  '/instances',
+];
 
 for (const backend of backendNames()) {
   t.test(backend, async (t) => {
@@ -55,7 +62,10 @@ for (const backend of backendNames()) {
       t.same(uids((await search(server, `/studies?0020000d=${study}`)).results), [study], 'QIDO-3: lower-case hex tag accepted');
       const unknown = await search(server, `/studies?patientid=nobody&IssuerOfPatientID=${issuer}`);
       t.same(uids(unknown.results), [study], 'QIDO-3: patientid=X is an unknown name, ignored');
-      t.ok(unknown.warnings.some((w) => /patientid/.test(w)), 'COMMON-2: … with a Warning 299');
+      t.ok(
+        unknown.warnings.some((w) => /patientid/.test(w)),
+        'COMMON-2: … with a Warning 299',
+      );
       for (const repeated of ['PatientID=X&PatientID=Y', 'PatientID=X&00100020=X', 'fuzzymatching=true&fuzzymatching=true']) {
         const answer = await search(server, `/studies?${repeated}`);
         t.equal(answer.status, 400, `QIDO-3: ${repeated} → 400`);
@@ -69,9 +79,15 @@ for (const backend of backendNames()) {
       t.equal(none.body, '', 'QIDO-13: zero-length body');
       t.notOk(none.headers['content-type'], 'COMMON-5: a 204 has no Content-Type');
       const cases: [string, string][] = [
-        ['StudyDate=2013', 'StudyDate'], ['limit=-1', 'limit'], ['limit=abc', 'limit'], ['fuzzymatching=yes', 'fuzzymatching'],
-        ['emptyvaluematching=1', 'emptyvaluematching'], ['multiplevaluematching=TRUE', 'multiplevaluematching'],
-        ['StudyInstanceUID=1.2.3,1.2.03', 'StudyInstanceUID'], ['SeriesNumber=abc', 'SeriesNumber'], ['PatientName=%E0%A4%A', 'PatientName'],
+        ['StudyDate=2013', 'StudyDate'],
+        ['limit=-1', 'limit'],
+        ['limit=abc', 'limit'],
+        ['fuzzymatching=yes', 'fuzzymatching'],
+        ['emptyvaluematching=1', 'emptyvaluematching'],
+        ['multiplevaluematching=TRUE', 'multiplevaluematching'],
+        ['StudyInstanceUID=1.2.3,1.2.03', 'StudyInstanceUID'],
+        ['SeriesNumber=abc', 'SeriesNumber'],
+        ['PatientName=%E0%A4%A', 'PatientName'],
       ];
       for (const [query, name] of cases) {
         const path = query.startsWith('Series') ? `/series?${query}` : `/studies?${query}`;
@@ -108,14 +124,26 @@ for (const backend of backendNames()) {
         const sep = path.includes('?') ? '&' : '?';
         const answer = await search(server, path.includes(`/studies/${study}`) ? path : `${path}${sep}IssuerOfPatientID=${issuer}`);
         t.equal(answer.status, 200, `QIDO-14/QIDO-1: ${path} → 200 (the key is ignored), not 400 or 500`);
-        t.ok(answer.warnings.some((w) => warning.test(w)), `QIDO-14/QIDO-1: ${path} → Warning 299 ${warning}`);
+        t.ok(
+          answer.warnings.some((w) => warning.test(w)),
+          `QIDO-14/QIDO-1: ${path} → Warning 299 ${warning}`,
+        );
       }
       const ignored = await search(server, `/studies?PatientAge=001Y&IssuerOfPatientID=${issuer}`);
-      t.same(ignored.results[0]?.['00101010'], { vr: 'AS', Value: ['042Y'] }, 'QIDO-4: an optional key not supported for matching is still returned (universal)');
+      t.same(
+        ignored.results[0]?.['00101010'],
+        { vr: 'AS', Value: ['042Y'] },
+        'QIDO-4: an optional key not supported for matching is still returned (universal)',
+      );
     });
 
     t.test('COMMON-4: other methods are 405 with Allow', async (t) => {
-      for (const [method, path] of [['PUT', '/studies'], ['DELETE', '/series'], ['POST', '/instances'], ['PATCH', `/studies/${study}/series`]] as const) {
+      for (const [method, path] of [
+        ['PUT', '/studies'],
+        ['DELETE', '/series'],
+        ['POST', '/instances'],
+        ['PATCH', `/studies/${study}/series`],
+      ] as const) {
         const res = await server.app.inject({ method, url: `${ROOT}${path}` });
         t.equal(res.statusCode, 405, `COMMON-4: ${method} ${path} → 405`);
         t.match(String(res.headers.allow), /GET/, `COMMON-4: ${method} ${path} Allow lists GET`);

@@ -7,8 +7,23 @@ import { checkJsonShape, type Dataset, instance, search, store, uids, value } fr
  * attributes per level, parent attributes, RetrieveURL; on every storage back end.
  */
 
-const STUDY_DEFAULTS = ['00080020', '00080030', '00080050', '00080056', '00080061', '00080090', '00081190', '00100010', '00100020',
-  '00100030', '00100040', '0020000D', '00200010', '00201206', '00201208'];
+const STUDY_DEFAULTS = [
+  '00080020',
+  '00080030',
+  '00080050',
+  '00080056',
+  '00080061',
+  '00080090',
+  '00081190',
+  '00100010',
+  '00100020',
+  '00100030',
+  '00100040',
+  '0020000D',
+  '00200010',
+  '00201206',
+  '00201208',
+];
 const SERIES_DEFAULTS = ['00080060', '00081190', '0020000E', '00200011', '00201209'];
 const INSTANCE_DEFAULTS = ['00080016', '00080018', '00080056', '00081190', '00200013'];
 
@@ -25,12 +40,32 @@ for (const backend of backendNames()) {
     const sr = newUid();
     const sop = newUid();
     await store(t, server, [
-      instance({ IssuerOfPatientID: issuer, StudyInstanceUID: study, SeriesInstanceUID: ct, SOPInstanceUID: sop, StudyID: undefined,
-        StudyDescription: 'Chest CT', SeriesDescription: 'Axial 5mm', InstitutionName: 'General Hospital', ImageComments: 'instance comment',
-        TimezoneOffsetFromUTC: '+0100', Rows: 2, Columns: 2, BitsAllocated: 16,
-        EncapsulatedDocument: Buffer.alloc(4096, 7), SelectorOBValue: Buffer.from([1, 2, 3, 4]) }),
-      instance({ IssuerOfPatientID: issuer, StudyInstanceUID: study, SeriesInstanceUID: sr, Modality: 'SR', SeriesNumber: 2, StudyID: undefined,
-        SOPClassUID: '1.2.840.10008.5.1.4.1.1.88.11' }),
+      instance({
+        IssuerOfPatientID: issuer,
+        StudyInstanceUID: study,
+        SeriesInstanceUID: ct,
+        SOPInstanceUID: sop,
+        StudyID: undefined,
+        StudyDescription: 'Chest CT',
+        SeriesDescription: 'Axial 5mm',
+        InstitutionName: 'General Hospital',
+        ImageComments: 'instance comment',
+        TimezoneOffsetFromUTC: '+0100',
+        Rows: 2,
+        Columns: 2,
+        BitsAllocated: 16,
+        EncapsulatedDocument: Buffer.alloc(4096, 7),
+        SelectorOBValue: Buffer.from([1, 2, 3, 4]),
+      }),
+      instance({
+        IssuerOfPatientID: issuer,
+        StudyInstanceUID: study,
+        SeriesInstanceUID: sr,
+        Modality: 'SR',
+        SeriesNumber: 2,
+        StudyID: undefined,
+        SOPClassUID: '1.2.840.10008.5.1.4.1.1.88.11',
+      }),
     ]);
     const q = (path: string) => `${path}${path.includes('?') ? '&' : '?'}IssuerOfPatientID=${issuer}`;
 
@@ -52,7 +87,11 @@ for (const backend of backendNames()) {
       const unknown = await search(server, q('/studies?includefield=NoSuchKeyword'));
       t.equal(unknown.status, 200, 'QIDO-5: unknown includefield keywords are ignored');
       const inst = await search(server, q('/instances?includefield=ImageComments'));
-      t.same(inst.results.find((r) => value(r, '00080018') === sop)?.['00204000']?.Value, ['instance comment'], 'QIDO-5: instance-level attribute from the instance metadata');
+      t.same(
+        inst.results.find((r) => value(r, '00080018') === sop)?.['00204000']?.Value,
+        ['instance comment'],
+        'QIDO-5: instance-level attribute from the instance metadata',
+      );
       const studyLevel = await search(server, q('/studies?includefield=ImageComments'));
       t.notOk(studyLevel.results[0]?.['00204000'], 'QIDO-5: an instance attribute is never returned at study level');
       const sopClasses = await search(server, q('/studies?includefield=SOPClassesInStudy'));
@@ -97,7 +136,15 @@ for (const backend of backendNames()) {
       const instances = await search(server, `/studies/${study}/series/${ct}/instances`);
       const i = instances.results[0]!;
       t.same(hasAll(i, [...INSTANCE_DEFAULTS, '0020000D', '0020000E']), [], 'QIDO-6/7: instance defaults with study and series UIDs');
-      t.same([i['00280010'], i['00280011'], i['00280100']], [{ vr: 'US', Value: [2] }, { vr: 'US', Value: [2] }, { vr: 'US', Value: [16] }], 'QIDO-6: Rows, Columns, BitsAllocated when known');
+      t.same(
+        [i['00280010'], i['00280011'], i['00280100']],
+        [
+          { vr: 'US', Value: [2] },
+          { vr: 'US', Value: [2] },
+          { vr: 'US', Value: [16] },
+        ],
+        'QIDO-6: Rows, Columns, BitsAllocated when known',
+      );
       t.notOk(i['00080060'], 'QIDO-7: /studies/{s}/series/{se}/instances does not repeat series defaults');
       checkJsonShape(t, instances);
     });
@@ -105,16 +152,33 @@ for (const backend of backendNames()) {
     t.test('QIDO-7: parent attributes on relational resources', async (t) => {
       const series = await search(server, q('/series?Modality=SR'));
       t.same(uids(series.results, '0020000E'), [sr]);
-      t.same(hasAll(series.results[0], ['0020000D', '00100010', '00201208', ...SERIES_DEFAULTS]), [], 'QIDO-7: /series results carry 0020000D, 00100010, 00201208 and the series keys');
-      t.match(value(series.results[0], '00081190'), new RegExp(`^http://[^/]+/dicomweb/studies/${study}/series/${sr}$`), 'QIDO-9: the series RetrieveURL, absolute, not the study one');
+      t.same(
+        hasAll(series.results[0], ['0020000D', '00100010', '00201208', ...SERIES_DEFAULTS]),
+        [],
+        'QIDO-7: /series results carry 0020000D, 00100010, 00201208 and the series keys',
+      );
+      t.match(
+        value(series.results[0], '00081190'),
+        new RegExp(`^http://[^/]+/dicomweb/studies/${study}/series/${sr}$`),
+        'QIDO-9: the series RetrieveURL, absolute, not the study one',
+      );
       const studyInstances = await search(server, `/studies/${study}/instances`);
       t.equal(studyInstances.results.length, 2);
       for (const i of studyInstances.results) {
-        t.same(hasAll(i, [...INSTANCE_DEFAULTS, '00080060', '00200011', '00201209', '0020000E', '0020000D']), [], 'QIDO-7: /studies/{s}/instances carry the series defaults');
+        t.same(
+          hasAll(i, [...INSTANCE_DEFAULTS, '00080060', '00200011', '00201209', '0020000E', '0020000D']),
+          [],
+          'QIDO-7: /studies/{s}/instances carry the series defaults',
+        );
         t.notOk(i['00100010'], 'QIDO-7: … but not the study defaults');
       }
       const all = await search(server, q('/instances'));
-      for (const i of all.results) t.same(hasAll(i, [...INSTANCE_DEFAULTS, ...SERIES_DEFAULTS.filter((k) => k !== '00081190'), ...STUDY_DEFAULTS]), [], 'QIDO-7: /instances carry study and series defaults');
+      for (const i of all.results)
+        t.same(
+          hasAll(i, [...INSTANCE_DEFAULTS, ...SERIES_DEFAULTS.filter((k) => k !== '00081190'), ...STUDY_DEFAULTS]),
+          [],
+          'QIDO-7: /instances carry study and series defaults',
+        );
       checkJsonShape(t, all);
     });
 
@@ -125,7 +189,11 @@ for (const backend of backendNames()) {
       const series = await search(server, `/studies/${study}/series?SeriesInstanceUID=${ct}`, headers);
       t.equal(value(series.results[0], '00081190'), `http://pacs.example:8443/dicomweb/studies/${study}/series/${ct}`, 'QIDO-9: series URL');
       const inst = await search(server, `/studies/${study}/series/${ct}/instances`, headers);
-      t.equal(value(inst.results[0], '00081190'), `http://pacs.example:8443/dicomweb/studies/${study}/series/${ct}/instances/${sop}`, 'QIDO-9: instance URL (full path)');
+      t.equal(
+        value(inst.results[0], '00081190'),
+        `http://pacs.example:8443/dicomweb/studies/${study}/series/${ct}/instances/${sop}`,
+        'QIDO-9: instance URL (full path)',
+      );
       const warned = await search(server, q('/studies?foo=bar'), headers);
       t.match(warned.warnings[0], /^299 http:\/\/pacs\.example:8443\/dicomweb: /, 'QIDO-10: Warning 299 names the service base URI');
       // GET on each RetrieveURL is WADO-RS (another package): the retrieve tests cover the answer.

@@ -22,12 +22,34 @@ for (const backend of backendNames()) {
       const a = newUid();
       const b = newUid();
       await store(t, server, [
-        instance({ IssuerOfPatientID: issuer, StudyInstanceUID: a, StudyDate: '20130509', StudyTime: '131600', AccessionNumber: 'ACC-1',
-          ReferringPhysicianName: 'House^Gregory', PatientName: 'Doe^John', PatientID: 'PID-A', StudyID: 'S1',
-          StudyDescription: 'CT head w/o', PatientBirthDate: '19670701', Modality: 'CT' }),
-        instance({ IssuerOfPatientID: issuer, StudyInstanceUID: b, StudyDate: '20140101', StudyTime: '080000', AccessionNumber: 'ACC-2',
-          ReferringPhysicianName: 'Wilson^James', PatientName: 'Roe^Jane', PatientID: 'PID-B', StudyID: 'S2',
-          StudyDescription: 'MR knee', PatientBirthDate: '19800202', Modality: 'MR' }),
+        instance({
+          IssuerOfPatientID: issuer,
+          StudyInstanceUID: a,
+          StudyDate: '20130509',
+          StudyTime: '131600',
+          AccessionNumber: 'ACC-1',
+          ReferringPhysicianName: 'House^Gregory',
+          PatientName: 'Doe^John',
+          PatientID: 'PID-A',
+          StudyID: 'S1',
+          StudyDescription: 'CT head w/o',
+          PatientBirthDate: '19670701',
+          Modality: 'CT',
+        }),
+        instance({
+          IssuerOfPatientID: issuer,
+          StudyInstanceUID: b,
+          StudyDate: '20140101',
+          StudyTime: '080000',
+          AccessionNumber: 'ACC-2',
+          ReferringPhysicianName: 'Wilson^James',
+          PatientName: 'Roe^Jane',
+          PatientID: 'PID-B',
+          StudyID: 'S2',
+          StudyDescription: 'MR knee',
+          PatientBirthDate: '19800202',
+          Modality: 'MR',
+        }),
       ]);
       const cases: [string, string, string][] = [
         ['StudyDate', '20130509', '20130510'],
@@ -58,10 +80,28 @@ for (const backend of backendNames()) {
       const mr = newUid();
       const sop = newUid();
       await store(t, server, [
-        instance({ IssuerOfPatientID: issuer, StudyInstanceUID: study, SeriesInstanceUID: ct, SOPInstanceUID: sop, Modality: 'CT', SeriesNumber: 3,
-          InstanceNumber: 7, PerformedProcedureStepStartDate: '20200101', PerformedProcedureStepStartTime: '101500' }),
-        instance({ IssuerOfPatientID: issuer, StudyInstanceUID: study, SeriesInstanceUID: mr, Modality: 'MR', SeriesNumber: 4, InstanceNumber: 8,
-          SOPClassUID: '1.2.840.10008.5.1.4.1.1.4', PerformedProcedureStepStartDate: '20200102', PerformedProcedureStepStartTime: '111500' }),
+        instance({
+          IssuerOfPatientID: issuer,
+          StudyInstanceUID: study,
+          SeriesInstanceUID: ct,
+          SOPInstanceUID: sop,
+          Modality: 'CT',
+          SeriesNumber: 3,
+          InstanceNumber: 7,
+          PerformedProcedureStepStartDate: '20200101',
+          PerformedProcedureStepStartTime: '101500',
+        }),
+        instance({
+          IssuerOfPatientID: issuer,
+          StudyInstanceUID: study,
+          SeriesInstanceUID: mr,
+          Modality: 'MR',
+          SeriesNumber: 4,
+          InstanceNumber: 8,
+          SOPClassUID: '1.2.840.10008.5.1.4.1.1.4',
+          PerformedProcedureStepStartDate: '20200102',
+          PerformedProcedureStepStartTime: '111500',
+        }),
       ]);
       const seriesCases: [string, string, string][] = [
         ['Modality', 'CT', 'US'],
@@ -116,7 +156,11 @@ for (const backend of backendNames()) {
       t.same(uids((await search(server, scoped('/studies?StudyTime=2230', issuer))).results), [study], 'MATCH-2: StudyTime=2230 equals 223000');
       t.same(uids((await search(server, scoped('/studies?StudyTime=223000.000', issuer))).results), [study], 'MATCH-2: 223000.000 equals 223000');
       for (const n of ['7', '+7', '007']) {
-        t.same(uids((await search(server, scoped(`/series?SeriesNumber=${encodeURIComponent(n)}`, issuer))).results), [study], `MATCH-2: SeriesNumber=${n} matches 7`);
+        t.same(
+          uids((await search(server, scoped(`/series?SeriesNumber=${encodeURIComponent(n)}`, issuer))).results),
+          [study],
+          `MATCH-2: SeriesNumber=${n} matches 7`,
+        );
       }
       t.same(uids((await search(server, scoped('/studies?Modality%20=CT', issuer))).results), [study], 'COMMON-2: an unknown parameter name is ignored');
     });
@@ -130,13 +174,25 @@ for (const backend of backendNames()) {
         instance({ IssuerOfPatientID: issuer, StudyInstanceUID: multi, PatientName: 'Yamada^Tarou=山田^太郎=やまだ^たろう' }),
       ]);
       for (const key of ['doe^john', 'DOE*', '*john*', 'Doe^John^^^', 'D?e^John']) {
-        t.same(uids((await search(server, scoped(`/studies?PatientName=${encodeURIComponent(key)}`, issuer))).results), [study], `MATCH-3: ${key} matches Doe^John`);
+        t.same(
+          uids((await search(server, scoped(`/studies?PatientName=${encodeURIComponent(key)}`, issuer))).results),
+          [study],
+          `MATCH-3: ${key} matches Doe^John`,
+        );
       }
       t.equal((await search(server, scoped('/studies?PatientName=Doe', issuer))).status, 204, 'MATCH-3: Doe does not match Doe^John (no implicit wildcard)');
       for (const key of ['山田^太郎', 'やまだ*', 'YAMADA^TAROU', 'yamada^tarou=山田^太郎', '=山田*', 'Yamada*==やまだ^たろう']) {
-        t.same(uids((await search(server, scoped(`/studies?PatientName=${encodeURIComponent(key)}`, issuer))).results), [multi], `MATCH-3: ${key} matches a group of Yamada^Tarou=山田^太郎=やまだ^たろう`);
+        t.same(
+          uids((await search(server, scoped(`/studies?PatientName=${encodeURIComponent(key)}`, issuer))).results),
+          [multi],
+          `MATCH-3: ${key} matches a group of Yamada^Tarou=山田^太郎=やまだ^たろう`,
+        );
       }
-      t.equal((await search(server, scoped(`/studies?PatientName=${encodeURIComponent('山田^太郎=Yamada*')}`, issuer))).status, 204, 'MATCH-3: groups keep their position when the key has =');
+      t.equal(
+        (await search(server, scoped(`/studies?PatientName=${encodeURIComponent('山田^太郎=Yamada*')}`, issuer))).status,
+        204,
+        'MATCH-3: groups keep their position when the key has =',
+      );
     });
 
     t.test('MATCH-4: wildcards * and ? (LIKE metacharacters are literal)', async (t) => {
@@ -150,17 +206,37 @@ for (const backend of backendNames()) {
         instance({ IssuerOfPatientID: issuer, StudyInstanceUID: pct, AccessionNumber: 'A\\C', StudyDescription: 'HeadX50Y' }),
       ]);
       t.same(uids((await search(server, scoped('/studies?AccessionNumber=A?C', issuer))).results), [abc], 'MATCH-4: A?C matches ABC, not ABBC');
-      t.same(sorted(uids((await search(server, scoped('/studies?AccessionNumber=A*C', issuer))).results)), sorted([abc, abbc]), 'MATCH-4: A*C matches ABC and ABBC');
-      t.same(uids((await search(server, scoped('/studies?StudyDescription=*head*', issuer))).results), [abc], 'MATCH-4: *head* matches "CT head w/o" (case-sensitive: not "Head…")');
-      t.same(uids((await search(server, scoped(`/studies?StudyDescription=${encodeURIComponent('Head_50%')}`, issuer))).results), [abbc], 'MATCH-4: _ and % are literal');
-      t.same(uids((await search(server, scoped(`/studies?StudyDescription=${encodeURIComponent('Head_5*')}`, issuer))).results), [abbc], 'MATCH-4: _ is literal in a wildcard key (not LIKE _)');
+      t.same(
+        sorted(uids((await search(server, scoped('/studies?AccessionNumber=A*C', issuer))).results)),
+        sorted([abc, abbc]),
+        'MATCH-4: A*C matches ABC and ABBC',
+      );
+      t.same(
+        uids((await search(server, scoped('/studies?StudyDescription=*head*', issuer))).results),
+        [abc],
+        'MATCH-4: *head* matches "CT head w/o" (case-sensitive: not "Head…")',
+      );
+      t.same(
+        uids((await search(server, scoped(`/studies?StudyDescription=${encodeURIComponent('Head_50%')}`, issuer))).results),
+        [abbc],
+        'MATCH-4: _ and % are literal',
+      );
+      t.same(
+        uids((await search(server, scoped(`/studies?StudyDescription=${encodeURIComponent('Head_5*')}`, issuer))).results),
+        [abbc],
+        'MATCH-4: _ is literal in a wildcard key (not LIKE _)',
+      );
       t.same(uids((await search(server, scoped('/studies?StudyDescription=*', issuer))).results).length, 3, 'MATCH-4: * alone is universal');
     });
 
     t.test('MATCH-5: lists of UIDs (, %2C and \\)', async (t) => {
       const issuer = marker();
       const [a, b, c] = [newUid(), newUid(), newUid()];
-      await store(t, server, [a, b, c].map((uid) => instance({ IssuerOfPatientID: issuer, StudyInstanceUID: uid })));
+      await store(
+        t,
+        server,
+        [a, b, c].map((uid) => instance({ IssuerOfPatientID: issuer, StudyInstanceUID: uid })),
+      );
       for (const sep of [',', '%2C', '%5C', '\\']) {
         const answer = await search(server, `/studies?StudyInstanceUID=${a}${sep}${b}`);
         t.same(sorted(uids(answer.results)), sorted([a, b]), `MATCH-5/D4: StudyInstanceUID=a${sep}b returns both`);
@@ -172,11 +248,27 @@ for (const backend of backendNames()) {
       const issuer = marker();
       const days = ['20130508', '20130509', '20130510', '20130511'];
       const byDay = new Map(days.map((d) => [d, newUid()]));
-      await store(t, server, days.map((d) => instance({ IssuerOfPatientID: issuer, StudyInstanceUID: byDay.get(d)!, StudyDate: d })));
+      await store(
+        t,
+        server,
+        days.map((d) => instance({ IssuerOfPatientID: issuer, StudyInstanceUID: byDay.get(d)!, StudyDate: d })),
+      );
       const of = (...ds: string[]) => sorted(ds.map((d) => byDay.get(d)!));
-      t.same(sorted(uids((await search(server, scoped('/studies?StudyDate=20130509-20130510', issuer))).results)), of('20130509', '20130510'), 'MATCH-6: inclusive range');
-      t.same(sorted(uids((await search(server, scoped('/studies?StudyDate=-20130509', issuer))).results)), of('20130508', '20130509'), 'MATCH-6: -d2 includes d2');
-      t.same(sorted(uids((await search(server, scoped('/studies?StudyDate=20130510-', issuer))).results)), of('20130510', '20130511'), 'MATCH-6: d1- includes d1');
+      t.same(
+        sorted(uids((await search(server, scoped('/studies?StudyDate=20130509-20130510', issuer))).results)),
+        of('20130509', '20130510'),
+        'MATCH-6: inclusive range',
+      );
+      t.same(
+        sorted(uids((await search(server, scoped('/studies?StudyDate=-20130509', issuer))).results)),
+        of('20130508', '20130509'),
+        'MATCH-6: -d2 includes d2',
+      );
+      t.same(
+        sorted(uids((await search(server, scoped('/studies?StudyDate=20130510-', issuer))).results)),
+        of('20130510', '20130511'),
+        'MATCH-6: d1- includes d1',
+      );
       for (const bad of ['20130510-20130509', '-', '2013', '20131301', '20130509-2013051', '20130230']) {
         t.equal((await search(server, `/studies?StudyDate=${bad}`)).status, 400, `MATCH-6: StudyDate=${bad} → 400`);
       }
@@ -222,10 +314,18 @@ for (const backend of backendNames()) {
         instance({ IssuerOfPatientID: issuer, StudyInstanceUID: ctmr, Modality: 'CT' }),
         instance({ IssuerOfPatientID: issuer, StudyInstanceUID: ctmr, Modality: 'MR' }),
       ]);
-      t.same(sorted(uids((await search(server, scoped('/studies?ModalitiesInStudy=PT', issuer))).results)), [ctpt], 'MATCH-9: PT matches the study with ["CT","PT"]');
+      t.same(
+        sorted(uids((await search(server, scoped('/studies?ModalitiesInStudy=PT', issuer))).results)),
+        [ctpt],
+        'MATCH-9: PT matches the study with ["CT","PT"]',
+      );
       const ctpt9 = await search(server, scoped('/studies?ModalitiesInStudy=PT', issuer));
       t.same(sorted(value(ctpt9.results[0], '00080061') ? ctpt9.results[0]!['00080061']!.Value! : []), ['CT', 'PT'], 'MATCH-9: all stored values are returned');
-      t.same(sorted(uids((await search(server, scoped('/studies?ModalitiesInStudy=P*', issuer))).results)), [ctpt], 'MATCH-9: a wildcard matches any stored value');
+      t.same(
+        sorted(uids((await search(server, scoped('/studies?ModalitiesInStudy=P*', issuer))).results)),
+        [ctpt],
+        'MATCH-9: a wildcard matches any stored value',
+      );
       const any = await search(server, scoped('/studies?ModalitiesInStudy=CT%2CMR', issuer));
       t.same(sorted(uids(any.results)), sorted([ctpt, ctOnly, mrOnly, ctmr]), 'MATCH-10 (D3): CT%2CMR without the flag is any-of');
       const all = await search(server, scoped('/studies?ModalitiesInStudy=CT%2CMR&multiplevaluematching=true', issuer));
@@ -297,9 +397,16 @@ for (const backend of backendNames()) {
       t.same(uids((await f('jurgen')).results), [muller], 'QIDO-10: any name part (Jürgen of Hans-Jürgen)');
       t.same(sorted(uids((await f('hans')).results)), sorted([muller, other]), 'QIDO-10: hans starts Hans and Hansen');
       t.equal((await f('ller')).status, 204, 'QIDO-10: not an infix');
-      t.same(uids((await f('ozturk aYse', 'ReferringPhysicianName')).results), [muller], 'QIDO-10: several words must all start a part; works for ReferringPhysicianName');
+      t.same(
+        uids((await f('ozturk aYse', 'ReferringPhysicianName')).results),
+        [muller],
+        'QIDO-10: several words must all start a part; works for ReferringPhysicianName',
+      );
       const answer = await f('muller');
-      t.notOk(answer.warnings.some((w) => /fuzzymatching/.test(w)), 'QIDO-10: supported, so no "not supported" warning');
+      t.notOk(
+        answer.warnings.some((w) => /fuzzymatching/.test(w)),
+        'QIDO-10: supported, so no "not supported" warning',
+      );
       const literal = await search(server, scoped('/studies?PatientName=muller&fuzzymatching=false', issuer));
       t.equal(literal.status, 204, 'QIDO-10: fuzzymatching=false is literal matching');
       t.equal(literal.warnings.length, 0, 'QIDO-10: fuzzymatching=false → no warning');
@@ -315,7 +422,10 @@ for (const backend of backendNames()) {
       t.same(uids((await search(server, scoped('/studies?PatientName=M%C3%BCller*', issuer))).results), [a], 'COMMON-3: M%C3%BCller* matches Müller^Hans');
       const upper = await search(server, scoped('/studies?LIMIT=1', issuer));
       t.equal(upper.results.length, 2, 'COMMON-1: LIMIT=1 is an unknown parameter: the same set as without it');
-      t.ok(upper.warnings.some((w) => /LIMIT/.test(w)), 'COMMON-2: … reported in a Warning 299');
+      t.ok(
+        upper.warnings.some((w) => /LIMIT/.test(w)),
+        'COMMON-2: … reported in a Warning 299',
+      );
       const lower = await search(server, scoped('/studies?patientname=Meyer*', issuer));
       t.equal(lower.results.length, 2, 'QIDO-3: patientname (wrong case) is ignored');
     });

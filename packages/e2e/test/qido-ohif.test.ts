@@ -26,8 +26,22 @@ for (const backend of backendNames()) {
     const twoStudies = sharedFiles('studies/patient-with-2-studies').map((f) => manifest.get(f)!.studyUid);
     const issuer = `OHIF-${newUid().slice(-6)}`;
     const mr = newUid();
-    await store(t, server, [instance({ IssuerOfPatientID: issuer, StudyInstanceUID: mr, Modality: 'MR', PatientName: 'Ohif^Viewer', PatientID: 'OHIF-42',
-      AccessionNumber: 'ACC-OHIF', StudyDescription: 'Brain MR', StudyDate: '20220606', SeriesDescription: 'Sagittal T1', SeriesDate: '20220606', ReferringPhysicianName: 'Ref^Doc', PatientBirthDate: '19700101' })]);
+    await store(t, server, [
+      instance({
+        IssuerOfPatientID: issuer,
+        StudyInstanceUID: mr,
+        Modality: 'MR',
+        PatientName: 'Ohif^Viewer',
+        PatientID: 'OHIF-42',
+        AccessionNumber: 'ACC-OHIF',
+        StudyDescription: 'Brain MR',
+        StudyDate: '20220606',
+        SeriesDescription: 'Sagittal T1',
+        SeriesDate: '20220606',
+        ReferringPhysicianName: 'Ref^Doc',
+        PatientBirthDate: '19700101',
+      }),
+    ]);
 
     t.test('§11 study list: the exact OHIF query, and what OHIF reads', async (t) => {
       const answer = await search(server, OHIF_STUDY_LIST);
@@ -37,8 +51,11 @@ for (const backend of backendNames()) {
       for (const ds of answer.results) t.same(missing(ds, OHIF_STUDY_READS), [], `§11: study ${value(ds, '0020000D')} has every attribute OHIF reads`);
       const mrResult = answer.results.find((r) => value(r, '0020000D') === mr)!;
       t.equal(value(mrResult, '00100010').Alphabetic, 'Ohif^Viewer', '§11: PatientName as a PN object with Alphabetic');
-      t.same([value(mrResult, '00081030'), value(mrResult, '00080090').Alphabetic, value(mrResult, '00100030'), value(mrResult, '00201208')],
-        ['Brain MR', 'Ref^Doc', '19700101', 1], '§11: StudyDescription, ReferringPhysicianName, PatientBirthDate, NumberOfStudyRelatedInstances');
+      t.same(
+        [value(mrResult, '00081030'), value(mrResult, '00080090').Alphabetic, value(mrResult, '00100030'), value(mrResult, '00201208')],
+        ['Brain MR', 'Ref^Doc', '19700101', 1],
+        '§11: StudyDescription, ReferringPhysicianName, PatientBirthDate, NumberOfStudyRelatedInstances',
+      );
       t.same(mrResult['00080061'], { vr: 'CS', Value: ['MR'] }, '§11: ModalitiesInStudy');
       const ct = answer.results.find((r) => value(r, '0020000D') === ctStudy)!;
       t.equal(value(ct, '00201208'), 4, '§11: NumberOfStudyRelatedInstances of a real CT series');
@@ -46,14 +63,21 @@ for (const backend of backendNames()) {
 
     t.test('§11 study list filters (wildcards as OHIF sends them)', async (t) => {
       const filters: [string, string][] = [
-        ['PatientName', '*ohif*'], ['00100020', '*HIF-4*'], ['AccessionNumber', '*OHIF*'], ['StudyDescription', '*Brain*'],
-        ['ModalitiesInStudy', 'MR%2CSR'], ['StudyDate', '20220101-20221231'],
+        ['PatientName', '*ohif*'],
+        ['00100020', '*HIF-4*'],
+        ['AccessionNumber', '*OHIF*'],
+        ['StudyDescription', '*Brain*'],
+        ['ModalitiesInStudy', 'MR%2CSR'],
+        ['StudyDate', '20220101-20221231'],
       ];
       for (const [key, v] of filters) {
         const answer = await search(server, `${OHIF_STUDY_LIST}&${key}=${v.includes('%') ? v : encodeURIComponent(v)}`);
         t.same(uids(answer.results), [mr], `§11: ${key}=${v}`);
       }
-      const all = await search(server, `${OHIF_STUDY_LIST}&PatientName=${encodeURIComponent('*ohif*')}&00100020=${encodeURIComponent('*HIF*')}&StudyDate=20220101-20221231&ModalitiesInStudy=CT%2CMR`);
+      const all = await search(
+        server,
+        `${OHIF_STUDY_LIST}&PatientName=${encodeURIComponent('*ohif*')}&00100020=${encodeURIComponent('*HIF*')}&StudyDate=20220101-20221231&ModalitiesInStudy=CT%2CMR`,
+      );
       t.same(uids(all.results), [mr], '§11: the filters combined');
       const fuzzy = await search(server, '/studies?limit=101&offset=0&fuzzymatching=true&PatientName=ohi');
       t.same(uids(fuzzy.results), [mr], '§11: with supportsFuzzyMatching OHIF sends fuzzymatching=true');
@@ -69,8 +93,10 @@ for (const backend of backendNames()) {
     });
 
     t.test('§11 row expand and viewer load: series of a study', async (t) => {
-      for (const path of [`/studies/${ctStudy}/series?includefield=0008103E,00080021`,
-        `/studies/${ctStudy}/series?includefield=00080021%2C00080031%2C0008103E%2C00200011`]) {
+      for (const path of [
+        `/studies/${ctStudy}/series?includefield=0008103E,00080021`,
+        `/studies/${ctStudy}/series?includefield=00080021%2C00080031%2C0008103E%2C00200011`,
+      ]) {
         const answer = await search(server, path);
         t.same(uids(answer.results, '0020000E'), [ctSeries], `§11: ${path}`);
         const ds = answer.results[0]!;

@@ -19,7 +19,11 @@ for (const backend of backendNames()) {
       { date: '20240301', time: undefined },
       { date: undefined, time: undefined },
     ].map((s) => ({ ...s, uid: newUid() }));
-    await store(t, server, specs.map((s) => instance({ IssuerOfPatientID: issuer, StudyInstanceUID: s.uid, StudyDate: s.date, StudyTime: s.time })));
+    await store(
+      t,
+      server,
+      specs.map((s) => instance({ IssuerOfPatientID: issuer, StudyInstanceUID: s.uid, StudyDate: s.date, StudyTime: s.time })),
+    );
     const expected = [specs[3]!, specs[1]!, specs[0]!, specs[2]!, specs[4]!].map((s) => s.uid);
     const q = (params: string) => `/studies?IssuerOfPatientID=${issuer}${params}`;
     // A series with five instances, and a study with series numbers out of order.
@@ -27,9 +31,19 @@ for (const backend of backendNames()) {
     const seriesStudy = newUid();
     const seriesUid = newUid();
     const sops = [5, 1, 3, 2, 4].map((n) => ({ n, uid: newUid() }));
-    await store(t, server, sops.map((s) => instance({ IssuerOfPatientID: issuer2, StudyInstanceUID: seriesStudy, SeriesInstanceUID: seriesUid, SOPInstanceUID: s.uid, InstanceNumber: s.n })));
+    await store(
+      t,
+      server,
+      sops.map((s) =>
+        instance({ IssuerOfPatientID: issuer2, StudyInstanceUID: seriesStudy, SeriesInstanceUID: seriesUid, SOPInstanceUID: s.uid, InstanceNumber: s.n }),
+      ),
+    );
     const numbered = [3, 1, 2].map((n) => ({ n, uid: newUid() }));
-    await store(t, server, numbered.map((s) => instance({ IssuerOfPatientID: issuer2, StudyInstanceUID: seriesStudy, SeriesInstanceUID: s.uid, SeriesNumber: 10 + s.n })));
+    await store(
+      t,
+      server,
+      numbered.map((s) => instance({ IssuerOfPatientID: issuer2, StudyInstanceUID: seriesStudy, SeriesInstanceUID: s.uid, SeriesNumber: 10 + s.n })),
+    );
 
     t.test('QIDO-12: limit and offset over 5 studies', async (t) => {
       const last = await search(server, q('&limit=2&offset=4'));
@@ -42,7 +56,11 @@ for (const backend of backendNames()) {
       const first = await search(server, q('&limit=2'));
       t.same(uids(first.results), expected.slice(0, 2), 'QIDO-12: limit=2 → the first two');
       t.equal(first.warnings.length, 1, 'QIDO-12: one Warning');
-      t.match(first.warnings[0], /^299 http:\/\/[^ ]+\/dicomweb: There are 3 additional results that can be requested$/, 'QIDO-12: Warning names the 3 remaining results');
+      t.match(
+        first.warnings[0],
+        /^299 http:\/\/[^ ]+\/dicomweb: There are 3 additional results that can be requested$/,
+        'QIDO-12: Warning names the 3 remaining results',
+      );
       const middle = await search(server, q('&limit=2&offset=2'));
       t.match(middle.warnings[0], /There are 1 additional results/, 'QIDO-12: remaining counts from offset + page');
     });
@@ -76,12 +94,24 @@ for (const backend of backendNames()) {
 
     t.test('QIDO-12: series by SeriesNumber, instances by InstanceNumber, paged', async (t) => {
       const series = await search(server, `/studies/${seriesStudy}/series?limit=4`);
-      t.same(series.results.map((r) => r['00200011']?.Value?.[0]), [1, 11, 12, 13], 'QIDO-12: series ordered by SeriesNumber');
+      t.same(
+        series.results.map((r) => r['00200011']?.Value?.[0]),
+        [1, 11, 12, 13],
+        'QIDO-12: series ordered by SeriesNumber',
+      );
       const instances = await search(server, `/studies/${seriesStudy}/series/${seriesUid}/instances?limit=2&offset=1`);
-      t.same(instances.results.map((r) => r['00200013']?.Value?.[0]), [2, 3], 'QIDO-12: instances ordered by InstanceNumber, paged');
+      t.same(
+        instances.results.map((r) => r['00200013']?.Value?.[0]),
+        [2, 3],
+        'QIDO-12: instances ordered by InstanceNumber, paged',
+      );
       t.match(instances.warnings[0], /There are 2 additional results/, 'QIDO-12: Warning at instance level');
       const relational = await search(server, `/instances?IssuerOfPatientID=${issuer2}&SeriesInstanceUID=${seriesUid}&offset=3`);
-      t.same(relational.results.map((r) => r['00200013']?.Value?.[0]), [4, 5], 'QIDO-12: /instances paged');
+      t.same(
+        relational.results.map((r) => r['00200013']?.Value?.[0]),
+        [4, 5],
+        'QIDO-12: /instances paged',
+      );
       const allSeries = await search(server, `/series?IssuerOfPatientID=${issuer2}&limit=2&offset=6`);
       t.equal(allSeries.status, 204, 'QIDO-12: /series past the end → 204');
     });

@@ -48,7 +48,10 @@ export const sorted = (values: string[]) => [...values].sort();
 export function checkJsonShape(t: Test, answer: SearchAnswer, rule = 'JSON-2/3'): void {
   for (const ds of answer.results) {
     const keys = Object.keys(ds);
-    t.ok(keys.every((key) => /^[0-9A-F]{8}$/.test(key) && !key.endsWith('0000')), `${rule}: keys are 8 uppercase hex digits, no group length`);
+    t.ok(
+      keys.every((key) => /^[0-9A-F]{8}$/.test(key) && !key.endsWith('0000')),
+      `${rule}: keys are 8 uppercase hex digits, no group length`,
+    );
     t.same(keys, [...keys].sort(), `${rule}: attributes in ascending tag order`);
     for (const attr of Object.values(ds)) {
       t.ok(attr.BulkDataURI === undefined && attr.InlineBinary === undefined, `${rule}: QIDO results carry no bulk data`);

@@ -26,7 +26,11 @@ for (const backend of backendNames()) {
     const server = await startTestServer(backend);
     t.teardown(() => server.close());
     const issuer = 'WARN-ISSUER';
-    await store(t, server, [1, 2, 3].map(() => instance({ IssuerOfPatientID: issuer })));
+    await store(
+      t,
+      server,
+      [1, 2, 3].map(() => instance({ IssuerOfPatientID: issuer })),
+    );
 
     t.test('1,000 unknown parameters: one Warning field of at most 1 KiB', async (t) => {
       const unknown = Array.from({ length: 1000 }, (_, i) => `u${i}=x`).join('&');

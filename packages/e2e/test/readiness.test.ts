@@ -25,7 +25,12 @@ async function closedPort(): Promise<number> {
 /** A pino destination that keeps the log lines. */
 function logSink() {
   const lines: string[] = [];
-  const stream = new Writable({ write(chunk, _encoding, done) { lines.push(String(chunk)); done(); } });
+  const stream = new Writable({
+    write(chunk, _encoding, done) {
+      lines.push(String(chunk));
+      done();
+    },
+  });
   return { logger: { level: 'warn', stream }, text: () => lines.join('') };
 }
 
@@ -74,35 +79,46 @@ t.test('embedded: blob store unavailable (its root is a file)', async (t) => {
   t.ok(sink.text().includes(root), 'the log names the blob root');
 });
 
-t.test('postgres+s3: database on a closed port, S3 server stopped', { skip: !backendNames().includes('postgres+s3') && 'needs TESSERA_TEST_POSTGRES_URL and TESSERA_TEST_S3=1' }, async (t) => {
-  const port = await closedPort();
-  const databaseUrl = `postgres://tessera:s3cr3t-pw@127.0.0.1:${port}/tessera_ready_db`;
-  const s3 = await startS3Server();
-  await s3.stop();
-  const s3Port = new URL(s3.endpoint).port;
-  const config = loadConfig({
-    DATA_DIR: t.testdirName, LOG_LEVEL: 'silent', DATABASE_URL: databaseUrl, DATABASE_STATEMENT_TIMEOUT_MS: '1000',
-    S3_BUCKET: s3.bucket, S3_ENDPOINT: s3.endpoint, S3_FORCE_PATH_STYLE: 'true', S3_ACCESS_KEY_ID: s3.accessKeyId,
-    S3_SECRET_ACCESS_KEY: 'secret-key-of-s3', S3_REQUEST_TIMEOUT_MS: '2000',
-  });
-  const index = await openIndex(config.index, { migrate: false });
-  const blobs = createBlobStore(config.blobs);
-  const sink = logSink();
-  const app = await buildApp({ config, index, blobs, logger: sink.logger });
-  t.teardown(async () => {
-    await app.close();
-    await index.close();
-    await blobs.close();
-  });
-  const res = await app.inject({ method: 'GET', url: '/readyz' });
-  t.equal(res.statusCode, 503);
-  const body = JSON.parse(res.body);
-  t.equal(body.index, 'unavailable');
-  t.equal(body.blobStore, 'unavailable');
-  assertNothingLeaks(t, res.body, [port, s3Port, 'tessera_ready_db', 's3cr3t-pw', 'tessera-test', 'secret-key-of-s3']);
-  const log = sink.text();
-  t.match(log, /readiness check failed/, 'the failures are logged');
-  t.match(log, new RegExp(`127\\.0\\.0\\.1:${port}`), 'the log names the database host and port');
-  t.notOk(log.includes('s3cr3t-pw'), 'the log does not contain the database password');
-  t.notOk(log.includes('secret-key-of-s3'), 'the log does not contain the S3 secret key');
-});
+t.test(
+  'postgres+s3: database on a closed port, S3 server stopped',
+  { skip: !backendNames().includes('postgres+s3') && 'needs TESSERA_TEST_POSTGRES_URL and TESSERA_TEST_S3=1' },
+  async (t) => {
+    const port = await closedPort();
+    const databaseUrl = `postgres://tessera:s3cr3t-pw@127.0.0.1:${port}/tessera_ready_db`;
+    const s3 = await startS3Server();
+    await s3.stop();
+    const s3Port = new URL(s3.endpoint).port;
+    const config = loadConfig({
+      DATA_DIR: t.testdirName,
+      LOG_LEVEL: 'silent',
+      DATABASE_URL: databaseUrl,
+      DATABASE_STATEMENT_TIMEOUT_MS: '1000',
+      S3_BUCKET: s3.bucket,
+      S3_ENDPOINT: s3.endpoint,
+      S3_FORCE_PATH_STYLE: 'true',
+      S3_ACCESS_KEY_ID: s3.accessKeyId,
+      S3_SECRET_ACCESS_KEY: 'secret-key-of-s3',
+      S3_REQUEST_TIMEOUT_MS: '2000',
+    });
+    const index = await openIndex(config.index, { migrate: false });
+    const blobs = createBlobStore(config.blobs);
+    const sink = logSink();
+    const app = await buildApp({ config, index, blobs, logger: sink.logger });
+    t.teardown(async () => {
+      await app.close();
+      await index.close();
+      await blobs.close();
+    });
+    const res = await app.inject({ method: 'GET', url: '/readyz' });
+    t.equal(res.statusCode, 503);
+    const body = JSON.parse(res.body);
+    t.equal(body.index, 'unavailable');
+    t.equal(body.blobStore, 'unavailable');
+    assertNothingLeaks(t, res.body, [port, s3Port, 'tessera_ready_db', 's3cr3t-pw', 'tessera-test', 'secret-key-of-s3']);
+    const log = sink.text();
+    t.match(log, /readiness check failed/, 'the failures are logged');
+    t.match(log, new RegExp(`127\\.0\\.0\\.1:${port}`), 'the log names the database host and port');
+    t.notOk(log.includes('s3cr3t-pw'), 'the log does not contain the database password');
+    t.notOk(log.includes('secret-key-of-s3'), 'the log does not contain the S3 secret key');
+  },
+);

@@ -21,19 +21,29 @@ export function parseMultipart(contentTypeHeader: unknown, payload: Buffer): { t
   for (;;) {
     const after = pos + delimiter.length;
     if (payload.subarray(after, after + 2).toString() === '--') {
-      if (payload.subarray(after + 2).toString().replace(/\r\n$/, '') !== '') throw new Error('bytes after the closing boundary');
+      if (
+        payload
+          .subarray(after + 2)
+          .toString()
+          .replace(/\r\n$/, '') !== ''
+      )
+        throw new Error('bytes after the closing boundary');
       return { type, parts };
     }
     const headerEnd = payload.indexOf('\r\n\r\n', after);
     const headers: Record<string, string> = {};
-    for (const line of payload.subarray(after + 2, headerEnd).toString('latin1').split('\r\n')) {
+    for (const line of payload
+      .subarray(after + 2, headerEnd)
+      .toString('latin1')
+      .split('\r\n')) {
       const colon = line.indexOf(':');
       headers[line.slice(0, colon).trim().toLowerCase()] = line.slice(colon + 1).trim();
     }
     const start = headerEnd + 4;
     const declared = headers['content-length'];
     const next = declared !== undefined ? start + Number(declared) : payload.indexOf(Buffer.concat([Buffer.from('\r\n'), delimiter]), start);
-    if (payload.subarray(next, next + 2 + delimiter.length).toString('latin1') !== `\r\n--${boundary}`) throw new Error('part does not end with CRLF + boundary');
+    if (payload.subarray(next, next + 2 + delimiter.length).toString('latin1') !== `\r\n--${boundary}`)
+      throw new Error('part does not end with CRLF + boundary');
     parts.push({ headers, body: payload.subarray(start, next) });
     pos = next + 2;
   }

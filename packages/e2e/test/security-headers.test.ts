@@ -17,7 +17,12 @@ t.test('security headers', async (t) => {
   const server = await startTestServer('embedded');
   t.teardown(() => server.close());
   const spec = ctInstance();
-  const stored = await server.app.inject({ method: 'POST', url: '/dicomweb/studies', headers: { 'content-type': 'application/dicom' }, payload: encodeInstance(spec) });
+  const stored = await server.app.inject({
+    method: 'POST',
+    url: '/dicomweb/studies',
+    headers: { 'content-type': 'application/dicom' },
+    payload: encodeInstance(spec),
+  });
   t.equal(stored.statusCode, 200);
   const a = spec.attributes;
   const instance = `/dicomweb/studies/${a.StudyInstanceUID}/series/${a.SeriesInstanceUID}/instances/${a.SOPInstanceUID}`;
@@ -37,7 +42,10 @@ t.test('security headers', async (t) => {
     { url: `${instance}/metadata`, status: 200 },
     { url: instance, headers: { accept: 'multipart/related; type="application/dicom"' }, status: 200 },
     { url: `/dicomweb/studies/${a.StudyInstanceUID}/series/1.2.3/metadata`, status: 404 },
-    { url: `/wadouri?requestType=WADO&studyUID=${a.StudyInstanceUID}&seriesUID=${a.SeriesInstanceUID}&objectUID=${a.SOPInstanceUID}&contentType=application/dicom`, status: 200 },
+    {
+      url: `/wadouri?requestType=WADO&studyUID=${a.StudyInstanceUID}&seriesUID=${a.SeriesInstanceUID}&objectUID=${a.SOPInstanceUID}&contentType=application/dicom`,
+      status: 200,
+    },
     { url: '/wadouri?requestType=WADO', status: 400 },
     { url: `/ohif/dicomjson/studies/${a.StudyInstanceUID}`, status: 200 },
     { url: '/app-config.js', status: 200 },

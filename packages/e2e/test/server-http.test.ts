@@ -42,14 +42,19 @@ for (const backend of backendNames()) {
 
     t.test('COMMON-7: CORS preflight answered with 204 for an allowed origin', async (t) => {
       const res = await server.app.inject({
-        method: 'OPTIONS', url: '/dicomweb/studies',
+        method: 'OPTIONS',
+        url: '/dicomweb/studies',
         headers: { origin: 'https://viewer.example.org', 'access-control-request-method': 'GET', 'access-control-request-headers': 'authorization, accept' },
       });
       t.equal(res.statusCode, 204);
       t.equal(res.headers['access-control-allow-origin'], 'https://viewer.example.org');
       t.match(res.headers['access-control-allow-methods'], /GET/);
       t.match(res.headers['access-control-allow-headers'], /authorization/i);
-      const other = await server.app.inject({ method: 'OPTIONS', url: '/dicomweb/studies', headers: { origin: 'https://evil.example', 'access-control-request-method': 'GET' } });
+      const other = await server.app.inject({
+        method: 'OPTIONS',
+        url: '/dicomweb/studies',
+        headers: { origin: 'https://evil.example', 'access-control-request-method': 'GET' },
+      });
       t.notOk(other.headers['access-control-allow-origin'], 'an origin outside the allow-list gets no CORS headers');
       const simple = await server.app.inject({ method: 'GET', url: '/healthz', headers: { origin: 'https://viewer.example.org' } });
       t.match(simple.headers['access-control-expose-headers'], /Warning/, 'Warning and Content-Location are exposed');
@@ -62,7 +67,10 @@ for (const backend of backendNames()) {
       const doc = JSON.parse(res.body);
       const studies = doc.application.resources.resource.find((r: { '@path': string }) => r['@path'] === 'studies');
       t.ok(studies, 'the studies resource is listed');
-      t.ok(studies.method.some((m: { '@id': string }) => m['@id'] === 'StoreInstances'), 'with its StoreInstances method');
+      t.ok(
+        studies.method.some((m: { '@id': string }) => m['@id'] === 'StoreInstances'),
+        'with its StoreInstances method',
+      );
       t.match(doc.application.resources['@base'], /\/dicomweb$/);
     });
 
@@ -81,7 +89,12 @@ for (const backend of backendNames()) {
     t.test('URLs follow PUBLIC_URL', async (t) => {
       const proxied = await startTestServer(backend, { PUBLIC_URL: 'https://pacs.example.org/archive' });
       t.teardown(() => proxied.close());
-      const res = await proxied.app.inject({ method: 'POST', url: '/dicomweb/studies', headers: { 'content-type': 'application/dicom' }, payload: encodeInstance(ctInstance()) });
+      const res = await proxied.app.inject({
+        method: 'POST',
+        url: '/dicomweb/studies',
+        headers: { 'content-type': 'application/dicom' },
+        payload: encodeInstance(ctInstance()),
+      });
       t.match(JSON.parse(res.body)['00081190'].Value[0], /^https:\/\/pacs\.example\.org\/archive\/dicomweb\/studies\//);
     });
   });
@@ -90,11 +103,17 @@ for (const backend of backendNames()) {
 t.test('embedded: Forwarded / X-Forwarded-* are honoured only with TRUST_PROXY', async (t) => {
   for (const trust of ['true', 'false']) {
     const server = await startTestServer('embedded', { TRUST_PROXY: trust });
-    const upload = (headers: Record<string, string>) => server.app.inject({
-      method: 'POST', url: '/dicomweb/studies', headers: { 'content-type': 'application/dicom', host: 'internal:8080', ...headers }, payload: encodeInstance(ctInstance()),
-    });
+    const upload = (headers: Record<string, string>) =>
+      server.app.inject({
+        method: 'POST',
+        url: '/dicomweb/studies',
+        headers: { 'content-type': 'application/dicom', host: 'internal:8080', ...headers },
+        payload: encodeInstance(ctInstance()),
+      });
     const forwarded = JSON.parse((await upload({ forwarded: 'for=1.2.3.4;proto=https;host=pacs.example.org' })).body)['00081190'].Value[0];
-    const xf = JSON.parse((await upload({ 'x-forwarded-proto': 'https', 'x-forwarded-host': 'viewer.example.org', 'x-forwarded-prefix': '/pacs' })).body)['00081190'].Value[0];
+    const xf = JSON.parse((await upload({ 'x-forwarded-proto': 'https', 'x-forwarded-host': 'viewer.example.org', 'x-forwarded-prefix': '/pacs' })).body)[
+      '00081190'
+    ].Value[0];
     if (trust === 'true') {
       t.match(forwarded, /^https:\/\/pacs\.example\.org\/dicomweb\//, 'RFC 7239 Forwarded');
       t.match(xf, /^https:\/\/viewer\.example\.org\/pacs\/dicomweb\//, 'X-Forwarded-Proto/Host/Prefix');

@@ -15,7 +15,16 @@ t.test('an unreachable Postgres surfaces as IndexUnavailableError', async (t) =>
 });
 
 t.test('an unreachable S3 endpoint makes STOW answer 503 and /readyz 503', async (t) => {
-  const config = loadConfig({ DATA_DIR: t.testdirName, LOG_LEVEL: 'silent', S3_BUCKET: 'b', S3_ENDPOINT: 'http://127.0.0.1:1', S3_FORCE_PATH_STYLE: 'true', S3_ACCESS_KEY_ID: 'x', S3_SECRET_ACCESS_KEY: 'y', S3_REQUEST_TIMEOUT_MS: '2000' });
+  const config = loadConfig({
+    DATA_DIR: t.testdirName,
+    LOG_LEVEL: 'silent',
+    S3_BUCKET: 'b',
+    S3_ENDPOINT: 'http://127.0.0.1:1',
+    S3_FORCE_PATH_STYLE: 'true',
+    S3_ACCESS_KEY_ID: 'x',
+    S3_SECRET_ACCESS_KEY: 'y',
+    S3_REQUEST_TIMEOUT_MS: '2000',
+  });
   const index = await openIndex({ kind: 'pglite' });
   const blobs = createBlobStore(config.blobs);
   const app = await buildApp({ config, index, blobs, logger: false });
@@ -24,7 +33,12 @@ t.test('an unreachable S3 endpoint makes STOW answer 503 and /readyz 503', async
     await index.close();
     await blobs.close();
   });
-  const res = await app.inject({ method: 'POST', url: '/dicomweb/studies', headers: { 'content-type': 'application/dicom' }, payload: encodeInstance(ctInstance()) });
+  const res = await app.inject({
+    method: 'POST',
+    url: '/dicomweb/studies',
+    headers: { 'content-type': 'application/dicom' },
+    payload: encodeInstance(ctInstance()),
+  });
   t.equal(res.statusCode, 503);
   t.equal(JSON.parse(res.body).code, 'BLOB_STORE_UNAVAILABLE');
   t.equal((await indexCounts(index)).instances, 0, 'no row without its blob');

@@ -58,9 +58,17 @@ for (const backend of backendNames()) {
       const specs = [ctInstance(), ctInstance()];
       const boundary = `${randomUUID()}-${randomUUID()}`;
       t.equal(boundary.length, 73);
-      const answer = await postChunked(url, `multipart/related; type="application/dicom"; boundary=${boundary}`, orthancPieces(boundary, specs.map(encodeInstance)));
+      const answer = await postChunked(
+        url,
+        `multipart/related; type="application/dicom"; boundary=${boundary}`,
+        orthancPieces(boundary, specs.map(encodeInstance)),
+      );
       t.equal(answer.status, 200, 'STOW-6: all stored');
-      t.same(answer.body?.['00081199']?.Value?.map((item: any) => item['00081155'].Value[0]), specs.map((s) => s.attributes.SOPInstanceUID), 'both instances referenced');
+      t.same(
+        answer.body?.['00081199']?.Value?.map((item: any) => item['00081155'].Value[0]),
+        specs.map((s) => s.attributes.SOPInstanceUID),
+        'both instances referenced',
+      );
       for (const spec of specs) t.ok(await findInstance(server.index, String(spec.attributes.SOPInstanceUID)), 'indexed');
     });
 
@@ -70,7 +78,11 @@ for (const backend of backendNames()) {
       const ok = await postChunked(url, `multipart/related; type="application/dicom"; boundary="${longest}"`, orthancPieces(longest, [encodeInstance(spec)]));
       t.equal(ok.status, 200);
       const tooLong = 'x'.repeat(201);
-      const refused = await postChunked(url, `multipart/related; type="application/dicom"; boundary=${tooLong}`, orthancPieces(tooLong, [encodeInstance(ctInstance())]));
+      const refused = await postChunked(
+        url,
+        `multipart/related; type="application/dicom"; boundary=${tooLong}`,
+        orthancPieces(tooLong, [encodeInstance(ctInstance())]),
+      );
       t.equal(refused.status, 400);
       t.equal(refused.body?.code, 'MULTIPART_BOUNDARY');
       t.match(refused.body?.detail, /1-200 characters/, 'the detail says what is accepted');

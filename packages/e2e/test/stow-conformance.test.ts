@@ -1,9 +1,7 @@
 import { createHash } from 'node:crypto';
 import t, { type Test } from 'tap';
 import { FailureReason } from '@tessera/dicom';
-import {
-  backendNames, ctInstance, encodeInstance, multipartBuffer, newUid, startTestServer, type TestServer,
-} from '@tessera/testkit';
+import { backendNames, ctInstance, encodeInstance, multipartBuffer, newUid, startTestServer, type TestServer } from '@tessera/testkit';
 import { findInstance, findStudy, indexCounts } from '@tessera/index/testing';
 
 /** Behaviour of STOW-RS (digest STOW-1..12), the same cases on every storage back end. */
@@ -72,7 +70,11 @@ for (const backend of backendNames()) {
       const item = body['00081199']!.Value![0];
       t.same(item['00081150'], { vr: 'UI', Value: [a.SOPClassUID] });
       t.same(item['00081155'], { vr: 'UI', Value: [a.SOPInstanceUID] });
-      t.same(item['00081190'].Value, [`http://pacs.example:8443/dicomweb/studies/${a.StudyInstanceUID}/series/${a.SeriesInstanceUID}/instances/${a.SOPInstanceUID}`], 'STOW-10: instance URL');
+      t.same(
+        item['00081190'].Value,
+        [`http://pacs.example:8443/dicomweb/studies/${a.StudyInstanceUID}/series/${a.SeriesInstanceUID}/instances/${a.SOPInstanceUID}`],
+        'STOW-10: instance URL',
+      );
     });
 
     t.test('STOW-10 (PROJECT D7): top-level RetrieveURL is empty when instances span studies', async (t) => {
@@ -81,20 +83,29 @@ for (const backend of backendNames()) {
     });
 
     t.test('STOW-2: other media types are 415 problems', async (t) => {
-      const zip = await server.app.inject({ method: 'POST', url: '/dicomweb/studies', headers: { 'content-type': 'application/zip' }, payload: Buffer.from('PK') });
+      const zip = await server.app.inject({
+        method: 'POST',
+        url: '/dicomweb/studies',
+        headers: { 'content-type': 'application/zip' },
+        payload: Buffer.from('PK'),
+      });
       t.equal(zip.statusCode, 415);
       t.match(zip.headers['content-type'], /^application\/problem\+json/);
       t.equal(JSON.parse(zip.body).status, 415);
       const xmlType = await server.app.inject({
-        method: 'POST', url: '/dicomweb/studies',
-        headers: { 'content-type': 'multipart/related; type="application/dicom+xml"; boundary=x' }, payload: '--x--',
+        method: 'POST',
+        url: '/dicomweb/studies',
+        headers: { 'content-type': 'multipart/related; type="application/dicom+xml"; boundary=x' },
+        payload: '--x--',
       });
       t.equal(xmlType.statusCode, 415, 'STOW-3 with XML metadata is not supported: 415');
       t.match(JSON.parse(xmlType.body).detail, /application\/dicom/);
       // JSON metadata + bulk data is supported (stow-metadata-bulk.test.ts): an empty body is 400, not 415.
       const jsonType = await server.app.inject({
-        method: 'POST', url: '/dicomweb/studies',
-        headers: { 'content-type': 'multipart/related; type="application/dicom+json"; boundary=x' }, payload: '--x--',
+        method: 'POST',
+        url: '/dicomweb/studies',
+        headers: { 'content-type': 'multipart/related; type="application/dicom+json"; boundary=x' },
+        payload: '--x--',
       });
       t.equal(jsonType.statusCode, 400, 'STOW-3 JSON metadata + bulk data without parts: 400');
       t.equal(JSON.parse(jsonType.body).code, 'NO_PARTS');
@@ -144,17 +155,28 @@ for (const backend of backendNames()) {
     });
 
     t.test('STOW-6 (D10): empty or malformed bodies are 400 problems', async (t) => {
-      const empty = await server.app.inject({ method: 'POST', url: '/dicomweb/studies', headers: { 'content-type': 'multipart/related; type="application/dicom"; boundary=abc' }, payload: '--abc--\r\n' });
+      const empty = await server.app.inject({
+        method: 'POST',
+        url: '/dicomweb/studies',
+        headers: { 'content-type': 'multipart/related; type="application/dicom"; boundary=abc' },
+        payload: '--abc--\r\n',
+      });
       t.equal(empty.statusCode, 400);
       t.equal(JSON.parse(empty.body).code, 'NO_PARTS');
       const truncated = await server.app.inject({
-        method: 'POST', url: '/dicomweb/studies',
+        method: 'POST',
+        url: '/dicomweb/studies',
         headers: { 'content-type': 'multipart/related; type="application/dicom"; boundary=abc' },
         payload: Buffer.concat([Buffer.from('--abc\r\nContent-Type: application/dicom\r\n\r\n'), encodeInstance(ctInstance()).subarray(0, 300)]),
       });
       t.equal(truncated.statusCode, 400, 'a body cut before its closing boundary');
       t.match(truncated.headers['content-type'], /problem\+json/);
-      const noBoundary = await server.app.inject({ method: 'POST', url: '/dicomweb/studies', headers: { 'content-type': 'multipart/related; type="application/dicom"' }, payload: 'x' });
+      const noBoundary = await server.app.inject({
+        method: 'POST',
+        url: '/dicomweb/studies',
+        headers: { 'content-type': 'multipart/related; type="application/dicom"' },
+        payload: 'x',
+      });
       t.equal(noBoundary.statusCode, 400, 'no boundary');
     });
 
@@ -215,14 +237,23 @@ for (const backend of backendNames()) {
       const spec = ctInstance();
       const file = encodeInstance(spec);
       const results = await Promise.all(Array.from({ length: 6 }, () => post(server, [file])));
-      t.same(results.map((r) => r.statusCode), [200, 200, 200, 200, 200, 200], 'every identical upload succeeds');
+      t.same(
+        results.map((r) => r.statusCode),
+        [200, 200, 200, 200, 200, 200],
+        'every identical upload succeeds',
+      );
       const contested = ctInstance();
-      const versions = Array.from({ length: 5 }, (_, i) => encodeInstance({ ...contested, attributes: { ...contested.attributes, PatientName: `Version^${i}` } }));
+      const versions = Array.from({ length: 5 }, (_, i) =>
+        encodeInstance({ ...contested, attributes: { ...contested.attributes, PatientName: `Version^${i}` } }),
+      );
       const outcomes = await Promise.all(versions.map((v) => post(server, [v])));
       t.equal(outcomes.filter((r) => r.statusCode === 200).length, 1, 'exactly one differing version wins');
       t.equal(outcomes.filter((r) => r.statusCode === 409).length, 4, 'the others are refused');
       const stored = await storedBytes(server, String(contested.attributes.SOPInstanceUID));
-      t.ok(versions.some((v) => stored?.equals(v)), 'the stored bytes are one complete version');
+      t.ok(
+        versions.some((v) => stored?.equals(v)),
+        'the stored bytes are one complete version',
+      );
       const row = await findInstance(server.index, String(contested.attributes.SOPInstanceUID));
       t.equal(row?.sha256, sha256(stored!), 'the row describes the stored bytes');
       await assertNothingHalfStored(t, server);

@@ -48,7 +48,8 @@ for (const backend of backendNames()) {
       unmount(spoolDir);
       await server.close();
     });
-    const inject = (contentType: string, payload: Buffer) => server.app.inject({ method: 'POST', url: '/dicomweb/studies', headers: { 'content-type': contentType }, payload });
+    const inject = (contentType: string, payload: Buffer) =>
+      server.app.inject({ method: 'POST', url: '/dicomweb/studies', headers: { 'content-type': contentType }, payload });
 
     const small1 = ctInstance();
     const small2 = ctInstance();
@@ -56,7 +57,11 @@ for (const backend of backendNames()) {
     const mixed = await inject(contentType, payload);
     t.equal(mixed.statusCode, 202, 'the instances that fit are stored, the other fails');
     const body = JSON.parse(mixed.body);
-    t.same(uidsIn(body, '00081199'), [small1.attributes.SOPInstanceUID, small2.attributes.SOPInstanceUID], 'both small instances stored, also the one after the failure');
+    t.same(
+      uidsIn(body, '00081199'),
+      [small1.attributes.SOPInstanceUID, small2.attributes.SOPInstanceUID],
+      'both small instances stored, also the one after the failure',
+    );
     t.same(reasonsIn(body, '0008119A'), [OUT_OF_RESOURCES], 'the part that did not fit the spool: A700 in OtherFailuresSequence (its UIDs were never read)');
     t.equal((await indexCounts(server.index)).instances, 2);
 
@@ -70,7 +75,11 @@ for (const backend of backendNames()) {
     t.equal(none.statusCode, 503, 'no part of a multipart body could be spooled: 503');
     t.equal(JSON.parse(none.body).code, 'STORAGE_FULL');
 
-    t.same((await readdir(spoolDir)).filter((name) => name.endsWith('.part')), [], 'no partial spool file is left');
+    t.same(
+      (await readdir(spoolDir)).filter((name) => name.endsWith('.part')),
+      [],
+      'no partial spool file is left',
+    );
     t.equal((await indexCounts(server.index)).instances, 2, 'nothing half-stored');
   });
 }
@@ -90,7 +99,8 @@ t.test('embedded: a full blob store disk', async (t) => {
   });
   // The store made its temporary directory before the mount hid it.
   await mkdir(join(blobsDir, '.tmp'), { recursive: true });
-  const inject = (contentType: string, payload: Buffer) => server.app.inject({ method: 'POST', url: '/dicomweb/studies', headers: { 'content-type': contentType }, payload });
+  const inject = (contentType: string, payload: Buffer) =>
+    server.app.inject({ method: 'POST', url: '/dicomweb/studies', headers: { 'content-type': contentType }, payload });
 
   const small = ctInstance();
   const big = large();
@@ -106,7 +116,11 @@ t.test('embedded: a full blob store disk', async (t) => {
   const alone = await inject('application/dicom', encodeInstance(large()));
   t.equal(alone.statusCode, 503, 'nothing stored, only for want of space: 503');
   t.equal(JSON.parse(alone.body).code, 'STORAGE_FULL');
-  t.same((await readdir(join(server.dataDir, 'spool'))).filter((name) => name.endsWith('.part')), [], 'no spool file is left');
+  t.same(
+    (await readdir(join(server.dataDir, 'spool'))).filter((name) => name.endsWith('.part')),
+    [],
+    'no spool file is left',
+  );
   t.same(await readdir(join(blobsDir, '.tmp')), [], 'no partial blob is left');
 });
 

@@ -32,11 +32,18 @@ interface FaultServer extends TestStorage {
 async function startFaultServer(backend: BackendName, env: Record<string, string> = {}): Promise<FaultServer> {
   const store = await openTestStorage(backend, env);
   const lines: Record<string, unknown>[] = [];
-  const stream = { write: (line: string) => { lines.push(JSON.parse(line)); if (process.env.TESSERA_TEST_LOG) process.stderr.write(line); } };
+  const stream = {
+    write: (line: string) => {
+      lines.push(JSON.parse(line));
+      if (process.env.TESSERA_TEST_LOG) process.stderr.write(line);
+    },
+  };
   const app = await buildApp({ config: store.config, index: store.index, blobs: store.blobs, logger: { level: 'info', stream } });
   const url = await app.listen({ host: '127.0.0.1', port: 0 });
   return {
-    ...store, app, url,
+    ...store,
+    app,
+    url,
     spoolDir: join(store.dataDir, 'spool'),
     logged: (msg) => lines.filter((l) => l.msg === msg).length,
     async close() {
@@ -67,12 +74,16 @@ async function waitFor(condition: () => Promise<boolean> | boolean, timeoutMs: n
 /** POSTs `payload` as the whole body (its Content-Length announced) over a real connection. */
 function post(url: string, contentType: string, payload: Buffer): Promise<{ status: number; json: { code?: string } & Record<string, unknown> }> {
   return new Promise((resolve, reject) => {
-    const req = request(new URL('/dicomweb/studies', url), { method: 'POST', headers: { 'content-type': contentType, 'content-length': payload.length } }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => (text += chunk));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, json: JSON.parse(text) }));
-    });
+    const req = request(
+      new URL('/dicomweb/studies', url),
+      { method: 'POST', headers: { 'content-type': contentType, 'content-length': payload.length } },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => (text += chunk));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, json: JSON.parse(text) }));
+      },
+    );
     req.on('error', reject);
     // A server that never answers fails the test instead of hanging it.
     req.setTimeout(30_000, () => req.destroy(new Error('no answer within 30 s')));
@@ -96,7 +107,10 @@ for (const backend of backendNames()) {
     const large = () => encodeInstance(ctInstance({}, { rows: 1024, columns: 1024, frames: 1 }));
 
     t.test('a body that ends mid-part is 400 MULTIPART_TRUNCATED (issue #21 item 8, STOW-6)', async (t) => {
-      for (const [label, instance] of [['small part', encodeInstance(ctInstance())], ['2 MiB part', large()]] as const) {
+      for (const [label, instance] of [
+        ['small part', encodeInstance(ctInstance())],
+        ['2 MiB part', large()],
+      ] as const) {
         const { contentType, payload } = await multipartBuffer([instance]);
         const closing = payload.lastIndexOf(Buffer.from('\r\n--tessera-'));
         // Cut: inside the pixel data; just before the closing delimiter; after its CRLF (a partial boundary).
@@ -134,14 +148,19 @@ for (const backend of backendNames()) {
       const uploads: ClientRequest[] = [];
       for (let i = 0; i < UPLOADS; i++) {
         // Half multipart (cut inside the second part), half a single application/dicom body.
-        uploads.push(i % 2
-          ? startUpload(server.url, multipart.contentType, multipart.payload, multipart.payload.length - 1_000_000)
-          : startUpload(server.url, 'application/dicom', instance, 1_500_000));
+        uploads.push(
+          i % 2
+            ? startUpload(server.url, multipart.contentType, multipart.payload, multipart.payload.length - 1_000_000)
+            : startUpload(server.url, 'application/dicom', instance, 1_500_000),
+        );
       }
       t.ok(await waitFor(async () => (await spoolFiles(server.spoolDir)).length >= UPLOADS, 60_000), `all ${UPLOADS} uploads are being spooled`);
       for (const upload of uploads) upload.destroy();
 
-      t.ok(await waitFor(() => server.logged(ABANDONED) - before >= UPLOADS, 30_000), `every handler settled and logged why (${server.logged(ABANDONED) - before} of ${UPLOADS})`);
+      t.ok(
+        await waitFor(() => server.logged(ABANDONED) - before >= UPLOADS, 30_000),
+        `every handler settled and logged why (${server.logged(ABANDONED) - before} of ${UPLOADS})`,
+      );
       t.ok(await waitFor(async () => (await spoolFiles(server.spoolDir)).length === 0, 10_000), 'the spool directory is empty');
       t.same(await spoolFiles(server.spoolDir), []);
       t.same(await openFilesUnder(server.spoolDir), [], 'no file descriptor is open on a spool file');
@@ -149,7 +168,11 @@ for (const backend of backendNames()) {
       await new Promise((resolve) => setTimeout(resolve, 200));
       gc();
       await new Promise((resolve) => setTimeout(resolve, 200));
-      t.same(warnings.filter((w) => (w as { code?: string }).code === 'DEP0137').map((w) => w.message), [], 'no file handle was left to the garbage collector (DEP0137)');
+      t.same(
+        warnings.filter((w) => (w as { code?: string }).code === 'DEP0137').map((w) => w.message),
+        [],
+        'no file handle was left to the garbage collector (DEP0137)',
+      );
       t.equal((await indexCounts(server.index)).instances, 0, 'nothing of an aborted upload is indexed');
     });
   });
@@ -176,7 +199,12 @@ for (const backend of backendNames()) {
     });
 
     for (const [label, contentType, head, trickle] of [
-      ['a multipart upload trickling one byte every 200 ms', 'multipart/related; type="application/dicom"; boundary=b', '--b\r\nContent-Type: application/dicom\r\n\r\n', true],
+      [
+        'a multipart upload trickling one byte every 200 ms',
+        'multipart/related; type="application/dicom"; boundary=b',
+        '--b\r\nContent-Type: application/dicom\r\n\r\n',
+        true,
+      ],
       ['an application/dicom upload that stops sending', 'application/dicom', 'DICM', false],
     ] as const) {
       t.test(`${label} gets 408 BODY_TIMEOUT and the connection is closed`, async (t) => {
@@ -207,7 +235,12 @@ for (const backend of backendNames()) {
     t.test('a client that stops reading a large retrieval is disconnected', async (t) => {
       // 48 MiB: far more than the loopback socket buffers hold, so the server's writes stall.
       const spec = ctInstance({}, { rows: 2048, columns: 2048, frames: 6 });
-      const stored = await server.app.inject({ method: 'POST', url: '/dicomweb/studies', headers: { 'content-type': 'application/dicom' }, payload: encodeInstance(spec) });
+      const stored = await server.app.inject({
+        method: 'POST',
+        url: '/dicomweb/studies',
+        headers: { 'content-type': 'application/dicom' },
+        payload: encodeInstance(spec),
+      });
       t.equal(stored.statusCode, 200, stored.body);
       const a = spec.attributes;
       const { port } = new URL(server.url);
@@ -219,8 +252,11 @@ for (const backend of backendNames()) {
         received += chunk.length;
         socket.pause(); // and never read again
       });
-      socket.write(`GET /wadouri?requestType=WADO&studyUID=${a.StudyInstanceUID}&seriesUID=${a.SeriesInstanceUID}&objectUID=${a.SOPInstanceUID}&contentType=application/dicom HTTP/1.1\r\nHost: x\r\n\r\n`);
-      const connections = () => new Promise<number>((resolve, reject) => server.app.server.getConnections((error, count) => (error ? reject(error) : resolve(count))));
+      socket.write(
+        `GET /wadouri?requestType=WADO&studyUID=${a.StudyInstanceUID}&seriesUID=${a.SeriesInstanceUID}&objectUID=${a.SOPInstanceUID}&contentType=application/dicom HTTP/1.1\r\nHost: x\r\n\r\n`,
+      );
+      const connections = () =>
+        new Promise<number>((resolve, reject) => server.app.server.getConnections((error, count) => (error ? reject(error) : resolve(count))));
       t.ok(await waitFor(() => received > 0, 10_000), 'the response started');
       t.ok(await waitFor(async () => (await connections()) === 0, 15_000), 'the server closed the stalled connection');
       t.ok(await waitFor(async () => (await openFilesUnder(server.dataDir)).length === 0, 5_000), 'and released the blob it was reading');

@@ -26,7 +26,9 @@ function metadataBulkBody(parts: RequestPart[], type = 'application/dicom+json')
   const boundary = `stow3-${randomBytes(8).toString('hex')}`;
   const chunks: Buffer[] = [];
   for (const part of parts) {
-    const head = Object.entries(part.headers).map(([k, v]) => `${k}: ${v}\r\n`).join('');
+    const head = Object.entries(part.headers)
+      .map(([k, v]) => `${k}: ${v}\r\n`)
+      .join('');
     chunks.push(Buffer.from(`--${boundary}\r\n${head}\r\n`), part.body, Buffer.from('\r\n'));
   }
   chunks.push(Buffer.from(`--${boundary}--\r\n`));
@@ -34,7 +36,10 @@ function metadataBulkBody(parts: RequestPart[], type = 'application/dicom+json')
 }
 
 const jsonPart = (metadata: unknown): RequestPart => ({ headers: { 'Content-Type': 'application/dicom+json' }, body: Buffer.from(JSON.stringify(metadata)) });
-const bulkPart = (location: string, body: Buffer, type = 'application/octet-stream'): RequestPart => ({ headers: { 'Content-Type': type, 'Content-Location': location }, body });
+const bulkPart = (location: string, body: Buffer, type = 'application/octet-stream'): RequestPart => ({
+  headers: { 'Content-Type': type, 'Content-Location': location },
+  body,
+});
 
 async function get(server: TestServer, url: string, accept?: string) {
   return server.app.inject({ method: 'GET', url: url.replace(/^https?:\/\/[^/]+/, ''), headers: accept ? { accept } : {} });
@@ -118,14 +123,25 @@ for (const backend of backendNames()) {
       // Encapsulated Pixel Data is written as OB (PS3.5 §A.4), whatever the source file had.
       if (request.syntax.encapsulated) expected['7FE00010']!.vr = 'OB';
       t.same(withoutUris(retrieved), expected, `${path}: same metadata (BulkDataURIs aside)`);
-      t.same(bulkDataUris(retrieved).map((b) => b.path), bulkDataUris(request.metadata).map((b) => b.path), `${path}: bulk data at the same tag paths`);
+      t.same(
+        bulkDataUris(retrieved).map((b) => b.path),
+        bulkDataUris(request.metadata).map((b) => b.path),
+        `${path}: bulk data at the same tag paths`,
+      );
 
       const count = request.sourceFrames.length;
       if (count) {
         const got = await frames(server, url, count);
         t.equal(got.length, count, `${path}: ${count} frames`);
-        t.ok(got.every((f, i) => f.body.equals(request.sourceFrames[i]!.body)), `${path}: WADORS-5 every frame byte for byte`);
-        t.same(got.map((f) => f.contentType), request.sourceFrames.map((f) => f.contentType), `${path}: frames in the same media type and transfer syntax`);
+        t.ok(
+          got.every((f, i) => f.body.equals(request.sourceFrames[i]!.body)),
+          `${path}: WADORS-5 every frame byte for byte`,
+        );
+        t.same(
+          got.map((f) => f.contentType),
+          request.sourceFrames.map((f) => f.contentType),
+          `${path}: frames in the same media type and transfer syntax`,
+        );
       }
       for (const { path: tagPath, uri } of bulkDataUris(retrieved)) {
         if (tagPath === '7FE00010' && request.syntax.encapsulated) continue;
@@ -139,7 +155,11 @@ for (const backend of backendNames()) {
       const header = await readPart10Header(bufferByteSource(part!.body), { maxHeaderBytes: 64 << 20 });
       t.equal(part!.body.toString('latin1', 128, 132), 'DICM', `${path}: DATA-2 the stored object is a PS3.10 file`);
       t.ok(header.hasFileMeta, `${path}: with File Meta`);
-      t.equal(header.transferSyntax.uid, request.syntax.encapsulated ? request.syntax.uid : '1.2.840.10008.1.2.1', `${path}: transfer syntax from the frames' media type`);
+      t.equal(
+        header.transferSyntax.uid,
+        request.syntax.encapsulated ? request.syntax.uid : '1.2.840.10008.1.2.1',
+        `${path}: transfer syntax from the frames' media type`,
+      );
 
       const again = await post(server, request.body);
       t.equal(again.status, 200, `${path}: STOW-9 the same request again is a success that changes nothing`);
@@ -175,7 +195,8 @@ for (const backend of backendNames()) {
     };
     const sops = (body: any, key: string) => (body[key]?.Value ?? []).map((item: any) => item['00081155']?.Value?.[0]);
     const reasons = (body: any, key: string) => (body[key]?.Value ?? []).map((item: any) => item['00081197']?.Value?.[0]);
-    const search = async (sop: string) => JSON.parse((await server.app.inject({ method: 'GET', url: `/dicomweb/instances?SOPInstanceUID=${sop}` })).body || '[]');
+    const search = async (sop: string) =>
+      JSON.parse((await server.app.inject({ method: 'GET', url: `/dicomweb/instances?SOPInstanceUID=${sop}` })).body || '[]');
 
     t.test('a native image stored from metadata + one octet-stream part; frame 1 is those bytes', async (t) => {
       const good = image();
@@ -186,7 +207,11 @@ for (const backend of backendNames()) {
     });
 
     t.test('relative BulkDataURI and Content-Location, InlineBinary values', async (t) => {
-      const good = image({ '00091010': { vr: 'LO', Value: ['TESSERA'] }, '00091011': { vr: 'OB', InlineBinary: 'AQIDBA==' }, '7FE00010': { vr: 'OW', BulkDataURI: 'pixels/1' } });
+      const good = image({
+        '00091010': { vr: 'LO', Value: ['TESSERA'] },
+        '00091011': { vr: 'OB', InlineBinary: 'AQIDBA==' },
+        '7FE00010': { vr: 'OW', BulkDataURI: 'pixels/1' },
+      });
       const res = await post(server, metadataBulkBody([jsonPart([good.metadata]), bulkPart('pixels/1', pixels)]));
       t.equal(res.status, 200, 'STOW-3: relative locations match');
       const metadata = JSON.parse((await get(server, `${storedPath(res.body)}/metadata`)).body)[0];
@@ -222,7 +247,10 @@ for (const backend of backendNames()) {
       t.equal(notJson.status, 400);
       t.equal(notJson.body.code, 'METADATA_PART', 'the first part must be the metadata');
       const one = image();
-      const noLocation = await post(server, metadataBulkBody([jsonPart([one.metadata]), { headers: { 'Content-Type': 'application/octet-stream' }, body: pixels }]));
+      const noLocation = await post(
+        server,
+        metadataBulkBody([jsonPart([one.metadata]), { headers: { 'Content-Type': 'application/octet-stream' }, body: pixels }]),
+      );
       t.equal(noLocation.status, 400);
       t.equal(noLocation.body.code, 'BULK_DATA_LOCATION');
       t.same(await search(one.sop), [], 'nothing half-stored');
@@ -252,7 +280,11 @@ for (const backend of backendNames()) {
       const study = newUid();
       const mine = image({}, study);
       const other = image();
-      const res = await post(server, metadataBulkBody([jsonPart([mine.metadata, other.metadata]), bulkPart(mine.uri, pixels), bulkPart(other.uri, pixels)]), `/dicomweb/studies/${study}`);
+      const res = await post(
+        server,
+        metadataBulkBody([jsonPart([mine.metadata, other.metadata]), bulkPart(mine.uri, pixels), bulkPart(other.uri, pixels)]),
+        `/dicomweb/studies/${study}`,
+      );
       t.equal(res.status, 202, 'STOW-6: one stored, one refused');
       t.same(sops(res.body, '00081198'), [other.sop]);
       t.same(reasons(res.body, '00081198'), [0xa901], 'STOW-7: A901');
@@ -265,7 +297,16 @@ for (const backend of backendNames()) {
       const jpeg = readShared('transfer-syntax/small/sc-rgb-jpeg-baseline_1.2.840.10008.1.2.4.50.dcm');
       const soi = jpeg.indexOf(Buffer.from([0xff, 0xd8, 0xff]));
       const frame = jpeg.subarray(soi, jpeg.lastIndexOf(Buffer.from([0xff, 0xd9])) + 2);
-      const rgb = (overrides: DicomJsonDataset) => image({ '00280002': { vr: 'US', Value: [3] }, '00280004': { vr: 'CS', Value: ['YBR_FULL_422'] }, '00280006': { vr: 'US', Value: [0] }, '00280100': { vr: 'US', Value: [8] }, '00280101': { vr: 'US', Value: [8] }, '00280102': { vr: 'US', Value: [7] }, ...overrides });
+      const rgb = (overrides: DicomJsonDataset) =>
+        image({
+          '00280002': { vr: 'US', Value: [3] },
+          '00280004': { vr: 'CS', Value: ['YBR_FULL_422'] },
+          '00280006': { vr: 'US', Value: [0] },
+          '00280100': { vr: 'US', Value: [8] },
+          '00280101': { vr: 'US', Value: [8] },
+          '00280102': { vr: 'US', Value: [7] },
+          ...overrides,
+        });
       const two = rgb({ '00280008': { vr: 'IS', Value: [2] } });
       const type = 'image/jpeg; transfer-syntax=1.2.840.10008.1.2.4.50';
       const mismatch = await post(server, metadataBulkBody([jsonPart([two.metadata]), bulkPart(two.uri, frame, type)]));
@@ -284,7 +325,11 @@ for (const backend of backendNames()) {
       const sniffed = await post(server, metadataBulkBody([jsonPart([untyped.metadata]), bulkPart(untyped.uri, frame, 'image/jpeg')]));
       t.equal(sniffed.status, 200, 'image/jpeg without transfer-syntax → stored');
       const [baseline] = await frames(server, storedPath(sniffed.body)!, 1);
-      t.match(baseline!.contentType, /transfer-syntax=1\.2\.840\.10008\.1\.2\.4\.50/, 'a baseline frame without parameter is stored as JPEG Baseline (from its SOF0 marker)');
+      t.match(
+        baseline!.contentType,
+        /transfer-syntax=1\.2\.840\.10008\.1\.2\.4\.50/,
+        'a baseline frame without parameter is stored as JPEG Baseline (from its SOF0 marker)',
+      );
     });
 
     t.test('limits: metadata above STOW_MAX_HEADER_BYTES, bulk data above STOW_MAX_PART_BYTES → 413, nothing stored or left in the spool', async (t) => {
@@ -299,7 +344,11 @@ for (const backend of backendNames()) {
       t.equal(huge.status, 413);
       t.equal(huge.body.code, 'PART_TOO_LARGE');
       const fits = image();
-      t.equal((await post(small, metadataBulkBody([jsonPart([fits.metadata]), bulkPart(fits.uri, pixels)]))).status, 200, 'a request within the limits is stored');
+      t.equal(
+        (await post(small, metadataBulkBody([jsonPart([fits.metadata]), bulkPart(fits.uri, pixels)]))).status,
+        200,
+        'a request within the limits is stored',
+      );
       t.same(JSON.parse((await small.app.inject({ method: 'GET', url: `/dicomweb/instances?SOPInstanceUID=${one.sop}` })).body || '[]'), [], 'nothing stored');
       const spool = await readdir(join(small.dataDir, 'spool')).catch(() => []);
       t.same(spool, [], 'no spool file left behind');

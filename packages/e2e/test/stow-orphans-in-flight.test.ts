@@ -15,12 +15,18 @@ for (const backend of backendNames()) {
     const half = Math.floor(body.length / 2);
     let held: () => void = () => undefined;
     const response = new Promise<{ status: number; text: string }>((resolve, reject) => {
-      const req = request(`${server.url}/dicomweb/studies`, { method: 'POST', headers: { 'content-type': 'application/dicom', 'content-length': String(body.length) } }, (res) => {
-        let text = '';
-        res.setEncoding('utf8');
-        res.on('data', (chunk: string) => { text += chunk; });
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
-      });
+      const req = request(
+        `${server.url}/dicomweb/studies`,
+        { method: 'POST', headers: { 'content-type': 'application/dicom', 'content-length': String(body.length) } },
+        (res) => {
+          let text = '';
+          res.setEncoding('utf8');
+          res.on('data', (chunk: string) => {
+            text += chunk;
+          });
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+        },
+      );
       req.on('error', reject);
       req.write(body.subarray(0, half));
       held = () => req.end(body.subarray(half));

@@ -10,7 +10,12 @@ for (const backend of backendNames()) {
   t.test(`${backend}: unreferenced blobs and stale spool files are removed, nothing else`, async (t) => {
     const server = await startTestServer(backend);
     t.teardown(() => server.close());
-    const stored = await server.app.inject({ method: 'POST', url: '/dicomweb/studies', headers: { 'content-type': 'application/dicom' }, payload: encodeInstance(ctInstance()) });
+    const stored = await server.app.inject({
+      method: 'POST',
+      url: '/dicomweb/studies',
+      headers: { 'content-type': 'application/dicom' },
+      payload: encodeInstance(ctInstance()),
+    });
     t.equal(stored.statusCode, 200);
     const orphan = 'instances/1.2.3/1.2.3.4/1.2.3.4.5/0000.dcm';
     await server.blobs.put(orphan, Buffer.from('left by a crash'), 15);

@@ -36,7 +36,8 @@ for (const backend of backendNames()) {
     const notDicom = Buffer.from('this is not a DICOM file at all, just some words '.repeat(8));
     const { contentType, payload } = await multipartBuffer([good, good, encodeInstance(otherStudy), notDicom]);
     const res = await app.inject({
-      method: 'POST', url: `/dicomweb/studies/${studyUid}`,
+      method: 'POST',
+      url: `/dicomweb/studies/${studyUid}`,
       headers: { 'content-type': contentType, accept: 'application/dicom+json', 'x-request-id': 'stow-reasons-1' },
       payload,
     });
@@ -54,7 +55,10 @@ for (const backend of backendNames()) {
       t.equal(other?.length, 1, 'one OtherFailuresSequence item (the bytes that are not DICOM)');
       t.equal(other[0]!['00081197']?.Value?.[0] & 0xf000, 0xc000, 'STOW-8: numeric FailureReason in the C000 family');
       t.equal(other[0]!['0040A160']?.vr, 'UT');
-      t.ok(typeof other[0]!['0040A160']?.Value?.[0] === 'string' && other[0]!['0040A160'].Value[0].length > 10, `reason in words: ${other[0]!['0040A160']?.Value?.[0]}`);
+      t.ok(
+        typeof other[0]!['0040A160']?.Value?.[0] === 'string' && other[0]!['0040A160'].Value[0].length > 10,
+        `reason in words: ${other[0]!['0040A160']?.Value?.[0]}`,
+      );
       t.equal((body['00081199']?.Value as Json[]).length, 2, 'the instance and its byte-identical re-send are both acknowledged');
       // Valid DICOM JSON: within each item the keys ascend and every element has a known VR.
       for (const item of [...failed, ...other]) {
@@ -70,8 +74,14 @@ for (const backend of backendNames()) {
       t.equal(line!.level, 30, 'at info level');
       t.match(line!.stow, { status: 202, stored: 2, duplicates: 1, refused: 2, warnings: 0 });
       const reasons = Object.keys(line!.stow.reasons as Record<string, number>);
-      t.ok(reasons.some((r) => r.startsWith('A901 StudyInstanceUID differs')), `A901 named: ${reasons.join(', ')}`);
-      t.ok(reasons.some((r) => /^C\w{3} cannot understand/.test(r)), 'C000 family named');
+      t.ok(
+        reasons.some((r) => r.startsWith('A901 StudyInstanceUID differs')),
+        `A901 named: ${reasons.join(', ')}`,
+      );
+      t.ok(
+        reasons.some((r) => /^C\w{3} cannot understand/.test(r)),
+        'C000 family named',
+      );
       t.match(line!.msg, /^STOW-RS 202: stored 2 \(1 duplicate\), refused 2 \(A901 .+ ×1; C\w{3} .+ ×1\)$/, `message: ${line!.msg}`);
       const everything = JSON.stringify(lines);
       for (const secret of [...Object.values(secrets), 'Secretname']) t.notOk(everything.includes(secret), `no ${secret} anywhere in the log`);
@@ -82,7 +92,12 @@ for (const backend of backendNames()) {
 
     t.test('a request that fails as a whole logs its one line too', async (t) => {
       const before = lines.length;
-      const bad = await app.inject({ method: 'POST', url: '/dicomweb/studies', headers: { 'content-type': 'text/plain', 'x-request-id': 'stow-reasons-2' }, payload: 'hello' });
+      const bad = await app.inject({
+        method: 'POST',
+        url: '/dicomweb/studies',
+        headers: { 'content-type': 'text/plain', 'x-request-id': 'stow-reasons-2' },
+        payload: 'hello',
+      });
       t.equal(bad.statusCode, 415);
       const outcome = lines.slice(before).filter((l) => l.stow && l.reqId === 'stow-reasons-2');
       t.equal(outcome.length, 1, 'one line');

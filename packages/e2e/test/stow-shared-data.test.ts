@@ -1,9 +1,7 @@
 import { createHash } from 'node:crypto';
 import t, { type Test } from 'tap';
 import { FailureReason } from '@tessera/dicom';
-import {
-  type TestServer, backendNames, readBadIndex, readManifest, readShared, startTestServer,
-} from '@tessera/testkit';
+import { type TestServer, backendNames, readBadIndex, readManifest, readShared, startTestServer } from '@tessera/testkit';
 import { sharedRounds } from './retrieve-helpers.js';
 import { findInstance, indexCounts } from '@tessera/index/testing';
 
@@ -77,7 +75,10 @@ for (const backend of backendNames()) {
         }
         const reasons = reasonsOf(body);
         t.equal(reasons.length, 1, `${file}: one failure item`);
-        t.ok(reasons.every((r) => (r >= 0xa700 && r <= 0xa9ff) || (r >= 0xc000 && r <= 0xcfff)), `${file}: reason ${reasons.map((r) => r.toString(16))} is in the A7xx/A9xx/Cxxx families`);
+        t.ok(
+          reasons.every((r) => (r >= 0xa700 && r <= 0xa9ff) || (r >= 0xc000 && r <= 0xcfff)),
+          `${file}: reason ${reasons.map((r) => r.toString(16))} is in the A7xx/A9xx/Cxxx families`,
+        );
       }
     }
     const { instances } = await indexCounts(server.index);
@@ -101,9 +102,10 @@ for (const backend of backendNames()) {
           const bytes = readShared(path);
           const { status, body } = await upload(server, bytes);
           t.ok(status < 500, `${path}: no 5xx`);
-          const expectedRefusal = REAL_BUT_REFUSED[path]
-            ?? (path.includes('DICOMDIR') ? MEDIA_STORAGE_DIRECTORY : undefined)
-            ?? (!row || ![row.studyUid, row.seriesUid, row.sopUid].every(isUid) || !isUid(row.sopClass) ? FailureReason.DataSetDoesNotMatchSOPClass : undefined);
+          const expectedRefusal =
+            REAL_BUT_REFUSED[path] ??
+            (path.includes('DICOMDIR') ? MEDIA_STORAGE_DIRECTORY : undefined) ??
+            (!row || ![row.studyUid, row.seriesUid, row.sopUid].every(isUid) || !isUid(row.sopClass) ? FailureReason.DataSetDoesNotMatchSOPClass : undefined);
           if (expectedRefusal !== undefined) {
             t.same(reasonsOf(body), [expectedRefusal], `${path}: refused with 0x${expectedRefusal.toString(16)} (documented)`);
             continue;
@@ -116,7 +118,11 @@ for (const backend of backendNames()) {
           if (!found) continue;
           t.equal(found.studyInstanceUid, row!.studyUid, `${path}: StudyInstanceUID`);
           t.equal(found.seriesInstanceUid, row!.seriesUid, `${path}: SeriesInstanceUID`);
-          const retrievable = await server.index.retrieve.instance({ studyInstanceUid: row!.studyUid, seriesInstanceUid: row!.seriesUid, sopInstanceUid: row!.sopUid });
+          const retrievable = await server.index.retrieve.instance({
+            studyInstanceUid: row!.studyUid,
+            seriesInstanceUid: row!.seriesUid,
+            sopInstanceUid: row!.sopUid,
+          });
           if (row!.transferSyntax) t.equal(retrievable?.transferSyntaxUid, row!.transferSyntax, `${path}: transfer syntax`);
           t.equal(found.sha256, sha256(bytes), `${path}: SHA-256 recorded`);
           const chunks: Buffer[] = [];

@@ -42,7 +42,9 @@ for (const backend of backendNames()) {
     clearInterval(sampler);
     const seconds = (Date.now() - started) / 1000;
     const growthMb = (peak - baseline) / 2 ** 20;
-    t.comment(`${backend}: ${(totalBytes / 2 ** 20).toFixed(0)} MiB in ${seconds.toFixed(1)} s, RSS ${(baseline / 2 ** 20).toFixed(0)} → peak ${(peak / 2 ** 20).toFixed(0)} MiB (+${growthMb.toFixed(0)} MiB)`);
+    t.comment(
+      `${backend}: ${(totalBytes / 2 ** 20).toFixed(0)} MiB in ${seconds.toFixed(1)} s, RSS ${(baseline / 2 ** 20).toFixed(0)} → peak ${(peak / 2 ** 20).toFixed(0)} MiB (+${growthMb.toFixed(0)} MiB)`,
+    );
     t.equal(response.status, 200, 'all instances stored');
     t.equal(JSON.parse(response.text)['00081199']?.Value?.length, INSTANCES);
     t.ok(growthMb < LIMIT_MB, `resident memory grew by ${growthMb.toFixed(0)} MiB (< ${LIMIT_MB})`);

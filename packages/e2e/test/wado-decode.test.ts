@@ -1,6 +1,14 @@
 import t from 'tap';
 import {
-  Tag, TransferSyntax, bufferByteSource, describeInstance, elementInteger, elementString, encodeFileMeta, lossyCompressionOf, readPart10Header,
+  Tag,
+  TransferSyntax,
+  bufferByteSource,
+  describeInstance,
+  elementInteger,
+  elementString,
+  encodeFileMeta,
+  lossyCompressionOf,
+  readPart10Header,
   transferSyntaxInfo,
 } from '@tessera/dicom';
 import { type TestServer, backendNames, readManifest, readShared, startTestServer } from '@tessera/testkit';
@@ -24,8 +32,9 @@ const manifest = readManifest();
  * The compressed syntaxes of the shared samples, all of which Tessera decodes (the WASM codecs of
  * dcmjs-codecs: JPEG baseline/extended/lossless, JPEG-LS, JPEG 2000, RLE; deflated image frames).
  */
-const DECODABLE = new Set(['50', '51', '53', '55', '57', '70', '80', '81', '90', '91'].map((n) => `1.2.840.10008.1.2.4.${n}`)
-  .concat(['1.2.840.10008.1.2.5', '1.2.840.10008.1.2.8.1']));
+const DECODABLE = new Set(
+  ['50', '51', '53', '55', '57', '70', '80', '81', '90', '91'].map((n) => `1.2.840.10008.1.2.4.${n}`).concat(['1.2.840.10008.1.2.5', '1.2.840.10008.1.2.8.1']),
+);
 
 const CT = 'transfer-syntax/ct-one-image/';
 const CT_REFERENCE = `${CT}ct_1.2.840.10008.1.2.1.dcm`;
@@ -42,13 +51,34 @@ const LOSSLESS_REFERENCE: Record<string, string> = {
   'transfer-syntax/small/seg_1.2.840.10008.1.2.8.1_deflated-image-frame.dcm': SEG_REFERENCE,
 };
 /** Lossy CT variants, compared with the reference in HU as imaging's decode test does. */
-const LOSSY_CT = ['ct_1.2.840.10008.1.2.4.50.dcm', 'ct_4TransferSyntax_1.2.840.10008.1.2.4.51.dcm', 'ct_8TransferSyntax_1.2.840.10008.1.2.4.53.dcm',
-  'ct_12TransferSyntax_1.2.840.10008.1.2.4.55.dcm', 'ct_1.2.840.10008.1.2.4.81.dcm', 'ct_1.2.840.10008.1.2.4.91.dcm'].map((f) => `${CT}${f}`);
+const LOSSY_CT = [
+  'ct_1.2.840.10008.1.2.4.50.dcm',
+  'ct_4TransferSyntax_1.2.840.10008.1.2.4.51.dcm',
+  'ct_8TransferSyntax_1.2.840.10008.1.2.4.53.dcm',
+  'ct_12TransferSyntax_1.2.840.10008.1.2.4.55.dcm',
+  'ct_1.2.840.10008.1.2.4.81.dcm',
+  'ct_1.2.840.10008.1.2.4.91.dcm',
+].map((f) => `${CT}${f}`);
 const RGB_LOSSLESS = 'transfer-syntax/small/sc-rgb-jpeg-lossless_1.2.840.10008.1.2.4.70.dcm';
-const RGB_LOSSY = ['sc-rgb-jpeg-baseline_1.2.840.10008.1.2.4.50.dcm', 'sc-rgb-jpeg-ybr-422_1.2.840.10008.1.2.4.50.dcm', 'sc-rgb-j2k_1.2.840.10008.1.2.4.91.dcm']
-  .map((f) => `transfer-syntax/small/${f}`);
+const RGB_LOSSY = [
+  'sc-rgb-jpeg-baseline_1.2.840.10008.1.2.4.50.dcm',
+  'sc-rgb-jpeg-ybr-422_1.2.840.10008.1.2.4.50.dcm',
+  'sc-rgb-j2k_1.2.840.10008.1.2.4.91.dcm',
+].map((f) => `transfer-syntax/small/${f}`);
 /** Attributes that decoding may change (Image Pixel module, lossy compression, offset tables). */
-const PIXEL_MODULE = new Set(['00280004', '00280006', '00280100', '00280101', '00280102', '00282110', '00282114', '7FE00001', '7FE00002', '7FE00003', '7FE00010']);
+const PIXEL_MODULE = new Set([
+  '00280004',
+  '00280006',
+  '00280100',
+  '00280101',
+  '00280102',
+  '00282110',
+  '00282114',
+  '7FE00001',
+  '7FE00002',
+  '7FE00003',
+  '7FE00010',
+]);
 
 async function get(server: TestServer, url: string, accept?: string) {
   return server.app.inject({ method: 'GET', url, headers: accept === undefined ? {} : { accept } });
@@ -89,11 +119,20 @@ async function nativeImage(bytes: Buffer): Promise<NativeImage> {
   if (pixel.length === 0xffffffff) throw new Error('encapsulated pixel data');
   return {
     transferSyntaxUid: header.transferSyntax.uid,
-    rows: int(Tag.Rows)!, columns: int(Tag.Columns)!, samplesPerPixel: int(Tag.SamplesPerPixel) ?? 1, bitsAllocated: int(Tag.BitsAllocated)!,
-    bitsStored: int(Tag.BitsStored)!, pixelRepresentation: int(Tag.PixelRepresentation) ?? 0, frames: int(Tag.NumberOfFrames) ?? 1,
-    photometric: str(Tag.PhotometricInterpretation) ?? '', planarConfiguration: int(Tag.PlanarConfiguration), lossyImageCompression: str(Tag.LossyImageCompression),
-    slope: Number(str(0x00281053) ?? 1), intercept: Number(str(0x00281052) ?? 0),
-    pixelVr: pixel.vr, pixels: bytes.subarray(pixel.offset, pixel.offset + pixel.length),
+    rows: int(Tag.Rows)!,
+    columns: int(Tag.Columns)!,
+    samplesPerPixel: int(Tag.SamplesPerPixel) ?? 1,
+    bitsAllocated: int(Tag.BitsAllocated)!,
+    bitsStored: int(Tag.BitsStored)!,
+    pixelRepresentation: int(Tag.PixelRepresentation) ?? 0,
+    frames: int(Tag.NumberOfFrames) ?? 1,
+    photometric: str(Tag.PhotometricInterpretation) ?? '',
+    planarConfiguration: int(Tag.PlanarConfiguration),
+    lossyImageCompression: str(Tag.LossyImageCompression),
+    slope: Number(str(0x00281053) ?? 1),
+    intercept: Number(str(0x00281052) ?? 0),
+    pixelVr: pixel.vr,
+    pixels: bytes.subarray(pixel.offset, pixel.offset + pixel.length),
   };
 }
 
@@ -105,9 +144,14 @@ function samples(i: NativeImage): Float64Array {
   const count = i.rows * i.columns * i.samplesPerPixel * i.frames;
   const out = new Float64Array(count);
   for (let n = 0; n < count; n++) {
-    out[n] = i.bitsAllocated === 8
-      ? (i.pixelRepresentation ? i.pixels.readInt8(n) : i.pixels.readUInt8(n))
-      : (i.pixelRepresentation ? i.pixels.readInt16LE(n * 2) : i.pixels.readUInt16LE(n * 2));
+    out[n] =
+      i.bitsAllocated === 8
+        ? i.pixelRepresentation
+          ? i.pixels.readInt8(n)
+          : i.pixels.readUInt8(n)
+        : i.pixelRepresentation
+          ? i.pixels.readInt16LE(n * 2)
+          : i.pixels.readUInt16LE(n * 2);
   }
   return out;
 }
@@ -115,7 +159,8 @@ function samples(i: NativeImage): Float64Array {
 for (const backend of backendNames()) {
   t.test(`${backend}: every compressed transfer-syntax sample comes back in Explicit VR LE when asked (WADORS-3, WADOURI-3, NEG-7/8)`, async (t) => {
     const served = new Map<string, NativeImage>();
-    const compressed = (path: string) => path.startsWith('transfer-syntax/') && transferSyntaxInfo(manifest.get(path)?.transferSyntax ?? '')?.encapsulated === true;
+    const compressed = (path: string) =>
+      path.startsWith('transfer-syntax/') && transferSyntaxInfo(manifest.get(path)?.transferSyntax ?? '')?.encapsulated === true;
     await forEachStoredRealFile(backend, compressed, async (server, path, bytes, url) => {
       const stored = manifest.get(path)!.transferSyntax;
       t.ok(DECODABLE.has(stored), `${path}: ${stored} has a decoder`);
@@ -130,7 +175,11 @@ for (const backend of backendNames()) {
       const original = await describeInstance(bufferByteSource(bytes), OPTIONS);
       const image = await nativeImage(single.rawPayload);
       const value = (tag: string) => original.metadata[tag]?.Value?.[0];
-      t.match(image, { rows: value('00280010'), columns: value('00280011'), samplesPerPixel: value('00280002') ?? 1, frames: original.numberOfFrames ?? 1 }, `${path}: rows, columns, samples, frames kept`);
+      t.match(
+        image,
+        { rows: value('00280010'), columns: value('00280011'), samplesPerPixel: value('00280002') ?? 1, frames: original.numberOfFrames ?? 1 },
+        `${path}: rows, columns, samples, frames kept`,
+      );
       t.equal(described.numberOfFrames, original.numberOfFrames, `${path}: WADORS-5 same frame count`);
       const expected = pixelLength(image);
       t.equal(image.pixels.length, expected + (expected % 2), `${path}: Pixel Data length = rows × columns × samples × bytes × frames (${expected})`);
@@ -140,7 +189,8 @@ for (const backend of backendNames()) {
         t.notMatch(image.photometric, /^YBR_(FULL_422|ICT|RCT)$/, `${path}: PhotometricInterpretation describes the decoded colour (${image.photometric})`);
       }
       const lossy = lossyCompressionOf(stored);
-      if (lossy?.lossy === 'always' || value('00282110') === '01') t.equal(image.lossyImageCompression, '01', `${path}: lossy source → LossyImageCompression 01`);
+      if (lossy?.lossy === 'always' || value('00282110') === '01')
+        t.equal(image.lossyImageCompression, '01', `${path}: lossy source → LossyImageCompression 01`);
       const strip = (m: Record<string, unknown>) => Object.fromEntries(Object.entries(m).filter(([k]) => !PIXEL_MODULE.has(k)));
       t.same(strip(described.metadata), strip(original.metadata), `${path}: WADORS-3 every other attribute unchanged`);
 
@@ -156,7 +206,11 @@ for (const backend of backendNames()) {
       t.equal(Number(uri.headers['content-length']), uri.rawPayload.length, `${path}: WADOURI-6 Content-Length`);
 
       const none = await get(server, url, 'multipart/related; type="application/dicom"');
-      t.equal(transferSyntaxOf(parseMultipart(none.headers['content-type'], none.rawPayload).parts[0]!.headers['content-type']), stored, `${path}: D17 no parameter → stored syntax`);
+      t.equal(
+        transferSyntaxOf(parseMultipart(none.headers['content-type'], none.rawPayload).parts[0]!.headers['content-type']),
+        stored,
+        `${path}: D17 no parameter → stored syntax`,
+      );
       const star = await get(server, wadoUri(url, '*'));
       t.ok(star.rawPayload.equals(bytes), `${path}: WADOURI-3 transferSyntax=* → the stored bytes`);
       const absent = await get(server, wadoUri(url));
@@ -170,7 +224,11 @@ for (const backend of backendNames()) {
         const image = served.get(path);
         if (!t.ok(image, `${path} was served`)) continue;
         const reference = await nativeImage(readShared(referencePath));
-        t.match(image, { bitsAllocated: reference.bitsAllocated, bitsStored: reference.bitsStored, photometric: reference.photometric }, `${path}: Image Pixel module as ${referencePath}`);
+        t.match(
+          image,
+          { bitsAllocated: reference.bitsAllocated, bitsStored: reference.bitsStored, photometric: reference.photometric },
+          `${path}: Image Pixel module as ${referencePath}`,
+        );
         const length = pixelLength(reference);
         t.ok(image!.pixels.subarray(0, length).equals(reference.pixels.subarray(0, length)), `${path}: every pixel byte equals ${referencePath}`);
       }
@@ -274,7 +332,14 @@ for (const backend of backendNames()) {
     const url = storedPath((await upload(server, readShared('multiframe/us-multiframe-jpeg-34fr.dcm'))).body)!;
     const res = await get(server, `${url}/frames/34,1`, FRAMES_LE);
     const { parts } = parseMultipart(res.headers['content-type'], res.rawPayload);
-    t.same(parts.map((p) => [p.headers['content-type'], p.body.length]), [[OCTET_LE, 430 * 480 * 3], [OCTET_LE, 430 * 480 * 3]], 'lossy YBR_FULL_422 JPEG frames decode to RGB, 3 bytes per pixel');
+    t.same(
+      parts.map((p) => [p.headers['content-type'], p.body.length]),
+      [
+        [OCTET_LE, 430 * 480 * 3],
+        [OCTET_LE, 430 * 480 * 3],
+      ],
+      'lossy YBR_FULL_422 JPEG frames decode to RGB, 3 bytes per pixel',
+    );
     t.equal((await get(server, `${url}/frames/1,2`, OCTET_LE)).statusCode, 406, 'NEG-6: two frames cannot be one single-part body');
   });
 
@@ -288,7 +353,9 @@ for (const backend of backendNames()) {
       reads.push(range?.start ?? 0);
       return originalGet(key, range);
     };
-    t.teardown(() => { server.blobs.get = originalGet; });
+    t.teardown(() => {
+      server.blobs.get = originalGet;
+    });
     const res = await fetch(`${server.url}${url}`, { headers: { accept: DICOM_LE } });
     t.equal(res.status, 200);
     t.ok(Number(res.headers.get('content-length')) > 34 * 430 * 480 * 3, 'Content-Length (34 decoded RGB frames and the header) announced before decoding');
@@ -297,7 +364,10 @@ for (const backend of backendNames()) {
     while (received < 256 * 1024) received += (await reader.read()).value?.length ?? 0;
     await new Promise((resolve) => setTimeout(resolve, 300));
     const early = reads.length;
-    t.ok(early < 20, `after ${received} bytes (and a pause) only ${early} ranged reads of 35 (header + 34 frames of 619 kB decoded): decoding follows the reader`);
+    t.ok(
+      early < 20,
+      `after ${received} bytes (and a pause) only ${early} ranged reads of 35 (header + 34 frames of 619 kB decoded): decoding follows the reader`,
+    );
     let total = received;
     for (;;) {
       const { done, value } = await reader.read();
@@ -320,8 +390,11 @@ for (const backend of backendNames()) {
     const broken = storedPath((await upload(server, file)).body)!;
     const series = broken.replace(/\/instances\/.*$/, '');
     for (const [label, url, accept] of [
-      ['frame', `${broken}/frames/1`, FRAMES_LE], ['instance', broken, DICOM_LE], ['series', series, MULTIPART_DICOM_LE],
-      ['WADO-URI', wadoUri(broken, EXPLICIT_LE), undefined], ['bulk data', `${broken}/bulkdata/7FE00010`, OCTET_LE],
+      ['frame', `${broken}/frames/1`, FRAMES_LE],
+      ['instance', broken, DICOM_LE],
+      ['series', series, MULTIPART_DICOM_LE],
+      ['WADO-URI', wadoUri(broken, EXPLICIT_LE), undefined],
+      ['bulk data', `${broken}/bulkdata/7FE00010`, OCTET_LE],
     ] as const) {
       const res = await get(server, url, accept);
       t.equal(res.statusCode, 422, `${label}: 422 before any byte is sent`);
@@ -335,7 +408,11 @@ for (const backend of backendNames()) {
     const header = await readPart10Header(bufferByteSource(ct), OPTIONS);
     const uid = (tag: number) => elementString(header.buffer, header.dataset.get(tag)!);
     const video = Buffer.concat([
-      encodeFileMeta({ mediaStorageSopClassUid: uid(Tag.SOPClassUID), mediaStorageSopInstanceUid: uid(Tag.SOPInstanceUID), transferSyntaxUid: '1.2.840.10008.1.2.4.102' }),
+      encodeFileMeta({
+        mediaStorageSopClassUid: uid(Tag.SOPClassUID),
+        mediaStorageSopInstanceUid: uid(Tag.SOPInstanceUID),
+        transferSyntaxUid: '1.2.840.10008.1.2.4.102',
+      }),
       ct.subarray(header.datasetOffset),
     ]);
     const stored = await upload(server, video);
@@ -345,6 +422,10 @@ for (const backend of backendNames()) {
     t.equal((await get(server, `${url}/frames/1`, FRAMES_LE)).statusCode, 406, 'NEG-7: no decoder → 406 (frames)');
     t.equal((await get(server, wadoUri(url, EXPLICIT_LE))).statusCode, 406, 'WADOURI-3: no decoder → 406');
     const asStored = await get(server, url, 'multipart/related; type="application/dicom"; transfer-syntax=*');
-    t.equal(transferSyntaxOf(parseMultipart(asStored.headers['content-type'], asStored.rawPayload).parts[0]!.headers['content-type']), '1.2.840.10008.1.2.4.102', 'NEG-7: * → stored');
+    t.equal(
+      transferSyntaxOf(parseMultipart(asStored.headers['content-type'], asStored.rawPayload).parts[0]!.headers['content-type']),
+      '1.2.840.10008.1.2.4.102',
+      'NEG-7: * → stored',
+    );
   });
 }

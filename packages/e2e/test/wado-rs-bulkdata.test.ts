@@ -84,7 +84,10 @@ for (const backend of backendNames()) {
     t.equal(res.statusCode, 200);
     const { parts } = parseMultipart(res.headers['content-type'], res.rawPayload);
     t.equal(parts.length, count, 'one part per frame');
-    t.ok(parts.every((p) => p.headers['content-type'] === 'image/jpeg; transfer-syntax=1.2.840.10008.1.2.4.50' && p.body.readUInt16BE(0) === 0xffd8), 'D15: JPEG parts');
+    t.ok(
+      parts.every((p) => p.headers['content-type'] === 'image/jpeg; transfer-syntax=1.2.840.10008.1.2.4.50' && p.body.readUInt16BE(0) === 0xffd8),
+      'D15: JPEG parts',
+    );
     t.equal((await get(server, `${url}/bulkdata/7FE00010`, 'application/octet-stream')).statusCode, 406, 'NEG-6: 34 frames cannot be one part');
   });
 }

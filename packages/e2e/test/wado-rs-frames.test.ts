@@ -5,7 +5,10 @@ import { parseMultipart, forEachStoredRealFile, storedPath, transferSyntaxOf, up
 
 /** WADO-RS Retrieve Frames (digest WADORS-5/6, NEG-8, D15, D18, DATA-3), every back end. */
 
-const OHIF_ACCEPT = ['multipart/related; type=application/octet-stream; transfer-syntax=*', 'multipart/related; type="application/octet-stream"; transfer-syntax="*"'];
+const OHIF_ACCEPT = [
+  'multipart/related; type=application/octet-stream; transfer-syntax=*',
+  'multipart/related; type="application/octet-stream"; transfer-syntax="*"',
+];
 const manifest = readManifest();
 
 async function get(server: TestServer, url: string, accept?: string) {
@@ -33,7 +36,7 @@ async function expectedFrames(bytes: Buffer): Promise<Buffer[] | undefined> {
     });
   }
   const items: Buffer[] = [];
-  for (let pos = pixel.offset; data.readUInt16LE(pos + 2) === 0xe000; ) {
+  for (let pos = pixel.offset; data.readUInt16LE(pos + 2) === 0xe000;) {
     const length = data.readUInt32LE(pos + 4);
     items.push(data.subarray(pos + 8, pos + 8 + length));
     pos += 8 + length;
@@ -75,7 +78,10 @@ for (const backend of backendNames()) {
         t.comment(`${path}: frames not locatable at ingest (STOW warning), 404`);
         return;
       }
-      const list = expected.map((_, i) => i + 1).reverse().join(',');
+      const list = expected
+        .map((_, i) => i + 1)
+        .reverse()
+        .join(',');
       for (const accept of OHIF_ACCEPT) {
         const res = await get(server, `${url}/frames/${list}`, accept);
         t.equal(res.statusCode, 200, `${path}: WADORS-6 OHIF Accept ${accept}`);
@@ -113,18 +119,29 @@ for (const backend of backendNames()) {
     t.ok(part!.body.equals(frame(2)), 'WADORS-5: the bytes of frame 2');
     t.equal(part!.headers['content-type'], 'application/octet-stream; transfer-syntax=1.2.840.10008.1.2.1', 'WADORS-5: uncompressed part type');
 
-    const order = parseMultipart(...Object.values(await get(server, `${url}/frames/3,1,3`).then((r) => [r.headers['content-type'], r.rawPayload] as const)) as [string, Buffer]).parts;
-    t.same(order.map((p) => p.body.equals(frame(3)) ? 3 : p.body.equals(frame(1)) ? 1 : 0), [3, 1, 3], 'WADORS-5: requested order, repeats kept (no Accept, NEG-3)');
+    const order = parseMultipart(
+      ...(Object.values(await get(server, `${url}/frames/3,1,3`).then((r) => [r.headers['content-type'], r.rawPayload] as const)) as [string, Buffer]),
+    ).parts;
+    t.same(
+      order.map((p) => (p.body.equals(frame(3)) ? 3 : p.body.equals(frame(1)) ? 1 : 0)),
+      [3, 1, 3],
+      'WADORS-5: requested order, repeats kept (no Accept, NEG-3)',
+    );
 
     const single = await get(server, `${url}/frames/1`, 'application/octet-stream');
     t.equal(single.statusCode, 200, 'WADORS-5: one frame single-part');
     t.equal(single.headers['content-type'], 'application/octet-stream; transfer-syntax=1.2.840.10008.1.2.1');
     t.ok(single.rawPayload.equals(frame(1)));
     t.equal((await get(server, `${url}/frames/1,2`, 'application/octet-stream')).statusCode, 406, 'NEG-6: single part for two frames → 406');
-    t.equal((await get(server, `${url}/frames/1`, 'multipart/related; type="application/octet-stream"; transfer-syntax=1.2.840.10008.1.2.4.50')).statusCode, 406, 'NEG-7: no encoder → 406');
+    t.equal(
+      (await get(server, `${url}/frames/1`, 'multipart/related; type="application/octet-stream"; transfer-syntax=1.2.840.10008.1.2.4.50')).statusCode,
+      406,
+      'NEG-7: no encoder → 406',
+    );
 
     t.equal((await get(server, `${url}/frames/4`)).statusCode, 404, 'D18: frame beyond NumberOfFrames → 404');
-    for (const list of ['0', '-1', '1.5', 'abc', '1,,2', '1,0']) t.equal((await get(server, `${url}/frames/${list}`)).statusCode, 400, `WADORS-5: frames/${list} → 400`);
+    for (const list of ['0', '-1', '1.5', 'abc', '1,,2', '1,0'])
+      t.equal((await get(server, `${url}/frames/${list}`)).statusCode, 400, `WADORS-5: frames/${list} → 400`);
 
     const noPixels = storedPath((await upload(server, encodeInstance(ctInstance()))).body)!;
     t.equal((await get(server, `${noPixels}/frames/1`)).statusCode, 404, 'D18: no pixel data → 404');
@@ -135,7 +152,11 @@ for (const backend of backendNames()) {
     const server = await startTestServer(backend);
     t.teardown(() => server.close());
     const url = storedPath((await upload(server, readShared('multiframe/sc-rgb-rle-2fr.dcm'))).body)!;
-    for (const accept of ['multipart/related; type="image/x-dicom-rle"', 'multipart/related; type="image/dicom-rle"; transfer-syntax=1.2.840.10008.1.2.5', '*/*']) {
+    for (const accept of [
+      'multipart/related; type="image/x-dicom-rle"',
+      'multipart/related; type="image/dicom-rle"; transfer-syntax=1.2.840.10008.1.2.5',
+      '*/*',
+    ]) {
       const res = await get(server, `${url}/frames/2`, accept);
       t.equal(res.statusCode, 200, accept);
       const [part] = parseMultipart(res.headers['content-type'], res.rawPayload).parts;

@@ -1,6 +1,17 @@
 import t, { type Test } from 'tap';
 import { TransferSyntax, bufferByteSource, describeInstance, planPart10 } from '@tessera/dicom';
-import { type TestServer, backendNames, ctInstance, encodeInstance, instanceLength, instanceStream, multipartBuffer, newUid, readShared, startTestServer } from '@tessera/testkit';
+import {
+  type TestServer,
+  backendNames,
+  ctInstance,
+  encodeInstance,
+  instanceLength,
+  instanceStream,
+  multipartBuffer,
+  newUid,
+  readShared,
+  startTestServer,
+} from '@tessera/testkit';
 import { parseMultipart, forEachStoredRealFile, storedPath, transferSyntaxOf, upload } from './retrieve-helpers.js';
 import { findInstance } from '@tessera/index/testing';
 
@@ -42,7 +53,10 @@ for (const backend of backendNames()) {
       t.match(part.headers['content-type'], /^application\/dicom; transfer-syntax=/, `${path}: NEG-8 part typed with transfer-syntax`);
       t.ok(part.headers['content-location']?.endsWith(url), `${path}: NEG-9 Content-Location`);
 
-      const uri = await get(server, `/wadouri?requestType=WADO&studyUID=${study}&seriesUID=${series}&objectUID=${sop}&contentType=application%2Fdicom&transferSyntax=*`);
+      const uri = await get(
+        server,
+        `/wadouri?requestType=WADO&studyUID=${study}&seriesUID=${series}&objectUID=${sop}&contentType=application%2Fdicom&transferSyntax=*`,
+      );
       t.equal(uri.statusCode, 200, `${path}: WADOURI-3 200`);
       t.equal(uri.headers['content-type'], 'application/dicom', `${path}: WADOURI-6 Content-Type`);
 
@@ -55,7 +69,10 @@ for (const backend of backendNames()) {
       }
       reencoded++;
       t.not(row!.transferSyntaxUid === EXPLICIT_LE && row!.hasFileMeta, true, `${path}: only implicit, big endian, deflated or no-meta objects are re-encoded`);
-      for (const [label, served, ts] of [['WADO-RS', part.body, transferSyntaxOf(part.headers['content-type'])], ['WADO-URI', uri.rawPayload, plan.transferSyntaxUid]] as const) {
+      for (const [label, served, ts] of [
+        ['WADO-RS', part.body, transferSyntaxOf(part.headers['content-type'])],
+        ['WADO-URI', uri.rawPayload, plan.transferSyntaxUid],
+      ] as const) {
         const again = await assertPart10(t, served, ts, `${path} (${label})`);
         t.equal(again.transferSyntaxUid, plan.transferSyntaxUid, `${path} (${label}): NEG-7 never implicit or big endian`);
         t.same(again.metadata, original.metadata, `${path} (${label}): WADORS-3 re-encoded object has the same metadata JSON`);
@@ -71,7 +88,9 @@ for (const backend of backendNames()) {
     t.teardown(() => server.close());
     const study = newUid();
     const series = newUid();
-    const specs = [3, 1, 2].map((n) => ctInstance({ StudyInstanceUID: study, SeriesInstanceUID: series, InstanceNumber: n }, { rows: 8, columns: 8, frames: 1 }));
+    const specs = [3, 1, 2].map((n) =>
+      ctInstance({ StudyInstanceUID: study, SeriesInstanceUID: series, InstanceNumber: n }, { rows: 8, columns: 8, frames: 1 }),
+    );
     const { contentType, payload } = await multipartBuffer(specs.map(encodeInstance));
     t.equal((await server.app.inject({ method: 'POST', url: '/dicomweb/studies', headers: { 'content-type': contentType }, payload })).statusCode, 200);
     const seriesUrl = `/dicomweb/studies/${study}/series/${series}`;
@@ -80,7 +99,10 @@ for (const backend of backendNames()) {
     t.test('WADORS-2: study with 3 instances → 3 parts in instance-number order, each a PS3.10 file of the study', async (t) => {
       const res = await get(server, `/dicomweb/studies/${study}`, 'multipart/related; type="application/dicom"');
       t.equal(res.statusCode, 200);
-      t.ok(res.rawPayload.toString('latin1').endsWith(`--${/boundary=([^;]+)/.exec(res.headers['content-type'] as string)![1]}--\r\n`), 'NEG-9: closed by --boundary--');
+      t.ok(
+        res.rawPayload.toString('latin1').endsWith(`--${/boundary=([^;]+)/.exec(res.headers['content-type'] as string)![1]}--\r\n`),
+        'NEG-9: closed by --boundary--',
+      );
       const { parts } = parseMultipart(res.headers['content-type'], res.rawPayload);
       t.equal(parts.length, 3);
       const numbers: unknown[] = [];
@@ -94,7 +116,12 @@ for (const backend of backendNames()) {
     });
 
     t.test('NEG-3/NEG-4: no Accept and */* give multipart application/dicom in Explicit VR LE', async (t) => {
-      for (const accept of [undefined, '*/*', 'MULTIPART/RELATED; TYPE="application/dicom"', 'multipart/related; type=application/dicom; transfer-syntax="1.2.840.10008.1.2.1"']) {
+      for (const accept of [
+        undefined,
+        '*/*',
+        'MULTIPART/RELATED; TYPE="application/dicom"',
+        'multipart/related; type=application/dicom; transfer-syntax="1.2.840.10008.1.2.1"',
+      ]) {
         const res = await get(server, seriesUrl, accept);
         t.equal(res.statusCode, 200, `Accept ${accept}`);
         const { type, parts } = parseMultipart(res.headers['content-type'], res.rawPayload);
@@ -119,7 +146,17 @@ for (const backend of backendNames()) {
     t.test('NEG-7 / WADORS-3: a syntax that cannot be produced → 406; implicit never served', async (t) => {
       t.equal((await get(server, seriesUrl, 'multipart/related; type="application/dicom"; transfer-syntax=1.2.840.10008.1.2.4.90')).statusCode, 406);
       t.equal((await get(server, seriesUrl, 'multipart/related; type="application/dicom"; transfer-syntax=1.2.840.10008.1.2')).statusCode, 406);
-      t.equal((await get(server, seriesUrl, 'multipart/related; type="application/dicom"; transfer-syntax=1.2.840.10008.1.2.4.90, multipart/related; type="application/dicom"; q=0.5')).statusCode, 200, 'NEG-1: falls back to the next acceptable entry');
+      t.equal(
+        (
+          await get(
+            server,
+            seriesUrl,
+            'multipart/related; type="application/dicom"; transfer-syntax=1.2.840.10008.1.2.4.90, multipart/related; type="application/dicom"; q=0.5',
+          )
+        ).statusCode,
+        200,
+        'NEG-1: falls back to the next acceptable entry',
+      );
     });
 
     t.test('NEG-2: the accept query parameter comes first and must be covered by Accept', async (t) => {
@@ -152,17 +189,41 @@ for (const backend of backendNames()) {
     t.teardown(() => server.close());
     const stored = await upload(server, readShared('transfer-syntax/ct-one-image/ct_1.2.840.10008.1.2.4.50.dcm'));
     const url = storedPath(stored.body)!;
-    const first = await get(server, url, 'multipart/related; type="application/dicom"; transfer-syntax=1.2.840.10008.1.2.4.50, multipart/related; type="application/dicom"; transfer-syntax=1.2.840.10008.1.2.4.57; q=0.5');
+    const first = await get(
+      server,
+      url,
+      'multipart/related; type="application/dicom"; transfer-syntax=1.2.840.10008.1.2.4.50, multipart/related; type="application/dicom"; transfer-syntax=1.2.840.10008.1.2.4.57; q=0.5',
+    );
     t.equal(first.statusCode, 200);
-    t.equal(transferSyntaxOf(parseMultipart(first.headers['content-type'], first.rawPayload).parts[0]!.headers['content-type']), '1.2.840.10008.1.2.4.50', 'NEG-1');
+    t.equal(
+      transferSyntaxOf(parseMultipart(first.headers['content-type'], first.rawPayload).parts[0]!.headers['content-type']),
+      '1.2.840.10008.1.2.4.50',
+      'NEG-1',
+    );
     const star = await get(server, url, ANY_TS);
-    t.equal(transferSyntaxOf(parseMultipart(star.headers['content-type'], star.rawPayload).parts[0]!.headers['content-type']), '1.2.840.10008.1.2.4.50', 'NEG-7: * → stored');
+    t.equal(
+      transferSyntaxOf(parseMultipart(star.headers['content-type'], star.rawPayload).parts[0]!.headers['content-type']),
+      '1.2.840.10008.1.2.4.50',
+      'NEG-7: * → stored',
+    );
     const none = await get(server, url, 'multipart/related; type="application/dicom"');
-    t.equal(transferSyntaxOf(parseMultipart(none.headers['content-type'], none.rawPayload).parts[0]!.headers['content-type']), '1.2.840.10008.1.2.4.50', 'D17: no parameter → stored compressed syntax');
-    t.equal((await get(server, url, 'multipart/related; type="application/dicom"; transfer-syntax=1.2.840.10008.1.2.4.90')).statusCode, 406, 'NEG-7: no transcoder → 406');
+    t.equal(
+      transferSyntaxOf(parseMultipart(none.headers['content-type'], none.rawPayload).parts[0]!.headers['content-type']),
+      '1.2.840.10008.1.2.4.50',
+      'D17: no parameter → stored compressed syntax',
+    );
+    t.equal(
+      (await get(server, url, 'multipart/related; type="application/dicom"; transfer-syntax=1.2.840.10008.1.2.4.90')).statusCode,
+      406,
+      'NEG-7: no transcoder → 406',
+    );
     const decoded = await get(server, url, 'multipart/related; type="application/dicom"; transfer-syntax=1.2.840.10008.1.2.1');
     t.equal(decoded.statusCode, 200, 'NEG-7 / WADORS-3: Explicit VR LE asked by UID → decoded (wado-decode.test.ts checks the pixels)');
-    t.equal(transferSyntaxOf(parseMultipart(decoded.headers['content-type'], decoded.rawPayload).parts[0]!.headers['content-type']), EXPLICIT_LE, 'NEG-8: decoded part typed Explicit VR LE');
+    t.equal(
+      transferSyntaxOf(parseMultipart(decoded.headers['content-type'], decoded.rawPayload).parts[0]!.headers['content-type']),
+      EXPLICIT_LE,
+      'NEG-8: decoded part typed Explicit VR LE',
+    );
   });
 
   t.test(`${backend}: streaming: the first part goes out before later blobs are opened`, async (t) => {
@@ -172,8 +233,10 @@ for (const backend of backendNames()) {
     const specs = [1, 2, 3].map((n) => ctInstance({ StudyInstanceUID: study, InstanceNumber: n }, { rows: 1024, columns: 1024, frames: 4 }));
     for (const spec of specs) {
       const res = await fetch(`${server.url}/dicomweb/studies`, {
-        method: 'POST', headers: { 'content-type': 'application/dicom', 'content-length': String(instanceLength(spec)) },
-        body: instanceStream(spec), duplex: 'half',
+        method: 'POST',
+        headers: { 'content-type': 'application/dicom', 'content-length': String(instanceLength(spec)) },
+        body: instanceStream(spec),
+        duplex: 'half',
       });
       t.equal(res.status, 200);
     }
@@ -183,7 +246,9 @@ for (const backend of backendNames()) {
       opened.push(key);
       return originalGet(key, range);
     };
-    t.teardown(() => { server.blobs.get = originalGet; });
+    t.teardown(() => {
+      server.blobs.get = originalGet;
+    });
     const res = await fetch(`${server.url}/dicomweb/studies/${study}`);
     t.equal(res.status, 200);
     const reader = res.body!.getReader();
@@ -200,4 +265,3 @@ for (const backend of backendNames()) {
     t.ok(total > 3 * 8 * 1024 * 1024, `whole body streamed (${total} bytes)`);
   });
 }
-

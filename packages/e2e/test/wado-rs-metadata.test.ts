@@ -19,11 +19,19 @@ for (const backend of backendNames()) {
     const study = newUid();
     const series = newUid();
     const other = newUid();
-    const specs = Array.from({ length: SERIES_SIZE }, (_, i) => ctInstance({
-      StudyInstanceUID: study, SeriesInstanceUID: series, InstanceNumber: i + 1, SeriesDescription: 'Big "quoted" <series>',
-      // A palette LUT above the inline limit: a second BulkDataURI per instance.
-      RedPaletteColorLookupTableData: Buffer.alloc(2048, i % 251),
-    }, { rows: 4, columns: 4, frames: 1 }));
+    const specs = Array.from({ length: SERIES_SIZE }, (_, i) =>
+      ctInstance(
+        {
+          StudyInstanceUID: study,
+          SeriesInstanceUID: series,
+          InstanceNumber: i + 1,
+          SeriesDescription: 'Big "quoted" <series>',
+          // A palette LUT above the inline limit: a second BulkDataURI per instance.
+          RedPaletteColorLookupTableData: Buffer.alloc(2048, i % 251),
+        },
+        { rows: 4, columns: 4, frames: 1 },
+      ),
+    );
     specs.push(ctInstance({ StudyInstanceUID: study, SeriesInstanceUID: other, SeriesNumber: 2 }));
     for (let i = 0; i < specs.length; i += 100) {
       const { contentType, payload } = await multipartBuffer(specs.slice(i, i + 100).map(encodeInstance));
@@ -38,14 +46,25 @@ for (const backend of backendNames()) {
       t.match(res.headers['content-type'], /^application\/dicom\+json/);
       const body = JSON.parse(res.body) as Record<string, any>[];
       t.equal(body.length, SERIES_SIZE, 'JSON-1: one object per instance');
-      t.same(body.map((ds) => ds['00200013'].Value[0]), Array.from({ length: SERIES_SIZE }, (_, i) => i + 1), 'ordered by InstanceNumber');
+      t.same(
+        body.map((ds) => ds['00200013'].Value[0]),
+        Array.from({ length: SERIES_SIZE }, (_, i) => i + 1),
+        'ordered by InstanceNumber',
+      );
       t.equal(body[0]!['0008103E'].Value[0], 'Big "quoted" <series>', 'text with quotes intact through the BulkDataURI rewrite');
       const uris = bulkDataUris(body);
       t.equal(uris.length, SERIES_SIZE * 2, 'pixel data and LUT data as BulkDataURI');
       const sop = body[7]!['00080018'].Value[0];
-      t.equal(body[7]!['7FE00010'].BulkDataURI, `http://pacs.example:8443${seriesUrl}/instances/${sop}/bulkdata/7FE00010`, 'JSON-10: absolute URI of the instance');
+      t.equal(
+        body[7]!['7FE00010'].BulkDataURI,
+        `http://pacs.example:8443${seriesUrl}/instances/${sop}/bulkdata/7FE00010`,
+        'JSON-10: absolute URI of the instance',
+      );
       t.notOk(body[7]!['7FE00010'].InlineBinary, 'WADORS-4: no InlineBinary for pixel data');
-      t.ok(uris.every((u) => u.startsWith('http://pacs.example:8443/dicomweb/studies/')), 'JSON-10: every BulkDataURI absolute');
+      t.ok(
+        uris.every((u) => u.startsWith('http://pacs.example:8443/dicomweb/studies/')),
+        'JSON-10: every BulkDataURI absolute',
+      );
       const lut = await get(server, body[7]!['00281201'].BulkDataURI.replace('http://pacs.example:8443', ''), { accept: 'application/octet-stream' });
       t.equal(lut.statusCode, 200, 'WADORS-7: the LUT BulkDataURI answers');
       t.ok(lut.rawPayload.equals(Buffer.alloc(2048, 7)), 'WADORS-7: with the value bytes');
@@ -64,7 +83,9 @@ for (const backend of backendNames()) {
       };
       const identity = await median('identity');
       const gzip = await median('gzip');
-      t.comment(`${backend}: ${SERIES_SIZE}-instance series metadata over HTTP, median of 10 after warm-up: ${identity.toFixed(1)} ms uncompressed, ${gzip.toFixed(1)} ms gzip (target 40 ms)`);
+      t.comment(
+        `${backend}: ${SERIES_SIZE}-instance series metadata over HTTP, median of 10 after warm-up: ${identity.toFixed(1)} ms uncompressed, ${gzip.toFixed(1)} ms gzip (target 40 ms)`,
+      );
       t.ok(identity < 400, 'sanity bound (the 40 ms target is reported, not asserted: test machines are shared)');
     });
 
@@ -114,7 +135,11 @@ for (const backend of backendNames()) {
       t.equal((await get(server, `${seriesUrl}/metadata`)).statusCode, 200, 'NEG-3: no Accept → 200');
       t.equal((await get(server, `${seriesUrl}/metadata`, { accept: 'application/dicom+json, image/jpeg' })).statusCode, 400, 'NEG-5');
       // The XML form, multipart/related; type="application/dicom+xml", is served: xml-media-types.test.ts.
-      t.equal((await get(server, `${seriesUrl}/metadata`, { accept: 'multipart/related; type="application/octet-stream"' })).statusCode, 406, 'NEG-6: not a form of metadata');
+      t.equal(
+        (await get(server, `${seriesUrl}/metadata`, { accept: 'multipart/related; type="application/octet-stream"' })).statusCode,
+        406,
+        'NEG-6: not a form of metadata',
+      );
       t.equal((await get(server, '/dicomweb/studies/1.2.03/metadata')).statusCode, 400, 'COMMON-6');
       t.equal((await get(server, '/dicomweb/studies/1.2.999/metadata')).statusCode, 404, 'COMMON-6');
       t.equal((await get(server, `/dicomweb/studies/${study}/series/1.2.999/metadata`)).statusCode, 404);

@@ -24,7 +24,12 @@ function imageSize(body: Buffer): { type: 'jpeg' | 'png'; width: number; height:
 }
 
 async function store(server: TestServer, path: string): Promise<string> {
-  const res = await server.app.inject({ method: 'POST', url: '/dicomweb/studies', headers: { 'content-type': 'application/dicom' }, payload: readShared(path) });
+  const res = await server.app.inject({
+    method: 'POST',
+    url: '/dicomweb/studies',
+    headers: { 'content-type': 'application/dicom' },
+    payload: readShared(path),
+  });
   return new URL(JSON.parse(res.body)['00081199'].Value[0]['00081190'].Value[0]).pathname;
 }
 

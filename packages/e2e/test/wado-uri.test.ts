@@ -30,13 +30,30 @@ for (const backend of backendNames()) {
     });
 
     t.test('WADOURI-1: parameters', async (t) => {
-      t.equal((await get(`requestType=WADO&studyUID=${a.StudyInstanceUID}&objectUID=${a.SOPInstanceUID}&contentType=application/dicom`)).statusCode, 400, 'missing seriesUID → 400');
+      t.equal(
+        (await get(`requestType=WADO&studyUID=${a.StudyInstanceUID}&objectUID=${a.SOPInstanceUID}&contentType=application/dicom`)).statusCode,
+        400,
+        'missing seriesUID → 400',
+      );
       t.equal((await get(`${ids}&contentType=application/dicom`)).statusCode, 400, 'missing requestType → 400');
       t.equal((await get(`requestType=wado&${ids}&contentType=application/dicom`)).statusCode, 400, 'requestType=wado → 400');
-      t.equal((await get(`RequestType=wado&${ids}&contentType=application/dicom`)).statusCode, 200, 'legacy RequestType spelling, value case-insensitive (documented leniency)');
+      t.equal(
+        (await get(`RequestType=wado&${ids}&contentType=application/dicom`)).statusCode,
+        200,
+        'legacy RequestType spelling, value case-insensitive (documented leniency)',
+      );
       t.equal((await get(`requestType=WADO&&${ids}&&contentType=application/dicom&`)).statusCode, 200, 'empty parameters tolerated');
-      t.equal((await get(`requestType=WADO&studyUID=1.2.03&seriesUID=${a.SeriesInstanceUID}&objectUID=${a.SOPInstanceUID}&contentType=application/dicom`)).statusCode, 400, 'DATA-1: malformed UID → 400');
-      t.equal((await get(`requestType=WADO&studyUID=${a.StudyInstanceUID}&seriesUID=${a.SeriesInstanceUID}&objectUID=1.2.999&contentType=application/dicom`)).statusCode, 404, 'unknown instance → 404');
+      t.equal(
+        (await get(`requestType=WADO&studyUID=1.2.03&seriesUID=${a.SeriesInstanceUID}&objectUID=${a.SOPInstanceUID}&contentType=application/dicom`)).statusCode,
+        400,
+        'DATA-1: malformed UID → 400',
+      );
+      t.equal(
+        (await get(`requestType=WADO&studyUID=${a.StudyInstanceUID}&seriesUID=${a.SeriesInstanceUID}&objectUID=1.2.999&contentType=application/dicom`))
+          .statusCode,
+        404,
+        'unknown instance → 404',
+      );
       t.equal((await get(`requestType=WADO&${ids}&objectUID=1.2.3&contentType=application/dicom`)).statusCode, 400, 'objectUID twice → 400');
       t.equal((await get(`requestType=WADO&${ids}&contentType=application/dicom&foo=bar`)).statusCode, 200, 'COMMON-2: unknown parameters ignored');
     });
@@ -51,8 +68,16 @@ for (const backend of backendNames()) {
       t.equal(png.rawPayload.toString('latin1', 1, 4), 'PNG');
       t.equal((await get(`requestType=WADO&${ids}&contentType=image/jp2`)).statusCode, 406, 'an unsupported rendered type → 406');
       t.equal((await get(`requestType=WADO&${ids}&contentType=application/dicom,image/jpeg`)).statusCode, 400, 'mixed → 400');
-      t.equal((await get(`requestType=WADO&${ids}&contentType=${encodeURIComponent('application/dicom; transfer-syntax=1.2.840.10008.1.2.1')}`)).statusCode, 400, 'media type parameters → 400');
-      t.equal((await get(`requestType=WADO&${ids}&contentType=application/dicom&windowCenter=40&windowWidth=400`)).statusCode, 400, 'WADOURI-5: windowing with application/dicom → 400');
+      t.equal(
+        (await get(`requestType=WADO&${ids}&contentType=${encodeURIComponent('application/dicom; transfer-syntax=1.2.840.10008.1.2.1')}`)).statusCode,
+        400,
+        'media type parameters → 400',
+      );
+      t.equal(
+        (await get(`requestType=WADO&${ids}&contentType=application/dicom&windowCenter=40&windowWidth=400`)).statusCode,
+        400,
+        'WADOURI-5: windowing with application/dicom → 400',
+      );
       t.equal((await get(`requestType=WADO&${ids}&contentType=application/dicom&frameNumber=1`)).statusCode, 200, 'WADOURI-7: frameNumber ignored');
     });
 
@@ -72,10 +97,18 @@ for (const backend of backendNames()) {
       t.equal((await get(`requestType=WADO&${ids}&contentType=application/dicom`)).statusCode, 200, 'absent → Explicit VR LE');
       t.equal((await get(`requestType=WADO&${ids}&contentType=application/dicom&transferSyntax=1.2.840.10008.1.2.1`)).statusCode, 200);
       t.equal((await get(`requestType=WADO&${ids}&contentType=application/dicom&transferSyntax=1.2.3,1.2.4`)).statusCode, 400, 'two values → 400');
-      t.equal((await get(`requestType=WADO&${ids}&contentType=application/dicom&transferSyntax=1.2.840.10008.1.2.1&transferSyntax=*`)).statusCode, 400, 'repeated → 400');
+      t.equal(
+        (await get(`requestType=WADO&${ids}&contentType=application/dicom&transferSyntax=1.2.840.10008.1.2.1&transferSyntax=*`)).statusCode,
+        400,
+        'repeated → 400',
+      );
       t.equal((await get(`requestType=WADO&${ids}&contentType=application/dicom&transferSyntax=abc`)).statusCode, 400, 'invalid UID → 400');
       t.equal((await get(`requestType=WADO&${ids}&contentType=application/dicom&transferSyntax=1.2.840.10008.1.2.4.90`)).statusCode, 406, 'no codec → 406');
-      t.equal((await get(`requestType=WADO&${ids}&contentType=application/dicom&transferSyntax=1.2.840.10008.1.2`)).statusCode, 406, 'NEG-7: implicit never served → 406');
+      t.equal(
+        (await get(`requestType=WADO&${ids}&contentType=application/dicom&transferSyntax=1.2.840.10008.1.2`)).statusCode,
+        406,
+        'NEG-7: implicit never served → 406',
+      );
     });
 
     t.test('WADOURI-4: anonymize fails closed', async (t) => {

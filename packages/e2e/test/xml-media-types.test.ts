@@ -32,9 +32,16 @@ async function get(server: TestServer, url: string, headers: Record<string, stri
 
 /** A `multipart/related; type="application/dicom+xml"` answer as DICOM JSON, checking every part's type. */
 function xmlParts(t: Assertions, res: { headers: Record<string, unknown>; rawPayload: Buffer }, label: string): DicomJsonDataset[] {
-  t.match(res.headers['content-type'], /^multipart\/related; type="application\/dicom\+xml"; boundary=/, `${label}: multipart/related of application/dicom+xml`);
+  t.match(
+    res.headers['content-type'],
+    /^multipart\/related; type="application\/dicom\+xml"; boundary=/,
+    `${label}: multipart/related of application/dicom+xml`,
+  );
   const { parts } = parseMultipart(res.headers['content-type'], res.rawPayload);
-  t.ok(parts.every((p) => p.headers['content-type'] === 'application/dicom+xml'), `${label}: every part is application/dicom+xml`);
+  t.ok(
+    parts.every((p) => p.headers['content-type'] === 'application/dicom+xml'),
+    `${label}: every part is application/dicom+xml`,
+  );
   return parts.map((p) => fromNativeDicomXml(p.body.toString('utf8')));
 }
 
@@ -45,7 +52,12 @@ for (const backend of backendNames()) {
 
     const stored: string[] = [];
     for (const path of sharedRounds(CORPUS)[0]!) {
-      const res = await server.app.inject({ method: 'POST', url: '/dicomweb/studies', headers: { 'content-type': 'application/dicom' }, payload: readShared(path) });
+      const res = await server.app.inject({
+        method: 'POST',
+        url: '/dicomweb/studies',
+        headers: { 'content-type': 'application/dicom' },
+        payload: readShared(path),
+      });
       if (res.statusCode === 200 || res.statusCode === 202) stored.push(path);
     }
     t.ok(stored.length >= 40, `${stored.length} real files stored`);
@@ -61,10 +73,17 @@ for (const backend of backendNames()) {
       const study = multiSeries[0]!;
       const [series] = await seriesOf(study);
       const searches = [
-        '/dicomweb/studies', '/dicomweb/studies?includefield=all', '/dicomweb/studies?PatientName=*&fuzzymatching=true',
-        '/dicomweb/series', '/dicomweb/series?includefield=all', `/dicomweb/studies/${study}/series`,
-        '/dicomweb/instances', '/dicomweb/instances?includefield=all', `/dicomweb/studies/${study}/instances`,
-        `/dicomweb/studies/${study}/series/${series}/instances?includefield=00080008`, '/dicomweb/instances?limit=3&offset=2',
+        '/dicomweb/studies',
+        '/dicomweb/studies?includefield=all',
+        '/dicomweb/studies?PatientName=*&fuzzymatching=true',
+        '/dicomweb/series',
+        '/dicomweb/series?includefield=all',
+        `/dicomweb/studies/${study}/series`,
+        '/dicomweb/instances',
+        '/dicomweb/instances?includefield=all',
+        `/dicomweb/studies/${study}/instances`,
+        `/dicomweb/studies/${study}/series/${series}/instances?includefield=00080008`,
+        '/dicomweb/instances?limit=3&offset=2',
       ];
       for (const url of searches) {
         const json = await get(server, url, { accept: 'application/dicom+json' });
@@ -113,7 +132,11 @@ for (const backend of backendNames()) {
       const plain = await get(server, url, { accept: XML_LIST });
       const zipped = await get(server, url, { accept: XML_LIST, 'accept-encoding': 'gzip' });
       t.equal(zipped.headers['content-encoding'], 'gzip', 'gzip when asked');
-      t.strictSame(xmlParts(t, { headers: zipped.headers, rawPayload: gunzipSync(zipped.rawPayload) }, 'gzip'), xmlParts(t, plain, 'identity'), 'the same documents once inflated');
+      t.strictSame(
+        xmlParts(t, { headers: zipped.headers, rawPayload: gunzipSync(zipped.rawPayload) }, 'gzip'),
+        xmlParts(t, plain, 'identity'),
+        'the same documents once inflated',
+      );
       const again = await get(server, url, { accept: XML_LIST, 'if-none-match': String(plain.headers.etag) });
       t.equal(again.statusCode, 304, 'conditional GET with the XML ETag → 304');
       const other = await get(server, url, { accept: 'application/dicom+json', 'if-none-match': String(plain.headers.etag) });
@@ -144,11 +167,19 @@ for (const backend of backendNames()) {
     t.test('text XML must escape, and characters XML 1.0 cannot carry, through metadata and search', async (t) => {
       const study = newUid();
       const series = newUid();
-      const specs = Array.from({ length: 300 }, (_, i) => ctInstance({
-        StudyInstanceUID: study, SeriesInstanceUID: series, InstanceNumber: i + 1,
-        PatientName: 'O\'Brien & Sons^<Jane>^^=山田^太郎', StudyDescription: 'a "quoted" ]]> <desc>',
-        ImageComments: i === 0 ? 'page 1\fpage 2\r\nline 3' : `comment ${i} & more`,
-      }, { rows: 4, columns: 4, frames: 1 }));
+      const specs = Array.from({ length: 300 }, (_, i) =>
+        ctInstance(
+          {
+            StudyInstanceUID: study,
+            SeriesInstanceUID: series,
+            InstanceNumber: i + 1,
+            PatientName: "O'Brien & Sons^<Jane>^^=山田^太郎",
+            StudyDescription: 'a "quoted" ]]> <desc>',
+            ImageComments: i === 0 ? 'page 1\fpage 2\r\nline 3' : `comment ${i} & more`,
+          },
+          { rows: 4, columns: 4, frames: 1 },
+        ),
+      );
       for (let i = 0; i < specs.length; i += 100) {
         const { contentType, payload } = await multipartBuffer(specs.slice(i, i + 100).map(encodeInstance));
         const res = await server.app.inject({ method: 'POST', url: '/dicomweb/studies', headers: { 'content-type': contentType }, payload });
@@ -162,9 +193,17 @@ for (const backend of backendNames()) {
       t.equal(json[0]!['00204000']!.Value![0], 'page 1\fpage 2\r\nline 3', 'the stored comment has a form feed and a CR');
       const first = parseMultipart(xml.headers['content-type'], xml.rawPayload).parts[0]!.body.toString('utf8');
       t.match(first, /<DicomAttribute tag="00204000" vr="LT" keyword="ImageComments"><InlineBinary>/, 'a form feed: the attribute as InlineBinary');
-      t.match(first, /<FamilyName>O'Brien &amp; Sons<\/FamilyName><GivenName>&lt;Jane&gt;<\/GivenName><NamePrefix\/><\/Alphabetic><Ideographic><FamilyName>山田<\/FamilyName>/, 'names escaped, components and groups kept');
+      t.match(
+        first,
+        /<FamilyName>O'Brien &amp; Sons<\/FamilyName><GivenName>&lt;Jane&gt;<\/GivenName><NamePrefix\/><\/Alphabetic><Ideographic><FamilyName>山田<\/FamilyName>/,
+        'names escaped, components and groups kept',
+      );
       const search = await get(server, `/dicomweb/studies/${study}/series/${series}/instances?includefield=ImageComments&limit=5`, { accept: XML_LIST });
-      t.strictSame(xmlParts(t, search, 'search'), JSON.parse((await get(server, `/dicomweb/studies/${study}/series/${series}/instances?includefield=ImageComments&limit=5`)).body), 'search results too');
+      t.strictSame(
+        xmlParts(t, search, 'search'),
+        JSON.parse((await get(server, `/dicomweb/studies/${study}/series/${series}/instances?includefield=ImageComments&limit=5`)).body),
+        'search results too',
+      );
 
       const lint = spawnSync('xmllint', ['--version']);
       if (lint.error) {
@@ -173,15 +212,31 @@ for (const backend of backendNames()) {
       } else {
         const dir = mkdtempSync(join(tmpdir(), 'tessera-xml-e2e-'));
         t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-        const files = parseMultipart(xml.headers['content-type'], xml.rawPayload).parts.slice(0, 20).map((part, i) => {
-          const file = join(dir, `${i}.xml`);
-          writeFileSync(file, part.body);
-          return file;
-        });
+        const files = parseMultipart(xml.headers['content-type'], xml.rawPayload)
+          .parts.slice(0, 20)
+          .map((part, i) => {
+            const file = join(dir, `${i}.xml`);
+            writeFileSync(file, part.body);
+            return file;
+          });
         const stowFile = join(dir, 'stow.xml');
-        writeFileSync(stowFile, (await server.app.inject({ method: 'POST', url: '/dicomweb/studies', headers: { 'content-type': 'application/dicom', accept: 'application/dicom+xml' }, payload: encodeInstance(specs[0]!) })).body);
+        writeFileSync(
+          stowFile,
+          (
+            await server.app.inject({
+              method: 'POST',
+              url: '/dicomweb/studies',
+              headers: { 'content-type': 'application/dicom', accept: 'application/dicom+xml' },
+              payload: encodeInstance(specs[0]!),
+            })
+          ).body,
+        );
         const run = spawnSync('xmllint', ['--noout', '--relaxng', SCHEMA, ...files, stowFile], { encoding: 'utf8' });
-        t.equal(run.status, 0, `served metadata and a STOW response validate against the Native DICOM Model grammar ${run.status === 0 ? '' : run.stderr.slice(0, 500)}`);
+        t.equal(
+          run.status,
+          0,
+          `served metadata and a STOW response validate against the Native DICOM Model grammar ${run.status === 0 ? '' : run.stderr.slice(0, 500)}`,
+        );
       }
 
       // Measured, not asserted beyond a sanity bound: the machine is shared.
@@ -197,7 +252,9 @@ for (const backend of backendNames()) {
       };
       const jsonMs = await median('application/dicom+json');
       const xmlMs = await median(XML_LIST);
-      t.comment(`${backend}: 300-instance series metadata over HTTP, median of 5 after warm-up: ${jsonMs.toFixed(1)} ms JSON, ${xmlMs.toFixed(1)} ms XML (${(xml.rawPayload.length / 1024).toFixed(0)} KiB)`);
+      t.comment(
+        `${backend}: 300-instance series metadata over HTTP, median of 5 after warm-up: ${jsonMs.toFixed(1)} ms JSON, ${xmlMs.toFixed(1)} ms XML (${(xml.rawPayload.length / 1024).toFixed(0)} KiB)`,
+      );
       t.ok(xmlMs < 5000, 'sanity bound');
     });
 
@@ -206,11 +263,16 @@ for (const backend of backendNames()) {
       const wadl = await server.app.inject({ method: 'OPTIONS', url: '/dicomweb', headers: { accept: 'application/vnd.sun.wadl+xml' } });
       t.equal(wadl.statusCode, 200);
       t.match(wadl.headers['content-type'], /^application\/vnd\.sun\.wadl\+xml/);
-      t.match(wadl.body, /^<\?xml version="1.0" encoding="UTF-8"\?>\n<application xmlns="http:\/\/wadl\.dev\.java\.net\/2009\/02"><resources base="[^"]+\/dicomweb">/);
+      t.match(
+        wadl.body,
+        /^<\?xml version="1.0" encoding="UTF-8"\?>\n<application xmlns="http:\/\/wadl\.dev\.java\.net\/2009\/02"><resources base="[^"]+\/dicomweb">/,
+      );
       const doc = JSON.parse(json.body) as { application: { resources: { resource: { '@path': string; method: { '@name': string; '@id': string }[] }[] } } };
       const fromJson = doc.application.resources.resource.map((r) => `${r['@path']}: ${r.method.map((m) => `${m['@name']} ${m['@id']}`).join(', ')}`);
-      const fromXml = [...wadl.body.matchAll(/<resource path="([^"]*)">(.*?)<\/resource>/g)]
-        .map(([, path, methods]) => `${path}: ${[...methods!.matchAll(/<method name="([^"]*)" id="([^"]*)"\/>/g)].map(([, name, id]) => `${name} ${id}`).join(', ')}`);
+      const fromXml = [...wadl.body.matchAll(/<resource path="([^"]*)">(.*?)<\/resource>/g)].map(
+        ([, path, methods]) =>
+          `${path}: ${[...methods!.matchAll(/<method name="([^"]*)" id="([^"]*)"\/>/g)].map(([, name, id]) => `${name} ${id}`).join(', ')}`,
+      );
       t.ok(fromJson.length > 10, `${fromJson.length} resources`);
       t.strictSame(fromXml, fromJson, 'the same resources and methods, in the same order');
       const lint = spawnSync('xmllint', ['--noout', '-'], { input: wadl.body });

@@ -91,8 +91,7 @@ export function assertOneFamily(entries: AcceptEntry[]): void {
   const dicom = entries.find((e) => DICOM_TYPE.test(e.mediaType));
   const rendered = entries.find((e) => RENDERED_TYPE.test(e.mediaType));
   if (dicom && rendered) {
-    throw new HttpProblem(400, 'MIXED_MEDIA_TYPES',
-      `Accept mixes DICOM (${dicom.mediaType}) and rendered (${rendered.mediaType}) media types (PS3.18 §8.7.5)`);
+    throw new HttpProblem(400, 'MIXED_MEDIA_TYPES', `Accept mixes DICOM (${dicom.mediaType}) and rendered (${rendered.mediaType}) media types (PS3.18 §8.7.5)`);
   }
 }
 

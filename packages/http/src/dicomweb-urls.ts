@@ -8,8 +8,7 @@ import { MountPoint } from './mount-points.js';
  */
 
 /** `{serviceUrl}/studies/{study}` (PS3.18 §10.4.1). */
-export const studyUrl = (serviceUrl: string, studyInstanceUid: string): string =>
-  `${serviceUrl}/studies/${studyInstanceUid}`;
+export const studyUrl = (serviceUrl: string, studyInstanceUid: string): string => `${serviceUrl}/studies/${studyInstanceUid}`;
 
 /** `{serviceUrl}/studies/{study}/series/{series}`. */
 export const seriesUrl = (serviceUrl: string, studyInstanceUid: string, seriesInstanceUid: string): string =>

@@ -4,11 +4,17 @@ import t from 'tap';
 import { readMultipart } from './multipart-reader.js';
 
 /** Reads every part of `body` into memory (with its Content-Type), or the error's status and code. */
-async function readAll(body: Buffer, contentType: string, chunkSize = 7): Promise<{ parts: { type: string; bytes: Buffer }[] } | { status: number; code: string }> {
+async function readAll(
+  body: Buffer,
+  contentType: string,
+  chunkSize = 7,
+): Promise<{ parts: { type: string; bytes: Buffer }[] } | { status: number; code: string }> {
   // Small, unaligned chunks: a boundary is split across chunks as a chunked upload splits it.
-  const stream = Readable.from((function* () {
-    for (let i = 0; i < body.length; i += chunkSize) yield body.subarray(i, i + chunkSize);
-  })());
+  const stream = Readable.from(
+    (function* () {
+      for (let i = 0; i < body.length; i += chunkSize) yield body.subarray(i, i + chunkSize);
+    })(),
+  );
   try {
     const parts: { type: string; bytes: Buffer }[] = [];
     for await (const part of readMultipart(stream, { 'content-type': contentType, 'transfer-encoding': 'chunked' }, { maxTotalBytes: 1 << 20 })) {
@@ -55,7 +61,11 @@ t.test('NEG-9: boundaries up to 200 characters are read, longer ones refused', a
     t.equal('parts' in result && result.parts.length, 2, `${length} characters`);
   }
   const tooLong = 'b'.repeat(201);
-  t.same(await readAll(orthancBody(tooLong, payloads), `multipart/related; boundary=${tooLong}`), { status: 400, code: 'MULTIPART_BOUNDARY' }, '201 characters');
+  t.same(
+    await readAll(orthancBody(tooLong, payloads), `multipart/related; boundary=${tooLong}`),
+    { status: 400, code: 'MULTIPART_BOUNDARY' },
+    '201 characters',
+  );
 });
 
 t.test('NEG-9: missing and unparseable boundaries are 400 MULTIPART_BOUNDARY', async (t) => {

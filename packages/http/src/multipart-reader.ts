@@ -23,16 +23,16 @@ export interface MultipartPart extends Readable {
  * while it arrives and the next is not parsed before it has been consumed. Limits are enforced
  * as the bytes flow; malformed bodies become 400 and oversized ones 413 problems.
  */
-export async function* readMultipart(
-  body: Readable,
-  headers: IncomingHttpHeaders,
-  limits: { maxTotalBytes: number },
-): AsyncGenerator<MultipartPart> {
+export async function* readMultipart(body: Readable, headers: IncomingHttpHeaders, limits: { maxTotalBytes: number }): AsyncGenerator<MultipartPart> {
   // Our own parser reads the boundary (multipasta's rejects an unquoted `type=application/dicom`
   // next to it), and multipasta gets a normalised header holding only that boundary.
   const boundary = parseMediaType(headers['content-type'])?.parameters.boundary;
   if (!boundary || !BOUNDARY.test(boundary)) {
-    throw new HttpProblem(400, 'MULTIPART_BOUNDARY', `the multipart boundary is missing or invalid (1-${MAX_BOUNDARY_LENGTH} characters of the set of RFC 2046 §5.1.1, not ending in a space)`);
+    throw new HttpProblem(
+      400,
+      'MULTIPART_BOUNDARY',
+      `the multipart boundary is missing or invalid (1-${MAX_BOUNDARY_LENGTH} characters of the set of RFC 2046 §5.1.1, not ending in a space)`,
+    );
   }
   const parser = Multipasta.make({
     headers: { 'content-type': `multipart/related; boundary="${boundary}"` },

@@ -5,25 +5,65 @@ import { writeMultipart } from './multipart-writer.js';
 t.test('NEG-9: parts with headers, closed by --boundary--', async (t) => {
   const opened: number[] = [];
   const { contentType, boundary, stream } = writeMultipart('application/dicom', [
-    { contentType: 'application/dicom; transfer-syntax=1.2.840.10008.1.2.1', contentLocation: 'http://h/a', contentLength: 3, body: () => { opened.push(1); return Buffer.from('abc'); } },
-    { contentType: 'application/dicom; transfer-syntax=1.2.840.10008.1.2.1', body: () => { opened.push(2); return Readable.from([Buffer.from('de'), Buffer.from('f')]); } },
+    {
+      contentType: 'application/dicom; transfer-syntax=1.2.840.10008.1.2.1',
+      contentLocation: 'http://h/a',
+      contentLength: 3,
+      body: () => {
+        opened.push(1);
+        return Buffer.from('abc');
+      },
+    },
+    {
+      contentType: 'application/dicom; transfer-syntax=1.2.840.10008.1.2.1',
+      body: () => {
+        opened.push(2);
+        return Readable.from([Buffer.from('de'), Buffer.from('f')]);
+      },
+    },
   ]);
   t.equal(contentType, `multipart/related; type="application/dicom"; boundary=${boundary}`);
   t.ok(boundary.length <= 70);
   const chunks: Buffer[] = [];
   for await (const chunk of stream) chunks.push(chunk as Buffer);
-  t.equal(Buffer.concat(chunks).toString(), [
-    `--${boundary}`, 'Content-Type: application/dicom; transfer-syntax=1.2.840.10008.1.2.1', 'Content-Location: http://h/a', 'Content-Length: 3', '', 'abc',
-    `--${boundary}`, 'Content-Type: application/dicom; transfer-syntax=1.2.840.10008.1.2.1', '', 'def',
-    `--${boundary}--`, '',
-  ].join('\r\n'));
+  t.equal(
+    Buffer.concat(chunks).toString(),
+    [
+      `--${boundary}`,
+      'Content-Type: application/dicom; transfer-syntax=1.2.840.10008.1.2.1',
+      'Content-Location: http://h/a',
+      'Content-Length: 3',
+      '',
+      'abc',
+      `--${boundary}`,
+      'Content-Type: application/dicom; transfer-syntax=1.2.840.10008.1.2.1',
+      '',
+      'def',
+      `--${boundary}--`,
+      '',
+    ].join('\r\n'),
+  );
   t.same(opened, [1, 2]);
 });
 
 t.test('a part body is opened only when the writer reaches it (backpressure)', async (t) => {
   const opened: number[] = [];
-  const big = () => Readable.from((function* () { for (let i = 0; i < 64; i++) yield Buffer.alloc(64 * 1024); })());
-  const { stream } = writeMultipart('application/octet-stream', [1, 2, 3].map((n) => ({ contentType: 'application/octet-stream', body: () => { opened.push(n); return big(); } })));
+  const big = () =>
+    Readable.from(
+      (function* () {
+        for (let i = 0; i < 64; i++) yield Buffer.alloc(64 * 1024);
+      })(),
+    );
+  const { stream } = writeMultipart(
+    'application/octet-stream',
+    [1, 2, 3].map((n) => ({
+      contentType: 'application/octet-stream',
+      body: () => {
+        opened.push(n);
+        return big();
+      },
+    })),
+  );
   const iterator = stream[Symbol.asyncIterator]();
   await iterator.next();
   await iterator.next();
@@ -34,11 +74,24 @@ t.test('a part body is opened only when the writer reaches it (backpressure)', a
 t.test('destroying the response closes the open part body and opens no further part', async (t) => {
   const opened: number[] = [];
   const bodies: Readable[] = [];
-  const big = () => Readable.from((function* () { for (let i = 0; i < 64; i++) yield Buffer.alloc(64 * 1024); })());
-  const { stream } = writeMultipart('application/octet-stream', [1, 2].map((n) => ({
-    contentType: 'application/octet-stream',
-    body: () => { opened.push(n); const body = big(); bodies.push(body); return body; },
-  })));
+  const big = () =>
+    Readable.from(
+      (function* () {
+        for (let i = 0; i < 64; i++) yield Buffer.alloc(64 * 1024);
+      })(),
+    );
+  const { stream } = writeMultipart(
+    'application/octet-stream',
+    [1, 2].map((n) => ({
+      contentType: 'application/octet-stream',
+      body: () => {
+        opened.push(n);
+        const body = big();
+        bodies.push(body);
+        return body;
+      },
+    })),
+  );
   const iterator = stream[Symbol.asyncIterator]();
   await iterator.next();
   await iterator.next();
@@ -49,9 +102,20 @@ t.test('destroying the response closes the open part body and opens no further p
 });
 
 t.test('a failing part body fails the response stream with its error', async (t) => {
-  const failing = () => Readable.from((async function* () { yield Buffer.from('partial'); throw new Error('blob vanished'); })());
+  const failing = () =>
+    Readable.from(
+      (async function* () {
+        yield Buffer.from('partial');
+        throw new Error('blob vanished');
+      })(),
+    );
   const { stream } = writeMultipart('application/dicom', [{ contentType: 'application/dicom', body: failing }]);
-  await t.rejects((async () => { for await (const _ of stream); })(), /blob vanished/);
+  await t.rejects(
+    (async () => {
+      for await (const _ of stream);
+    })(),
+    /blob vanished/,
+  );
 });
 
 t.test('an empty part list is just the closing delimiter', async (t) => {

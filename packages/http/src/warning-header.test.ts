@@ -13,8 +13,10 @@ t.test('few warnings: every one, in order, in one field', async (t) => {
 });
 
 t.test('many warnings: bounded, the first kept, the rest counted', async (t) => {
-  const texts = ['There are 5 additional results that can be requested',
-    ...Array.from({ length: 1000 }, (_, i) => `The query parameter unknown${i} is not supported and was ignored`)];
+  const texts = [
+    'There are 5 additional results that can be requested',
+    ...Array.from({ length: 1000 }, (_, i) => `The query parameter unknown${i} is not supported and was ignored`),
+  ];
   const field = warningHeader(AGENT, texts)!;
   t.ok(field.length <= WARNING_HEADER_MAX_BYTES, `${field.length} bytes ≤ ${WARNING_HEADER_MAX_BYTES}`);
   const values = split(field);

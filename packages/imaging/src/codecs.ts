@@ -35,8 +35,20 @@ interface DcmjsCodecs {
 
 /** Photometric interpretations the WASM context accepts (its Context.validate() rejects others). */
 export const CODEC_PHOTOMETRICS = new Set([
-  'MONOCHROME1', 'MONOCHROME2', 'PALETTE COLOR', 'RGB', 'YBR_FULL', 'YBR_FULL_422', 'YBR_PARTIAL_422',
-  'YBR_PARTIAL_420', 'YBR_ICT', 'YBR_RCT', 'CMYK', 'ARGB', 'HSV', 'XYB',
+  'MONOCHROME1',
+  'MONOCHROME2',
+  'PALETTE COLOR',
+  'RGB',
+  'YBR_FULL',
+  'YBR_FULL_422',
+  'YBR_PARTIAL_422',
+  'YBR_PARTIAL_420',
+  'YBR_ICT',
+  'YBR_RCT',
+  'CMYK',
+  'ARGB',
+  'HSV',
+  'XYB',
 ]);
 
 let loading: Promise<DcmjsCodecs> | undefined;
@@ -52,7 +64,9 @@ export function loadCodecs(): Promise<DcmjsCodecs> {
     if (!codecs.NativeCodecs.isInitialized()) await codecs.NativeCodecs.initializeAsync({ logCodecsInfo: false, logCodecsTrace: false });
     return codecs;
   })();
-  loading.catch(() => { loading = undefined; });
+  loading.catch(() => {
+    loading = undefined;
+  });
   return loading;
 }
 

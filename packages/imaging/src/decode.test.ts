@@ -5,8 +5,7 @@ import { modalityRescale } from './pixels.js';
 import { loadShared, type LoadedInstance } from './testing/load.js';
 
 const CT = 'transfer-syntax/ct-one-image/';
-const decode = async (instance: LoadedInstance, n = 1): Promise<DecodedFrame> =>
-  decodeFrame(instance.frame(n), instance.metadata, instance.transferSyntaxUid);
+const decode = async (instance: LoadedInstance, n = 1): Promise<DecodedFrame> => decodeFrame(instance.frame(n), instance.metadata, instance.transferSyntaxUid);
 
 /** Index of the first differing sample, or -1. */
 function firstDifference(a: ArrayLike<number>, b: ArrayLike<number>): number {
@@ -20,8 +19,16 @@ t.test('lossless CT variants decode to exactly the explicit-LE reference pixels'
   const expected = await decode(reference);
   t.equal(expected.pixels.constructor, Int16Array, 'signed 16-bit CT');
   t.equal(expected.pixels.length, 512 * 512);
-  for (const ts of ['1.2.840.10008.1.2', '1.2.840.10008.1.2.1.99', '1.2.840.10008.1.2.2', '1.2.840.10008.1.2.4.57', '1.2.840.10008.1.2.4.70',
-    '1.2.840.10008.1.2.4.80', '1.2.840.10008.1.2.4.90', '1.2.840.10008.1.2.5']) {
+  for (const ts of [
+    '1.2.840.10008.1.2',
+    '1.2.840.10008.1.2.1.99',
+    '1.2.840.10008.1.2.2',
+    '1.2.840.10008.1.2.4.57',
+    '1.2.840.10008.1.2.4.70',
+    '1.2.840.10008.1.2.4.80',
+    '1.2.840.10008.1.2.4.90',
+    '1.2.840.10008.1.2.5',
+  ]) {
     const instance = await loadShared(`${CT}ct_${ts}.dcm`);
     t.equal(instance.transferSyntaxUid, ts);
     const decoded = await decode(instance);
@@ -45,8 +52,14 @@ t.test('lossy CT variants are close to the reference in HU', async (t) => {
   const rescale = modalityRescale(reference.metadata);
   const hu = Float64Array.from(expected.pixels, (v) => v * rescale.slope + rescale.intercept);
   const range = hu.reduce((a, v) => Math.max(a, v), -Infinity) - hu.reduce((a, v) => Math.min(a, v), Infinity);
-  for (const file of ['ct_1.2.840.10008.1.2.4.50.dcm', 'ct_4TransferSyntax_1.2.840.10008.1.2.4.51.dcm', 'ct_8TransferSyntax_1.2.840.10008.1.2.4.53.dcm',
-    'ct_12TransferSyntax_1.2.840.10008.1.2.4.55.dcm', 'ct_1.2.840.10008.1.2.4.81.dcm', 'ct_1.2.840.10008.1.2.4.91.dcm']) {
+  for (const file of [
+    'ct_1.2.840.10008.1.2.4.50.dcm',
+    'ct_4TransferSyntax_1.2.840.10008.1.2.4.51.dcm',
+    'ct_8TransferSyntax_1.2.840.10008.1.2.4.53.dcm',
+    'ct_12TransferSyntax_1.2.840.10008.1.2.4.55.dcm',
+    'ct_1.2.840.10008.1.2.4.81.dcm',
+    'ct_1.2.840.10008.1.2.4.91.dcm',
+  ]) {
     const instance = await loadShared(`${CT}${file}`);
     const decoded = await decode(instance);
     t.match(decoded, { rows: 512, columns: 512, samplesPerPixel: 1 }, file);
@@ -68,8 +81,13 @@ t.test('lossy CT variants are close to the reference in HU', async (t) => {
 t.test('small MR in six syntaxes decodes identically', async (t) => {
   const base = 'transfer-syntax/small/mr-small_';
   const expected = await decode(await loadShared(`${base}1.2.840.10008.1.2.1_explicit-le.dcm`));
-  for (const variant of ['1.2.840.10008.1.2_implicit-le', '1.2.840.10008.1.2.2_explicit-be', '1.2.840.10008.1.2.5_rle',
-    '1.2.840.10008.1.2.4.80_jpegls-lossless', '1.2.840.10008.1.2.4.90_j2k-lossless']) {
+  for (const variant of [
+    '1.2.840.10008.1.2_implicit-le',
+    '1.2.840.10008.1.2.2_explicit-be',
+    '1.2.840.10008.1.2.5_rle',
+    '1.2.840.10008.1.2.4.80_jpegls-lossless',
+    '1.2.840.10008.1.2.4.90_j2k-lossless',
+  ]) {
     const decoded = await decode(await loadShared(`${base}${variant}.dcm`));
     t.equal(firstDifference(decoded.pixels, expected.pixels), -1, variant);
   }
@@ -126,10 +144,16 @@ t.test('RGB: RLE equals native; JPEG YBR decodes to RGB colour', async (t) => {
     t.match(decoded, { samplesPerPixel: 3, photometricInterpretation: 'RGB', bitsAllocated: 8 }, `US frame ${n}`);
     t.ok(colourShare(decoded) > 0.001, `US frame ${n} has colour (${(colourShare(decoded) * 100).toFixed(2)}%)`);
   }
-  for (const path of ['transfer-syntax/small/sc-rgb-jpeg-baseline_1.2.840.10008.1.2.4.50.dcm', 'transfer-syntax/small/sc-rgb-jpeg-ybr-422_1.2.840.10008.1.2.4.50.dcm',
-    'transfer-syntax/small/sc-rgb-jpeg-lossless_1.2.840.10008.1.2.4.70.dcm', 'transfer-syntax/small/sc-rgb-j2k_1.2.840.10008.1.2.4.91.dcm',
-    'transfer-syntax/small/sc-ybr-full-422-uncompressed.dcm', 'transfer-syntax/small/us-rgb_1.2.840.10008.1.2.2_explicit-be.dcm',
-    'edge/missing-uids/htj2k-lossless-rgb_1.2.840.10008.1.2.4.201.dcm', 'edge/missing-uids/htj2k-rgb_1.2.840.10008.1.2.4.203.dcm']) {
+  for (const path of [
+    'transfer-syntax/small/sc-rgb-jpeg-baseline_1.2.840.10008.1.2.4.50.dcm',
+    'transfer-syntax/small/sc-rgb-jpeg-ybr-422_1.2.840.10008.1.2.4.50.dcm',
+    'transfer-syntax/small/sc-rgb-jpeg-lossless_1.2.840.10008.1.2.4.70.dcm',
+    'transfer-syntax/small/sc-rgb-j2k_1.2.840.10008.1.2.4.91.dcm',
+    'transfer-syntax/small/sc-ybr-full-422-uncompressed.dcm',
+    'transfer-syntax/small/us-rgb_1.2.840.10008.1.2.2_explicit-be.dcm',
+    'edge/missing-uids/htj2k-lossless-rgb_1.2.840.10008.1.2.4.201.dcm',
+    'edge/missing-uids/htj2k-rgb_1.2.840.10008.1.2.4.203.dcm',
+  ]) {
     const decoded = await decode(await loadShared(path));
     t.match(decoded, { samplesPerPixel: 3, photometricInterpretation: 'RGB' }, path);
     t.ok(colourShare(decoded) > 0.05, `${path} decodes to colour (${(colourShare(decoded) * 100).toFixed(1)}%)`);
@@ -139,7 +163,11 @@ t.test('RGB: RLE equals native; JPEG YBR decodes to RGB colour', async (t) => {
 t.test('the RGB SC samples agree across syntaxes', async (t) => {
   // pydicom's SC_rgb trio: the JPEG/J2K encodings are of the same 100x100 test pattern.
   const reference = await decode(await loadShared('transfer-syntax/small/sc-rgb-jpeg-lossless_1.2.840.10008.1.2.4.70.dcm'));
-  for (const path of ['transfer-syntax/small/sc-rgb-jpeg-baseline_1.2.840.10008.1.2.4.50.dcm', 'transfer-syntax/small/sc-rgb-jpeg-ybr-422_1.2.840.10008.1.2.4.50.dcm', 'transfer-syntax/small/sc-rgb-j2k_1.2.840.10008.1.2.4.91.dcm']) {
+  for (const path of [
+    'transfer-syntax/small/sc-rgb-jpeg-baseline_1.2.840.10008.1.2.4.50.dcm',
+    'transfer-syntax/small/sc-rgb-jpeg-ybr-422_1.2.840.10008.1.2.4.50.dcm',
+    'transfer-syntax/small/sc-rgb-j2k_1.2.840.10008.1.2.4.91.dcm',
+  ]) {
     const decoded = await decode(await loadShared(path));
     if (decoded.rows !== reference.rows || decoded.columns !== reference.columns) continue;
     let sum = 0;
@@ -153,7 +181,10 @@ t.test('1-bit segmentation: native, J2K and deflated frames agree', async (t) =>
   const native = await loadShared('studies/liver-ct3-seg/liver-seg.dcm');
   const decoded = await decode(native);
   t.equal(decoded.bitsAllocated, 1);
-  t.ok(decoded.pixels.every((v) => v === 0 || v === 1), 'values 0/1');
+  t.ok(
+    decoded.pixels.every((v) => v === 0 || v === 1),
+    'values 0/1',
+  );
   let ones = 0;
   for (const v of decoded.pixels) ones += v;
   t.ok(ones > 0 && ones < decoded.pixels.length, `${ones} foreground pixels`);
@@ -168,13 +199,19 @@ t.test('1-bit segmentation: native, J2K and deflated frames agree', async (t) =>
 });
 
 t.test('float pixel data (parametric maps)', async (t) => {
-  for (const [path, type] of [['non-image/other/parametric-map-float-OF.dcm', Float32Array], ['non-image/other/parametric-map-double-OD.dcm', Float64Array]] as const) {
+  for (const [path, type] of [
+    ['non-image/other/parametric-map-float-OF.dcm', Float32Array],
+    ['non-image/other/parametric-map-double-OD.dcm', Float64Array],
+  ] as const) {
     const instance = await loadShared(path);
     const decoded = await decode(instance);
     t.equal(decoded.isFloat, true, path);
     t.equal(decoded.pixels.constructor, type, path);
     t.equal(decoded.pixels.length, decoded.rows * decoded.columns);
-    t.ok(decoded.pixels.every((v) => Number.isFinite(v)), 'finite values');
+    t.ok(
+      decoded.pixels.every((v) => Number.isFinite(v)),
+      'finite values',
+    );
   }
 });
 

@@ -33,15 +33,19 @@ export function pixelDescription(metadata: DicomJsonDataset): PixelDescription {
   const rows = firstNumber(metadata, Tag.Rows);
   const columns = firstNumber(metadata, Tag.Columns);
   const isFloat = attribute(metadata, Tag.FloatPixelData) !== undefined || attribute(metadata, Tag.DoubleFloatPixelData) !== undefined;
-  const bitsAllocated = firstNumber(metadata, Tag.BitsAllocated)
-    ?? (attribute(metadata, Tag.DoubleFloatPixelData) ? 64 : attribute(metadata, Tag.FloatPixelData) ? 32 : undefined);
+  const bitsAllocated =
+    firstNumber(metadata, Tag.BitsAllocated) ?? (attribute(metadata, Tag.DoubleFloatPixelData) ? 64 : attribute(metadata, Tag.FloatPixelData) ? 32 : undefined);
   if (!rows || !columns || !bitsAllocated) throw new PixelDecodeError('Rows, Columns and BitsAllocated are required to decode pixel data');
   const samplesPerPixel = firstNumber(metadata, Tag.SamplesPerPixel) ?? 1;
   if (samplesPerPixel !== 1 && samplesPerPixel !== 3) throw new PixelDecodeError(`SamplesPerPixel ${samplesPerPixel} is not supported (1 or 3)`);
   if (![1, 8, 16, 32, 64].includes(bitsAllocated)) throw new PixelDecodeError(`BitsAllocated ${bitsAllocated} is not supported`);
   const bitsStored = Math.min(firstNumber(metadata, Tag.BitsStored) ?? bitsAllocated, bitsAllocated);
   return {
-    rows, columns, samplesPerPixel, bitsAllocated, bitsStored,
+    rows,
+    columns,
+    samplesPerPixel,
+    bitsAllocated,
+    bitsStored,
     pixelRepresentation: firstNumber(metadata, Tag.PixelRepresentation) ?? 0,
     photometricInterpretation: (firstString(metadata, Tag.PhotometricInterpretation) || (samplesPerPixel === 3 ? 'RGB' : 'MONOCHROME2')).toUpperCase(),
     planarConfiguration: firstNumber(metadata, Tag.PlanarConfiguration) ?? 0,
@@ -106,7 +110,8 @@ export async function decodeFrame(frameBytes: Uint8Array, metadata: DicomJsonDat
       planar = false;
     }
   } else {
-    if (pixel.isFloat || bitsAllocated > 16) throw new UnsupportedTransferSyntaxError(transferSyntaxUid, `BitsAllocated ${bitsAllocated} in an encapsulated syntax`);
+    if (pixel.isFloat || bitsAllocated > 16)
+      throw new UnsupportedTransferSyntaxError(transferSyntaxUid, `BitsAllocated ${bitsAllocated} in an encapsulated syntax`);
     // JPEG decoders convert YCbCr to RGB (always for lossy processes; for lossless only when the
     // stored data is not declared RGB, since an RGB lossless stream has no colour transform).
     const convertColorspaceToRgb = codec.family === 'jpeg' && samplesPerPixel === 3 && (!codec.lossless || photometric !== 'RGB');
@@ -149,7 +154,8 @@ export async function decodeFrame(frameBytes: Uint8Array, metadata: DicomJsonDat
     pixels = unpackBits(bytes, sampleCount);
   } else {
     const needed = sampleCount * (bitsAllocated / 8);
-    if (bytes.length < needed) throw new PixelDecodeError(`frame holds ${bytes.length} bytes, ${needed} expected for ${rows}x${columns}x${samplesPerPixel} at ${bitsAllocated} bits`);
+    if (bytes.length < needed)
+      throw new PixelDecodeError(`frame holds ${bytes.length} bytes, ${needed} expected for ${rows}x${columns}x${samplesPerPixel} at ${bitsAllocated} bits`);
     pixels = typedPixels(bytes.subarray(0, needed), bitsAllocated, pixel.pixelRepresentation, bitsStored, pixel.isFloat);
   }
   if (planar) pixels = interleave(pixels);
@@ -158,9 +164,17 @@ export async function decodeFrame(frameBytes: Uint8Array, metadata: DicomJsonDat
     photometric = 'RGB';
   }
   return {
-    rows, columns, samplesPerPixel, bitsAllocated: bitsAllocated === 1 ? 1 : bitsAllocated, bitsStored,
-    pixelRepresentation: pixel.pixelRepresentation, photometricInterpretation: photometric,
-    planarConfiguration: 0, isFloat: pixel.isFloat, pixels, transferSyntaxUid,
+    rows,
+    columns,
+    samplesPerPixel,
+    bitsAllocated: bitsAllocated === 1 ? 1 : bitsAllocated,
+    bitsStored,
+    pixelRepresentation: pixel.pixelRepresentation,
+    photometricInterpretation: photometric,
+    planarConfiguration: 0,
+    isFloat: pixel.isFloat,
+    pixels,
+    transferSyntaxUid,
   };
 }
 
@@ -199,10 +213,19 @@ function typedPixels(bytes: Uint8Array, bitsAllocated: number, pixelRepresentati
   if (isFloat) return bitsAllocated === 64 ? new Float64Array(copy) : new Float32Array(copy);
   const signed = pixelRepresentation === 1;
   const pixels: PixelArray =
-    bitsAllocated === 8 ? (signed ? new Int8Array(copy) : new Uint8Array(copy))
-    : bitsAllocated === 16 ? (signed ? new Int16Array(copy) : new Uint16Array(copy))
-    : bitsAllocated === 32 ? (signed ? new Int32Array(copy) : new Uint32Array(copy))
-    : new Float64Array(copy);
+    bitsAllocated === 8
+      ? signed
+        ? new Int8Array(copy)
+        : new Uint8Array(copy)
+      : bitsAllocated === 16
+        ? signed
+          ? new Int16Array(copy)
+          : new Uint16Array(copy)
+        : bitsAllocated === 32
+          ? signed
+            ? new Int32Array(copy)
+            : new Uint32Array(copy)
+          : new Float64Array(copy);
   if (bitsStored < bitsAllocated && bitsAllocated <= 32) {
     const shift = 32 - bitsStored;
     const mask = bitsStored === 32 ? 0xffffffff : 2 ** bitsStored - 1;

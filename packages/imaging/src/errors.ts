@@ -1,7 +1,10 @@
 /** The frame's transfer syntax has no decoder here (video, JPIP, unknown UIDs): answer 406 or 501, not 500. */
 export class UnsupportedTransferSyntaxError extends Error {
   override readonly name = 'UnsupportedTransferSyntaxError';
-  constructor(readonly transferSyntaxUid: string, detail?: string) {
+  constructor(
+    readonly transferSyntaxUid: string,
+    detail?: string,
+  ) {
     super(`cannot decode pixel data in transfer syntax ${transferSyntaxUid}${detail ? `: ${detail}` : ''}`);
   }
 }
@@ -14,7 +17,10 @@ export class PixelDecodeError extends Error {
 /** A rendering query parameter is missing, ill-formed or not allowed here: the request is a 400. */
 export class RenderParameterError extends Error {
   override readonly name = 'RenderParameterError';
-  constructor(readonly parameterName: string, message: string) {
+  constructor(
+    readonly parameterName: string,
+    message: string,
+  ) {
     super(`${parameterName}: ${message}`);
   }
 }

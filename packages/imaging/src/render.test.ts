@@ -63,8 +63,16 @@ t.test('rendered PNG equals an independent windowing of the reference pixels', a
   delete noWindow['00281050'];
   delete noWindow['00281051'];
   const minMax = await raw((await renderFrame(decoded, noWindow, { contentType: 'image/png' })).body);
-  t.equal(minMax.data.reduce((a, v) => Math.min(a, v), 255), 0, 'min/max window: minimum → 0');
-  t.equal(minMax.data.reduce((a, v) => Math.max(a, v), 0), 255, 'min/max window: maximum → 255');
+  t.equal(
+    minMax.data.reduce((a, v) => Math.min(a, v), 255),
+    0,
+    'min/max window: minimum → 0',
+  );
+  t.equal(
+    minMax.data.reduce((a, v) => Math.max(a, v), 0),
+    255,
+    'min/max window: maximum → 255',
+  );
 });
 
 t.test('MONOCHROME1 inverts', async (t) => {
@@ -72,7 +80,10 @@ t.test('MONOCHROME1 inverts', async (t) => {
   const decoded = await decode(ct);
   const normal = await raw((await renderFrame(decoded, ct.metadata, { contentType: 'image/png' })).body);
   const inverted = await raw((await renderFrame({ ...decoded, photometricInterpretation: 'MONOCHROME1' }, ct.metadata, { contentType: 'image/png' })).body);
-  t.ok(normal.data.every((v, i) => inverted.data[i] === 255 - v), 'every pixel is 255 - the MONOCHROME2 value');
+  t.ok(
+    normal.data.every((v, i) => inverted.data[i] === 255 - v),
+    'every pixel is 255 - the MONOCHROME2 value',
+  );
 });
 
 t.test('viewport: crop, flip, scale to fit with aspect kept', async (t) => {
@@ -83,13 +94,23 @@ t.test('viewport: crop, flip, scale to fit with aspect kept', async (t) => {
   t.match(scaled, { width: 128, height: 128 }, 'square source fits 256x128 as 128x128');
   t.match(await raw(scaled.body).then((r) => r.info), { width: 128, height: 128 });
 
-  const crop = await raw((await renderFrame(decoded, ct.metadata, { contentType: 'image/png', viewport: { vw: 100, vh: 50, sx: 200, sy: 300, sw: 100, sh: 50 } })).body);
+  const crop = await raw(
+    (await renderFrame(decoded, ct.metadata, { contentType: 'image/png', viewport: { vw: 100, vh: 50, sx: 200, sy: 300, sw: 100, sh: 50 } })).body,
+  );
   t.match(crop.info, { width: 100, height: 50 });
   const at = (x: number, y: number) => full.data[y * 512 + x];
-  t.ok(crop.data.every((v, i) => v === at(200 + (i % 100), 300 + Math.floor(i / 100))), 'crop at 1:1 is the source region');
+  t.ok(
+    crop.data.every((v, i) => v === at(200 + (i % 100), 300 + Math.floor(i / 100))),
+    'crop at 1:1 is the source region',
+  );
 
-  const flipped = await raw((await renderFrame(decoded, ct.metadata, { contentType: 'image/png', viewport: { vw: 100, vh: 50, sx: 200, sy: 300, sw: -100, sh: -50 } })).body);
-  t.ok(flipped.data.every((v, i) => v === at(299 - (i % 100), 349 - Math.floor(i / 100))), 'negative sw/sh mirror both axes');
+  const flipped = await raw(
+    (await renderFrame(decoded, ct.metadata, { contentType: 'image/png', viewport: { vw: 100, vh: 50, sx: 200, sy: 300, sw: -100, sh: -50 } })).body,
+  );
+  t.ok(
+    flipped.data.every((v, i) => v === at(299 - (i % 100), 349 - Math.floor(i / 100))),
+    'negative sw/sh mirror both axes',
+  );
 
   const quality = async (q: number) => (await renderFrame(decoded, ct.metadata, { quality: q })).body.length;
   t.ok((await quality(10)) < (await quality(95)), 'JPEG quality changes the size');
@@ -132,8 +153,13 @@ async function colourShare(body: Buffer): Promise<number> {
 }
 
 t.test('colour images render as colour', async (t) => {
-  for (const [path, frame] of [['multiframe/sc-rgb-2fr.dcm', 1], ['multiframe/sc-rgb-rle-2fr.dcm', 2], ['multiframe/us-multiframe-jpeg-34fr.dcm', 10],
-    ['multiframe/us-palette-rle-2fr.dcm', 1], ['transfer-syntax/small/sc-rgb-jpeg-ybr-422_1.2.840.10008.1.2.4.50.dcm', 1]] as const) {
+  for (const [path, frame] of [
+    ['multiframe/sc-rgb-2fr.dcm', 1],
+    ['multiframe/sc-rgb-rle-2fr.dcm', 2],
+    ['multiframe/us-multiframe-jpeg-34fr.dcm', 10],
+    ['multiframe/us-palette-rle-2fr.dcm', 1],
+    ['transfer-syntax/small/sc-rgb-jpeg-ybr-422_1.2.840.10008.1.2.4.50.dcm', 1],
+  ] as const) {
     const instance = await loadShared(path);
     const decoded = await decode(instance, frame);
     const resolveBulkData = async (uri: string) => {

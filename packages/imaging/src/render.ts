@@ -75,9 +75,11 @@ export async function renderFrame(decoded: DecodedFrame, metadata: DicomJsonData
   if (image.channels === 1) pipeline = pipeline.toColourspace('b-w');
   if (options.iccprofile === 'yes' || options.iccprofile === 'srgb') pipeline = pipeline.withIccProfile('srgb');
   pipeline =
-    contentType === 'image/png' ? pipeline.png({ compressionLevel: 6 })
-    : contentType === 'image/gif' ? pipeline.gif()
-    : pipeline.jpeg({ quality: options.quality ?? DEFAULT_JPEG_QUALITY });
+    contentType === 'image/png'
+      ? pipeline.png({ compressionLevel: 6 })
+      : contentType === 'image/gif'
+        ? pipeline.gif()
+        : pipeline.jpeg({ quality: options.quality ?? DEFAULT_JPEG_QUALITY });
   const { data, info } = await pipeline.toBuffer({ resolveWithObject: true });
   return { contentType, body: data, width: info.width, height: info.height };
 }
@@ -86,7 +88,12 @@ export async function renderFrame(decoded: DecodedFrame, metadata: DicomJsonData
  * A thumbnail (digest WADORS-9): JPEG, scaled to fit `viewport` (vw,vh only), else to fit
  * THUMBNAIL_SIZE×THUMBNAIL_SIZE without enlarging. No annotation, so no patient information.
  */
-export function thumbnail(decoded: DecodedFrame, metadata: DicomJsonDataset, viewport?: Pick<Viewport, 'vw' | 'vh'>, options: DisplayOptions = {}): Promise<RenderedImage> {
+export function thumbnail(
+  decoded: DecodedFrame,
+  metadata: DicomJsonDataset,
+  viewport?: Pick<Viewport, 'vw' | 'vh'>,
+  options: DisplayOptions = {},
+): Promise<RenderedImage> {
   return renderFrame(decoded, metadata, {
     ...options,
     contentType: 'image/jpeg',

@@ -14,7 +14,15 @@ for (const database of await testDatabases()) {
     const keys = new ApiKeyIndex(database.db, () => now);
     const expiresAt = new Date('2027-03-07T10:00:00Z');
     const created = await keys.create({ id: '0123456789abcdef', name: 'router', scopes: ['write', 'read'], secretHash: 'ab'.repeat(32), expiresAt });
-    t.match(created, { id: '0123456789abcdef', name: 'router', scopes: ['write', 'read'], secretHash: 'ab'.repeat(32), expiresAt, revokedAt: null, lastUsedAt: null });
+    t.match(created, {
+      id: '0123456789abcdef',
+      name: 'router',
+      scopes: ['write', 'read'],
+      secretHash: 'ab'.repeat(32),
+      expiresAt,
+      revokedAt: null,
+      lastUsedAt: null,
+    });
     await keys.create({ id: 'fedcba9876543210', name: 'script', scopes: ['read'], secretHash: 'cd'.repeat(32) });
     t.same((await keys.list()).map((k) => k.name).sort(), ['router', 'script']);
     t.equal(await keys.find('0000000000000000'), undefined, 'an unknown id');

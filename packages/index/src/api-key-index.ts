@@ -33,7 +33,10 @@ export class ApiKeyIndex {
   private readonly touched = new Map<string, number>();
   private readonly writes = new Set<Promise<unknown>>();
 
-  constructor(private readonly db: Kysely<Database>, private readonly now: () => number = Date.now) {}
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly now: () => number = Date.now,
+  ) {}
 
   async create(key: NewApiKeyRecord): Promise<ApiKeyRecord> {
     const row = await this.db
@@ -57,7 +60,12 @@ export class ApiKeyIndex {
 
   /** Revokes a key; false when there is no such key. Revoking twice keeps the first time. */
   async revoke(id: string): Promise<boolean> {
-    const result = await this.db.updateTable('api_key').set({ revoked_at: new Date(this.now()) }).where('id', '=', id).where('revoked_at', 'is', null).executeTakeFirst();
+    const result = await this.db
+      .updateTable('api_key')
+      .set({ revoked_at: new Date(this.now()) })
+      .where('id', '=', id)
+      .where('revoked_at', 'is', null)
+      .executeTakeFirst();
     if (result.numUpdatedRows > 0n) return true;
     return (await this.find(id)) !== undefined;
   }
@@ -67,7 +75,11 @@ export class ApiKeyIndex {
     const last = this.touched.get(id);
     if (last !== undefined && at - last < TOUCH_INTERVAL_MS) return;
     this.touched.set(id, at);
-    const write = this.db.updateTable('api_key').set({ last_used_at: new Date(at) }).where('id', '=', id).execute()
+    const write = this.db
+      .updateTable('api_key')
+      .set({ last_used_at: new Date(at) })
+      .where('id', '=', id)
+      .execute()
       .catch(() => this.touched.delete(id))
       .finally(() => this.writes.delete(write));
     this.writes.add(write);

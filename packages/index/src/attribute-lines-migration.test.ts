@@ -28,7 +28,10 @@ const SERIES: DicomJsonDataset = {
   '00080060': { vr: 'CS', Value: ['MR'] },
   '0020000E': { vr: 'UI', Value: ['1.2.3.4'] },
   '00200011': { vr: 'IS', Value: [7] },
-  '00400275': { vr: 'SQ', Value: [{ '20051430': { vr: 'CS', Value: ['X'] }, '00401001': { vr: 'SH', Value: ['RP1'] }, '00420011': { vr: 'OB', BulkDataURI: 'bulkdata/x' } }] },
+  '00400275': {
+    vr: 'SQ',
+    Value: [{ '20051430': { vr: 'CS', Value: ['X'] }, '00401001': { vr: 'SH', Value: ['RP1'] }, '00420011': { vr: 'OB', BulkDataURI: 'bulkdata/x' } }],
+  },
 };
 
 for (const backend of await testDatabases()) {

@@ -8,7 +8,10 @@ import { withUnavailableErrors } from './unavailable.js';
 
 export type IndexConfig =
   | {
-      kind: 'postgres'; url: string; poolSize?: number; statementTimeoutMs?: number;
+      kind: 'postgres';
+      url: string;
+      poolSize?: number;
+      statementTimeoutMs?: number;
       /** Send the hot lookups as named prepared statements (default true; see prepared.ts). */
       preparedStatements?: boolean;
     }
@@ -55,7 +58,10 @@ export async function openDatabase(config: IndexConfig, options: OpenDatabaseOpt
   if (dataDir) await mkdir(dataDir, { recursive: true }).catch(diskFull);
   // Loaded only for the embedded index: a PostgreSQL server process does not carry PGlite (≈ 19 MB resident).
   const [{ PGlite }, { pg_trgm }, { unaccent }, { PGliteDialect }] = await Promise.all([
-    import('@electric-sql/pglite'), import('@electric-sql/pglite/contrib/pg_trgm'), import('@electric-sql/pglite/contrib/unaccent'), import('kysely-pglite-dialect'),
+    import('@electric-sql/pglite'),
+    import('@electric-sql/pglite/contrib/pg_trgm'),
+    import('@electric-sql/pglite/contrib/unaccent'),
+    import('kysely-pglite-dialect'),
   ]);
   // The contrib extensions the search migration creates (trigram indexes, accent folding).
   const pglite = await PGlite.create(dataDir, { extensions: { pg_trgm, unaccent } }).catch(diskFull);

@@ -31,7 +31,10 @@ export class IndexStorageFullError extends Error {
   override readonly name = 'IndexStorageFullError';
   readonly code = 'INDEX_STORAGE_FULL';
 
-  constructor(readonly dataDir: string, options?: { cause?: unknown }) {
+  constructor(
+    readonly dataDir: string,
+    options?: { cause?: unknown },
+  ) {
     super(`the disk holding the index directory ${dataDir} is full (no space left on device): free space there or set DATA_DIR elsewhere`, options);
   }
 }

@@ -41,9 +41,10 @@ export function guardedPool(pool: pg.Pool, options: GuardedPoolOptions): Postgre
         const query = client.query.bind(client) as (text: unknown, values?: unknown) => unknown;
         wrapped = {
           query: ((text: unknown, values?: readonly unknown[]) => {
-            const result = options.preparedStatements && typeof text === 'string' && isMarkedPrepared(text)
-              ? client.query({ name: statementName(text), text, values: values as unknown[] })
-              : query(text, values);
+            const result =
+              options.preparedStatements && typeof text === 'string' && isMarkedPrepared(text)
+                ? client.query({ name: statementName(text), text, values: values as unknown[] })
+                : query(text, values);
             // Cursors (streamed queries) are not promises; their errors reach kysely through reads.
             if (result instanceof Promise) {
               return result.catch((error: unknown) => {

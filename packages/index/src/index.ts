@@ -12,7 +12,16 @@ export type { IndexConfig } from './database.js';
 export { IndexUnavailableError, IndexOutcomeUnknownError, IndexStorageFullError } from './errors.js';
 export { STUDY_LEVEL_TAGS, SERIES_LEVEL_TAGS } from './levels.js';
 export type { RetrievableInstance, RetrieveScope, InstanceScope, ScopeVersion, InstanceMetadataText } from './retrieve/retrieve-index.js';
-export { type Level, type AttributeLevel, type SearchQuery, type Filter, SEARCHABLE_ATTRIBUTES, type StudyMatch, type SeriesMatch, type InstanceMatch } from './search/index.js';
+export {
+  type Level,
+  type AttributeLevel,
+  type SearchQuery,
+  type Filter,
+  SEARCHABLE_ATTRIBUTES,
+  type StudyMatch,
+  type SeriesMatch,
+  type InstanceMatch,
+} from './search/index.js';
 export * from './api-key-index.js';
 export * from './audit/audit-log.js';
 

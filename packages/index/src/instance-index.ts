@@ -13,10 +13,7 @@ export interface InstanceRecord {
 
 /** The outcome of indexing one instance: a value, never an exception, for the expected cases. */
 export type IndexOutcome =
-  | { kind: 'stored' }
-  | { kind: 'identical' }
-  | { kind: 'replaced'; previousBlobKey: string }
-  | { kind: 'conflict'; detail: string; existingBlobKey?: string };
+  { kind: 'stored' } | { kind: 'identical' } | { kind: 'replaced'; previousBlobKey: string } | { kind: 'conflict'; detail: string; existingBlobKey?: string };
 
 /**
  * An indexed instance as the store transaction's duplicate check sees it: where it is filed (study,
@@ -67,8 +64,20 @@ export class InstanceIndex {
       .selectFrom('instance')
       .innerJoin('series', 'series.pk', 'instance.series_pk')
       .innerJoin('study', 'study.pk', 'instance.study_pk')
-      .select(['instance.pk', 'instance.study_pk', 'instance.sop_instance_uid', 'instance.sha256', 'instance.blob_key', 'series.series_instance_uid', 'study.study_instance_uid'])
-      .where('instance.sop_instance_uid', 'in', records.map((r) => r.description.sopInstanceUid))
+      .select([
+        'instance.pk',
+        'instance.study_pk',
+        'instance.sop_instance_uid',
+        'instance.sha256',
+        'instance.blob_key',
+        'series.series_instance_uid',
+        'study.study_instance_uid',
+      ])
+      .where(
+        'instance.sop_instance_uid',
+        'in',
+        records.map((r) => r.description.sopInstanceUid),
+      )
       // Lock the instance rows only: locking the joined study and series too would deadlock with
       // refreshStudies, which locks the study first and then updates its series.
       .forUpdate('instance')
@@ -87,13 +96,20 @@ export class InstanceIndex {
         fresh.push({ record, slot: outcomes.length });
         outcomes.push({ kind: 'stored' });
       } else if (row.study_instance_uid !== d.studyInstanceUid || row.series_instance_uid !== d.seriesInstanceUid) {
-        outcomes.push({ kind: 'conflict', detail: `SOP Instance ${d.sopInstanceUid} is already stored in study ${row.study_instance_uid}, series ${row.series_instance_uid}` });
+        outcomes.push({
+          kind: 'conflict',
+          detail: `SOP Instance ${d.sopInstanceUid} is already stored in study ${row.study_instance_uid}, series ${row.series_instance_uid}`,
+        });
       } else if (row.sha256 === record.sha256) {
         outcomes.push({ kind: 'identical' });
       } else if (!options.overwrite) {
         outcomes.push({ kind: 'conflict', detail: `SOP Instance ${d.sopInstanceUid} is already stored with different content (SHA-256 ${row.sha256})` });
       } else {
-        await trx.updateTable('instance').set({ ...instanceColumns(record), updated_at: sql`now()` as never }).where('pk', '=', row.pk).execute();
+        await trx
+          .updateTable('instance')
+          .set({ ...instanceColumns(record), updated_at: sql`now()` as never })
+          .where('pk', '=', row.pk)
+          .execute();
         outcomes.push({ kind: 'replaced', previousBlobKey: row.blob_key });
         changedStudies.add(row.study_pk);
       }
@@ -104,12 +120,17 @@ export class InstanceIndex {
     const studyPks = new Map<string, number>();
     const seriesPks = new Map<string, number>();
     const refused = new Map<string, string>();
-    for (const { record: { description: d } } of fresh) {
+    for (const {
+      record: { description: d },
+    } of fresh) {
       if (seriesPks.has(d.seriesInstanceUid) || refused.has(d.seriesInstanceUid)) continue;
       // A series never moves: checked before anything is written for it.
-      const known = await trx.selectFrom('series').innerJoin('study', 'study.pk', 'series.study_pk')
+      const known = await trx
+        .selectFrom('series')
+        .innerJoin('study', 'study.pk', 'series.study_pk')
         .select(['series.pk', 'series.study_pk', 'study.study_instance_uid'])
-        .where('series.series_instance_uid', '=', d.seriesInstanceUid).executeTakeFirst();
+        .where('series.series_instance_uid', '=', d.seriesInstanceUid)
+        .executeTakeFirst();
       if (known && known.study_instance_uid !== d.studyInstanceUid) {
         refused.set(d.seriesInstanceUid, `Series ${d.seriesInstanceUid} already belongs to study ${known.study_instance_uid}`);
         continue;
@@ -157,7 +178,11 @@ export class InstanceIndex {
    * are found by refreshPendingStudies (at start and periodically), so no count stays stale.
    */
   private async markForRefresh(trx: Transaction<Database>, studyPks: ReadonlySet<number>, outcomes: IndexOutcome[]): Promise<IndexOutcome[]> {
-    if (studyPks.size) await trx.insertInto('study_refresh_pending').values([...studyPks].map((pk) => ({ study_pk: pk }))).execute();
+    if (studyPks.size)
+      await trx
+        .insertInto('study_refresh_pending')
+        .values([...studyPks].map((pk) => ({ study_pk: pk })))
+        .execute();
     return outcomes;
   }
 
@@ -167,48 +192,63 @@ export class InstanceIndex {
     const patientId = firstString(metadata, Tag.PatientID) ?? '';
     const issuer = firstString(metadata, Tag.IssuerOfPatientID) ?? '';
     const patientName = personNameString(metadata, Tag.PatientName);
-    await trx.insertInto('patient').values({ patient_id: patientId, issuer_of_patient_id: issuer, patient_name: patientName })
-      .onConflict((oc) => oc.constraint('patient_identity').doNothing()).execute();
-    const patient = await trx.selectFrom('patient').select('pk')
-      .where('patient_id', '=', patientId).where('issuer_of_patient_id', '=', issuer).executeTakeFirstOrThrow();
+    await trx
+      .insertInto('patient')
+      .values({ patient_id: patientId, issuer_of_patient_id: issuer, patient_name: patientName })
+      .onConflict((oc) => oc.constraint('patient_identity').doNothing())
+      .execute();
+    const patient = await trx
+      .selectFrom('patient')
+      .select('pk')
+      .where('patient_id', '=', patientId)
+      .where('issuer_of_patient_id', '=', issuer)
+      .executeTakeFirstOrThrow();
     const referring = personNameString(metadata, Tag.ReferringPhysicianName);
-    await trx.insertInto('study').values({
-      patient_pk: patient.pk,
-      study_instance_uid: uid,
-      study_date: firstString(metadata, Tag.StudyDate),
-      study_time: firstString(metadata, Tag.StudyTime),
-      accession_number: firstString(metadata, Tag.AccessionNumber),
-      referring_physician_name: referring,
-      referring_physician_name_search: personNameSearchForm(referring),
-      study_id: firstString(metadata, Tag.StudyID),
-      study_description: firstString(metadata, Tag.StudyDescription),
-      timezone_offset_from_utc: firstString(metadata, Tag.TimezoneOffsetFromUTC),
-      patient_name: patientName,
-      patient_name_search: personNameSearchForm(patientName),
-      patient_id: firstString(metadata, Tag.PatientID),
-      issuer_of_patient_id: firstString(metadata, Tag.IssuerOfPatientID),
-      patient_birth_date: firstString(metadata, Tag.PatientBirthDate),
-      patient_sex: firstString(metadata, Tag.PatientSex),
-      attributes: DicomJsonMembers.from(valuesOnly(pick(metadata, STUDY_LEVEL_TAGS))).text,
-    }).onConflict((oc) => oc.column('study_instance_uid').doNothing()).execute();
+    await trx
+      .insertInto('study')
+      .values({
+        patient_pk: patient.pk,
+        study_instance_uid: uid,
+        study_date: firstString(metadata, Tag.StudyDate),
+        study_time: firstString(metadata, Tag.StudyTime),
+        accession_number: firstString(metadata, Tag.AccessionNumber),
+        referring_physician_name: referring,
+        referring_physician_name_search: personNameSearchForm(referring),
+        study_id: firstString(metadata, Tag.StudyID),
+        study_description: firstString(metadata, Tag.StudyDescription),
+        timezone_offset_from_utc: firstString(metadata, Tag.TimezoneOffsetFromUTC),
+        patient_name: patientName,
+        patient_name_search: personNameSearchForm(patientName),
+        patient_id: firstString(metadata, Tag.PatientID),
+        issuer_of_patient_id: firstString(metadata, Tag.IssuerOfPatientID),
+        patient_birth_date: firstString(metadata, Tag.PatientBirthDate),
+        patient_sex: firstString(metadata, Tag.PatientSex),
+        attributes: DicomJsonMembers.from(valuesOnly(pick(metadata, STUDY_LEVEL_TAGS))).text,
+      })
+      .onConflict((oc) => oc.column('study_instance_uid').doNothing())
+      .execute();
     const study = await trx.selectFrom('study').select('pk').where('study_instance_uid', '=', uid).executeTakeFirstOrThrow();
     return study.pk;
   }
 
   private async ensureSeries(trx: Transaction<Database>, metadata: DicomJsonDataset, uid: string, studyPk: number): Promise<{ pk: number; studyPk: number }> {
-    await trx.insertInto('series').values({
-      study_pk: studyPk,
-      series_instance_uid: uid,
-      modality: firstString(metadata, Tag.Modality),
-      series_number: firstInteger(metadata, Tag.SeriesNumber),
-      series_description: firstString(metadata, Tag.SeriesDescription),
-      series_date: firstString(metadata, Tag.SeriesDate),
-      series_time: firstString(metadata, Tag.SeriesTime),
-      performed_procedure_step_start_date: firstString(metadata, Tag.PerformedProcedureStepStartDate),
-      performed_procedure_step_start_time: firstString(metadata, Tag.PerformedProcedureStepStartTime),
-      timezone_offset_from_utc: firstString(metadata, Tag.TimezoneOffsetFromUTC),
-      attributes: DicomJsonMembers.from(valuesOnly(pick(metadata, SERIES_LEVEL_TAGS))).text,
-    }).onConflict((oc) => oc.column('series_instance_uid').doNothing()).execute();
+    await trx
+      .insertInto('series')
+      .values({
+        study_pk: studyPk,
+        series_instance_uid: uid,
+        modality: firstString(metadata, Tag.Modality),
+        series_number: firstInteger(metadata, Tag.SeriesNumber),
+        series_description: firstString(metadata, Tag.SeriesDescription),
+        series_date: firstString(metadata, Tag.SeriesDate),
+        series_time: firstString(metadata, Tag.SeriesTime),
+        performed_procedure_step_start_date: firstString(metadata, Tag.PerformedProcedureStepStartDate),
+        performed_procedure_step_start_time: firstString(metadata, Tag.PerformedProcedureStepStartTime),
+        timezone_offset_from_utc: firstString(metadata, Tag.TimezoneOffsetFromUTC),
+        attributes: DicomJsonMembers.from(valuesOnly(pick(metadata, SERIES_LEVEL_TAGS))).text,
+      })
+      .onConflict((oc) => oc.column('series_instance_uid').doNothing())
+      .execute();
     const series = await trx.selectFrom('series').select(['pk', 'study_pk']).where('series_instance_uid', '=', uid).executeTakeFirstOrThrow();
     return { pk: series.pk, studyPk: series.study_pk };
   }
@@ -251,7 +291,8 @@ export class InstanceIndex {
    * that no longer exist are dropped. Returns how many studies were refreshed.
    */
   async refreshPendingStudies(): Promise<number> {
-    const pending = await this.db.selectFrom('study_refresh_pending')
+    const pending = await this.db
+      .selectFrom('study_refresh_pending')
       .leftJoin('study', 'study.pk', 'study_refresh_pending.study_pk')
       .select(['study_refresh_pending.study_pk', 'study.study_instance_uid'])
       .distinct()
@@ -270,10 +311,7 @@ export class InstanceIndex {
       .selectFrom('instance')
       .innerJoin('series', 'series.pk', 'instance.series_pk')
       .innerJoin('study', 'study.pk', 'instance.study_pk')
-      .select([
-        'study.study_instance_uid', 'series.series_instance_uid', 'instance.sop_instance_uid', 'instance.size', 'instance.sha256',
-        'instance.blob_key',
-      ])
+      .select(['study.study_instance_uid', 'series.series_instance_uid', 'instance.sop_instance_uid', 'instance.size', 'instance.sha256', 'instance.blob_key'])
       .where('instance.sop_instance_uid', 'in', sopInstanceUids)
       .execute();
     return rows.map((row) => ({

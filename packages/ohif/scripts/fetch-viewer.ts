@@ -31,7 +31,9 @@ if (process.env.TESSERA_SKIP_VIEWER === '1') {
   try {
     install();
   } catch (error) {
-    console.warn(`OHIF viewer: could not install ${wanted}: ${(error as Error).message}\n(the server runs without /viewer; rerun \`pnpm --filter @tessera/ohif fetch-viewer\`)`);
+    console.warn(
+      `OHIF viewer: could not install ${wanted}: ${(error as Error).message}\n(the server runs without /viewer; rerun \`pnpm --filter @tessera/ohif fetch-viewer\`)`,
+    );
   }
 }
 

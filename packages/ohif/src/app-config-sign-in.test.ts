@@ -17,19 +17,21 @@ t.test('without sign-in the config has no oidc entry (OHIF then asks for no logi
   t.notOk('oidc' in config);
 });
 
-t.test('with sign-in: OHIF\'s oidc entry, authorization code (PKCE) flow, absolute redirect URIs under the prefix', async (t) => {
+t.test("with sign-in: OHIF's oidc entry, authorization code (PKCE) flow, absolute redirect URIs under the prefix", async (t) => {
   const signIn = { authority: 'https://idp.example/realms/hospital', clientId: 'tessera-viewer', scope: 'openid profile tessera' };
   const { config, publicUrl } = evaluate(viewerAppConfig('https://pacs.example/tessera', CAPS, signIn));
   t.equal(publicUrl, '/tessera/');
-  t.same(config.oidc, [{
-    authority: 'https://idp.example/realms/hospital',
-    client_id: 'tessera-viewer',
-    redirect_uri: 'https://pacs.example/tessera/callback',
-    post_logout_redirect_uri: 'https://pacs.example/tessera/',
-    response_type: 'code',
-    scope: 'openid profile tessera',
-    revokeAccessTokenOnSignout: true,
-  }]);
+  t.same(config.oidc, [
+    {
+      authority: 'https://idp.example/realms/hospital',
+      client_id: 'tessera-viewer',
+      redirect_uri: 'https://pacs.example/tessera/callback',
+      post_logout_redirect_uri: 'https://pacs.example/tessera/',
+      response_type: 'code',
+      scope: 'openid profile tessera',
+      revokeAccessTokenOnSignout: true,
+    },
+  ]);
   t.notMatch(JSON.stringify(config), /client_secret/, 'a public client: no secret in the browser');
 });
 

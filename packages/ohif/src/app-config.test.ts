@@ -28,7 +28,14 @@ t.test('data sources on this server, at the public base URL (digest §11)', asyn
     t.equal(window.config.routerBasename, c.router, `${c.base}: routerBasename`);
     t.equal(window.config.defaultDataSourceName, 'dicomweb');
     const [dicomweb, dicomjson] = window.config.dataSources;
-    t.match(dicomweb, { sourceName: 'dicomweb', configuration: { qidoRoot: `${c.base}/dicomweb`, wadoRoot: `${c.base}/dicomweb`, wadoUriRoot: `${c.base}/wadouri`, imageRendering: 'wadors' } }, `${c.base}: roots`);
+    t.match(
+      dicomweb,
+      {
+        sourceName: 'dicomweb',
+        configuration: { qidoRoot: `${c.base}/dicomweb`, wadoRoot: `${c.base}/dicomweb`, wadoUriRoot: `${c.base}/wadouri`, imageRendering: 'wadors' },
+      },
+      `${c.base}: roots`,
+    );
     t.match(dicomjson, { sourceName: 'dicomjson' }, 'the dicomjson data source is there too');
   }
 });
@@ -37,13 +44,17 @@ t.test('the flags promise what the server supports, no more', async (t) => {
   const none: ViewerCapabilities = { qidoSupportsIncludeField: false, supportsFuzzyMatching: false, supportsWildcard: false, thumbnails: false };
   for (const capabilities of [ALL, none]) {
     const configuration = run(viewerAppConfig('http://h', capabilities)).config.dataSources[0]!.configuration;
-    t.match(configuration, {
-      qidoSupportsIncludeField: capabilities.qidoSupportsIncludeField,
-      supportsFuzzyMatching: capabilities.supportsFuzzyMatching,
-      supportsWildcard: capabilities.supportsWildcard,
-      thumbnailRendering: capabilities.thumbnails ? 'thumbnail' : 'wadors',
-      supportsReject: false,
-    }, JSON.stringify(capabilities));
+    t.match(
+      configuration,
+      {
+        qidoSupportsIncludeField: capabilities.qidoSupportsIncludeField,
+        supportsFuzzyMatching: capabilities.supportsFuzzyMatching,
+        supportsWildcard: capabilities.supportsWildcard,
+        thumbnailRendering: capabilities.thumbnails ? 'thumbnail' : 'wadors',
+        supportsReject: false,
+      },
+      JSON.stringify(capabilities),
+    );
   }
 });
 

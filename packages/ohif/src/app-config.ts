@@ -51,17 +51,21 @@ export function viewerAppConfig(baseUrl: string, capabilities: ViewerCapabilitie
     maxNumRequests: { interaction: 100, thumbnail: 5, prefetch: 25 },
     // OHIF 3.13 picks oidc-client-ts (PKCE) for `response_type: 'code'`; redirect URIs are absolute
     // so they carry the path prefix. The viewer's CSP lets it reach the authority (viewer-routes.ts).
-    ...(signIn ? {
-      oidc: [{
-        authority: signIn.authority,
-        client_id: signIn.clientId,
-        redirect_uri: `${baseUrl}${SIGN_IN_CALLBACK_PATH}`,
-        post_logout_redirect_uri: `${baseUrl}/`,
-        response_type: 'code',
-        scope: signIn.scope,
-        revokeAccessTokenOnSignout: true,
-      }],
-    } : {}),
+    ...(signIn
+      ? {
+          oidc: [
+            {
+              authority: signIn.authority,
+              client_id: signIn.clientId,
+              redirect_uri: `${baseUrl}${SIGN_IN_CALLBACK_PATH}`,
+              post_logout_redirect_uri: `${baseUrl}/`,
+              response_type: 'code',
+              scope: signIn.scope,
+              revokeAccessTokenOnSignout: true,
+            },
+          ],
+        }
+      : {}),
     defaultDataSourceName: 'dicomweb',
     dataSources: [
       {

@@ -15,36 +15,43 @@ export function toOhifDicomJson(view: StudyView, baseUrl: string) {
   const { study } = view;
   const attrs = study.attributes.dataset();
   return {
-    studies: [{
-      StudyInstanceUID: study.studyInstanceUid,
-      StudyDescription: text(attrs, Tag.StudyDescription) ?? '',
-      StudyDate: text(attrs, Tag.StudyDate) ?? '',
-      StudyTime: text(attrs, Tag.StudyTime) ?? '',
-      PatientName: text(attrs, Tag.PatientName) ?? '',
-      PatientID: text(attrs, Tag.PatientID) ?? '',
-      AccessionNumber: text(attrs, Tag.AccessionNumber) ?? '',
-      PatientSex: text(attrs, Tag.PatientSex) ?? '',
-      PatientBirthDate: text(attrs, Tag.PatientBirthDate) ?? '',
-      NumInstances: study.numberOfInstances,
-      NumOfSeries: study.numberOfSeries,
-      Modalities: study.modalitiesInStudy.join('\\'),
-      series: view.series.map((series) => ({
-        SeriesInstanceUID: series.uid,
-        SeriesDescription: text(series.attributes, Tag.SeriesDescription) ?? '',
-        SeriesNumber: number(series.attributes, Tag.SeriesNumber) ?? null,
-        Modality: text(series.attributes, Tag.Modality) ?? '',
-        SeriesDate: text(series.attributes, Tag.SeriesDate) ?? '',
-        SeriesTime: text(series.attributes, Tag.SeriesTime) ?? '',
-        instances: series.instances.flatMap((instance) => {
-          const metadata = naturalize(instance.metadata ?? {});
-          Object.assign(metadata, { StudyInstanceUID: study.studyInstanceUid, SeriesInstanceUID: series.uid, SOPInstanceUID: instance.sopInstanceUid, SOPClassUID: instance.sopClassUid });
-          const url = `dicomweb:${wadoUriUrl(baseUrl, instanceUids(study.studyInstanceUid, series.uid, instance.sopInstanceUid))}`;
-          const frames = instance.numberOfFrames ?? 1;
-          if (frames <= 1) return [{ metadata, url }];
-          return Array.from({ length: frames }, (_, i) => ({ metadata, url: `${url}&frame=${i + 1}` }));
-        }),
-      })),
-    }],
+    studies: [
+      {
+        StudyInstanceUID: study.studyInstanceUid,
+        StudyDescription: text(attrs, Tag.StudyDescription) ?? '',
+        StudyDate: text(attrs, Tag.StudyDate) ?? '',
+        StudyTime: text(attrs, Tag.StudyTime) ?? '',
+        PatientName: text(attrs, Tag.PatientName) ?? '',
+        PatientID: text(attrs, Tag.PatientID) ?? '',
+        AccessionNumber: text(attrs, Tag.AccessionNumber) ?? '',
+        PatientSex: text(attrs, Tag.PatientSex) ?? '',
+        PatientBirthDate: text(attrs, Tag.PatientBirthDate) ?? '',
+        NumInstances: study.numberOfInstances,
+        NumOfSeries: study.numberOfSeries,
+        Modalities: study.modalitiesInStudy.join('\\'),
+        series: view.series.map((series) => ({
+          SeriesInstanceUID: series.uid,
+          SeriesDescription: text(series.attributes, Tag.SeriesDescription) ?? '',
+          SeriesNumber: number(series.attributes, Tag.SeriesNumber) ?? null,
+          Modality: text(series.attributes, Tag.Modality) ?? '',
+          SeriesDate: text(series.attributes, Tag.SeriesDate) ?? '',
+          SeriesTime: text(series.attributes, Tag.SeriesTime) ?? '',
+          instances: series.instances.flatMap((instance) => {
+            const metadata = naturalize(instance.metadata ?? {});
+            Object.assign(metadata, {
+              StudyInstanceUID: study.studyInstanceUid,
+              SeriesInstanceUID: series.uid,
+              SOPInstanceUID: instance.sopInstanceUid,
+              SOPClassUID: instance.sopClassUid,
+            });
+            const url = `dicomweb:${wadoUriUrl(baseUrl, instanceUids(study.studyInstanceUid, series.uid, instance.sopInstanceUid))}`;
+            const frames = instance.numberOfFrames ?? 1;
+            if (frames <= 1) return [{ metadata, url }];
+            return Array.from({ length: frames }, (_, i) => ({ metadata, url: `${url}&frame=${i + 1}` }));
+          }),
+        })),
+      },
+    ],
   };
 }
 

@@ -3,7 +3,7 @@ import { studyOfDicomJsonLink, studyOfLegacyLink } from './legacy-link.js';
 
 const STUDY = '1.3.6.1.4.1.5962.1.1.0.0.0.1196533885.18148.0.1';
 
-t.test('this server\'s legacy study JSON, in every form a link carries it', async (t) => {
+t.test("this server's legacy study JSON, in every form a link carries it", async (t) => {
   const base = 'http://pacs.example:8080';
   const page = `${base}/viewer`;
   t.equal(studyOfLegacyLink(`${base}/ohif/study/${STUDY}/series`, page, base), STUDY, 'absolute');
@@ -44,7 +44,8 @@ t.test('anything else is not recognised (never fetched, never redirected to)', a
     `dicomweb://pacs.example:8080/ohif/study/${STUDY}/series`,
     'http://[::1',
     '',
-  ]) t.equal(studyOfLegacyLink(url, page, base), undefined, url || '(empty)');
+  ])
+    t.equal(studyOfLegacyLink(url, page, base), undefined, url || '(empty)');
 });
 
 t.test('a DICOM JSON link of this server (the hosted viewer with sign-in opens it through dicomweb)', async (t) => {

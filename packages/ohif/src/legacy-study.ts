@@ -43,29 +43,31 @@ export function toLegacyStudy(view: StudyView, baseUrl: string): LegacyStudyDocu
   const dicomwebBase = baseUrl.replace(/^https?:/, 'dicomweb:');
   return {
     transactionId: randomUUID(),
-    studies: [{
-      studyInstanceUid: study.studyInstanceUid,
-      patientName: text(attrs, Tag.PatientName) ?? '',
-      patientId: text(attrs, Tag.PatientID) ?? '',
-      studyDate: text(attrs, Tag.StudyDate) ?? '',
-      studyTime: text(attrs, Tag.StudyTime) ?? '',
-      studyDescription: text(attrs, Tag.StudyDescription) ?? '',
-      accessionNumber: text(attrs, Tag.AccessionNumber) ?? '',
-      modalities: study.modalitiesInStudy.join('\\'),
-      seriesList: view.series.map((series) => ({
-        seriesInstanceUid: series.uid,
-        seriesDescription: text(series.attributes, Tag.SeriesDescription) ?? '',
-        seriesNumber: number(series.attributes, Tag.SeriesNumber) ?? null,
-        modality: text(series.attributes, Tag.Modality) ?? '',
-        instances: series.instances.map((instance) => ({
-          sopInstanceUid: instance.sopInstanceUid,
-          instanceNumber: instance.instanceNumber,
-          rows: instance.rows ?? 0,
-          columns: instance.columns ?? 0,
-          numberOfFrames: instance.numberOfFrames ?? 1,
-          url: wadoUriUrl(dicomwebBase, instanceUids(study.studyInstanceUid, series.uid, instance.sopInstanceUid), { legacySpelling: true }),
+    studies: [
+      {
+        studyInstanceUid: study.studyInstanceUid,
+        patientName: text(attrs, Tag.PatientName) ?? '',
+        patientId: text(attrs, Tag.PatientID) ?? '',
+        studyDate: text(attrs, Tag.StudyDate) ?? '',
+        studyTime: text(attrs, Tag.StudyTime) ?? '',
+        studyDescription: text(attrs, Tag.StudyDescription) ?? '',
+        accessionNumber: text(attrs, Tag.AccessionNumber) ?? '',
+        modalities: study.modalitiesInStudy.join('\\'),
+        seriesList: view.series.map((series) => ({
+          seriesInstanceUid: series.uid,
+          seriesDescription: text(series.attributes, Tag.SeriesDescription) ?? '',
+          seriesNumber: number(series.attributes, Tag.SeriesNumber) ?? null,
+          modality: text(series.attributes, Tag.Modality) ?? '',
+          instances: series.instances.map((instance) => ({
+            sopInstanceUid: instance.sopInstanceUid,
+            instanceNumber: instance.instanceNumber,
+            rows: instance.rows ?? 0,
+            columns: instance.columns ?? 0,
+            numberOfFrames: instance.numberOfFrames ?? 1,
+            url: wadoUriUrl(dicomwebBase, instanceUids(study.studyInstanceUid, series.uid, instance.sopInstanceUid), { legacySpelling: true }),
+          })),
         })),
-      })),
-    }],
+      },
+    ],
   };
 }

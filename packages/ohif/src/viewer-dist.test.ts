@@ -25,7 +25,11 @@ t.test('PatchedFile streams the file with every edit spliced in, and the right s
   t.equal(await collect(js), expected, 'a second stream is the same');
 
   await writeFile(join(dir, 'a.css'), '@font-face{src:url(/f.woff2)}a{background:url("/i.png")}b{background:url(//cdn.example/x.png)}');
-  t.equal(await collect(new PatchedFile(join(dir, 'a.css'), editsFor('a.css'))), '@font-face{src:url(f.woff2)}a{background:url("i.png")}b{background:url(//cdn.example/x.png)}', 'root paths relative, scheme-relative URLs kept');
+  t.equal(
+    await collect(new PatchedFile(join(dir, 'a.css'), editsFor('a.css'))),
+    '@font-face{src:url(f.woff2)}a{background:url("i.png")}b{background:url(//cdn.example/x.png)}',
+    'root paths relative, scheme-relative URLs kept',
+  );
 
   await writeFile(join(dir, 'plain.js'), 'console.log(1)');
   const plain = new PatchedFile(join(dir, 'plain.js'), editsFor('plain.js'));
@@ -37,8 +41,9 @@ t.test('PatchedFile streams the file with every edit spliced in, and the right s
 });
 
 t.test('index.html: no inline PUBLIC_URL, the prefix on root paths', async (t) => {
-  const html = '<script>console.time("scriptToView"),window.PUBLIC_URL="/"</script><link href="/a.css"><script src="/app-config.js"></script>'
-    + '<script>function f(n){return import(n)}window.PUBLIC_URL="/"</script><script defer src="/app.bundle.1.js"></script><a href="//cdn.example/x">';
+  const html =
+    '<script>console.time("scriptToView"),window.PUBLIC_URL="/"</script><link href="/a.css"><script src="/app-config.js"></script>' +
+    '<script>function f(n){return import(n)}window.PUBLIC_URL="/"</script><script defer src="/app.bundle.1.js"></script><a href="//cdn.example/x">';
   const prepared = prepareIndexHtml(html);
   t.notMatch(prepared, 'PUBLIC_URL');
   t.match(prepared, '<script>console.time("scriptToView")</script>');

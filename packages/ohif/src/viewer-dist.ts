@@ -33,7 +33,11 @@ const RUNTIME_PUBLIC_PATH = '(typeof window === "object" ? window.PUBLIC_URL || 
 export function editsFor(name: string): Edit[] {
   if (name.endsWith('.js')) return [{ find: '__webpack_require__.p = "/";', replace: `__webpack_require__.p = ${RUNTIME_PUBLIC_PATH};` }];
   // Relative URLs in a stylesheet resolve against the stylesheet, which sits at the top of the dist.
-  if (name.endsWith('.css')) return [{ find: 'url(/', replace: 'url(', unlessNext: '/' }, { find: 'url("/', replace: 'url("', unlessNext: '/' }];
+  if (name.endsWith('.css'))
+    return [
+      { find: 'url(/', replace: 'url(', unlessNext: '/' },
+      { find: 'url("/', replace: 'url("', unlessNext: '/' },
+    ];
   // Icons of the web manifest: relative to the manifest, at the top of the dist.
   if (name === 'manifest.json') return [{ find: '"/assets/', replace: '"assets/' }];
   return [];
@@ -52,7 +56,10 @@ interface Splice {
 export class PatchedFile {
   private plan?: Promise<{ splices: Splice[]; size: number; etag: string }>;
 
-  constructor(private readonly path: string, private readonly edits: Edit[]) {}
+  constructor(
+    private readonly path: string,
+    private readonly edits: Edit[],
+  ) {}
 
   /** Size and ETag of the edited file; the file is read once, on the first call, to find the edits. */
   describe(): Promise<{ size: number; etag: string }> {

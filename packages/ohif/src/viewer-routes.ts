@@ -46,15 +46,17 @@ export const viewerRoutes: FastifyPluginAsync<ViewerRoutesOptions> = async (app,
 
   if (!installed) {
     const unavailable = async () => {
-      throw new HttpProblem(503, 'VIEWER_NOT_INSTALLED', 'the OHIF viewer is not installed; run `pnpm --filter @tessera/ohif fetch-viewer` (needs the npm registry)');
+      throw new HttpProblem(
+        503,
+        'VIEWER_NOT_INSTALLED',
+        'the OHIF viewer is not installed; run `pnpm --filter @tessera/ohif fetch-viewer` (needs the npm registry)',
+      );
     };
     for (const url of [...SPA_ROUTES, ...(options.signIn ? SIGN_IN_ROUTES : [])]) app.get(url, unavailable);
     return;
   }
 
-  const isolate = (reply: FastifyReply) => reply
-    .header('cross-origin-opener-policy', 'same-origin')
-    .header('cross-origin-embedder-policy', 'require-corp');
+  const isolate = (reply: FastifyReply) => reply.header('cross-origin-opener-policy', 'same-origin').header('cross-origin-embedder-policy', 'require-corp');
 
   const indexHtml = prepareIndexHtml(readFileSync(indexFile, 'utf8'));
   const authority = options.signIn ? new URL(options.signIn.authority).origin : undefined;
@@ -80,7 +82,11 @@ export const viewerRoutes: FastifyPluginAsync<ViewerRoutesOptions> = async (app,
     const page = `${baseUrl}${request.url.split('?')[0]}`;
     const study = typeof url === 'string' ? studyOfLegacyLink(url, page, baseUrl) : undefined;
     if (!study) {
-      throw new HttpProblem(400, 'LEGACY_LINK_NOT_RECOGNISED', `the url parameter is not a study link of this server; the hosted viewer opens ${baseUrl}${MountPoint.ohif}/study/{StudyInstanceUID}/series (not fetched: it only names the study) or /viewer?StudyInstanceUIDs={StudyInstanceUID}`);
+      throw new HttpProblem(
+        400,
+        'LEGACY_LINK_NOT_RECOGNISED',
+        `the url parameter is not a study link of this server; the hosted viewer opens ${baseUrl}${MountPoint.ohif}/study/{StudyInstanceUID}/series (not fetched: it only names the study) or /viewer?StudyInstanceUIDs={StudyInstanceUID}`,
+      );
     }
     reply.header('cache-control', 'no-store');
     return reply.redirect(`${basePathOf(baseUrl)}/viewer?StudyInstanceUIDs=${study}`, 302);
@@ -101,10 +107,16 @@ export const viewerRoutes: FastifyPluginAsync<ViewerRoutesOptions> = async (app,
   }
 
   // Files with prefix-independent edits (viewer-dist.ts), streamed from the dist.
-  const patched = readdirSync(options.viewerDir).filter((name) => name !== 'app-config.js' && isPatchable(name) && statSync(join(options.viewerDir, name)).isFile());
+  const patched = readdirSync(options.viewerDir).filter(
+    (name) => name !== 'app-config.js' && isPatchable(name) && statSync(join(options.viewerDir, name)).isFile(),
+  );
   for (const name of patched) {
     const file = new PatchedFile(join(options.viewerDir, name), editsFor(name));
-    const type = name.endsWith('.css') ? 'text/css; charset=utf-8' : name.endsWith('.json') ? 'application/manifest+json; charset=utf-8' : 'text/javascript; charset=utf-8';
+    const type = name.endsWith('.css')
+      ? 'text/css; charset=utf-8'
+      : name.endsWith('.json')
+        ? 'application/manifest+json; charset=utf-8'
+        : 'text/javascript; charset=utf-8';
     app.get(`/${name}`, async (request, reply) => {
       const { size, etag } = await file.describe();
       isolate(reply)

@@ -4,7 +4,14 @@ import { DICOM_JSON, MULTIPART_DICOM_XML, searchResultsForm } from './accept.js'
 import { decodeQueryString, safeText } from './search-parameters.js';
 import { resultsJson } from './search-results.js';
 import { resultsXml } from './search-results-xml.js';
-import { type SearchDependencies, type SearchRequest, type SearchResponse, searchForInstances, searchForSeries, searchForStudies } from './search-transactions.js';
+import {
+  type SearchDependencies,
+  type SearchRequest,
+  type SearchResponse,
+  searchForInstances,
+  searchForSeries,
+  searchForStudies,
+} from './search-transactions.js';
 
 export interface QidoRoutesOptions extends SearchDependencies {
   /** The DICOMweb service base URL as the client sees it, e.g. `https://pacs.example/dicomweb`. */
@@ -20,12 +27,15 @@ type Params = { study?: string; series?: string };
  * ignored parameters.
  */
 export const qidoRoutes: FastifyPluginAsync<QidoRoutesOptions> = async (app: FastifyInstance, options) => {
-  const handle = (run: (request: SearchRequest, params: Params) => Promise<SearchResponse>) =>
-    async (request: FastifyRequest<{ Params: Params }>, reply: FastifyReply) => {
+  const handle =
+    (run: (request: SearchRequest, params: Params) => Promise<SearchResponse>) => async (request: FastifyRequest<{ Params: Params }>, reply: FastifyReply) => {
       const form = searchResultsForm(request.headers.accept);
       if (form === undefined) {
-        throw new HttpProblem(406, 'NOT_ACCEPTABLE',
-          `QIDO-RS answers ${DICOM_JSON} (or application/json) or ${MULTIPART_DICOM_XML}; not ${safeText(request.headers.accept ?? '')} (PS3.18 §10.6.4)`);
+        throw new HttpProblem(
+          406,
+          'NOT_ACCEPTABLE',
+          `QIDO-RS answers ${DICOM_JSON} (or application/json) or ${MULTIPART_DICOM_XML}; not ${safeText(request.headers.accept ?? '')} (PS3.18 §10.6.4)`,
+        );
       }
       const query = request.url.includes('?') ? request.url.slice(request.url.indexOf('?') + 1) : '';
       const serviceUrl = options.serviceUrl(request);
@@ -39,16 +49,36 @@ export const qidoRoutes: FastifyPluginAsync<QidoRoutesOptions> = async (app: Fas
         return reply.code(200).type(contentType).send(stream);
       }
       // Encoded once here: for a string, fastify would measure its UTF-8 length and Node then encode it again.
-      return reply.code(200).type(DICOM_JSON).send(Buffer.from(resultsJson(results)));
+      return reply
+        .code(200)
+        .type(DICOM_JSON)
+        .send(Buffer.from(resultsJson(results)));
     };
 
   const study = (p: Params) => uidParam(p.study, 'StudyInstanceUID');
   const series = (p: Params) => uidParam(p.series, 'SeriesInstanceUID');
-  app.get('/studies', handle((r) => searchForStudies(options, r)));
-  app.get('/studies/:study/series', handle((r, p) => searchForSeries(options, r, { studyInstanceUid: study(p) })));
-  app.get('/series', handle((r) => searchForSeries(options, r)));
-  app.get('/studies/:study/series/:series/instances',
-    handle((r, p) => searchForInstances(options, r, { studyInstanceUid: study(p), seriesInstanceUid: series(p) })));
-  app.get('/studies/:study/instances', handle((r, p) => searchForInstances(options, r, { studyInstanceUid: study(p) })));
-  app.get('/instances', handle((r) => searchForInstances(options, r)));
+  app.get(
+    '/studies',
+    handle((r) => searchForStudies(options, r)),
+  );
+  app.get(
+    '/studies/:study/series',
+    handle((r, p) => searchForSeries(options, r, { studyInstanceUid: study(p) })),
+  );
+  app.get(
+    '/series',
+    handle((r) => searchForSeries(options, r)),
+  );
+  app.get(
+    '/studies/:study/series/:series/instances',
+    handle((r, p) => searchForInstances(options, r, { studyInstanceUid: study(p), seriesInstanceUid: series(p) })),
+  );
+  app.get(
+    '/studies/:study/instances',
+    handle((r, p) => searchForInstances(options, r, { studyInstanceUid: study(p) })),
+  );
+  app.get(
+    '/instances',
+    handle((r) => searchForInstances(options, r)),
+  );
 };

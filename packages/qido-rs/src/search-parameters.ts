@@ -1,8 +1,6 @@
 import { Tag, isPrivateTag, isValidUid, lookupKeyword, parseTagKey, tagKey } from '@tessera/dicom';
 import { HttpProblem } from '@tessera/http';
-import {
-  type AttributeLevel, type Filter, type Level, SEARCHABLE_ATTRIBUTES, SERIES_LEVEL_TAGS, STUDY_LEVEL_TAGS, type SearchQuery,
-} from '@tessera/index';
+import { type AttributeLevel, type Filter, type Level, SEARCHABLE_ATTRIBUTES, SERIES_LEVEL_TAGS, STUDY_LEVEL_TAGS, type SearchQuery } from '@tessera/index';
 
 /** The six QIDO-RS resources (digest QIDO-1), by the entity they return and the UIDs in their path. */
 export interface SearchResource {
@@ -32,9 +30,13 @@ const TAG_TIMEZONE_OFFSET = tagKey(Tag.TimezoneOffsetFromUTC);
 const TAG_STUDY_UID = tagKey(Tag.StudyInstanceUID);
 const TAG_SERIES_UID = tagKey(Tag.SeriesInstanceUID);
 /** DA/TM pairs matched as one date-time range when given together (MATCH-8). */
-const DATE_TIME_PAIRS: [string, string][] = ([
-  [Tag.StudyDate, Tag.StudyTime], [Tag.SeriesDate, Tag.SeriesTime], [Tag.PerformedProcedureStepStartDate, Tag.PerformedProcedureStepStartTime],
-] as const).map(([date, time]) => [tagKey(date), tagKey(time)]);
+const DATE_TIME_PAIRS: [string, string][] = (
+  [
+    [Tag.StudyDate, Tag.StudyTime],
+    [Tag.SeriesDate, Tag.SeriesTime],
+    [Tag.PerformedProcedureStepStartDate, Tag.PerformedProcedureStepStartTime],
+  ] as const
+).map(([date, time]) => [tagKey(date), tagKey(time)]);
 
 /** Levels whose attributes may be match keys on each resource (QIDO-1, Table 10.6.1-1). */
 function allowedLevels(resource: SearchResource): AttributeLevel[] {
@@ -115,7 +117,10 @@ export function parseSearchQuery(resource: SearchResource, params: readonly (rea
   let includeAll = false;
   const includeFields = new Set<string>();
   for (const value of includeFieldValues) {
-    for (const item of value.split(',').map((s) => s.trim()).filter(Boolean)) {
+    for (const item of value
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean)) {
       if (item === 'all') {
         includeAll = true;
         continue;
@@ -147,10 +152,11 @@ export function parseSearchQuery(resource: SearchResource, params: readonly (rea
       warnings.push(`Matching on private attribute ${tag} is not supported; the key was ignored (PS3.18 section 8.3.4.1.1)`);
       continue;
     }
-    const pathKey = (tag === TAG_STUDY_UID && resource.studyInstanceUid !== undefined)
-      || (tag === TAG_SERIES_UID && resource.seriesInstanceUid !== undefined);
+    const pathKey = (tag === TAG_STUDY_UID && resource.studyInstanceUid !== undefined) || (tag === TAG_SERIES_UID && resource.seriesInstanceUid !== undefined);
     if (!pathKey && tag !== TAG_TIMEZONE_OFFSET && !allowed.includes(attributeLevel(tag))) {
-      warnings.push(`${safeText(name)} is a ${attributeLevel(tag)}-level attribute, not allowed as a match key on this resource; it was ignored (PS3.18 section 10.6.1.2)`);
+      warnings.push(
+        `${safeText(name)} is a ${attributeLevel(tag)}-level attribute, not allowed as a match key on this resource; it was ignored (PS3.18 section 10.6.1.2)`,
+      );
       continue;
     }
     includeFields.add(tag); // a match key is returned (QIDO-6)
@@ -248,13 +254,18 @@ function valueFilter(name: string, tag: string, vr: string, personName: boolean,
         for (const t of [from, to]) if (t && !isTime(t)) throw badParameter(name, `'${safeText(t)}' is not a time HHMMSS.FFFFFF (PS3.4 §C.2.2.2.5)`);
         const lower = from ? padTime(from, '0') : null;
         const upper = to ? padTime(to, '9') : null;
-        if (lower && upper && lower > upper) throw badParameter(name, `the range ${safeText(value)} crosses midnight or ends before it starts (PS3.4 §C.2.2.2.5)`);
+        if (lower && upper && lower > upper)
+          throw badParameter(name, `the range ${safeText(value)} crosses midnight or ends before it starts (PS3.4 §C.2.2.2.5)`);
         return { kind: 'range', tag, from: lower, to: upper };
       }
       if (!isTime(value)) throw badParameter(name, `'${safeText(value)}' is not a time HHMMSS.FFFFFF (PS3.4 §C.2.2.2.5)`);
       return { kind: 'exact', tag, value: padTime(value, '0') };
     }
-    case 'IS': case 'US': case 'UL': case 'SS': case 'SL': {
+    case 'IS':
+    case 'US':
+    case 'UL':
+    case 'SS':
+    case 'SL': {
       if (!/^[+-]?\d{1,10}$/.test(value)) throw badParameter(name, `'${safeText(value)}' is not an integer (PS3.4 §C.2.2.2.1)`);
       return { kind: 'number', tag, value: Number(value) };
     }
@@ -263,12 +274,18 @@ function valueFilter(name: string, tag: string, vr: string, personName: boolean,
   }
   if (personName) {
     if (options.fuzzy) {
-      const words = value.toLowerCase().split(/[\s^=,*-]+/).filter(Boolean);
+      const words = value
+        .toLowerCase()
+        .split(/[\s^=,*-]+/)
+        .filter(Boolean);
       return { kind: 'fuzzyName', tag, words };
     }
     const lower = value.toLowerCase();
     if (!lower.includes('=')) return { kind: 'personName', tag, groups: [normalisePnGroup(lower)], anyGroup: true };
-    const groups = lower.split('=').slice(0, 3).map((g) => normalisePnGroup(g) || null);
+    const groups = lower
+      .split('=')
+      .slice(0, 3)
+      .map((g) => normalisePnGroup(g) || null);
     return { kind: 'personName', tag, groups, anyGroup: false };
   }
   if (/[*?]/.test(value) && WILDCARD_VRS.has(vr)) return { kind: 'wildcard', tag, pattern: value };
@@ -291,11 +308,15 @@ function combineDateTime(terms: Map<string, Filter[]>): Filter[] {
     const tTo = t.kind === 'range' ? t.to : t.value;
     terms.delete(dateTag);
     terms.delete(timeTag);
-    terms.set(`${dateTag}+${timeTag}`, [{
-      kind: 'dateTimeRange', dateTag, timeTag,
-      from: dFrom ? dFrom + (tFrom ?? '000000.000000') : null,
-      to: dTo ? dTo + (tTo ?? '235959.999999') : null,
-    }]);
+    terms.set(`${dateTag}+${timeTag}`, [
+      {
+        kind: 'dateTimeRange',
+        dateTag,
+        timeTag,
+        from: dFrom ? dFrom + (tFrom ?? '000000.000000') : null,
+        to: dTo ? dTo + (tTo ?? '235959.999999') : null,
+      },
+    ]);
   }
   return [...terms.values()].flat();
 }

@@ -14,15 +14,32 @@ const study: StudyMatch = {
     '00100010': { vr: 'PN', Value: [{ Alphabetic: 'Doe^Jane' }] },
     '00100020': { vr: 'LO', Value: ['P-1'] },
   }),
-  numberOfSeries: 2, numberOfInstances: 3, modalitiesInStudy: ['CT', 'SR'], sopClassesInStudy: ['1.2.840.10008.5.1.4.1.1.2'],
+  numberOfSeries: 2,
+  numberOfInstances: 3,
+  modalitiesInStudy: ['CT', 'SR'],
+  sopClassesInStudy: ['1.2.840.10008.5.1.4.1.1.2'],
 };
 const series: SeriesMatch = {
-  study, seriesInstanceUid: '1.2.3.1', numberOfInstances: 2,
-  attributes: DicomJsonMembers.from({ '00080060': { vr: 'CS', Value: ['CT'] }, '0008103E': { vr: 'LO', Value: ['Axial'] }, '00200011': { vr: 'IS', Value: [2] } }),
+  study,
+  seriesInstanceUid: '1.2.3.1',
+  numberOfInstances: 2,
+  attributes: DicomJsonMembers.from({
+    '00080060': { vr: 'CS', Value: ['CT'] },
+    '0008103E': { vr: 'LO', Value: ['Axial'] },
+    '00200011': { vr: 'IS', Value: [2] },
+  }),
 };
 const instance = (fields: Partial<InstanceMatch> = {}): InstanceMatch => ({
-  series, sopInstanceUid: '1.2.3.1.1', sopClassUid: '1.2.840.10008.5.1.4.1.1.2', instanceNumber: 1, rows: 512, columns: 512,
-  bitsAllocated: 16, numberOfFrames: null, transferSyntaxUid: '1.2.840.10008.1.2.1', ...fields,
+  series,
+  sopInstanceUid: '1.2.3.1.1',
+  sopClassUid: '1.2.840.10008.5.1.4.1.1.2',
+  instanceNumber: 1,
+  rows: 512,
+  columns: 512,
+  bitsAllocated: 16,
+  numberOfFrames: null,
+  transferSyntaxUid: '1.2.840.10008.1.2.1',
+  ...fields,
 });
 const ctx = (includeFields: RenderContext['includeFields'] = []): RenderContext => ({ serviceUrl: 'https://pacs.test/dicomweb', includeFields });
 const parsed = (result: ResultDataset): DicomJsonDataset => JSON.parse(result.toJson()) as DicomJsonDataset;
@@ -61,7 +78,11 @@ t.test('includefield (QIDO-5): own and parent levels, never a deeper one', async
 
 t.test('series and instance results carry their parents (QIDO-7)', async (t) => {
   const alone = parsed(renderSeries(series, ctx(), false));
-  t.same(Object.keys(alone), ['00080060', '00080201', '0008103E', '00081190', '0020000D', '0020000E', '00200011', '00201209'], 'series defaults, in tag order (JSON-2)');
+  t.same(
+    Object.keys(alone),
+    ['00080060', '00080201', '0008103E', '00081190', '0020000D', '0020000E', '00200011', '00201209'],
+    'series defaults, in tag order (JSON-2)',
+  );
   t.same(alone['00081190'], { vr: 'UR', Value: ['https://pacs.test/dicomweb/studies/1.2.3/series/1.2.3.1'] });
   t.same(alone['00201209'], { vr: 'IS', Value: [2] });
   const relational = parsed(renderSeries(series, ctx(), true));
@@ -69,23 +90,30 @@ t.test('series and instance results carry their parents (QIDO-7)', async (t) => 
   t.same(relational['00081190'], alone['00081190'], 'the RetrieveURL is the series one');
 
   const own = parsed(renderInstance(instance(), ctx(), { study: false, series: false }));
-  t.same(own, {
-    '00080016': { vr: 'UI', Value: ['1.2.840.10008.5.1.4.1.1.2'] },
-    '00080018': { vr: 'UI', Value: ['1.2.3.1.1'] },
-    '00080056': { vr: 'CS', Value: ['ONLINE'] },
-    '00080201': { vr: 'SH', Value: ['+0100'] },
-    '00081190': { vr: 'UR', Value: ['https://pacs.test/dicomweb/studies/1.2.3/series/1.2.3.1/instances/1.2.3.1.1'] },
-    '00083002': { vr: 'UI', Value: ['1.2.840.10008.1.2.1'] },
-    '0020000D': { vr: 'UI', Value: ['1.2.3'] },
-    '0020000E': { vr: 'UI', Value: ['1.2.3.1'] },
-    '00200013': { vr: 'IS', Value: [1] },
-    '00280010': { vr: 'US', Value: [512] },
-    '00280011': { vr: 'US', Value: [512] },
-    '00280100': { vr: 'US', Value: [16] },
-  }, 'instance defaults (Table 10.6.3-5); NumberOfFrames left out when unknown');
+  t.same(
+    own,
+    {
+      '00080016': { vr: 'UI', Value: ['1.2.840.10008.5.1.4.1.1.2'] },
+      '00080018': { vr: 'UI', Value: ['1.2.3.1.1'] },
+      '00080056': { vr: 'CS', Value: ['ONLINE'] },
+      '00080201': { vr: 'SH', Value: ['+0100'] },
+      '00081190': { vr: 'UR', Value: ['https://pacs.test/dicomweb/studies/1.2.3/series/1.2.3.1/instances/1.2.3.1.1'] },
+      '00083002': { vr: 'UI', Value: ['1.2.840.10008.1.2.1'] },
+      '0020000D': { vr: 'UI', Value: ['1.2.3'] },
+      '0020000E': { vr: 'UI', Value: ['1.2.3.1'] },
+      '00200013': { vr: 'IS', Value: [1] },
+      '00280010': { vr: 'US', Value: [512] },
+      '00280011': { vr: 'US', Value: [512] },
+      '00280100': { vr: 'US', Value: [16] },
+    },
+    'instance defaults (Table 10.6.3-5); NumberOfFrames left out when unknown',
+  );
   const { '00280010': _rows, ...withoutRows } = own;
-  t.same(parsed(renderInstance(instance({ instanceNumber: null, rows: null, numberOfFrames: 3 }), ctx(), { study: false, series: false })),
-    { ...withoutRows, '00200013': { vr: 'IS' }, '00280008': { vr: 'IS', Value: [3] } }, 'InstanceNumber zero-length (R), Rows absent (C)');
+  t.same(
+    parsed(renderInstance(instance({ instanceNumber: null, rows: null, numberOfFrames: 3 }), ctx(), { study: false, series: false })),
+    { ...withoutRows, '00200013': { vr: 'IS' }, '00280008': { vr: 'IS', Value: [3] } },
+    'InstanceNumber zero-length (R), Rows absent (C)',
+  );
   const everything = keysOf(renderInstance(instance(), ctx(), { study: true, series: true }));
   for (const key of ['00100010', '00201208', '00080060', '00201209']) t.ok(everything.includes(key), `/instances: ${key}`);
 });
@@ -112,7 +140,11 @@ t.test('ResultDataset and resultsJson: tag order whatever the order set (JSON-1,
   result.set('00080020', '{"vr":"DA","Value":["20240131"]}');
   result.setIfAbsent('00100010', '{"vr":"XX"}');
   result.set('00080016', '{"vr":"UI"}');
-  t.equal(result.toJson(), '{"00080016":{"vr":"UI"},"00080020":{"vr":"DA","Value":["20240131"]},"00100010":{"vr":"PN"}}', 'sorted; a set key is replaced; setIfAbsent keeps the first');
+  t.equal(
+    result.toJson(),
+    '{"00080016":{"vr":"UI"},"00080020":{"vr":"DA","Value":["20240131"]},"00100010":{"vr":"PN"}}',
+    'sorted; a set key is replaced; setIfAbsent keeps the first',
+  );
   t.ok(result.has('00080016'));
   t.notOk(result.has('00080030'));
   t.equal(resultsJson([]), '[]');
@@ -132,11 +164,20 @@ t.test('each key is written once (JSON-2)', async (t) => {
   result.set('00100010', '{"vr":"PN","Value":[{"Alphabetic":"A"}]}');
   t.same(writtenKeys(result), ['00080020', '00100010']);
   for (const keys of [writtenKeys(renderInstance(instance(), ctx(), { study: true, series: true })), writtenKeys(renderSeries(series, ctx(), true))]) {
-    t.same(keys.filter((key, i) => keys.indexOf(key) !== i), [], 'no key twice');
+    t.same(
+      keys.filter((key, i) => keys.indexOf(key) !== i),
+      [],
+      'no key twice',
+    );
   }
 });
 
 t.test('emptyAttribute: the dictionary VR, zero-length (JSON-4)', async (t) => {
-  const cases: [string, string][] = [['00081030', '{"vr":"LO"}'], ['00280106', '{"vr":"US"}'], ['7FE00010', '{"vr":"OW"}'], ['00091001', '{"vr":"UN"}']];
+  const cases: [string, string][] = [
+    ['00081030', '{"vr":"LO"}'],
+    ['00280106', '{"vr":"US"}'],
+    ['7FE00010', '{"vr":"OW"}'],
+    ['00091001', '{"vr":"UN"}'],
+  ];
   for (const [key, json] of cases) t.equal(emptyAttribute(key), json, key);
 });

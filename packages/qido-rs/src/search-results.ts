@@ -1,4 +1,13 @@
-import { type DicomJsonDataset, type DicomJsonMembers, Tag, lookupTag, parseTagKey, stringifyDicomJsonAttribute, tagKey, withoutBulkData } from '@tessera/dicom';
+import {
+  type DicomJsonDataset,
+  type DicomJsonMembers,
+  Tag,
+  lookupTag,
+  parseTagKey,
+  stringifyDicomJsonAttribute,
+  tagKey,
+  withoutBulkData,
+} from '@tessera/dicom';
 import { instanceUrl as instanceUrlOf, seriesUrl as seriesUrlOf, studyUrl as studyUrlOf } from '@tessera/http';
 import type { InstanceMatch, SearchQuery, SeriesMatch, StudyMatch } from '@tessera/index';
 
@@ -106,7 +115,9 @@ export function seriesUrl(ctx: RenderContext, series: SeriesMatch): string {
 }
 export function instanceUrl(ctx: RenderContext, instance: InstanceMatch): string {
   return instanceUrlOf(ctx.serviceUrl, {
-    studyInstanceUid: instance.series.study.studyInstanceUid, seriesInstanceUid: instance.series.seriesInstanceUid, sopInstanceUid: instance.sopInstanceUid,
+    studyInstanceUid: instance.series.study.studyInstanceUid,
+    seriesInstanceUid: instance.series.seriesInstanceUid,
+    sopInstanceUid: instance.sopInstanceUid,
   });
 }
 
@@ -135,7 +146,10 @@ class DatasetSource implements AttributeSource {
 
 /** Attributes computed from a match on demand (`undefined`: not one of them). */
 class ComputedSource implements AttributeSource {
-  constructor(private readonly compute: (key: string) => string | undefined, private readonly computedKeys: readonly string[]) {}
+  constructor(
+    private readonly compute: (key: string) => string | undefined,
+    private readonly computedKeys: readonly string[],
+  ) {}
   get(key: string): string | undefined {
     return this.compute(key);
   }
@@ -149,11 +163,16 @@ const STUDY_COMPUTED_KEYS = [Tag.ModalitiesInStudy, Tag.SOPClassesInStudy, Tag.N
 function studyComputed(study: StudyMatch): ComputedSource {
   return new ComputedSource((key) => {
     switch (key) {
-      case STUDY_COMPUTED_KEYS[0]: return attribute('CS', study.modalitiesInStudy);
-      case STUDY_COMPUTED_KEYS[1]: return attribute('UI', study.sopClassesInStudy);
-      case STUDY_COMPUTED_KEYS[2]: return integer('IS', study.numberOfSeries);
-      case STUDY_COMPUTED_KEYS[3]: return integer('IS', study.numberOfInstances);
-      default: return undefined;
+      case STUDY_COMPUTED_KEYS[0]:
+        return attribute('CS', study.modalitiesInStudy);
+      case STUDY_COMPUTED_KEYS[1]:
+        return attribute('UI', study.sopClassesInStudy);
+      case STUDY_COMPUTED_KEYS[2]:
+        return integer('IS', study.numberOfSeries);
+      case STUDY_COMPUTED_KEYS[3]:
+        return integer('IS', study.numberOfInstances);
+      default:
+        return undefined;
     }
   }, STUDY_COMPUTED_KEYS);
 }
@@ -289,8 +308,13 @@ export function renderInstance(instance: InstanceMatch, ctx: RenderContext, pare
   if (instance.numberOfFrames !== null) out.set(k(Tag.NumberOfFrames), integer('IS', instance.numberOfFrames));
   out.set(k(Tag.AvailableTransferSyntaxUID), text('UI', instance.transferSyntaxUid));
   if (ctx.includeFields === 'all' || ctx.includeFields.length) {
-    addIncluded(out, ctx, [new DatasetSource(instance.metadata ?? {}), series.attributes, seriesComputed(series),
-      studyComputed(series.study), series.study.attributes]);
+    addIncluded(out, ctx, [
+      new DatasetSource(instance.metadata ?? {}),
+      series.attributes,
+      seriesComputed(series),
+      studyComputed(series.study),
+      series.study.attributes,
+    ]);
   }
   return out;
 }

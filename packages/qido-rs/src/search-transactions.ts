@@ -37,8 +37,11 @@ export function searchForSeries(deps: SearchDependencies, request: SearchRequest
 }
 
 /** `GET /instances`, `GET /studies/{s}/instances` and `GET /studies/{s}/series/{se}/instances`. */
-export function searchForInstances(deps: SearchDependencies, request: SearchRequest,
-  path: { studyInstanceUid?: string; seriesInstanceUid?: string } = {}): Promise<SearchResponse> {
+export function searchForInstances(
+  deps: SearchDependencies,
+  request: SearchRequest,
+  path: { studyInstanceUid?: string; seriesInstanceUid?: string } = {},
+): Promise<SearchResponse> {
   return search(deps, request, { level: 'instance', ...path });
 }
 

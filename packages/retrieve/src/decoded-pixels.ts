@@ -1,8 +1,21 @@
 import { endianness } from 'node:os';
 import type { BlobStore } from '@tessera/blob-store';
 import {
-  type DicomJsonDataset, type EncodedPart10, type NativePixelData, type NativePixelModule, type Part10Header, type Part10Plan,
-  type TranscodeOptions, Tag, encapsulatedPixelDataEnd, encodeNativePixelPart10, frameCount, readPart10Header, tagKey, toDicomJson, transferSyntaxInfo,
+  type DicomJsonDataset,
+  type EncodedPart10,
+  type NativePixelData,
+  type NativePixelModule,
+  type Part10Header,
+  type Part10Plan,
+  type TranscodeOptions,
+  Tag,
+  encapsulatedPixelDataEnd,
+  encodeNativePixelPart10,
+  frameCount,
+  readPart10Header,
+  tagKey,
+  toDicomJson,
+  transferSyntaxInfo,
 } from '@tessera/dicom';
 import { type DecodedFrame, type PixelArray, PixelDecodeError, UnsupportedTransferSyntaxError, canDecode, decodeFrame } from '@tessera/imaging';
 import type { RetrievableInstance } from '@tessera/index';
@@ -44,12 +57,14 @@ export interface DecodedFrames {
  * so that the output layout (bits allocated, photometric interpretation) is known up front. Later
  * frames that fail or decode to another layout end the stream with an error.
  */
-export async function openDecodedFrames(
-  blobs: BlobStore, row: RetrievableInstance, metadata: DicomJsonDataset, first = 1,
-): Promise<DecodedFrames> {
+export async function openDecodedFrames(blobs: BlobStore, row: RetrievableInstance, metadata: DicomJsonDataset, first = 1): Promise<DecodedFrames> {
   const count = frameCount(row.frames ?? undefined);
   if (!canDecodeStored(row) || first < 1 || first > count) {
-    throw new RetrieveError('not-decodable', `the pixel data of ${row.sopInstanceUid} (${row.transferSyntaxUid}) cannot be decoded here; ask transfer-syntax=* (PS3.18 §8.7.3)`, row.sopInstanceUid);
+    throw new RetrieveError(
+      'not-decodable',
+      `the pixel data of ${row.sopInstanceUid} (${row.transferSyntaxUid}) cannot be decoded here; ask transfer-syntax=* (PS3.18 §8.7.3)`,
+      row.sopInstanceUid,
+    );
   }
   const decode = async (n: number): Promise<DecodedFrame> => {
     const chunks: Buffer[] = [];
@@ -73,8 +88,14 @@ export async function openDecodedFrames(
   const samples = probe.rows * probe.columns * probe.samplesPerPixel;
   const frameLength = Math.ceil((samples * bitsAllocated) / 8);
   const check = (frame: DecodedFrame, n: number): DecodedFrame => {
-    if (frame.rows !== probe.rows || frame.columns !== probe.columns || frame.samplesPerPixel !== probe.samplesPerPixel
-      || frame.bitsAllocated !== probe.bitsAllocated || frame.photometricInterpretation !== probe.photometricInterpretation || frame.pixels.length !== samples) {
+    if (
+      frame.rows !== probe.rows ||
+      frame.columns !== probe.columns ||
+      frame.samplesPerPixel !== probe.samplesPerPixel ||
+      frame.bitsAllocated !== probe.bitsAllocated ||
+      frame.photometricInterpretation !== probe.photometricInterpretation ||
+      frame.pixels.length !== samples
+    ) {
       throw decodeError(new PixelDecodeError(`frame ${n} decodes to another layout than frame ${first}`), row, n);
     }
     return frame;
@@ -121,8 +142,18 @@ export async function openDecodedFrames(
 }
 
 /** `openDecodedFrames` with the instance's metadata read from the index (WADO-RS frames and bulk data). */
-export async function openStoredDecodedFrames(deps: Pick<RetrieveDependencies, 'index' | 'blobs'>, row: RetrievableInstance, first = 1): Promise<DecodedFrames> {
-  const { rows: [text] } = await deps.index.retrieve.metadata({ studyInstanceUid: row.studyInstanceUid, seriesInstanceUid: row.seriesInstanceUid, sopInstanceUid: row.sopInstanceUid });
+export async function openStoredDecodedFrames(
+  deps: Pick<RetrieveDependencies, 'index' | 'blobs'>,
+  row: RetrievableInstance,
+  first = 1,
+): Promise<DecodedFrames> {
+  const {
+    rows: [text],
+  } = await deps.index.retrieve.metadata({
+    studyInstanceUid: row.studyInstanceUid,
+    seriesInstanceUid: row.seriesInstanceUid,
+    sopInstanceUid: row.sopInstanceUid,
+  });
   if (!text) throw new RetrieveError('not-found', `no instance ${row.sopInstanceUid} is stored`, row.sopInstanceUid);
   return openDecodedFrames(deps.blobs, row, JSON.parse(text.metadata) as DicomJsonDataset, first);
 }
@@ -138,7 +169,11 @@ export async function encodeDecodedPart10(blobs: BlobStore, row: RetrievableInst
   const header = await readPart10Header(source, options);
   const frames = row.frames;
   if (!header.pixelData || frames?.kind !== 'encapsulated') {
-    throw new RetrieveError('not-decodable', `instance ${row.sopInstanceUid} has no located compressed frames to decode; ask transfer-syntax=* (PS3.18 §8.7.3)`, row.sopInstanceUid);
+    throw new RetrieveError(
+      'not-decodable',
+      `instance ${row.sopInstanceUid} has no located compressed frames to decode; ask transfer-syntax=* (PS3.18 §8.7.3)`,
+      row.sopInstanceUid,
+    );
   }
   const decoded = await openDecodedFrames(blobs, row, pixelMetadata(header));
   // Elements after the encapsulated pixel data: usually none, the Sequence Delimitation Item closes the object.
@@ -148,7 +183,13 @@ export async function encodeDecodedPart10(blobs: BlobStore, row: RetrievableInst
 }
 
 const PIXEL_MODULE_TAGS: readonly number[] = [
-  Tag.SamplesPerPixel, Tag.PhotometricInterpretation, Tag.PlanarConfiguration, Tag.Rows, Tag.Columns, Tag.BitsAllocated, Tag.BitsStored,
+  Tag.SamplesPerPixel,
+  Tag.PhotometricInterpretation,
+  Tag.PlanarConfiguration,
+  Tag.Rows,
+  Tag.Columns,
+  Tag.BitsAllocated,
+  Tag.BitsStored,
   Tag.PixelRepresentation,
 ];
 
@@ -164,10 +205,18 @@ function pixelMetadata(header: Part10Header): DicomJsonDataset {
 /** Maps decoder errors to retrieve errors: no decoder `not-decodable`, pixel data that does not decode `pixel-data-unreadable` (others pass through). */
 export function decodeError(error: unknown, row: Pick<RetrievableInstance, 'sopInstanceUid' | 'transferSyntaxUid'>, n?: number): unknown {
   if (error instanceof UnsupportedTransferSyntaxError) {
-    return new RetrieveError('not-decodable', `frames in transfer syntax ${row.transferSyntaxUid} cannot be decoded here; ask transfer-syntax=* (PS3.18 §8.7.3)`, row.sopInstanceUid);
+    return new RetrieveError(
+      'not-decodable',
+      `frames in transfer syntax ${row.transferSyntaxUid} cannot be decoded here; ask transfer-syntax=* (PS3.18 §8.7.3)`,
+      row.sopInstanceUid,
+    );
   }
   if (error instanceof PixelDecodeError) {
-    return new RetrieveError('pixel-data-unreadable', `${n === undefined ? 'the pixel data' : `frame ${n}`} of ${row.sopInstanceUid} cannot be decoded to Explicit VR Little Endian: ${error.message}`, row.sopInstanceUid);
+    return new RetrieveError(
+      'pixel-data-unreadable',
+      `${n === undefined ? 'the pixel data' : `frame ${n}`} of ${row.sopInstanceUid} cannot be decoded to Explicit VR Little Endian: ${error.message}`,
+      row.sopInstanceUid,
+    );
   }
   return error;
 }

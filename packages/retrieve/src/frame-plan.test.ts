@@ -6,14 +6,32 @@ import { RetrieveError } from './retrieve-error.js';
 import { isPixelDataPath } from './stored-bytes.js';
 
 const row = (extra: Partial<RetrievableInstance> = {}): RetrievableInstance => ({
-  studyInstanceUid: '1.2', seriesInstanceUid: '1.2.3', sopInstanceUid: '1.2.3.4', sopClassUid: '1.2.840.10008.5.1.4.1.1.2',
-  transferSyntaxUid: TransferSyntax.ExplicitVRLittleEndian, hasFileMeta: true, size: 1000, blobKey: 'instances/x.dcm',
-  frames: null, bulkData: [], updatedAt: new Date(0), ...extra,
+  studyInstanceUid: '1.2',
+  seriesInstanceUid: '1.2.3',
+  sopInstanceUid: '1.2.3.4',
+  sopClassUid: '1.2.840.10008.5.1.4.1.1.2',
+  transferSyntaxUid: TransferSyntax.ExplicitVRLittleEndian,
+  hasFileMeta: true,
+  size: 1000,
+  blobKey: 'instances/x.dcm',
+  frames: null,
+  bulkData: [],
+  updatedAt: new Date(0),
+  ...extra,
 });
 const NATIVE = row({ frames: { kind: 'native', offset: 100, length: 50, count: 4, bitsAllocated: 16 } });
 const ENCAPSULATED = row({
   transferSyntaxUid: TransferSyntax.JPEGBaseline8Bit,
-  frames: { kind: 'encapsulated', frames: [[{ offset: 100, length: 10 }], [{ offset: 120, length: 5 }, { offset: 133, length: 7 }]] },
+  frames: {
+    kind: 'encapsulated',
+    frames: [
+      [{ offset: 100, length: 10 }],
+      [
+        { offset: 120, length: 5 },
+        { offset: 133, length: 7 },
+      ],
+    ],
+  },
 });
 const NONE = row();
 
@@ -34,8 +52,17 @@ t.test('planFrames: frame numbers against the frame index (WADORS-5, D18)', asyn
     ['WADORS-5: a frame beyond the count → frame-not-found', NATIVE, [1, 5], 'frame-not-found'],
     ['WADORS-5: no pixel data → no-frames', NONE, [1], 'no-frames'],
   ];
-  for (const [name, instance, numbers, expected] of cases) t.equal(outcome(() => planFrames(instance, numbers)), expected, name);
-  t.throws(() => planFrames(NATIVE, [9]), { message: 'frame 9 does not exist: instance 1.2.3.4 has 4', sopInstanceUid: '1.2.3.4' }, 'the detail names the frame and the count');
+  for (const [name, instance, numbers, expected] of cases)
+    t.equal(
+      outcome(() => planFrames(instance, numbers)),
+      expected,
+      name,
+    );
+  t.throws(
+    () => planFrames(NATIVE, [9]),
+    { message: 'frame 9 does not exist: instance 1.2.3.4 has 4', sopInstanceUid: '1.2.3.4' },
+    'the detail names the frame and the count',
+  );
 });
 
 t.test('planBulkData: what a bulk data path names (WADORS-7)', async (t) => {
@@ -51,7 +78,12 @@ t.test('planBulkData: what a bulk data path names (WADORS-7)', async (t) => {
     ['WADORS-7: no value at that path', withValues, '00420011', 'bulk-data-not-found'],
     ['WADORS-7: no Pixel Data value without pixel data', NONE, '7FE00010', 'bulk-data-not-found'],
   ];
-  for (const [name, instance, path, expected] of cases) t.same(outcome(() => planBulkData(instance, path)), expected, name);
+  for (const [name, instance, path, expected] of cases)
+    t.same(
+      outcome(() => planBulkData(instance, path)),
+      expected,
+      name,
+    );
 });
 
 t.test('isPixelDataPath: the three top-level pixel data elements (WADORS-7)', async (t) => {

@@ -12,7 +12,8 @@ export function planFrames(row: RetrievableInstance, numbers: readonly number[])
   const count = frameCount(row.frames ?? undefined);
   if (count === 0) throw new RetrieveError('no-frames', `instance ${row.sopInstanceUid} has no pixel data frames (PS3.18 §10.4.1.1.6)`, row.sopInstanceUid);
   const beyond = numbers.find((n) => n > count);
-  if (beyond !== undefined) throw new RetrieveError('frame-not-found', `frame ${beyond} does not exist: instance ${row.sopInstanceUid} has ${count}`, row.sopInstanceUid);
+  if (beyond !== undefined)
+    throw new RetrieveError('frame-not-found', `frame ${beyond} does not exist: instance ${row.sopInstanceUid} has ${count}`, row.sopInstanceUid);
   return count;
 }
 

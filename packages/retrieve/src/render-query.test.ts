@@ -18,7 +18,11 @@ t.test('query values as fastify and URLSearchParams give them (WADORS-8, WADOURI
   t.same(valuesOf({}, 'a'), [], 'absent');
   t.equal(single({ a: '1' }, 'a'), '1', 'one value');
   t.equal(single({}, 'a'), undefined, 'absent: undefined');
-  t.same(outcome(() => single({ a: ['1', '2'] }, 'a')), { rejected: 'a' }, 'given twice → rejected');
+  t.same(
+    outcome(() => single({ a: ['1', '2'] }, 'a')),
+    { rejected: 'a' },
+    'given twice → rejected',
+  );
 });
 
 t.test('numbers of rendering parameters (WADORS-8, WADOURI-5)', async (t) => {
@@ -38,11 +42,23 @@ t.test('numbers of rendering parameters (WADORS-8, WADOURI-5)', async (t) => {
 });
 
 t.test('annotation keywords (WADORS-8, WADOURI-5)', async (t) => {
-  t.same(parseAnnotation({ annotation: 'Patient,technique,patient' }, ['annotation']).annotation, ['patient', 'technique'], 'known keywords, once each, lower case');
+  t.same(
+    parseAnnotation({ annotation: 'Patient,technique,patient' }, ['annotation']).annotation,
+    ['patient', 'technique'],
+    'known keywords, once each, lower case',
+  );
   const mixed = parseAnnotation({ annotation: 'foo', imageAnnotation: 'patient' }, ['annotation', 'imageAnnotation']);
   t.same(mixed.annotation, ['patient'], 'every named parameter is read');
   t.match(mixed.warnings, [/annotation=foo is not a supported annotation/, /not burned in/], 'an unknown keyword and the unburned annotation are warnings');
   t.same(parseAnnotation({}, ['annotation']), { annotation: [], warnings: [] }, 'none asked: no warning');
-  t.same(outcome(() => parseAnnotation({ annotation: 'patient,' }, ['annotation'])), { rejected: 'annotation' }, 'an empty keyword');
-  t.same(outcome(() => parseAnnotation({ annotation: '1x' }, ['annotation'])), { rejected: 'annotation' }, 'not a keyword');
+  t.same(
+    outcome(() => parseAnnotation({ annotation: 'patient,' }, ['annotation'])),
+    { rejected: 'annotation' },
+    'an empty keyword',
+  );
+  t.same(
+    outcome(() => parseAnnotation({ annotation: '1x' }, ['annotation'])),
+    { rejected: 'annotation' },
+    'not a keyword',
+  );
 });

@@ -1,7 +1,5 @@
 import { type DicomJsonDataset, frameCount } from '@tessera/dicom';
-import {
-  type DecodedFrame, PixelDecodeError, RenderParameterError, type RenderedImage, UnsupportedTransferSyntaxError, decodeFrame,
-} from '@tessera/imaging';
+import { type DecodedFrame, PixelDecodeError, RenderParameterError, type RenderedImage, UnsupportedTransferSyntaxError, decodeFrame } from '@tessera/imaging';
 import type { RetrievableInstance } from '@tessera/index';
 import type { RetrieveDependencies } from './resolve-scope.js';
 import { RetrieveError } from './retrieve-error.js';
@@ -18,11 +16,20 @@ export type FrameRenderer = (decoded: DecodedFrame, metadata: DicomJsonDataset) 
  * parameter the image makes impossible `invalid-render-parameter`.
  */
 export async function renderStoredFrame(
-  deps: Pick<RetrieveDependencies, 'index' | 'blobs'>, row: RetrievableInstance, n: number, render: FrameRenderer,
+  deps: Pick<RetrieveDependencies, 'index' | 'blobs'>,
+  row: RetrievableInstance,
+  n: number,
+  render: FrameRenderer,
 ): Promise<RenderedImage> {
   const count = renderableFrames(row);
   if (n > count) throw new RetrieveError('frame-not-found', `instance ${row.sopInstanceUid} has ${count} frames, not ${n}`, row.sopInstanceUid);
-  const { rows: [text] } = await deps.index.retrieve.metadata({ studyInstanceUid: row.studyInstanceUid, seriesInstanceUid: row.seriesInstanceUid, sopInstanceUid: row.sopInstanceUid });
+  const {
+    rows: [text],
+  } = await deps.index.retrieve.metadata({
+    studyInstanceUid: row.studyInstanceUid,
+    seriesInstanceUid: row.seriesInstanceUid,
+    sopInstanceUid: row.sopInstanceUid,
+  });
   if (!text) throw new RetrieveError('not-found', `no instance ${row.sopInstanceUid} is stored`, row.sopInstanceUid);
   const metadata = JSON.parse(text.metadata) as DicomJsonDataset;
   const chunks: Buffer[] = [];
@@ -59,7 +66,10 @@ function renderError(error: unknown, row: Pick<RetrievableInstance, 'sopInstance
  * names what else the image depends on (frame, size, format).
  */
 export async function cachedRendering(
-  deps: Pick<RetrieveDependencies, 'blobs'>, row: RetrievableInstance, variant: string, render: () => Promise<RenderedImage>,
+  deps: Pick<RetrieveDependencies, 'blobs'>,
+  row: RetrievableInstance,
+  variant: string,
+  render: () => Promise<RenderedImage>,
 ): Promise<{ body: Buffer; cached: boolean }> {
   const key = `thumbnails/${row.blobKey.replace(/\.dcm$/, '')}/${variant}`;
   if (await deps.blobs.head(key)) {

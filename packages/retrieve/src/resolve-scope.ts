@@ -28,8 +28,11 @@ export async function resolveInstance(deps: Pick<RetrieveDependencies, 'index'>,
 
 /** `not-found`, naming the level that is not stored. */
 export function scopeNotFound(scope: RetrieveScope): RetrieveError {
-  const what = scope.sopInstanceUid !== undefined
-    ? `instance ${scope.sopInstanceUid} of series ${scope.seriesInstanceUid} of study ${scope.studyInstanceUid}`
-    : scope.seriesInstanceUid !== undefined ? `series ${scope.seriesInstanceUid} of study ${scope.studyInstanceUid}` : `study ${scope.studyInstanceUid}`;
+  const what =
+    scope.sopInstanceUid !== undefined
+      ? `instance ${scope.sopInstanceUid} of series ${scope.seriesInstanceUid} of study ${scope.studyInstanceUid}`
+      : scope.seriesInstanceUid !== undefined
+        ? `series ${scope.seriesInstanceUid} of study ${scope.studyInstanceUid}`
+        : `study ${scope.studyInstanceUid}`;
   return new RetrieveError('not-found', `no ${what} is stored`, scope.sopInstanceUid);
 }

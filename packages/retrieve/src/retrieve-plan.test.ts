@@ -6,8 +6,17 @@ import { scopeNotFound } from './resolve-scope.js';
 import { planStoredPart10 } from './stored-part10.js';
 
 const row = (transferSyntaxUid: string, frames: RetrievableInstance['frames'], hasFileMeta = true): RetrievableInstance => ({
-  studyInstanceUid: '1.2', seriesInstanceUid: '1.2.3', sopInstanceUid: '1.2.3.4', sopClassUid: '1.2.840.10008.5.1.4.1.1.2',
-  transferSyntaxUid, hasFileMeta, size: 1000, blobKey: 'instances/x.dcm', frames, bulkData: [], updatedAt: new Date(0),
+  studyInstanceUid: '1.2',
+  seriesInstanceUid: '1.2.3',
+  sopInstanceUid: '1.2.3.4',
+  sopClassUid: '1.2.840.10008.5.1.4.1.1.2',
+  transferSyntaxUid,
+  hasFileMeta,
+  size: 1000,
+  blobKey: 'instances/x.dcm',
+  frames,
+  bulkData: [],
+  updatedAt: new Date(0),
 });
 const EXPLICIT_LE = TransferSyntax.ExplicitVRLittleEndian;
 const ENCAPSULATED = { kind: 'encapsulated' as const, frames: [[{ offset: 100, length: 10 }]] };

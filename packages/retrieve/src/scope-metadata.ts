@@ -7,7 +7,8 @@ import { type RetrieveDependencies, scopeNotFound } from './resolve-scope.js';
  * the index alone, never from blobs.
  */
 export async function resolveMetadata(
-  deps: Pick<RetrieveDependencies, 'index'>, scope: RetrieveScope,
+  deps: Pick<RetrieveDependencies, 'index'>,
+  scope: RetrieveScope,
 ): Promise<{ rows: InstanceMetadataText[]; version: ScopeVersion }> {
   const found = await deps.index.retrieve.metadata(scope);
   if (found.rows.length === 0) throw scopeNotFound(scope);

@@ -1,7 +1,17 @@
 import type { BlobStore } from '@tessera/blob-store';
 import {
-  type ByteSource, type Span, type Vr, datasetOffset, inflate, Tag, rangedByteSource, sliceStream, swapStream,
-  swapWidth, tagKey, transferSyntaxInfo,
+  type ByteSource,
+  type Span,
+  type Vr,
+  datasetOffset,
+  inflate,
+  Tag,
+  rangedByteSource,
+  sliceStream,
+  swapStream,
+  swapWidth,
+  tagKey,
+  transferSyntaxInfo,
 } from '@tessera/dicom';
 import type { RetrievableInstance } from '@tessera/index';
 
@@ -40,7 +50,11 @@ export function frameBytes(blobs: BlobStore, row: RetrievableInstance, n: number
  * The bytes of a bulk data value (WADORS-7): its spans in order, little endian (swapped by the width
  * of its VR when the object is big endian), inflated first when the object is deflated.
  */
-export function bulkBytes(blobs: BlobStore, row: RetrievableInstance, ref: { vr: Vr; spans: Span[]; littleEndian: boolean }): { length: number; body: () => AsyncIterable<Buffer> } {
+export function bulkBytes(
+  blobs: BlobStore,
+  row: RetrievableInstance,
+  ref: { vr: Vr; spans: Span[]; littleEndian: boolean },
+): { length: number; body: () => AsyncIterable<Buffer> } {
   const length = ref.spans.reduce((sum, s) => sum + s.length, 0);
   const ts = transferSyntaxInfo(row.transferSyntaxUid);
   if (ts?.deflated) return { length, body: () => inflatedSpans(blobs, row, ref.spans) };

@@ -19,7 +19,5 @@ export function planStoredPart10(row: RetrievableInstance, requested: string | u
  * this returns, so a codestream that does not decode fails before any byte is sent).
  */
 export function encodeStoredPart10(deps: Pick<RetrieveDependencies, 'blobs' | 'settings'>, row: RetrievableInstance, plan: Part10Plan): Promise<EncodedPart10> {
-  return plan.kind === 'decode'
-    ? encodeDecodedPart10(deps.blobs, row, plan, deps.settings)
-    : encodePart10(blobSource(deps.blobs, row), plan, deps.settings);
+  return plan.kind === 'decode' ? encodeDecodedPart10(deps.blobs, row, plan, deps.settings) : encodePart10(blobSource(deps.blobs, row), plan, deps.settings);
 }

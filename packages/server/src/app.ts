@@ -47,11 +47,14 @@ export interface AppDependencies {
 export async function buildApp({ config, index, blobs, logger, access }: AppDependencies): Promise<FastifyInstance> {
   const app = Fastify({
     // Whatever the caller sets, requests are logged without query values (request-log.ts).
-    logger: logger === false ? false : {
-      level: config.logLevel,
-      ...(typeof logger === 'object' ? logger : {}),
-      serializers: { req: requestLogFields },
-    },
+    logger:
+      logger === false
+        ? false
+        : {
+            level: config.logLevel,
+            ...(typeof logger === 'object' ? logger : {}),
+            serializers: { req: requestLogFields },
+          },
     genReqId: (request) => {
       const given = request.headers['x-request-id'];
       return typeof given === 'string' && /^[\w.-]{1,128}$/.test(given) ? given : randomUUID();
@@ -146,7 +149,10 @@ export async function buildApp({ config, index, blobs, logger, access }: AppDepe
     baseUrl,
     capabilities: { qidoSupportsIncludeField: true, supportsFuzzyMatching: true, supportsWildcard: true, thumbnails: true },
     // The viewer signs in only when tokens are asked for (AUTH_MODE with oidc).
-    signIn: config.auth.methods.includes('oidc') && config.oidc?.viewerClientId ? { authority: config.oidc.issuer, clientId: config.oidc.viewerClientId, scope: config.oidc.viewerScope } : undefined,
+    signIn:
+      config.auth.methods.includes('oidc') && config.oidc?.viewerClientId
+        ? { authority: config.oidc.issuer, clientId: config.oidc.viewerClientId, scope: config.oidc.viewerScope }
+        : undefined,
   });
 
   // Service plugins are registered above this line; every route they add gets 405 for other methods.

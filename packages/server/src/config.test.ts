@@ -41,8 +41,11 @@ const fails = (env: Record<string, string>): string => {
 
 t.test('defaults: an empty environment', async (t) => {
   t.same(loadConfig({}), DEFAULTS);
-  t.same(loadConfig(Object.fromEntries(SETTINGS.map(([name]) => [name, '']))), { ...DEFAULTS, corsAllowedOrigins: [] },
-    'an empty value is the default, except CORS_ALLOWED_ORIGINS, where empty disables CORS');
+  t.same(
+    loadConfig(Object.fromEntries(SETTINGS.map(([name]) => [name, '']))),
+    { ...DEFAULTS, corsAllowedOrigins: [] },
+    'an empty value is the default, except CORS_ALLOWED_ORIGINS, where empty disables CORS',
+  );
 });
 
 t.test('valid values of each setting', async (t) => {
@@ -51,22 +54,84 @@ t.test('valid values of each setting', async (t) => {
     { env: { PORT: '65535' }, pick: (c) => c.port, expect: 65535 },
     { env: { HOST: '0.0.0.0' }, pick: (c) => c.host, expect: '0.0.0.0' },
     { env: { WORKERS: '4', ...PG }, pick: (c) => c.workers, expect: 4 },
-    { env: { DATA_DIR: '/srv/tessera' }, pick: (c) => [c.dataDir, c.index, c.blobs], expect: ['/srv/tessera', { kind: 'pglite', dataDir: '/srv/tessera/index' }, { kind: 'filesystem', root: '/srv/tessera/blobs' }] },
-    { env: { ...PG }, pick: (c) => c.index, expect: { kind: 'postgres', url: PG.DATABASE_URL, poolSize: 10, statementTimeoutMs: 30_000, preparedStatements: true } },
-    { env: { DATABASE_URL: 'postgresql://u@db/t/', DATABASE_POOL_SIZE: '3', DATABASE_STATEMENT_TIMEOUT_MS: '100', DATABASE_PREPARED_STATEMENTS: 'no' }, pick: (c) => c.index,
-      expect: { kind: 'postgres', url: 'postgresql://u@db/t', poolSize: 3, statementTimeoutMs: 100, preparedStatements: false } },
-    { env: { ...S3 }, pick: (c) => c.blobs, expect: { kind: 's3', bucket: 'b', endpoint: undefined, region: 'us-east-1', prefix: undefined, accessKeyId: undefined, secretAccessKey: undefined, forcePathStyle: false, requestTimeoutMs: 30_000 } },
-    { env: { ...S3, S3_ENDPOINT: 'http://minio:9000/', S3_REGION: 'eu-west-3', S3_PREFIX: 'a/b-c/', S3_ACCESS_KEY_ID: 'k', S3_SECRET_ACCESS_KEY: 's', S3_FORCE_PATH_STYLE: 'TRUE', S3_REQUEST_TIMEOUT_MS: '5000' }, pick: (c) => c.blobs,
-      expect: { kind: 's3', bucket: 'b', endpoint: 'http://minio:9000', region: 'eu-west-3', prefix: 'a/b-c/', accessKeyId: 'k', secretAccessKey: 's', forcePathStyle: true, requestTimeoutMs: 5000 } },
+    {
+      env: { DATA_DIR: '/srv/tessera' },
+      pick: (c) => [c.dataDir, c.index, c.blobs],
+      expect: ['/srv/tessera', { kind: 'pglite', dataDir: '/srv/tessera/index' }, { kind: 'filesystem', root: '/srv/tessera/blobs' }],
+    },
+    {
+      env: { ...PG },
+      pick: (c) => c.index,
+      expect: { kind: 'postgres', url: PG.DATABASE_URL, poolSize: 10, statementTimeoutMs: 30_000, preparedStatements: true },
+    },
+    {
+      env: { DATABASE_URL: 'postgresql://u@db/t/', DATABASE_POOL_SIZE: '3', DATABASE_STATEMENT_TIMEOUT_MS: '100', DATABASE_PREPARED_STATEMENTS: 'no' },
+      pick: (c) => c.index,
+      expect: { kind: 'postgres', url: 'postgresql://u@db/t', poolSize: 3, statementTimeoutMs: 100, preparedStatements: false },
+    },
+    {
+      env: { ...S3 },
+      pick: (c) => c.blobs,
+      expect: {
+        kind: 's3',
+        bucket: 'b',
+        endpoint: undefined,
+        region: 'us-east-1',
+        prefix: undefined,
+        accessKeyId: undefined,
+        secretAccessKey: undefined,
+        forcePathStyle: false,
+        requestTimeoutMs: 30_000,
+      },
+    },
+    {
+      env: {
+        ...S3,
+        S3_ENDPOINT: 'http://minio:9000/',
+        S3_REGION: 'eu-west-3',
+        S3_PREFIX: 'a/b-c/',
+        S3_ACCESS_KEY_ID: 'k',
+        S3_SECRET_ACCESS_KEY: 's',
+        S3_FORCE_PATH_STYLE: 'TRUE',
+        S3_REQUEST_TIMEOUT_MS: '5000',
+      },
+      pick: (c) => c.blobs,
+      expect: {
+        kind: 's3',
+        bucket: 'b',
+        endpoint: 'http://minio:9000',
+        region: 'eu-west-3',
+        prefix: 'a/b-c/',
+        accessKeyId: 'k',
+        secretAccessKey: 's',
+        forcePathStyle: true,
+        requestTimeoutMs: 5000,
+      },
+    },
     { env: { PUBLIC_URL: 'https://pacs.example.org/tessera/' }, pick: (c) => c.publicUrl, expect: 'https://pacs.example.org/tessera' },
     { env: { TRUST_PROXY: '1' }, pick: (c) => c.trustProxy, expect: true },
-    { env: { ALLOWED_HOSTS: ' Pacs.Example.org , localhost:8080,[::1]:8080,' }, pick: (c) => c.allowedHosts, expect: ['pacs.example.org', 'localhost:8080', '[::1]:8080'] },
-    { env: { STOW_MAX_BODY_BYTES: '1', STOW_MAX_PART_BYTES: '2', STOW_MAX_HEADER_BYTES: '1024', STOW_DUPLICATE_POLICY: 'overwrite' }, pick: (c) => c.stow,
-      expect: { maxBodyBytes: 1, maxPartBytes: 2, maxHeaderBytes: 1024, duplicatePolicy: 'overwrite' } },
-    { env: { HTTP_IDLE_TIMEOUT_MS: '0', HTTP_BODY_TIMEOUT_MS: '0', HTTP_BODY_MIN_BYTES: '1' }, pick: (c) => c.http, expect: { idleTimeoutMs: 0, bodyTimeoutMs: 0, bodyMinBytes: 1 } },
+    {
+      env: { ALLOWED_HOSTS: ' Pacs.Example.org , localhost:8080,[::1]:8080,' },
+      pick: (c) => c.allowedHosts,
+      expect: ['pacs.example.org', 'localhost:8080', '[::1]:8080'],
+    },
+    {
+      env: { STOW_MAX_BODY_BYTES: '1', STOW_MAX_PART_BYTES: '2', STOW_MAX_HEADER_BYTES: '1024', STOW_DUPLICATE_POLICY: 'overwrite' },
+      pick: (c) => c.stow,
+      expect: { maxBodyBytes: 1, maxPartBytes: 2, maxHeaderBytes: 1024, duplicatePolicy: 'overwrite' },
+    },
+    {
+      env: { HTTP_IDLE_TIMEOUT_MS: '0', HTTP_BODY_TIMEOUT_MS: '0', HTTP_BODY_MIN_BYTES: '1' },
+      pick: (c) => c.http,
+      expect: { idleTimeoutMs: 0, bodyTimeoutMs: 0, bodyMinBytes: 1 },
+    },
     { env: { QIDO_MAX_LIMIT: '1000000' }, pick: (c) => c.qido.maxLimit, expect: 1_000_000 },
     { env: { INLINE_BINARY_MAX_BYTES: '0' }, pick: (c) => c.inlineBinaryMaxBytes, expect: 0 },
-    { env: { CORS_ALLOWED_ORIGINS: 'https://viewer.example.org, http://localhost:3000' }, pick: (c) => c.corsAllowedOrigins, expect: ['https://viewer.example.org', 'http://localhost:3000'] },
+    {
+      env: { CORS_ALLOWED_ORIGINS: 'https://viewer.example.org, http://localhost:3000' },
+      pick: (c) => c.corsAllowedOrigins,
+      expect: ['https://viewer.example.org', 'http://localhost:3000'],
+    },
     { env: { CORS_ALLOWED_ORIGINS: ' * ' }, pick: (c) => c.corsAllowedOrigins, expect: '*' },
     { env: { VIEWER_DIR: '/opt/ohif' }, pick: (c) => c.viewerDir, expect: '/opt/ohif' },
     { env: { LOG_LEVEL: 'silent' }, pick: (c) => c.logLevel, expect: 'silent' },

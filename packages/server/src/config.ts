@@ -99,31 +99,83 @@ export const SETTINGS = [
   ['S3_REQUEST_TIMEOUT_MS', '30000', 'an S3 request running longer fails (503)'],
   ['PUBLIC_URL', '', 'external base URL (e.g. https://pacs.example.org/tessera); every emitted URL starts with it'],
   ['TRUST_PROXY', 'false', 'true: build URLs from Forwarded / X-Forwarded-* headers when PUBLIC_URL is not set'],
-  ['ALLOWED_HOSTS', '', 'when PUBLIC_URL is not set: comma list of Host values (host[:port]) that may shape emitted URLs, e.g. pacs.example.org,localhost:8080; any other Host is ignored and URLs use the address the connection came in on'],
+  [
+    'ALLOWED_HOSTS',
+    '',
+    'when PUBLIC_URL is not set: comma list of Host values (host[:port]) that may shape emitted URLs, e.g. pacs.example.org,localhost:8080; any other Host is ignored and URLs use the address the connection came in on',
+  ],
   ['STOW_MAX_BODY_BYTES', String(64 * 2 ** 30), 'largest STOW-RS request body (413 above)'],
-  ['STOW_MAX_PART_BYTES', String(8 * 2 ** 30), 'largest single instance in a STOW-RS request, and largest bulk data part of a metadata + bulk data request (413 above)'],
-  ['STOW_MAX_HEADER_BYTES', String(64 * 2 ** 20), 'largest DICOM header (everything before Pixel Data) read into memory; also the largest metadata of a metadata + bulk data request'],
+  [
+    'STOW_MAX_PART_BYTES',
+    String(8 * 2 ** 30),
+    'largest single instance in a STOW-RS request, and largest bulk data part of a metadata + bulk data request (413 above)',
+  ],
+  [
+    'STOW_MAX_HEADER_BYTES',
+    String(64 * 2 ** 20),
+    'largest DICOM header (everything before Pixel Data) read into memory; also the largest metadata of a metadata + bulk data request',
+  ],
   ['STOW_DUPLICATE_POLICY', 'reject', 'reject | overwrite: a SOP Instance UID stored again with different bytes'],
-  ['HTTP_IDLE_TIMEOUT_MS', '120000', 'a connection on which nothing is read or written for this long is closed, e.g. a client that stops reading a response (0: never); keep it above DATABASE_STATEMENT_TIMEOUT_MS and S3_REQUEST_TIMEOUT_MS'],
-  ['HTTP_BODY_TIMEOUT_MS', '60000', 'a STOW-RS body that delivers fewer than HTTP_BODY_MIN_BYTES in this time while the server waits for it is abandoned (408), e.g. a stalled or trickling upload (0: never)'],
+  [
+    'HTTP_IDLE_TIMEOUT_MS',
+    '120000',
+    'a connection on which nothing is read or written for this long is closed, e.g. a client that stops reading a response (0: never); keep it above DATABASE_STATEMENT_TIMEOUT_MS and S3_REQUEST_TIMEOUT_MS',
+  ],
+  [
+    'HTTP_BODY_TIMEOUT_MS',
+    '60000',
+    'a STOW-RS body that delivers fewer than HTTP_BODY_MIN_BYTES in this time while the server waits for it is abandoned (408), e.g. a stalled or trickling upload (0: never)',
+  ],
   ['HTTP_BODY_MIN_BYTES', '65536', 'see HTTP_BODY_TIMEOUT_MS (the default asks about 1 KiB/s)'],
   ['QIDO_MAX_LIMIT', '1000', 'most results one QIDO-RS search returns; a larger limit is clamped, the rest announced in a Warning header'],
   ['INLINE_BINARY_MAX_BYTES', '1024', 'binary values up to this size are inline in metadata, larger ones are BulkDataURIs'],
   ['CORS_ALLOWED_ORIGINS', '*', 'origins allowed to call the server from a browser: * or a comma list (https://viewer.example.org,…); empty disables CORS'],
   ['VIEWER_DIR', '', 'directory of a prebuilt OHIF v3 dist to host at / and /viewer (default: the pinned @ohif/app installed by pnpm install)'],
-  ['AUTH_MODE', 'none', 'none | apikey | oidc | apikey,oidc: how callers prove who they are (docs/security.md); none lets anyone do anything and is refused on a non-loopback HOST unless AUTH_ALLOW_UNAUTHENTICATED=true'],
-  ['AUTH_ALLOW_UNAUTHENTICATED', 'false', 'true: allow AUTH_MODE=none on a non-loopback HOST (a warning is logged); only behind something else that authenticates'],
-  ['AUTH_KEY_CACHE_SECONDS', '5', 'a verified API key is believed this long without asking the database again: the most a revoked key keeps working on a server process'],
+  [
+    'AUTH_MODE',
+    'none',
+    'none | apikey | oidc | apikey,oidc: how callers prove who they are (docs/security.md); none lets anyone do anything and is refused on a non-loopback HOST unless AUTH_ALLOW_UNAUTHENTICATED=true',
+  ],
+  [
+    'AUTH_ALLOW_UNAUTHENTICATED',
+    'false',
+    'true: allow AUTH_MODE=none on a non-loopback HOST (a warning is logged); only behind something else that authenticates',
+  ],
+  [
+    'AUTH_KEY_CACHE_SECONDS',
+    '5',
+    'a verified API key is believed this long without asking the database again: the most a revoked key keeps working on a server process',
+  ],
   ['AUTH_FAILURES_PER_MINUTE', '20', 'refused credentials per client address and minute before it is answered 429 (per server process)'],
-  ['OIDC_ISSUER', '', 'OpenID Connect issuer URL (exactly as the tokens\' iss); its keys come from <issuer>/.well-known/openid-configuration (docs/security-oidc.md)'],
-  ['OIDC_AUDIENCE', '', 'comma list of accepted token audiences (aud), e.g. the API\'s client id or identifier; required with OIDC_ISSUER'],
-  ['OIDC_SCOPES_CLAIM', 'scope', 'token claim that carries scopes or roles: a space-separated string (scope) or an array (roles, groups); a dotted path reaches a nested claim (realm_access.roles)'],
-  ['OIDC_SCOPE_MAP', '', 'comma list of claim-value:scope pairs, e.g. radiologist:read,uploader:read,uploader:write (empty: the claim holds read/write/delete/admin themselves)'],
-  ['OIDC_CLOCK_TOLERANCE_S', '30', 'allowed clock skew in seconds for a token\'s exp and nbf'],
+  [
+    'OIDC_ISSUER',
+    '',
+    "OpenID Connect issuer URL (exactly as the tokens' iss); its keys come from <issuer>/.well-known/openid-configuration (docs/security-oidc.md)",
+  ],
+  ['OIDC_AUDIENCE', '', "comma list of accepted token audiences (aud), e.g. the API's client id or identifier; required with OIDC_ISSUER"],
+  [
+    'OIDC_SCOPES_CLAIM',
+    'scope',
+    'token claim that carries scopes or roles: a space-separated string (scope) or an array (roles, groups); a dotted path reaches a nested claim (realm_access.roles)',
+  ],
+  [
+    'OIDC_SCOPE_MAP',
+    '',
+    'comma list of claim-value:scope pairs, e.g. radiologist:read,uploader:read,uploader:write (empty: the claim holds read/write/delete/admin themselves)',
+  ],
+  ['OIDC_CLOCK_TOLERANCE_S', '30', "allowed clock skew in seconds for a token's exp and nbf"],
   ['OIDC_VIEWER_CLIENT_ID', '', 'public client (authorization code + PKCE) the hosted viewer signs in with; its redirect URI is <public URL>/callback'],
-  ['OIDC_VIEWER_SCOPE', 'openid profile', 'scopes the hosted viewer requests (add what makes the provider issue an access token for OIDC_AUDIENCE with the scopes claim)'],
-  ['AUDIT_RETENTION_DAYS', '2190', 'audit events older than this many days are deleted (at start, then daily); 2190 ≈ 6 years; 0 keeps them forever (docs/security.md)'],
-  ['AUDIT_ENABLED', 'true', 'false records no audit events: only to measure the recorder\'s cost; an archive of patient data keeps it on'],
+  [
+    'OIDC_VIEWER_SCOPE',
+    'openid profile',
+    'scopes the hosted viewer requests (add what makes the provider issue an access token for OIDC_AUDIENCE with the scopes claim)',
+  ],
+  [
+    'AUDIT_RETENTION_DAYS',
+    '2190',
+    'audit events older than this many days are deleted (at start, then daily); 2190 ≈ 6 years; 0 keeps them forever (docs/security.md)',
+  ],
+  ['AUDIT_ENABLED', 'true', "false records no audit events: only to measure the recorder's cost; an archive of patient data keeps it on"],
   ['LOG_LEVEL', 'info', 'fatal | error | warn | info | debug | trace | silent'],
   ['CONFIG_FILE', '', 'optional JSON file of the same variables; the environment wins'],
 ] as const;
@@ -178,8 +230,14 @@ export function loadConfig(env: Source = process.env): Config {
   const workers = int('WORKERS', 1, 64);
   if (workers > 1 && !databaseUrl) throw new ConfigError('WORKERS above 1 needs DATABASE_URL: the embedded PGlite index belongs to one process');
 
-  const auth = authConfig(raw('AUTH_MODE'), raw('HOST'), bool('AUTH_ALLOW_UNAUTHENTICATED'), Boolean(env.OIDC_ISSUER ?? fileValues.OIDC_ISSUER),
-    int('AUTH_KEY_CACHE_SECONDS', 0, 300), int('AUTH_FAILURES_PER_MINUTE', 1, 1_000_000));
+  const auth = authConfig(
+    raw('AUTH_MODE'),
+    raw('HOST'),
+    bool('AUTH_ALLOW_UNAUTHENTICATED'),
+    Boolean(env.OIDC_ISSUER ?? fileValues.OIDC_ISSUER),
+    int('AUTH_KEY_CACHE_SECONDS', 0, 300),
+    int('AUTH_FAILURES_PER_MINUTE', 1, 1_000_000),
+  );
 
   return {
     auth,
@@ -192,7 +250,13 @@ export function loadConfig(env: Source = process.env): Config {
     allowedHosts: hosts(raw('ALLOWED_HOSTS')),
     logLevel: oneOf('LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const),
     index: databaseUrl
-      ? { kind: 'postgres', url: databaseUrl, poolSize: int('DATABASE_POOL_SIZE', 1, 1000), statementTimeoutMs: int('DATABASE_STATEMENT_TIMEOUT_MS', 100), preparedStatements: bool('DATABASE_PREPARED_STATEMENTS') }
+      ? {
+          kind: 'postgres',
+          url: databaseUrl,
+          poolSize: int('DATABASE_POOL_SIZE', 1, 1000),
+          statementTimeoutMs: int('DATABASE_STATEMENT_TIMEOUT_MS', 100),
+          preparedStatements: bool('DATABASE_PREPARED_STATEMENTS'),
+        }
       : { kind: 'pglite', dataDir: resolve(dataDir, 'index') },
     blobs: bucket
       ? {
@@ -229,7 +293,11 @@ export function loadConfig(env: Source = process.env): Config {
   };
 }
 
-function oidcConfig(raw: (name: SettingName) => string, int: (name: SettingName, min: number, max?: number) => number, url: (name: SettingName, protocols: string[]) => string | undefined): OidcConfig | undefined {
+function oidcConfig(
+  raw: (name: SettingName) => string,
+  int: (name: SettingName, min: number, max?: number) => number,
+  url: (name: SettingName, protocols: string[]) => string | undefined,
+): OidcConfig | undefined {
   // The issuer is compared with `iss` exactly: no trailing slash is removed (url() would).
   const issuer = raw('OIDC_ISSUER');
   if (issuer === '') {
@@ -237,7 +305,10 @@ function oidcConfig(raw: (name: SettingName) => string, int: (name: SettingName,
     return undefined;
   }
   url('OIDC_ISSUER', ['https:', 'http:']);
-  const audience = raw('OIDC_AUDIENCE').split(',').map((s) => s.trim()).filter(Boolean);
+  const audience = raw('OIDC_AUDIENCE')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   if (audience.length === 0) throw new ConfigError('OIDC_AUDIENCE is required with OIDC_ISSUER: a token for another application must not be accepted');
   const mapText = raw('OIDC_SCOPE_MAP');
   const map = mapText ? parseScopeMap(mapText) : undefined;
@@ -260,12 +331,25 @@ const AUTH_MODES = ['none', 'apikey', 'oidc', 'apikey,oidc'];
  * images, so it is allowed on a loopback HOST only, unless AUTH_ALLOW_UNAUTHENTICATED=true says
  * something else guards the port (the server then logs a warning at start).
  */
-function authConfig(mode: string, host: string, allowUnauthenticated: boolean, oidcConfigured: boolean, keyCacheSeconds: number, failuresPerMinute: number): AuthConfig {
-  const normalised = mode.split(',').map((m) => m.trim().toLowerCase()).sort().join(',');
+function authConfig(
+  mode: string,
+  host: string,
+  allowUnauthenticated: boolean,
+  oidcConfigured: boolean,
+  keyCacheSeconds: number,
+  failuresPerMinute: number,
+): AuthConfig {
+  const normalised = mode
+    .split(',')
+    .map((m) => m.trim().toLowerCase())
+    .sort()
+    .join(',');
   if (!AUTH_MODES.includes(normalised)) throw new ConfigError(`AUTH_MODE must be one of ${AUTH_MODES.join(' | ')}, got '${mode}'`);
   const methods = normalised === 'none' ? [] : (normalised.split(',') as AuthMethod[]);
   if (methods.length === 0 && !isLoopback(host) && !allowUnauthenticated) {
-    throw new ConfigError(`AUTH_MODE=none on HOST=${host} would let anyone who reaches the port read, store and delete every image; set AUTH_MODE=apikey (or oidc), or listen on 127.0.0.1, or set AUTH_ALLOW_UNAUTHENTICATED=true if something in front of the server authenticates (docs/security.md)`);
+    throw new ConfigError(
+      `AUTH_MODE=none on HOST=${host} would let anyone who reaches the port read, store and delete every image; set AUTH_MODE=apikey (or oidc), or listen on 127.0.0.1, or set AUTH_ALLOW_UNAUTHENTICATED=true if something in front of the server authenticates (docs/security.md)`,
+    );
   }
   if (methods.includes('oidc') && !oidcConfigured) throw new ConfigError('AUTH_MODE includes oidc but OIDC_ISSUER is not set');
   return { methods, keyCacheMs: keyCacheSeconds * 1000, failuresPerMinute };
@@ -278,7 +362,10 @@ export function isLoopback(host: string): boolean {
 }
 
 function hosts(text: string): string[] {
-  const list = text.split(',').map((s) => s.trim().toLowerCase()).filter(Boolean);
+  const list = text
+    .split(',')
+    .map((s) => s.trim().toLowerCase())
+    .filter(Boolean);
   for (const host of list) {
     if (!isHost(host)) throw new ConfigError(`ALLOWED_HOSTS: '${host}' is not a host[:port] like pacs.example.org or localhost:8080`);
   }
@@ -287,7 +374,10 @@ function hosts(text: string): string[] {
 
 function origins(text: string): string[] | '*' {
   if (text.trim() === '*') return '*';
-  const list = text.split(',').map((s) => s.trim()).filter(Boolean);
+  const list = text
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   for (const origin of list) {
     if (!/^https?:\/\/[^/\s]+$/.test(origin)) throw new ConfigError(`CORS_ALLOWED_ORIGINS: '${origin}' is not an origin like https://viewer.example.org`);
   }

@@ -16,7 +16,13 @@ async function app(settings: CorsSettings) {
 t.test('which origins get which headers', async (t) => {
   const cases: { name: string; settings: CorsSettings; origin?: string; allow?: string; vary?: string }[] = [
     { name: 'any origin with *', settings: { allowedOrigins: '*' }, origin: 'https://viewer.test', allow: '*' },
-    { name: 'a listed origin is echoed, with Vary', settings: { allowedOrigins: ['https://viewer.test'] }, origin: 'https://viewer.test', allow: 'https://viewer.test', vary: 'Origin' },
+    {
+      name: 'a listed origin is echoed, with Vary',
+      settings: { allowedOrigins: ['https://viewer.test'] },
+      origin: 'https://viewer.test',
+      allow: 'https://viewer.test',
+      vary: 'Origin',
+    },
     { name: 'an unlisted origin gets nothing', settings: { allowedOrigins: ['https://viewer.test'] }, origin: 'https://other.test' },
     { name: 'an empty list disables CORS', settings: { allowedOrigins: [] }, origin: 'https://viewer.test' },
     { name: 'no Origin, no CORS headers', settings: { allowedOrigins: '*' } },
@@ -36,13 +42,21 @@ t.test('which origins get which headers', async (t) => {
 t.test('a preflight is answered before any route; a plain OPTIONS reaches the capabilities route (CAP-1)', async (t) => {
   const server = await app({ allowedOrigins: '*' });
   t.teardown(() => server.close());
-  const preflight = await server.inject({ method: 'OPTIONS', url: '/', headers: { origin: 'https://viewer.test', 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type, x-custom' } });
+  const preflight = await server.inject({
+    method: 'OPTIONS',
+    url: '/',
+    headers: { origin: 'https://viewer.test', 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type, x-custom' },
+  });
   t.equal(preflight.statusCode, 204);
   t.equal(preflight.body, '');
   t.equal(preflight.headers['access-control-allow-methods'], 'GET, HEAD, POST, DELETE, OPTIONS');
   t.equal(preflight.headers['access-control-allow-headers'], 'content-type, x-custom', 'the requested headers are allowed');
   t.equal(preflight.headers['access-control-max-age'], '600');
-  const onUnknownPath = await server.inject({ method: 'OPTIONS', url: '/no/such/route', headers: { origin: 'https://viewer.test', 'access-control-request-method': 'GET' } });
+  const onUnknownPath = await server.inject({
+    method: 'OPTIONS',
+    url: '/no/such/route',
+    headers: { origin: 'https://viewer.test', 'access-control-request-method': 'GET' },
+  });
   t.equal(onUnknownPath.statusCode, 204, 'a preflight of any path, not a 404');
   t.match(onUnknownPath.headers['access-control-allow-headers'], /Authorization.*Range/, 'default allowed headers when none are requested');
   const plain = await server.inject({ method: 'OPTIONS', url: '/', headers: { origin: 'https://viewer.test' } });

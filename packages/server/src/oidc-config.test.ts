@@ -6,8 +6,13 @@ const ISSUER = 'https://keycloak.example.org/realms/hospital';
 t.test('OIDC settings: read, validated, and absent without OIDC_ISSUER', async (t) => {
   t.equal(loadConfig({}).oidc, undefined, 'no issuer: no OpenID Connect');
   const config = loadConfig({
-    AUTH_MODE: 'oidc', OIDC_ISSUER: `${ISSUER}/`, OIDC_AUDIENCE: 'tessera, account', OIDC_SCOPES_CLAIM: 'realm_access.roles',
-    OIDC_SCOPE_MAP: 'radiologist:read,uploader:read,uploader:write', OIDC_CLOCK_TOLERANCE_S: '5', OIDC_VIEWER_CLIENT_ID: 'tessera-viewer',
+    AUTH_MODE: 'oidc',
+    OIDC_ISSUER: `${ISSUER}/`,
+    OIDC_AUDIENCE: 'tessera, account',
+    OIDC_SCOPES_CLAIM: 'realm_access.roles',
+    OIDC_SCOPE_MAP: 'radiologist:read,uploader:read,uploader:write',
+    OIDC_CLOCK_TOLERANCE_S: '5',
+    OIDC_VIEWER_CLIENT_ID: 'tessera-viewer',
   });
   t.same(config.auth.methods, ['oidc']);
   t.equal(config.oidc?.issuer, `${ISSUER}/`, 'the issuer is kept exactly (a trailing slash is part of iss)');

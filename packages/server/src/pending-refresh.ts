@@ -14,10 +14,15 @@ export function installPendingRefresh(app: FastifyInstance, index: Index): void 
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<void> | undefined;
   const sweep = () => {
-    running ??= index.instances.refreshPendingStudies()
-      .then((count) => { if (count) app.log.info({ studies: count }, 'recomputed the counts of studies left marked by unfinished uploads'); })
+    running ??= index.instances
+      .refreshPendingStudies()
+      .then((count) => {
+        if (count) app.log.info({ studies: count }, 'recomputed the counts of studies left marked by unfinished uploads');
+      })
       .catch((error: unknown) => app.log.warn({ err: error }, 'could not recompute the counts of marked studies; retrying at the next sweep'))
-      .finally(() => { running = undefined; });
+      .finally(() => {
+        running = undefined;
+      });
     return running;
   };
   app.addHook('onReady', async () => {

@@ -60,7 +60,8 @@ export function publicBaseUrl(request: FastifyRequest, settings: PublicUrlSettin
     host !== undefined && isHost(host) && (settings.allowedHosts.length === 0 ? settings.trustProxy : listed(host));
   let host: string | undefined;
   if (vouched(forwardedHost)) host = forwardedHost;
-  else if (vouched(headers.host) || (headers.host !== undefined && isHost(headers.host) && namesLoopbackSelf(withPort(headers.host, proto), local))) host = headers.host;
+  else if (vouched(headers.host) || (headers.host !== undefined && isHost(headers.host) && namesLoopbackSelf(withPort(headers.host, proto), local)))
+    host = headers.host;
   host ??= `${local.address}:${local.port}`;
   return `${proto}://${host}${prefix}`;
 }

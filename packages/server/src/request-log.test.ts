@@ -15,12 +15,21 @@ t.test('query values are left out, names kept', async (t) => {
 
 t.test('a QIDO search by patient name logs no patient data', async (t) => {
   const lines: string[] = [];
-  const stream = new Writable({ write(chunk, _enc, done) { lines.push(String(chunk)); done(); } });
+  const stream = new Writable({
+    write(chunk, _enc, done) {
+      lines.push(String(chunk));
+      done();
+    },
+  });
   const config = loadConfig({ DATA_DIR: t.testdirName, LOG_LEVEL: 'info' });
   const index = await openIndex({ kind: 'pglite' });
   const blobs = createBlobStore({ kind: 'filesystem', root: `${t.testdirName}/blobs` });
   const app = await buildApp({ config, index, blobs, logger: { level: 'info', stream } });
-  t.teardown(async () => { await app.close(); await index.close(); await blobs.close(); });
+  t.teardown(async () => {
+    await app.close();
+    await index.close();
+    await blobs.close();
+  });
   const res = await app.inject({ method: 'GET', url: '/dicomweb/studies?PatientName=SECRET%5ENAME&PatientBirthDate=19700101' });
   t.equal(res.statusCode, 204);
   const log = lines.join('');

@@ -17,13 +17,17 @@ export function requestLogFields(request: FastifyRequest): Record<string, unknow
 export function redactQuery(url: string): string {
   const at = url.indexOf('?');
   if (at < 0) return url;
-  const names = url.slice(at + 1).split('&').filter(Boolean).map((pair) => {
-    const name = pair.split('=', 1)[0]!;
-    try {
-      return encodeURIComponent(decodeURIComponent(name.replace(/\+/g, ' ')));
-    } catch {
-      return '(malformed)';
-    }
-  });
+  const names = url
+    .slice(at + 1)
+    .split('&')
+    .filter(Boolean)
+    .map((pair) => {
+      const name = pair.split('=', 1)[0]!;
+      try {
+        return encodeURIComponent(decodeURIComponent(name.replace(/\+/g, ' ')));
+      } catch {
+        return '(malformed)';
+      }
+    });
   return `${url.slice(0, at)}?${names.join('&')}`;
 }

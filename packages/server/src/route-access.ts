@@ -63,7 +63,7 @@ export const ROUTE_ACCESS: readonly RouteRule[] = [
  * (`inRouteClass` around a plugin, or the route's `config.accessClass`).
  */
 export const ROUTE_CLASSES = {
-  viewer: { access: 'public', what: "the hosted viewer: its pages, static files and app-config.js (every route of the viewer plugin; no patient data)" },
+  viewer: { access: 'public', what: 'the hosted viewer: its pages, static files and app-config.js (every route of the viewer plugin; no patient data)' },
   'method-not-allowed': { access: 'public', what: 'the 405 answers for other methods on a service URL (they name the allowed methods, nothing else)' },
 } as const satisfies Record<string, { access: RouteAccess; what: string }>;
 
@@ -124,16 +124,20 @@ export function trackRoutes(app: FastifyInstance): void {
 export function registeredRoutes(app: FastifyInstance): RegisteredRoute[] {
   const routes = registered.get(app);
   if (!routes) throw new Error('trackRoutes was not called on this app');
-  return routes.flatMap((route) => [route.method].flat().map((method) => {
-    const routeClass = route.config?.accessClass;
-    return { method, url: route.url, ...(routeClass ? { routeClass } : {}), access: routeAccess(method, route.url, routeClass) };
-  }));
+  return routes.flatMap((route) =>
+    [route.method].flat().map((method) => {
+      const routeClass = route.config?.accessClass;
+      return { method, url: route.url, ...(routeClass ? { routeClass } : {}), access: routeAccess(method, route.url, routeClass) };
+    }),
+  );
 }
 
 /** Throws when a registered route has no decision in ROUTE_ACCESS (start-up fails, and so does CI). */
 export function assertEveryRouteDecided(app: FastifyInstance): void {
   const undecided = registeredRoutes(app).filter((route) => route.access === undefined);
   if (undecided.length > 0) {
-    throw new Error(`routes without an access decision (add them to packages/server/src/route-access.ts and docs/security.md): ${undecided.map((r) => `${r.method} ${r.url}`).join(', ')}`);
+    throw new Error(
+      `routes without an access decision (add them to packages/server/src/route-access.ts and docs/security.md): ${undecided.map((r) => `${r.method} ${r.url}`).join(', ')}`,
+    );
   }
 }

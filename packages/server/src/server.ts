@@ -22,14 +22,21 @@ export async function startServer(config: Config): Promise<RunningServer> {
   app = await buildApp({ config, index, blobs });
   const url = await app.listen({ host: config.host, port: config.port });
   if (!config.publicUrl && config.allowedHosts.length === 0 && !config.trustProxy && ['0.0.0.0', '::'].includes(config.host)) {
-    app.log.warn('listening on all interfaces without PUBLIC_URL, ALLOWED_HOSTS or TRUST_PROXY: emitted URLs use the address each connection came in on, not the Host header (docs/deployment.md)');
+    app.log.warn(
+      'listening on all interfaces without PUBLIC_URL, ALLOWED_HOSTS or TRUST_PROXY: emitted URLs use the address each connection came in on, not the Host header (docs/deployment.md)',
+    );
   }
   if (config.auth.methods.length === 0 && !isLoopback(config.host)) {
-    app.log.warn(`AUTH_MODE=none on ${config.host}: anyone who reaches this port may read, store and delete every image (AUTH_ALLOW_UNAUTHENTICATED=true); docs/security.md`);
+    app.log.warn(
+      `AUTH_MODE=none on ${config.host}: anyone who reaches this port may read, store and delete every image (AUTH_ALLOW_UNAUTHENTICATED=true); docs/security.md`,
+    );
   }
   const started = app;
   return {
-    app: started, index, blobs, url,
+    app: started,
+    index,
+    blobs,
+    url,
     async close() {
       await started.close();
       await index.close();

@@ -25,7 +25,12 @@ export function serviceRoot(baseUrl: string, serviceUrl: string): ServiceRootDoc
       { name: 'QIDO-RS (search for studies)', standard: 'PS3.18 §10.6', method: 'GET', href: `${serviceUrl}/studies` },
       { name: 'QIDO-RS (search for series)', standard: 'PS3.18 §10.6', method: 'GET', href: `${serviceUrl}/series` },
       { name: 'QIDO-RS (search for instances)', standard: 'PS3.18 §10.6', method: 'GET', href: `${serviceUrl}/instances` },
-      { name: 'WADO-RS (retrieve a study, its metadata, frames, rendered images)', standard: 'PS3.18 §10.4', method: 'GET', href: `${serviceUrl}/studies/{StudyInstanceUID}` },
+      {
+        name: 'WADO-RS (retrieve a study, its metadata, frames, rendered images)',
+        standard: 'PS3.18 §10.4',
+        method: 'GET',
+        href: `${serviceUrl}/studies/{StudyInstanceUID}`,
+      },
       { name: 'WADO-URI', standard: 'PS3.18 §9', method: 'GET', href: `${baseUrl}/wadouri?requestType=WADO&studyUID={s}&seriesUID={se}&objectUID={i}` },
     ],
     capabilities: { method: 'OPTIONS', href: serviceUrl, mediaType: 'application/json', standard: 'PS3.18 §8.9' },

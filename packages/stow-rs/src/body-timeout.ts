@@ -3,7 +3,10 @@ import { PassThrough, type Readable } from 'node:stream';
 /** The client stopped sending the request body (too few bytes while the server waited for them). */
 export class BodyTimeoutError extends Error {
   override readonly name = 'BodyTimeoutError';
-  constructor(readonly timeoutMs: number, readonly minBytes: number) {
+  constructor(
+    readonly timeoutMs: number,
+    readonly minBytes: number,
+  ) {
     super(`the request body delivered fewer than ${minBytes} bytes in ${timeoutMs} ms`);
   }
 }

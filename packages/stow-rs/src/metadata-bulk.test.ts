@@ -38,19 +38,34 @@ function dataset(sop: string, extra: DicomJsonDataset = {}): DicomJsonDataset {
   };
 }
 /** A 2×2 MONOCHROME2 16-bit image whose Pixel Data is a bulk data reference. */
-const image = (sop: string, uri: string, extra: DicomJsonDataset = {}) => dataset(sop, {
-  '00280002': { vr: 'US', Value: [1] }, '00280004': { vr: 'CS', Value: ['MONOCHROME2'] },
-  '00280010': { vr: 'US', Value: [2] }, '00280011': { vr: 'US', Value: [2] },
-  '00280100': { vr: 'US', Value: [16] }, '00280101': { vr: 'US', Value: [16] }, '00280102': { vr: 'US', Value: [15] }, '00280103': { vr: 'US', Value: [0] },
-  [tagKey(Tag.PixelData)]: { vr: 'OW', BulkDataURI: uri },
-  ...extra,
-});
+const image = (sop: string, uri: string, extra: DicomJsonDataset = {}) =>
+  dataset(sop, {
+    '00280002': { vr: 'US', Value: [1] },
+    '00280004': { vr: 'CS', Value: ['MONOCHROME2'] },
+    '00280010': { vr: 'US', Value: [2] },
+    '00280011': { vr: 'US', Value: [2] },
+    '00280100': { vr: 'US', Value: [16] },
+    '00280101': { vr: 'US', Value: [16] },
+    '00280102': { vr: 'US', Value: [15] },
+    '00280103': { vr: 'US', Value: [0] },
+    [tagKey(Tag.PixelData)]: { vr: 'OW', BulkDataURI: uri },
+    ...extra,
+  });
 
-async function run(parts: MultipartPart[], options: Partial<MetadataBulkOptions> = {}): Promise<{ results: (Buffer | Exclude<StorePart, Readable>)[]; leftInSpool: string[] }> {
+async function run(
+  parts: MultipartPart[],
+  options: Partial<MetadataBulkOptions> = {},
+): Promise<{ results: (Buffer | Exclude<StorePart, Readable>)[]; leftInSpool: string[] }> {
   const spoolDir = await mkdtemp(join(tmpdir(), 'tessera-metadata-bulk-'));
   try {
     const results: (Buffer | Exclude<StorePart, Readable>)[] = [];
-    const generator = metadataBulkInstances(Readable.from(parts, { objectMode: true }), { spoolDir, maxPartBytes: 1 << 20, maxMetadataBytes: 1 << 16, requestUrl: REQUEST_URL, ...options });
+    const generator = metadataBulkInstances(Readable.from(parts, { objectMode: true }), {
+      spoolDir,
+      maxPartBytes: 1 << 20,
+      maxMetadataBytes: 1 << 16,
+      requestUrl: REQUEST_URL,
+      ...options,
+    });
     for await (const result of generator) {
       if (result instanceof Readable) {
         const chunks: Buffer[] = [];
@@ -88,7 +103,11 @@ t.test('BulkDataURIs match Content-Locations as written or resolved against the 
   const cases = [
     { name: 'relative URI, absolute location', uri: 'bulk/1', location: 'https://pacs.test/dicomweb/bulk/1' },
     { name: 'absolute URI, relative location', uri: 'https://pacs.test/dicomweb/bulk/2', location: 'bulk/2' },
-    { name: 'an opaque URN, matched as written', uri: 'urn:uuid:1b4e28ba-2fa1-11d2-883f-0016d3cca427', location: 'urn:uuid:1b4e28ba-2fa1-11d2-883f-0016d3cca427' },
+    {
+      name: 'an opaque URN, matched as written',
+      uri: 'urn:uuid:1b4e28ba-2fa1-11d2-883f-0016d3cca427',
+      location: 'urn:uuid:1b4e28ba-2fa1-11d2-883f-0016d3cca427',
+    },
   ];
   for (const c of cases) {
     const { results } = await run([json([image('1.2.3.4.6', c.uri)]), bulk(c.location, pixels)]);
@@ -97,11 +116,18 @@ t.test('BulkDataURIs match Content-Locations as written or resolved against the 
 });
 
 t.test('datasets that cannot be built are failure values, in their place (STOW-5, STOW-8)', async (t) => {
-  const { results, leftInSpool } = await run([
-    json([image('1.2.3.4.7', 'missing'), 'not a dataset', dataset('1.2.3.4.8')]),
-  ]);
-  t.match(results[0], { kind: 'failed', sopClassUid: CT, sopInstanceUid: '1.2.3.4.7', reason: FailureReason.CannotUnderstand, detail: /no bulk data part has the Content-Location "missing"/ },
-    'a BulkDataURI with no part: C000, with the instance UIDs');
+  const { results, leftInSpool } = await run([json([image('1.2.3.4.7', 'missing'), 'not a dataset', dataset('1.2.3.4.8')])]);
+  t.match(
+    results[0],
+    {
+      kind: 'failed',
+      sopClassUid: CT,
+      sopInstanceUid: '1.2.3.4.7',
+      reason: FailureReason.CannotUnderstand,
+      detail: /no bulk data part has the Content-Location "missing"/,
+    },
+    'a BulkDataURI with no part: C000, with the instance UIDs',
+  );
   t.match(results[1], { kind: 'failed', reason: FailureReason.CannotUnderstand, detail: /not a DICOM JSON dataset/ }, 'an item that is not an object: C000');
   t.equal((results[1] as { sopInstanceUid?: string }).sopInstanceUid, undefined, 'no UIDs for it');
   t.ok(Buffer.isBuffer(results[2]), 'the next dataset is still built');
@@ -110,15 +136,28 @@ t.test('datasets that cannot be built are failure values, in their place (STOW-5
   const single = await run([json(dataset('1.2.3.4.9'))]);
   t.ok(Buffer.isBuffer(single.results[0]), 'one dataset alone, not in an array, is accepted');
 
-  const twice = await run([json([dataset('1.2.3.4.10', { '00081030': { vr: 'LO', BulkDataURI: 'd' } })]), bulk('d', Buffer.from('A')), bulk('d', Buffer.from('B'))]);
-  t.match(twice.results[0], { kind: 'failed', reason: FailureReason.CannotUnderstand, detail: /2 bulk data parts have the Content-Location "d"/ }, 'two parts for one value');
+  const twice = await run([
+    json([dataset('1.2.3.4.10', { '00081030': { vr: 'LO', BulkDataURI: 'd' } })]),
+    bulk('d', Buffer.from('A')),
+    bulk('d', Buffer.from('B')),
+  ]);
+  t.match(
+    twice.results[0],
+    { kind: 'failed', reason: FailureReason.CannotUnderstand, detail: /2 bulk data parts have the Content-Location "d"/ },
+    'two parts for one value',
+  );
 });
 
 t.test('compressed frames: media type → transfer syntax (digest STOW-3, DATA-3)', async (t) => {
   const frame = Buffer.from([0xff, 0xd8, 0xff, 0xd9]);
   const cases: { name: string; type: string; frames: number; declared?: number; expect: string | number }[] = [
     { name: 'image/x-jls (legacy name) defaults to JPEG-LS lossless', type: 'image/x-jls', frames: 1, expect: TransferSyntax.JPEGLSLossless },
-    { name: 'image/jls with a transfer-syntax parameter', type: `image/jls; transfer-syntax=${TransferSyntax.JPEGLSNearLossless}`, frames: 1, expect: TransferSyntax.JPEGLSNearLossless },
+    {
+      name: 'image/jls with a transfer-syntax parameter',
+      type: `image/jls; transfer-syntax=${TransferSyntax.JPEGLSNearLossless}`,
+      frames: 1,
+      expect: TransferSyntax.JPEGLSNearLossless,
+    },
     { name: 'image/dicom-rle, two frames for NumberOfFrames 2', type: 'image/dicom-rle', frames: 2, declared: 2, expect: TransferSyntax.RLELossless },
     { name: 'frames fewer than NumberOfFrames: A900', type: 'image/dicom-rle', frames: 1, declared: 3, expect: FailureReason.DataSetDoesNotMatchSOPClass },
     { name: 'image/png is not storable as frames: C122', type: 'image/png', frames: 1, expect: FailureReason.TransferSyntaxNotSupported },
@@ -130,27 +169,56 @@ t.test('compressed frames: media type → transfer syntax (digest STOW-3, DATA-3
     if (typeof c.expect === 'number') t.match(result, { kind: 'failed', reason: c.expect }, c.name);
     else t.equal(Buffer.isBuffer(result) ? (await describe(result)).transferSyntaxUid : result, c.expect, c.name);
   }
-  const [mixed] = (await run([json([image('1.2.3.4.12', 'f', { [tagKey(Tag.NumberOfFrames)]: { vr: 'IS', Value: [2] } })]), bulk('f', frame, 'image/jls'), bulk('f', frame, 'image/dicom-rle')])).results;
+  const [mixed] = (
+    await run([
+      json([image('1.2.3.4.12', 'f', { [tagKey(Tag.NumberOfFrames)]: { vr: 'IS', Value: [2] } })]),
+      bulk('f', frame, 'image/jls'),
+      bulk('f', frame, 'image/dicom-rle'),
+    ])
+  ).results;
   t.match(mixed, { kind: 'failed', reason: FailureReason.CannotUnderstand, detail: /not all of the same media type/ }, 'frames of two media types: C000');
 });
 
 t.test('requests that fail as a whole are problems (PS3.18 §10.5.1.4)', async (t) => {
   const cases: { name: string; parts: () => MultipartPart[]; options?: Partial<MetadataBulkOptions>; expect: { status: number; code: string } }[] = [
     { name: 'first part not JSON', parts: () => [bulk('x', Buffer.from('x'))], expect: { status: 400, code: 'METADATA_PART' } },
-    { name: 'bulk part without Content-Location', parts: () => [json([dataset('1.1')]), part({ 'Content-Type': 'application/octet-stream' }, Buffer.from('x'))], expect: { status: 400, code: 'BULK_DATA_LOCATION' } },
-    { name: 'metadata that is not JSON', parts: () => [part({ 'Content-Type': 'application/dicom+json' }, Buffer.from('[{'))], expect: { status: 400, code: 'METADATA_JSON' } },
+    {
+      name: 'bulk part without Content-Location',
+      parts: () => [json([dataset('1.1')]), part({ 'Content-Type': 'application/octet-stream' }, Buffer.from('x'))],
+      expect: { status: 400, code: 'BULK_DATA_LOCATION' },
+    },
+    {
+      name: 'metadata that is not JSON',
+      parts: () => [part({ 'Content-Type': 'application/dicom+json' }, Buffer.from('[{'))],
+      expect: { status: 400, code: 'METADATA_JSON' },
+    },
     { name: 'metadata that is a JSON number', parts: () => [json(42)], expect: { status: 400, code: 'METADATA_JSON' } },
-    { name: 'metadata over STOW_MAX_HEADER_BYTES', parts: () => [json([dataset('1.1')])], options: { maxMetadataBytes: 16 }, expect: { status: 413, code: 'METADATA_TOO_LARGE' } },
-    { name: 'two metadata parts share the limit', parts: () => [json([dataset('1.1')]), json([dataset('1.2')], 'application/json')], options: { maxMetadataBytes: 250 }, expect: { status: 413, code: 'METADATA_TOO_LARGE' } },
+    {
+      name: 'metadata over STOW_MAX_HEADER_BYTES',
+      parts: () => [json([dataset('1.1')])],
+      options: { maxMetadataBytes: 16 },
+      expect: { status: 413, code: 'METADATA_TOO_LARGE' },
+    },
+    {
+      name: 'two metadata parts share the limit',
+      parts: () => [json([dataset('1.1')]), json([dataset('1.2')], 'application/json')],
+      options: { maxMetadataBytes: 250 },
+      expect: { status: 413, code: 'METADATA_TOO_LARGE' },
+    },
   ];
   for (const c of cases) {
-    const error = await run(c.parts(), c.options).then(() => undefined, (e: unknown) => e);
+    const error = await run(c.parts(), c.options).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     t.same(problem(error), c.expect, c.name);
   }
   const spoolDir = await mkdtemp(join(tmpdir(), 'tessera-metadata-bulk-'));
   t.teardown(() => rm(spoolDir, { recursive: true, force: true }));
-  const generator = metadataBulkInstances(Readable.from([json([dataset('1.1')]), bulk('a', Buffer.alloc(10)), part({ 'Content-Type': 'text/plain' }, Buffer.from('x'))], { objectMode: true }),
-    { spoolDir, maxPartBytes: 1 << 20, maxMetadataBytes: 1 << 16, requestUrl: REQUEST_URL });
+  const generator = metadataBulkInstances(
+    Readable.from([json([dataset('1.1')]), bulk('a', Buffer.alloc(10)), part({ 'Content-Type': 'text/plain' }, Buffer.from('x'))], { objectMode: true }),
+    { spoolDir, maxPartBytes: 1 << 20, maxMetadataBytes: 1 << 16, requestUrl: REQUEST_URL },
+  );
   await t.rejects(generator.next(), { code: 'BULK_DATA_LOCATION' });
   t.same(await readdir(spoolDir), [], 'a failed request leaves no spooled bulk data behind');
 });

@@ -2,8 +2,17 @@ import { createReadStream } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import {
-  type BulkValue, DicomParseError, type DicomJsonDataset, FailureReason, Tag, TransferSyntax, encodeFileMeta, fromDicomJson,
-  jpegTransferSyntax, tagKey, transferSyntaxInfo,
+  type BulkValue,
+  DicomParseError,
+  type DicomJsonDataset,
+  FailureReason,
+  Tag,
+  TransferSyntax,
+  encodeFileMeta,
+  fromDicomJson,
+  jpegTransferSyntax,
+  tagKey,
+  transferSyntaxInfo,
 } from '@tessera/dicom';
 import { HttpProblem, type MultipartPart, parseMediaType } from '@tessera/http';
 import { type SpooledPart, spoolPart } from './spool.js';
@@ -76,10 +85,14 @@ export async function* metadataBulkInstances(parts: AsyncIterable<MultipartPart>
       if (first || JSON_TYPES.has(type)) {
         if (!JSON_TYPES.has(type)) {
           part.resume();
-          throw new HttpProblem(400, 'METADATA_PART', `the first part of a multipart/related; type="application/dicom+json" request must be the DICOM JSON metadata, not ${header(part, 'content-type') ?? 'a part without Content-Type'} (PS3.18 §10.5.1.4)`);
+          throw new HttpProblem(
+            400,
+            'METADATA_PART',
+            `the first part of a multipart/related; type="application/dicom+json" request must be the DICOM JSON metadata, not ${header(part, 'content-type') ?? 'a part without Content-Type'} (PS3.18 §10.5.1.4)`,
+          );
         }
         first = false;
-        datasets.push(...await readMetadata(part, metadataBytes, options.maxMetadataBytes));
+        datasets.push(...(await readMetadata(part, metadataBytes, options.maxMetadataBytes)));
         continue;
       }
       const location = header(part, 'content-location');
@@ -98,10 +111,12 @@ export async function* metadataBulkInstances(parts: AsyncIterable<MultipartPart>
     }
     for (const dataset of datasets) yield buildInstance(dataset, bulk, options.requestUrl);
   } finally {
-    await Promise.all(spooled.map(async (file) => {
-      await file.durable.catch(() => {});
-      await rm(file.path, { force: true });
-    }));
+    await Promise.all(
+      spooled.map(async (file) => {
+        await file.durable.catch(() => {});
+        await rm(file.path, { force: true });
+      }),
+    );
   }
 }
 
@@ -160,18 +175,29 @@ function buildInstance(dataset: unknown, bulk: Map<string, BulkPart[]>, requestU
   try {
     const syntax = { uid: TransferSyntax.ExplicitVRLittleEndian as string };
     const resolve = (uri: string, path: string): BulkValue<string> => {
-      const found = locationKeys(uri, requestUrl).map((key) => bulk.get(key)).find((list) => list?.length);
-      if (!found) throw new DicomParseError(`no bulk data part has the Content-Location ${JSON.stringify(uri)} that ${path} refers to`, FailureReason.CannotUnderstand);
+      const found = locationKeys(uri, requestUrl)
+        .map((key) => bulk.get(key))
+        .find((list) => list?.length);
+      if (!found)
+        throw new DicomParseError(`no bulk data part has the Content-Location ${JSON.stringify(uri)} that ${path} refers to`, FailureReason.CannotUnderstand);
       if (path === tagKey(Tag.PixelData) && found[0]!.mediaType !== OCTET_STREAM) {
         syntax.uid = frameSyntax(found, json);
         return { kind: 'frames', frames: found.map((p) => ({ length: p.spooled.size, source: p.spooled.path })) };
       }
-      if (found.length > 1) throw new DicomParseError(`${found.length} bulk data parts have the Content-Location ${JSON.stringify(uri)}; ${path} holds one value`, FailureReason.CannotUnderstand);
+      if (found.length > 1)
+        throw new DicomParseError(
+          `${found.length} bulk data parts have the Content-Location ${JSON.stringify(uri)}; ${path} holds one value`,
+          FailureReason.CannotUnderstand,
+        );
       const [only] = found;
       return { kind: 'value', bytes: { length: only!.spooled.size, source: only!.spooled.path } };
     };
     const { segments } = fromDicomJson(json, { bulkData: resolve });
-    const meta = encodeFileMeta({ mediaStorageSopClassUid: ids.sopClassUid ?? '', mediaStorageSopInstanceUid: ids.sopInstanceUid ?? '', transferSyntaxUid: syntax.uid });
+    const meta = encodeFileMeta({
+      mediaStorageSopClassUid: ids.sopClassUid ?? '',
+      mediaStorageSopInstanceUid: ids.sopInstanceUid ?? '',
+      transferSyntaxUid: syntax.uid,
+    });
     async function* bytes(): AsyncGenerator<Buffer> {
       yield meta;
       for (const segment of segments) {
@@ -205,12 +231,18 @@ function frameSyntax(frames: BulkPart[], json: DicomJsonDataset): string {
   const uid = first!.transferSyntax ?? (typeof declared === 'string' ? declared : undefined) ?? sniffed ?? DEFAULT_SYNTAX[mediaType];
   const info = uid === undefined ? undefined : transferSyntaxInfo(uid);
   if (!info?.encapsulated || info.bulkMediaType.toLowerCase() !== mediaType) {
-    throw new DicomParseError(`Pixel Data frames of media type ${mediaType}${uid ? ` in transfer syntax ${uid}` : ''} cannot be stored; send the media types of PS3.18 Table 8.7.3-5 or application/octet-stream`, FailureReason.TransferSyntaxNotSupported);
+    throw new DicomParseError(
+      `Pixel Data frames of media type ${mediaType}${uid ? ` in transfer syntax ${uid}` : ''} cannot be stored; send the media types of PS3.18 Table 8.7.3-5 or application/octet-stream`,
+      FailureReason.TransferSyntaxNotSupported,
+    );
   }
   const declaredFrames = json[tagKey(Tag.NumberOfFrames)]?.Value?.[0];
   const expected = declaredFrames === undefined ? 1 : Number(declaredFrames);
   if (frames.length !== expected) {
-    throw new DicomParseError(`NumberOfFrames is ${declaredFrames === undefined ? '(absent, so 1)' : JSON.stringify(declaredFrames)} but ${frames.length} Pixel Data frame parts were sent`, FailureReason.DataSetDoesNotMatchSOPClass);
+    throw new DicomParseError(
+      `NumberOfFrames is ${declaredFrames === undefined ? '(absent, so 1)' : JSON.stringify(declaredFrames)} but ${frames.length} Pixel Data frame parts were sent`,
+      FailureReason.DataSetDoesNotMatchSOPClass,
+    );
   }
   return info.uid;
 }

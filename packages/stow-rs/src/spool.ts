@@ -30,15 +30,20 @@ export class PartTooLargeError extends Error {
 /** The spool directory's file system has no space left (or the quota is reached). */
 export class SpoolFullError extends Error {
   override readonly name = 'SpoolFullError';
-  constructor(readonly dir: string, options?: { cause?: unknown }) {
+  constructor(
+    readonly dir: string,
+    options?: { cause?: unknown },
+  ) {
     super(`the upload spool ${dir} is full (no space left on device)`, options);
   }
 }
 
 const isDiskFull = (error: unknown) => ['ENOSPC', 'EDQUOT'].includes((error as { code?: string } | undefined)?.code ?? '');
-const spoolFull = (dir: string) => (error: unknown): never => {
-  throw isDiskFull(error) ? new SpoolFullError(dir, { cause: error }) : error;
-};
+const spoolFull =
+  (dir: string) =>
+  (error: unknown): never => {
+    throw isDiskFull(error) ? new SpoolFullError(dir, { cause: error }) : error;
+  };
 
 /** Bytes gathered before one `writev`: fewer, larger writes than one per socket chunk. */
 const WRITE_BATCH_BYTES = 1 << 20;
@@ -62,11 +67,13 @@ export async function spoolPart(part: AsyncIterable<Buffer>, dir: string, option
   // The spool directory exists after the first part: create it only when opening fails.
   const head: Buffer[] = [];
   let headBytes = 0;
-  const file = await open(path, 'w').catch(async (error: unknown) => {
-    if ((error as { code?: string }).code !== 'ENOENT') throw error;
-    await mkdir(dir, { recursive: true });
-    return open(path, 'w');
-  }).catch(spoolFull(dir));
+  const file = await open(path, 'w')
+    .catch(async (error: unknown) => {
+      if ((error as { code?: string }).code !== 'ENOENT') throw error;
+      await mkdir(dir, { recursive: true });
+      return open(path, 'w');
+    })
+    .catch(spoolFull(dir));
   try {
     let pending: Buffer[] = [];
     let pendingBytes = 0;
@@ -94,9 +101,7 @@ export async function spoolPart(part: AsyncIterable<Buffer>, dir: string, option
     await rm(path, { force: true });
     spoolFull(dir)(error);
   }
-  const durable = (options.sync
-    ? file.datasync().finally(() => file.close())
-    : file.close()).catch(spoolFull(dir));
+  const durable = (options.sync ? file.datasync().finally(() => file.close()) : file.close()).catch(spoolFull(dir));
   // Awaited by whoever stores the part; a part dropped before that must not raise an unhandled rejection.
   durable.catch(() => {});
   return { path, size, sha256: hash.digest('hex'), head, durable };

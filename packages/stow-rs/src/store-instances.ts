@@ -2,8 +2,17 @@ import { rm } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { type BlobStore, BlobStoreFullError } from '@tessera/blob-store';
 import {
-  DicomParseError, type DicomJsonDataset, FailureReason, type InstanceDescription, Tag, WarningReason, statusHex, statusName,
-  describeInstance, headedFileByteSource, tagKey,
+  DicomParseError,
+  type DicomJsonDataset,
+  FailureReason,
+  type InstanceDescription,
+  Tag,
+  WarningReason,
+  statusHex,
+  statusName,
+  describeInstance,
+  headedFileByteSource,
+  tagKey,
 } from '@tessera/dicom';
 import { type Index, IndexOutcomeUnknownError } from '@tessera/index';
 import { SpoolFullError, type SpooledPart, spoolPart } from './spool.js';
@@ -27,9 +36,21 @@ export interface StoreDependencies {
 
 /** One instance's result: stored (maybe with a warning) or failed, as the response module lists it. */
 export type InstanceResult =
-  | { kind: 'stored'; sopClassUid: string; sopInstanceUid: string; studyInstanceUid: string; seriesInstanceUid: string; warning?: { reason: number; detail: string }; duplicate?: boolean }
   | {
-      kind: 'failed'; sopClassUid?: string; sopInstanceUid?: string; reason: number; detail: string;
+      kind: 'stored';
+      sopClassUid: string;
+      sopInstanceUid: string;
+      studyInstanceUid: string;
+      seriesInstanceUid: string;
+      warning?: { reason: number; detail: string };
+      duplicate?: boolean;
+    }
+  | {
+      kind: 'failed';
+      sopClassUid?: string;
+      sopInstanceUid?: string;
+      reason: number;
+      detail: string;
       /** Failed for want of space (spool or blob store full, FailureReason A700): worth retrying later. */
       storageFull?: boolean;
     };
@@ -82,11 +103,7 @@ interface Candidate {
  * Order of writes (two-phase): blobs first, index rows second, acknowledgement last. A crash between
  * the first two leaves unreferenced blobs (removed by `tessera gc`), never a row without its blob.
  */
-export async function storeInstances(
-  parts: AsyncIterable<StorePart>,
-  deps: StoreDependencies,
-  options: { studyInstanceUid?: string },
-): Promise<StoreOutcome> {
+export async function storeInstances(parts: AsyncIterable<StorePart>, deps: StoreDependencies, options: { studyInstanceUid?: string }): Promise<StoreOutcome> {
   const results: InstanceResult[] = [];
   const touchedStudies = new Set<string>();
   let chunk: Candidate[] = [];
@@ -156,7 +173,12 @@ export async function storeInstances(
 }
 
 /** Reads a spooled part's header and checks it (STOW-7/8): a candidate to store, or a failure. */
-async function check(spooled: SpooledPart, slot: number, deps: StoreDependencies, pathStudyUid: string | undefined): Promise<{ kind: 'candidate'; candidate: Candidate } | Extract<InstanceResult, { kind: 'failed' }>> {
+async function check(
+  spooled: SpooledPart,
+  slot: number,
+  deps: StoreDependencies,
+  pathStudyUid: string | undefined,
+): Promise<{ kind: 'candidate'; candidate: Candidate } | Extract<InstanceResult, { kind: 'failed' }>> {
   const { settings } = deps;
   let description: InstanceDescription;
   const source = headedFileByteSource(spooled.path, spooled.size, spooled.head);
@@ -172,16 +194,25 @@ async function check(spooled: SpooledPart, slot: number, deps: StoreDependencies
   }
   const ids = { sopClassUid: description.sopClassUid, sopInstanceUid: description.sopInstanceUid };
   if (pathStudyUid !== undefined && description.studyInstanceUid !== pathStudyUid) {
-    return { kind: 'failed', ...ids, reason: FailureReason.StudyInstanceUIDMismatch, detail: `StudyInstanceUID ${description.studyInstanceUid} is not the study ${pathStudyUid} of the request` };
+    return {
+      kind: 'failed',
+      ...ids,
+      reason: FailureReason.StudyInstanceUIDMismatch,
+      detail: `StudyInstanceUID ${description.studyInstanceUid} is not the study ${pathStudyUid} of the request`,
+    };
   }
   return {
     kind: 'candidate',
     candidate: {
-      slot, spooled, description,
+      slot,
+      spooled,
+      description,
       blobKey: instanceBlobKey(description, spooled.sha256),
       stored: {
-        kind: 'stored', ...ids,
-        studyInstanceUid: description.studyInstanceUid, seriesInstanceUid: description.seriesInstanceUid,
+        kind: 'stored',
+        ...ids,
+        studyInstanceUid: description.studyInstanceUid,
+        seriesInstanceUid: description.seriesInstanceUid,
         warning: description.warnings.length ? { reason: WarningReason.DataSetDoesNotMatchSOPClass, detail: description.warnings.join('; ') } : undefined,
       },
       failed: (reason, detail, storageFull) => ({ kind: 'failed', ...ids, reason, detail, ...(storageFull ? { storageFull } : {}) }),
@@ -299,7 +330,10 @@ async function deleteQuietly(blobs: BlobStore, key: string, deps: StoreDependenc
  * answer learns why. UT, not Error Comment (0000,0902): that is a command element, and its LO
  * value (64 characters at most) cannot hold a reason that names the UIDs involved.
  */
-export function toStoreResponse(outcome: StoreOutcome, urls: { study(uid: string): string; instance(study: string, series: string, sop: string): string }): { status: number; body: DicomJsonDataset } {
+export function toStoreResponse(
+  outcome: StoreOutcome,
+  urls: { study(uid: string): string; instance(study: string, series: string, sop: string): string },
+): { status: number; body: DicomJsonDataset } {
   const stored = outcome.results.filter((r) => r.kind === 'stored');
   const failed = outcome.results.filter((r) => r.kind === 'failed');
   const body: DicomJsonDataset = {};
@@ -336,18 +370,18 @@ export function toStoreResponse(outcome: StoreOutcome, urls: { study(uid: string
         [tagKey(Tag.ReferencedSOPClassUID)]: { vr: 'UI', Value: [r.sopClassUid] },
         [tagKey(Tag.ReferencedSOPInstanceUID)]: { vr: 'UI', Value: [r.sopInstanceUid] },
         [tagKey(Tag.RetrieveURL)]: { vr: 'UR', Value: [urls.instance(r.studyInstanceUid, r.seriesInstanceUid, r.sopInstanceUid)] },
-        ...(r.warning ? {
-          [tagKey(Tag.WarningReason)]: { vr: 'US', Value: [r.warning.reason] },
-          [tagKey(Tag.TextValue)]: { vr: 'UT', Value: [r.warning.detail] },
-        } : {}),
+        ...(r.warning
+          ? {
+              [tagKey(Tag.WarningReason)]: { vr: 'US', Value: [r.warning.reason] },
+              [tagKey(Tag.TextValue)]: { vr: 'UT', Value: [r.warning.detail] },
+            }
+          : {}),
       })),
     };
   }
   const sorted = Object.fromEntries(Object.entries(body).sort(([a], [b]) => (a < b ? -1 : 1)));
   // Nothing stored and nothing even readable as DICOM: the request as a whole was bad (STOW-6/8).
-  const status = stored.length === 0
-    ? (other.length === failed.length ? 400 : 409)
-    : failed.length || stored.some((r) => r.warning) ? 202 : 200;
+  const status = stored.length === 0 ? (other.length === failed.length ? 400 : 409) : failed.length || stored.some((r) => r.warning) ? 202 : 200;
   return { status, body: sorted };
 }
 

@@ -45,11 +45,15 @@ export const stowRoutes: FastifyPluginAsync<StowRoutesOptions> = async (app: Fas
     try {
       outcome = await storeInstances(parts, options, { studyInstanceUid });
     } catch (error) {
-      const problem = error instanceof PartTooLargeError ? new HttpProblem(413, 'PART_TOO_LARGE', error.message)
-        : error instanceof BodyTimeoutError ? new HttpProblem(408, 'BODY_TIMEOUT', `${error.message}; the request is abandoned`, { connection: 'close' })
-        // Nobody reads this answer; the log line says why the request ended.
-        : error instanceof BodyAbortedError ? new HttpProblem(400, 'REQUEST_ABORTED', error.message)
-        : error;
+      const problem =
+        error instanceof PartTooLargeError
+          ? new HttpProblem(413, 'PART_TOO_LARGE', error.message)
+          : error instanceof BodyTimeoutError
+            ? new HttpProblem(408, 'BODY_TIMEOUT', `${error.message}; the request is abandoned`, { connection: 'close' })
+            : // Nobody reads this answer; the log line says why the request ended.
+              error instanceof BodyAbortedError
+              ? new HttpProblem(400, 'REQUEST_ABORTED', error.message)
+              : error;
       if (error instanceof BodyTimeoutError) request.log.info({ timeoutMs: error.timeoutMs, minBytes: error.minBytes }, 'STOW-RS request body timed out');
       if (error instanceof BodyAbortedError) request.log.info('STOW-RS upload abandoned: the client closed the connection');
       // One line per request, also when it fails as a whole (earlier chunks may have been stored).
@@ -68,7 +72,10 @@ export const stowRoutes: FastifyPluginAsync<StowRoutesOptions> = async (app: Fas
       request.log.info({ stow: { failed: '503 STORAGE_FULL' } }, 'STOW-RS request failed as a whole: 503 STORAGE_FULL');
       throw new HttpProblem(503, 'STORAGE_FULL', 'the archive storage is full; nothing was stored; retry later');
     }
-    noteAuditedStudies(request, outcome.results.flatMap((r) => (r.kind === 'stored' ? [r.studyInstanceUid] : [])));
+    noteAuditedStudies(
+      request,
+      outcome.results.flatMap((r) => (r.kind === 'stored' ? [r.studyInstanceUid] : [])),
+    );
     const base = options.serviceUrl(request);
     const { status, body } = toStoreResponse(outcome, {
       study: (s) => studyUrl(base, s),
@@ -89,13 +96,21 @@ export const stowRoutes: FastifyPluginAsync<StowRoutesOptions> = async (app: Fas
  */
 function logOutcome(request: FastifyRequest, outcome: StoreOutcome, status: number): void {
   const summary = summarizeOutcome(outcome);
-  const reasons = Object.entries(summary.reasons).map(([reason, n]) => `${reason} ×${n}`).join('; ');
-  request.log.info({ stow: { status, ...summary } },
-    `STOW-RS ${status}: stored ${summary.stored} (${summary.duplicates} duplicate), refused ${summary.refused}${reasons ? ` (${reasons})` : ''}`);
+  const reasons = Object.entries(summary.reasons)
+    .map(([reason, n]) => `${reason} ×${n}`)
+    .join('; ');
+  request.log.info(
+    { stow: { status, ...summary } },
+    `STOW-RS ${status}: stored ${summary.stored} (${summary.duplicates} duplicate), refused ${summary.refused}${reasons ? ` (${reasons})` : ''}`,
+  );
   if (summary.refused + summary.warnings > 0 && (request.log.level === 'debug' || request.log.level === 'trace')) {
-    const items = outcome.results.filter((r) => r.kind === 'failed' || r.warning).map((r) => r.kind === 'failed'
-      ? { sopInstanceUid: r.sopInstanceUid, failureReason: r.reason, detail: r.detail }
-      : { sopInstanceUid: r.sopInstanceUid, warningReason: r.warning!.reason, detail: r.warning!.detail });
+    const items = outcome.results
+      .filter((r) => r.kind === 'failed' || r.warning)
+      .map((r) =>
+        r.kind === 'failed'
+          ? { sopInstanceUid: r.sopInstanceUid, failureReason: r.reason, detail: r.detail }
+          : { sopInstanceUid: r.sopInstanceUid, warningReason: r.warning!.reason, detail: r.warning!.detail },
+      );
     request.log.debug({ stow: { items } }, 'STOW-RS refusals and warnings');
   }
 }
@@ -121,14 +136,19 @@ async function* requestParts(request: FastifyRequest<{ Params: { study?: string 
   if (mediaType?.type === 'multipart/related' && rootType === 'application/dicom+json') {
     const study = request.params.study;
     yield* metadataBulkInstances(readMultipart(guardBody(raw, bodyTimeout), request.headers, { maxTotalBytes: maxBodyBytes }), {
-      spoolDir: settings.spoolDir, maxPartBytes: settings.maxPartBytes, maxMetadataBytes: settings.maxHeaderBytes,
+      spoolDir: settings.spoolDir,
+      maxPartBytes: settings.maxPartBytes,
+      maxMetadataBytes: settings.maxHeaderBytes,
       requestUrl: `${options.serviceUrl(request)}/studies${study === undefined ? '' : `/${study}`}`,
     });
     return;
   }
   if (mediaType?.type !== 'multipart/related' || (rootType !== undefined && rootType !== 'application/dicom')) {
-    throw new HttpProblem(415, 'UNSUPPORTED_MEDIA_TYPE',
-      `STOW-RS accepts multipart/related; type="application/dicom", multipart/related; type="application/dicom+json" (metadata and bulk data) or application/dicom, not ${request.headers['content-type'] ?? 'no Content-Type'}`);
+    throw new HttpProblem(
+      415,
+      'UNSUPPORTED_MEDIA_TYPE',
+      `STOW-RS accepts multipart/related; type="application/dicom", multipart/related; type="application/dicom+json" (metadata and bulk data) or application/dicom, not ${request.headers['content-type'] ?? 'no Content-Type'}`,
+    );
   }
   const body = guardBody(raw, bodyTimeout);
   for await (const part of readMultipart(body, request.headers, { maxTotalBytes: maxBodyBytes })) {

@@ -62,7 +62,11 @@ export async function openTestStorage(name: BackendName, env: Record<string, str
 
 function storage(name: BackendName, index: Index, blobs: BlobStore, dataDir: string, config: Config, cleanups: (() => Promise<void>)[]): TestStorage {
   return {
-    name, index, blobs, dataDir, config,
+    name,
+    index,
+    blobs,
+    dataDir,
+    config,
     async close() {
       await index.close();
       await blobs.close();
@@ -85,7 +89,9 @@ export async function startTestServer(name: BackendName, env: Record<string, str
   const app = await buildApp({ config: store.config, index: store.index, blobs: store.blobs, logger: level ? { level } : false });
   const url = await app.listen({ host: '127.0.0.1', port: 0 });
   return {
-    ...store, app, url,
+    ...store,
+    app,
+    url,
     async close() {
       await app.close();
       await store.close();

@@ -31,7 +31,19 @@ export function ctInstance(overrides: Record<string, AttributeValue> = {}, pixel
       StudyTime: '120000',
       SeriesNumber: 1,
       InstanceNumber: 1,
-      ...(pixels ? { Rows: pixels.rows, Columns: pixels.columns, BitsAllocated: 16, BitsStored: 16, HighBit: 15, PixelRepresentation: 0, SamplesPerPixel: 1, PhotometricInterpretation: 'MONOCHROME2', NumberOfFrames: pixels.frames } : {}),
+      ...(pixels
+        ? {
+            Rows: pixels.rows,
+            Columns: pixels.columns,
+            BitsAllocated: 16,
+            BitsStored: 16,
+            HighBit: 15,
+            PixelRepresentation: 0,
+            SamplesPerPixel: 1,
+            PhotometricInterpretation: 'MONOCHROME2',
+            NumberOfFrames: pixels.frames,
+          }
+        : {}),
       ...overrides,
     },
     pixels,
@@ -54,10 +66,23 @@ export function encodeElement(tag: number, vr: Vr, value: Buffer): Buffer {
 function encodeValue(vr: Vr, value: Exclude<AttributeValue, undefined>): Buffer {
   if (Buffer.isBuffer(value)) return value;
   switch (vr) {
-    case 'US': { const b = Buffer.alloc(2); b.writeUInt16LE(Number(value)); return b; }
-    case 'UL': { const b = Buffer.alloc(4); b.writeUInt32LE(Number(value)); return b; }
-    case 'SS': { const b = Buffer.alloc(2); b.writeInt16LE(Number(value)); return b; }
-    default: return Buffer.from(String(value), vr === 'PN' || vr === 'LO' || vr === 'SH' || vr === 'LT' || vr === 'ST' || vr === 'UT' ? 'utf8' : 'latin1');
+    case 'US': {
+      const b = Buffer.alloc(2);
+      b.writeUInt16LE(Number(value));
+      return b;
+    }
+    case 'UL': {
+      const b = Buffer.alloc(4);
+      b.writeUInt32LE(Number(value));
+      return b;
+    }
+    case 'SS': {
+      const b = Buffer.alloc(2);
+      b.writeInt16LE(Number(value));
+      return b;
+    }
+    default:
+      return Buffer.from(String(value), vr === 'PN' || vr === 'LO' || vr === 'SH' || vr === 'LT' || vr === 'ST' || vr === 'UT' ? 'utf8' : 'latin1');
   }
 }
 
@@ -73,10 +98,9 @@ export function encodeHeader(spec: InstanceSpec): Buffer {
     })
     .sort((a, b) => a.tag - b.tag);
   const hasCharset = elements.some((e) => e.tag === 0x00080005);
-  const dataset = [
-    ...(hasCharset ? [] : [{ tag: 0x00080005, bytes: encodeElement(0x00080005, 'CS', Buffer.from('ISO_IR 192')) }]),
-    ...elements,
-  ].sort((a, b) => a.tag - b.tag).map((e) => e.bytes);
+  const dataset = [...(hasCharset ? [] : [{ tag: 0x00080005, bytes: encodeElement(0x00080005, 'CS', Buffer.from('ISO_IR 192')) }]), ...elements]
+    .sort((a, b) => a.tag - b.tag)
+    .map((e) => e.bytes);
   const sopClass = String(spec.attributes.SOPClassUID ?? '');
   const sopInstance = String(spec.attributes.SOPInstanceUID ?? '');
   const metaElements = Buffer.concat([

@@ -30,7 +30,10 @@ export function multipartRelated(parts: (Buffer | (() => Readable))[], options: 
 }
 
 /** The whole body in memory (for inject() tests). */
-export async function multipartBuffer(parts: Buffer[], options: Parameters<typeof multipartRelated>[1] = {}): Promise<{ contentType: string; payload: Buffer }> {
+export async function multipartBuffer(
+  parts: Buffer[],
+  options: Parameters<typeof multipartRelated>[1] = {},
+): Promise<{ contentType: string; payload: Buffer }> {
   const { contentType, body } = multipartRelated(parts, options);
   const chunks: Buffer[] = [];
   for await (const chunk of body) chunks.push(chunk as Buffer);

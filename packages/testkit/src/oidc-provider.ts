@@ -115,15 +115,16 @@ export async function startOidcProvider(options: OidcProviderOptions = {}): Prom
         },
         body: new URLSearchParams({ grant_type: 'client_credentials', scope: scopes.join(' '), resource: audience }),
       });
-      const body = await response.json() as { access_token?: string; error?: string; error_description?: string };
+      const body = (await response.json()) as { access_token?: string; error?: string; error_description?: string };
       if (!response.ok || !body.access_token) throw new Error(`token endpoint: ${response.status} ${body.error ?? ''} ${body.error_description ?? ''}`);
       return body.access_token;
     },
     signWithProviderKey: (claims, header = {}) => signJwt(createPrivateKey({ key: privateJwk, format: 'jwk' }), claims, { kid: KID, ...header }),
-    close: () => new Promise<void>((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }
 

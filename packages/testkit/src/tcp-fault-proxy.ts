@@ -27,8 +27,15 @@ export interface FaultProxy {
   close(): Promise<void>;
 }
 
-interface Pair { client: Socket; upstream: Socket }
-interface Hold { pattern: Buffer; ms: number; delivered: () => void }
+interface Pair {
+  client: Socket;
+  upstream: Socket;
+}
+interface Hold {
+  pattern: Buffer;
+  ms: number;
+  delivered: () => void;
+}
 
 export async function startFaultProxy(target: { host: string; port: number }): Promise<FaultProxy> {
   let mode: 'pass' | 'blackhole' = 'pass';
@@ -56,7 +63,9 @@ export async function startFaultProxy(target: { host: string; port: number }): P
     });
     upstream.on('data', (chunk: Buffer) => {
       if (mode === 'blackhole') return;
-      toClient = toClient.then(() => { if (!client.destroyed) client.write(chunk); });
+      toClient = toClient.then(() => {
+        if (!client.destroyed) client.write(chunk);
+      });
     });
     // A side that closes closes the other once what is in flight towards it is delivered.
     client.on('end', () => void toServer.then(() => upstream.end()));
@@ -84,14 +93,20 @@ export async function startFaultProxy(target: { host: string; port: number }): P
 
   return {
     port,
-    get connections() { return opened; },
+    get connections() {
+      return opened;
+    },
     via(url: string) {
       const parsed = new URL(url);
       parsed.host = `127.0.0.1:${port}`;
       return parsed.toString();
     },
-    pass() { mode = 'pass'; },
-    blackhole() { mode = 'blackhole'; },
+    pass() {
+      mode = 'pass';
+    },
+    blackhole() {
+      mode = 'blackhole';
+    },
     reset: resetAll,
     async refuse() {
       resetAll();

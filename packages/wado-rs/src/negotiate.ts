@@ -26,7 +26,10 @@ export interface InstancesChoice {
  * package's `planStoredPart10`, which decodes compressed data to Explicit VR LE when it can).
  */
 export function negotiateInstances<S extends { transferSyntaxUid: string }>(
-  entries: AcceptEntry[], stored: S[], single: boolean, plan: (stored: S, requested: string | undefined) => Part10Plan | undefined,
+  entries: AcceptEntry[],
+  stored: S[],
+  single: boolean,
+  plan: (stored: S, requested: string | undefined) => Part10Plan | undefined,
 ): InstancesChoice {
   assertOneFamily(entries);
   for (const entry of entries) {

@@ -8,14 +8,20 @@ function rejects(t: Pick<typeof import('tap').default, 'ok' | 'fail'>, fn: () =>
     fn();
     t.fail(`${why}: accepted`);
   } catch (error) {
-    t.ok(error instanceof RenderParameterError && error.parameterName === parameterName, `${why} → RenderParameterError(${parameterName}): ${(error as Error).message}`);
+    t.ok(
+      error instanceof RenderParameterError && error.parameterName === parameterName,
+      `${why} → RenderParameterError(${parameterName}): ${(error as Error).message}`,
+    );
   }
 }
 
 t.test('WADO-RS rendered parameters (WADORS-8)', async (t) => {
   t.same(parseRenderedParams({}, 'rendered'), { annotation: [], warnings: [] });
   t.match(parseRenderedParams({ window: '40,400,linear' }, 'rendered'), { window: { center: 40, width: 400, function: 'linear' } });
-  t.match(parseRenderedParams(new URLSearchParams('window=-600,1500.5,sigmoid&quality=75'), 'rendered'), { window: { center: -600, width: 1500.5, function: 'sigmoid' }, quality: 75 });
+  t.match(parseRenderedParams(new URLSearchParams('window=-600,1500.5,sigmoid&quality=75'), 'rendered'), {
+    window: { center: -600, width: 1500.5, function: 'sigmoid' },
+    quality: 75,
+  });
   t.match(parseRenderedParams({ viewport: '512,512,10,20,-100,50' }, 'rendered'), { viewport: { vw: 512, vh: 512, sx: 10, sy: 20, sw: -100, sh: 50 } });
   t.match(parseRenderedParams({ viewport: '64,32,,,,' }, 'rendered'), { viewport: { vw: 64, vh: 32 } });
   for (const window of ['40,400', '40', '40,400,', 'a,400,linear', '40,400,cubic', '40,0,linear', '40,0.5,linear', '40,0,sigmoid', '']) {
@@ -31,7 +37,10 @@ t.test('WADO-RS rendered parameters (WADORS-8)', async (t) => {
   rejects(t, () => parseRenderedParams({ annotation: '%%' }, 'rendered'), 'annotation', 'non-keyword');
   const annotated = parseRenderedParams({ annotation: 'patient,foo' }, 'rendered');
   t.same(annotated.annotation, ['patient']);
-  t.ok(annotated.warnings.some((w) => w.includes('foo')), 'unknown keyword → warning');
+  t.ok(
+    annotated.warnings.some((w) => w.includes('foo')),
+    'unknown keyword → warning',
+  );
   t.match(parseRenderedParams({ iccprofile: 'srgb' }, 'rendered'), { iccprofile: 'srgb' });
   rejects(t, () => parseRenderedParams({ iccprofile: 'adobergb' }, 'rendered'), 'iccprofile', 'unsupported profile');
   rejects(t, () => parseRenderedParams({ iccprofile: 'maybe' }, 'rendered'), 'iccprofile', 'unknown profile');

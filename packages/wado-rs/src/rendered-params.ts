@@ -34,9 +34,13 @@ function parseViewport(text: string | undefined, kind: 'rendered' | 'thumbnail')
       if (!INTEGER.test(sy!)) throw new RenderParameterError('viewport', `sy ${JSON.stringify(sy)} is not a non-negative integer`);
       viewport.sy = Number(sy);
     }
-    for (const [key, value] of [['sw', sw], ['sh', sh]] as const) {
+    for (const [key, value] of [
+      ['sw', sw],
+      ['sh', sh],
+    ] as const) {
       if (value === '') continue;
-      if (!SIGNED_INTEGER.test(value!) || Number(value) === 0) throw new RenderParameterError('viewport', `${key} ${JSON.stringify(value)} is not a non-zero integer`);
+      if (!SIGNED_INTEGER.test(value!) || Number(value) === 0)
+        throw new RenderParameterError('viewport', `${key} ${JSON.stringify(value)} is not a non-zero integer`);
       viewport[key] = Number(value);
     }
   }

@@ -2,7 +2,13 @@ import { Readable } from 'node:stream';
 import { transferSyntaxInfo } from '@tessera/dicom';
 import { acceptableMediaTypes, instanceUrl, primed, writeMultipart } from '@tessera/http';
 import {
-  type InstanceScope, type RetrieveDependencies, bulkBytes, canDecodeStored, openStoredDecodedFrames, planBulkData, resolveInstance,
+  type InstanceScope,
+  type RetrieveDependencies,
+  bulkBytes,
+  canDecodeStored,
+  openStoredDecodedFrames,
+  planBulkData,
+  resolveInstance,
 } from '@tessera/retrieve';
 import { type BulkChoice, negotiateBulk } from './negotiate.js';
 import { framesResponse } from './retrieve-frames.js';
@@ -26,7 +32,10 @@ export async function retrieveBulkData(deps: RetrieveDependencies, scope: Instan
 
   if (plan.kind === 'frames') {
     const numbers = Array.from({ length: plan.count }, (_, i) => i + 1);
-    const choice = negotiateBulk(entries, transferSyntaxInfo(row.transferSyntaxUid), plan.count === 1, { decodable: canDecodeStored(row), decodedSingle: true });
+    const choice = negotiateBulk(entries, transferSyntaxInfo(row.transferSyntaxUid), plan.count === 1, {
+      decodable: canDecodeStored(row),
+      decodedSingle: true,
+    });
     if (choice.decode) {
       const pixels = (await openStoredDecodedFrames(deps, row)).pixelData();
       return valueResponse(choice, location, { length: pixels.length, body: () => pixels.body });

@@ -2,7 +2,13 @@ import { Readable } from 'node:stream';
 import { transferSyntaxInfo } from '@tessera/dicom';
 import { acceptableMediaTypes, instanceUrl, primed, writeMultipart } from '@tessera/http';
 import {
-  type InstanceScope, type RetrievableInstance, type RetrieveDependencies, canDecodeStored, frameBytes, openStoredDecodedFrames, planFrames,
+  type InstanceScope,
+  type RetrievableInstance,
+  type RetrieveDependencies,
+  canDecodeStored,
+  frameBytes,
+  openStoredDecodedFrames,
+  planFrames,
   resolveInstance,
 } from '@tessera/retrieve';
 import { type BulkChoice, negotiateBulk } from './negotiate.js';
@@ -29,7 +35,11 @@ export async function retrieveFrames(deps: RetrieveDependencies, scope: Instance
  * is a 422 problem), the others as the response is read.
  */
 export async function framesResponse(
-  deps: RetrieveDependencies, row: RetrievableInstance, numbers: number[], choice: BulkChoice, location: (n: number) => string,
+  deps: RetrieveDependencies,
+  row: RetrievableInstance,
+  numbers: number[],
+  choice: BulkChoice,
+  location: (n: number) => string,
 ): Promise<RetrieveResponse> {
   if (choice.decode) {
     const decoded = await openStoredDecodedFrames(deps, row, numbers[0]);
@@ -40,7 +50,12 @@ export async function framesResponse(
         body: Readable.from(decoded.frame(numbers[0]!), { objectMode: false }),
       };
     }
-    const parts = numbers.map((n) => ({ contentType: choice.partType, contentLocation: location(n), contentLength: decoded.frameLength, body: () => decoded.frame(n) }));
+    const parts = numbers.map((n) => ({
+      contentType: choice.partType,
+      contentLocation: location(n),
+      contentLength: decoded.frameLength,
+      body: () => decoded.frame(n),
+    }));
     const { contentType, stream } = writeMultipart(choice.partType.split(';')[0]!, parts);
     return { status: 200, headers: { 'content-type': contentType }, body: stream };
   }

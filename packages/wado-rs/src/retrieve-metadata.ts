@@ -38,9 +38,8 @@ export async function retrieveMetadata(deps: RetrieveDependencies, scope: Retrie
   const [encoding] = size >= COMPRESS_MIN_BYTES ? acceptedEncodings(request.acceptEncoding, ['gzip', 'br']) : [];
   if (encoding === undefined) return { status: 200, headers, body: Buffer.from(chunks.join('')) };
   headers['content-encoding'] = encoding;
-  const compressor = encoding === 'br'
-    ? createBrotliCompress({ params: { [zlib.BROTLI_PARAM_QUALITY]: 4, [zlib.BROTLI_PARAM_SIZE_HINT]: size } })
-    : createGzip({ level: 6 });
+  const compressor =
+    encoding === 'br' ? createBrotliCompress({ params: { [zlib.BROTLI_PARAM_QUALITY]: 4, [zlib.BROTLI_PARAM_SIZE_HINT]: size } }) : createGzip({ level: 6 });
   return { status: 200, headers, body: Readable.from(chunks).pipe(compressor) };
 }
 
@@ -101,7 +100,10 @@ function metadataXml(rows: InstanceMetadataText[], request: RetrieveRequest, hea
  * differ (RFC 9110 §8.8.3).
  */
 export function metadataEtag(version: string, serviceUrl: string, form: DicomModelForm): string {
-  return `W/"${createHash('sha256').update(`${version}\n${serviceUrl}${form === 'xml' ? '\nxml' : ''}`).digest('base64url').slice(0, 27)}"`;
+  return `W/"${createHash('sha256')
+    .update(`${version}\n${serviceUrl}${form === 'xml' ? '\nxml' : ''}`)
+    .digest('base64url')
+    .slice(0, 27)}"`;
 }
 
 /** If-None-Match: `*` or a list of entity tags, compared weakly (RFC 9110 §13.1.2). */

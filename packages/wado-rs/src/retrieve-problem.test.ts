@@ -20,8 +20,11 @@ t.test('toHttpProblem: WADO-RS answers of typed retrieve failures (WADORS-10)', 
     t.ok(problem instanceof HttpProblem, `${why}: a problem`);
     t.match(problem, { status, code, message: `detail of ${reason}` }, `${why} → ${status} ${code}, detail kept`);
   }
-  t.match(toHttpProblem(new RenderParameterError('viewport', 'must be vw,vh')), { status: 400, code: 'INVALID_RENDER_PARAMETER', message: 'viewport: must be vw,vh' },
-    'WADORS-8: an ill-formed parameter → 400');
+  t.match(
+    toHttpProblem(new RenderParameterError('viewport', 'must be vw,vh')),
+    { status: 400, code: 'INVALID_RENDER_PARAMETER', message: 'viewport: must be vw,vh' },
+    'WADORS-8: an ill-formed parameter → 400',
+  );
   const other = new Error('socket hang up');
   t.equal(toHttpProblem(other), other, 'other errors pass through to the server error handler');
   const problem = new HttpProblem(400, 'INVALID_UID', 'x');

@@ -1,9 +1,7 @@
 import { frameCount } from '@tessera/dicom';
 import { HttpProblem, acceptableMediaTypes, instanceUrl, rangeCovers, warningHeader, writeMultipart } from '@tessera/http';
 import { THUMBNAIL_SIZE, type RenderedContentType, renderFrame, thumbnail } from '@tessera/imaging';
-import {
-  type RetrieveDependencies, type RetrieveScope, RetrieveError, cachedRendering, renderStoredFrame, resolveScope,
-} from '@tessera/retrieve';
+import { type RetrieveDependencies, type RetrieveScope, RetrieveError, cachedRendering, renderStoredFrame, resolveScope } from '@tessera/retrieve';
 import { parseRenderedParams } from './rendered-params.js';
 import type { RenderRequest, RetrieveResponse } from './retrieve-request.js';
 
@@ -51,11 +49,14 @@ export async function retrieveRendered(deps: RetrieveDependencies, scope: Retrie
     ? frames.map((n) => ({ row: rows[0]!, n }))
     : rows.filter((row) => frameCount(row.frames ?? undefined) > 0).map((row) => ({ row, n: 1 }));
   if (targets.length === 0) throw new RetrieveError('no-pixel-data', 'nothing in scope has pixel data to render');
-  const multipart = writeMultipart(contentType, targets.map(({ row, n }) => ({
+  const multipart = writeMultipart(
     contentType,
-    contentLocation: `${instanceUrl(request.serviceUrl, row)}${frames ? `/frames/${n}` : ''}/rendered`,
-    body: async () => (await renderStoredFrame(deps, row, n, (decoded, metadata) => renderFrame(decoded, metadata, options))).body,
-  })));
+    targets.map(({ row, n }) => ({
+      contentType,
+      contentLocation: `${instanceUrl(request.serviceUrl, row)}${frames ? `/frames/${n}` : ''}/rendered`,
+      body: async () => (await renderStoredFrame(deps, row, n, (decoded, metadata) => renderFrame(decoded, metadata, options))).body,
+    })),
+  );
   return { status: 200, headers: { ...headers, 'content-type': multipart.contentType }, body: multipart.stream };
 }
 
@@ -69,9 +70,12 @@ export async function retrieveThumbnail(deps: RetrieveDependencies, scope: Retri
   const row = rows[Math.floor(rows.length / 2)]!;
   const n = request.frames?.[0] ?? Math.ceil(frameCount(row.frames ?? undefined) / 2);
   const size = params.viewport ? `${params.viewport.vw}x${params.viewport.vh}` : 'default';
-  const { body, cached } = await cachedRendering(deps, row, `${n}-${size}.${contentType.split('/')[1]}`, () => renderStoredFrame(deps, row, n, (decoded, metadata) => (
-    contentType === 'image/jpeg'
-      ? thumbnail(decoded, metadata, params.viewport)
-      : renderFrame(decoded, metadata, { contentType, maxSize: { width: THUMBNAIL_SIZE, height: THUMBNAIL_SIZE }, viewport: params.viewport }))));
+  const { body, cached } = await cachedRendering(deps, row, `${n}-${size}.${contentType.split('/')[1]}`, () =>
+    renderStoredFrame(deps, row, n, (decoded, metadata) =>
+      contentType === 'image/jpeg'
+        ? thumbnail(decoded, metadata, params.viewport)
+        : renderFrame(decoded, metadata, { contentType, maxSize: { width: THUMBNAIL_SIZE, height: THUMBNAIL_SIZE }, viewport: params.viewport }),
+    ),
+  );
   return { status: 200, headers: { 'content-type': contentType, 'content-length': String(body.length), 'x-thumbnail-cache': cached ? 'hit' : 'miss' }, body };
 }

@@ -58,9 +58,15 @@ export const wadoRoutes: FastifyPluginAsync<WadoRoutesOptions> = async (app: Fas
 
   for (const path of [STUDY, SERIES, INSTANCE]) {
     app.get<{ Params: Params }>(path, (request, reply) => send(reply, () => retrieveInstances(deps, scopeOf(request.params), retrieveRequest(request))));
-    app.get<{ Params: Params }>(`${path}/metadata`, (request, reply) => send(reply, () => retrieveMetadata(deps, scopeOf(request.params), retrieveRequest(request))));
-    app.get<{ Params: Params }>(`${path}/rendered`, (request, reply) => send(reply, () => retrieveRendered(deps, scopeOf(request.params), renderRequest(request))));
-    app.get<{ Params: Params }>(`${path}/thumbnail`, (request, reply) => send(reply, () => retrieveThumbnail(deps, scopeOf(request.params), renderRequest(request))));
+    app.get<{ Params: Params }>(`${path}/metadata`, (request, reply) =>
+      send(reply, () => retrieveMetadata(deps, scopeOf(request.params), retrieveRequest(request))),
+    );
+    app.get<{ Params: Params }>(`${path}/rendered`, (request, reply) =>
+      send(reply, () => retrieveRendered(deps, scopeOf(request.params), renderRequest(request))),
+    );
+    app.get<{ Params: Params }>(`${path}/thumbnail`, (request, reply) =>
+      send(reply, () => retrieveThumbnail(deps, scopeOf(request.params), renderRequest(request))),
+    );
   }
   // A wildcard, not `:frames`: parametric segments are limited to 100 characters (maxParamLength),
   // and a list of every frame of a multi-frame image is longer. The wildcard also carries the
@@ -74,7 +80,8 @@ export const wadoRoutes: FastifyPluginAsync<WadoRoutesOptions> = async (app: Fas
     return send(reply, () => retrieveFrames(deps, scope, { ...retrieveRequest(request), frames }));
   });
   app.get<{ Params: Params }>(`${INSTANCE}/bulkdata/*`, (request, reply) =>
-    send(reply, () => retrieveBulkData(deps, instanceScopeOf(request.params), { ...retrieveRequest(request), path: request.params['*'] ?? '' })));
+    send(reply, () => retrieveBulkData(deps, instanceScopeOf(request.params), { ...retrieveRequest(request), path: request.params['*'] ?? '' })),
+  );
 };
 
 /** The UIDs of a study, series or instance path; a malformed one is a 400. */

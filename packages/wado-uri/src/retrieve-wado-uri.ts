@@ -2,7 +2,13 @@ import { Readable } from 'node:stream';
 import { warningHeader } from '@tessera/http';
 import { renderFrame } from '@tessera/imaging';
 import {
-  type InstanceScope, type RetrieveDependencies, encodeStoredPart10, planStoredPart10, renderStoredFrame, renderableFrames, resolveInstance,
+  type InstanceScope,
+  type RetrieveDependencies,
+  encodeStoredPart10,
+  planStoredPart10,
+  renderStoredFrame,
+  renderableFrames,
+  resolveInstance,
 } from '@tessera/retrieve';
 import type { WadoUriRequest } from './wado-uri-request.js';
 import { parseWadoUriRenderParams } from './wado-uri-render-params.js';
@@ -46,14 +52,23 @@ async function retrieveDicomInstance(deps: RetrieveDependencies, scope: Instance
  * (PROJECT, as Orthanc); objects without pixel data cannot be rendered here (406).
  */
 async function retrieveRenderedInstance(
-  deps: RetrieveDependencies, scope: InstanceScope, request: Extract<WadoUriRequest, { kind: 'rendered' }>,
+  deps: RetrieveDependencies,
+  scope: InstanceScope,
+  request: Extract<WadoUriRequest, { kind: 'rendered' }>,
 ): Promise<WadoUriResponse> {
   const row = await resolveInstance(deps, scope);
   const numberOfFrames = renderableFrames(row);
   const params = parseWadoUriRenderParams(request.query, { numberOfFrames });
-  const image = await renderStoredFrame(deps, row, params.frameNumber ?? 1, (decoded, metadata) => renderFrame(decoded, metadata, {
-    contentType: request.contentType, quality: params.quality, region: params.region, rows: params.rows, columns: params.columns, window: params.window,
-  }));
+  const image = await renderStoredFrame(deps, row, params.frameNumber ?? 1, (decoded, metadata) =>
+    renderFrame(decoded, metadata, {
+      contentType: request.contentType,
+      quality: params.quality,
+      region: params.region,
+      rows: params.rows,
+      columns: params.columns,
+      window: params.window,
+    }),
+  );
   const headers: Record<string, string> = { 'content-type': image.contentType, 'content-length': String(image.body.length) };
   const warning = warningHeader('tessera', params.warnings);
   if (warning) headers.warning = warning;

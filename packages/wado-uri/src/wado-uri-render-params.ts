@@ -40,7 +40,8 @@ export function parseWadoUriRenderParams(query: QueryInput, instance: { numberOf
     const frameNumber = positiveInteger('frameNumber', frameValues[0]!);
     if (instance.numberOfFrames !== undefined) {
       if (instance.numberOfFrames <= 1) throw new RenderParameterError('frameNumber', 'the object is not multi-frame');
-      if (frameNumber > instance.numberOfFrames) throw new RenderParameterError('frameNumber', `${frameNumber} exceeds NumberOfFrames ${instance.numberOfFrames}`);
+      if (frameNumber > instance.numberOfFrames)
+        throw new RenderParameterError('frameNumber', `${frameNumber} exceeds NumberOfFrames ${instance.numberOfFrames}`);
     }
     params.frameNumber = frameNumber;
   }
@@ -62,11 +63,15 @@ export function parseWadoUriRenderParams(query: QueryInput, instance: { numberOf
   const seriesUid = single(query, 'presentationSeriesUID');
   const instanceUid = single(query, 'presentationUID');
   if ((seriesUid === undefined) !== (instanceUid === undefined)) {
-    throw new RenderParameterError(seriesUid === undefined ? 'presentationUID' : 'presentationSeriesUID', 'presentationSeriesUID and presentationUID must be given together');
+    throw new RenderParameterError(
+      seriesUid === undefined ? 'presentationUID' : 'presentationSeriesUID',
+      'presentationSeriesUID and presentationUID must be given together',
+    );
   }
   if (center !== undefined && width !== undefined) {
     const contentTypes = valuesOf(query, 'contentType').join(',').toLowerCase();
-    if (contentTypes.includes('application/dicom')) throw new RenderParameterError('windowCenter', 'windowing is not allowed with contentType=application/dicom');
+    if (contentTypes.includes('application/dicom'))
+      throw new RenderParameterError('windowCenter', 'windowing is not allowed with contentType=application/dicom');
     if (seriesUid !== undefined) throw new RenderParameterError('windowCenter', 'windowing is not allowed with a presentation state');
     const window: Window = { center: decimal('windowCenter', center), width: decimal('windowWidth', width), function: 'linear' };
     if (!isUsableWindow(window)) throw new RenderParameterError('windowWidth', 'must be at least 1');

@@ -21,15 +21,33 @@ t.test('parseWadoUriRequest: accepted requests (WADOURI-1/2/3/7)', async (t) => 
     ['WADOURI-2: no contentType → a rendered JPEG', base(), { scope: SCOPE, request: { kind: 'rendered', contentType: 'image/jpeg' } }],
     ['WADOURI-2: image/png', base({ contentType: 'image/png' }), { request: { kind: 'rendered', contentType: 'image/png' } }],
     ['WADOURI-2: image/* → JPEG', base({ contentType: 'image/*' }), { request: { kind: 'rendered', contentType: 'image/jpeg' } }],
-    ['WADOURI-2: the first renderable type of a list', base({ contentType: 'image/jp2,image/gif' }), { request: { kind: 'rendered', contentType: 'image/gif' } }],
-    ['WADOURI-3: application/dicom without transferSyntax → Explicit VR LE by default', base({ contentType: 'application/dicom' }),
-      { scope: SCOPE, request: { kind: 'dicom', transferSyntax: undefined } }],
+    [
+      'WADOURI-2: the first renderable type of a list',
+      base({ contentType: 'image/jp2,image/gif' }),
+      { request: { kind: 'rendered', contentType: 'image/gif' } },
+    ],
+    [
+      'WADOURI-3: application/dicom without transferSyntax → Explicit VR LE by default',
+      base({ contentType: 'application/dicom' }),
+      { scope: SCOPE, request: { kind: 'dicom', transferSyntax: undefined } },
+    ],
     ['WADOURI-3: transferSyntax=*', base({ contentType: 'application/dicom', transferSyntax: '*' }), { request: { kind: 'dicom', transferSyntax: '*' } }],
-    ['WADOURI-3: a transfer syntax UID', base({ contentType: 'application/dicom', transferSyntax: '1.2.840.10008.1.2.4.50' }),
-      { request: { kind: 'dicom', transferSyntax: '1.2.840.10008.1.2.4.50' } }],
+    [
+      'WADOURI-3: a transfer syntax UID',
+      base({ contentType: 'application/dicom', transferSyntax: '1.2.840.10008.1.2.4.50' }),
+      { request: { kind: 'dicom', transferSyntax: '1.2.840.10008.1.2.4.50' } },
+    ],
     ['WADOURI-7: legacy RequestType, any case (OHIF)', { RequestType: 'wado', ...UIDS, contentType: 'application/dicom' }, { request: { kind: 'dicom' } }],
-    ['WADOURI-7: frame and frameNumber are ignored on a DICOM retrieval', base({ contentType: 'application/dicom', frame: '1', frameNumber: '2' }), { request: { kind: 'dicom' } }],
-    ['WADOURI-1: empty parameters (&&) are ignored', base({ contentType: ['application/dicom', ''], transferSyntax: '' }), { request: { kind: 'dicom', transferSyntax: undefined } }],
+    [
+      'WADOURI-7: frame and frameNumber are ignored on a DICOM retrieval',
+      base({ contentType: 'application/dicom', frame: '1', frameNumber: '2' }),
+      { request: { kind: 'dicom' } },
+    ],
+    [
+      'WADOURI-1: empty parameters (&&) are ignored',
+      base({ contentType: ['application/dicom', ''], transferSyntax: '' }),
+      { request: { kind: 'dicom', transferSyntax: undefined } },
+    ],
   ];
   for (const [name, query, expected] of cases) t.match(outcome(query), expected, name);
 });
@@ -45,7 +63,12 @@ t.test('parseWadoUriRequest: refused requests (WADOURI-1..5)', async (t) => {
     ['WADOURI-2: contentType that is not a media type', base({ contentType: ';;' }), 400, 'WADO_URI_CONTENT_TYPE'],
     ['WADOURI-2: application/dicom mixed with rendered types', base({ contentType: 'application/dicom,image/jpeg' }), 400, 'WADO_URI_CONTENT_TYPE'],
     ['WADOURI-3: parameters on application/dicom', base({ contentType: 'application/dicom; transfer-syntax=*' }), 400, 'WADO_URI_CONTENT_TYPE'],
-    ['WADOURI-5: windowing on a DICOM retrieval', base({ contentType: 'application/dicom', windowCenter: '40', windowWidth: '400' }), 400, 'WADO_URI_PARAMETER'],
+    [
+      'WADOURI-5: windowing on a DICOM retrieval',
+      base({ contentType: 'application/dicom', windowCenter: '40', windowWidth: '400' }),
+      400,
+      'WADO_URI_PARAMETER',
+    ],
     ['WADOURI-5: a presentation state on a DICOM retrieval', base({ contentType: 'application/dicom', presentationUID: '1.5' }), 400, 'WADO_URI_PARAMETER'],
     ['WADOURI-3: transferSyntax that is not a UID', base({ contentType: 'application/dicom', transferSyntax: 'jpeg' }), 400, 'WADO_URI_TRANSFER_SYNTAX'],
     ['WADOURI-2: no renderable type → 406', base({ contentType: 'video/mp4' }), 406, 'NOT_ACCEPTABLE'],

@@ -10,9 +10,7 @@ export type WadoUriQuery = Record<string, string | string[] | undefined>;
  * absent) or a rendered image of the chosen media type (its rendering parameters are parsed once
  * the instance's frame count is known).
  */
-export type WadoUriRequest =
-  | { kind: 'dicom'; transferSyntax?: string }
-  | { kind: 'rendered'; contentType: RenderedContentType; query: WadoUriQuery };
+export type WadoUriRequest = { kind: 'dicom'; transferSyntax?: string } | { kind: 'rendered'; contentType: RenderedContentType; query: WadoUriQuery };
 
 const DICOM = 'application/dicom';
 /** Parameters of the rendered transaction that make no sense on a DICOM retrieval (WADOURI-5, -7). */
@@ -68,7 +66,8 @@ export function parseWadoUriRequest(query: WadoUriQuery): { scope: InstanceScope
     throw bad('WADO_URI_CONTENT_TYPE', 'contentType must not carry parameters (transfer-syntax, charset) in WADO-URI (PS3.18 §9.4.1.2.3)');
   }
   for (const name of RENDERING_ONLY) {
-    if (query[name] !== undefined) throw bad('WADO_URI_PARAMETER', `${name} applies to rendered images only, not to contentType=application/dicom (PS3.18 §9.5.1.2)`);
+    if (query[name] !== undefined)
+      throw bad('WADO_URI_PARAMETER', `${name} applies to rendered images only, not to contentType=application/dicom (PS3.18 §9.5.1.2)`);
   }
   const transferSyntax = one('transferSyntax');
   if (transferSyntax !== undefined && transferSyntax !== '*' && !isValidUid(transferSyntax)) {
@@ -79,9 +78,17 @@ export function parseWadoUriRequest(query: WadoUriQuery): { scope: InstanceScope
 
 /** The rendered media type of a contentType list (absent, `image/*` or `*\/*`: JPEG), else 406 (WADOURI-2). */
 function renderedType(requested: string[]): RenderedContentType {
-  const contentType = requested.length === 0
-    ? 'image/jpeg'
-    : requested.map((type) => (type === 'image/*' || type === '*/*' ? 'image/jpeg' : type)).find((type): type is RenderedContentType => RENDERED.includes(type as RenderedContentType));
-  if (!contentType) throw new HttpProblem(406, 'NOT_ACCEPTABLE', `rendered WADO-URI responses are available as ${RENDERED.join(', ')}, not ${requested.join(', ')} (PS3.18 §9.1.2.2.1)`);
+  const contentType =
+    requested.length === 0
+      ? 'image/jpeg'
+      : requested
+          .map((type) => (type === 'image/*' || type === '*/*' ? 'image/jpeg' : type))
+          .find((type): type is RenderedContentType => RENDERED.includes(type as RenderedContentType));
+  if (!contentType)
+    throw new HttpProblem(
+      406,
+      'NOT_ACCEPTABLE',
+      `rendered WADO-URI responses are available as ${RENDERED.join(', ')}, not ${requested.join(', ')} (PS3.18 §9.1.2.2.1)`,
+    );
   return contentType;
 }

@@ -11,7 +11,12 @@ import { parseScopeMap } from './scope-claim.js';
  * publishes can be swapped (rotation) and its fetches counted. The real provider (oidc-provider)
  * is exercised in packages/e2e/test/oidc-provider.test.ts.
  */
-interface Signer { kid: string; alg: string; privateKey: CryptoKey; publicKey: CryptoKey }
+interface Signer {
+  kid: string;
+  alg: string;
+  privateKey: CryptoKey;
+  publicKey: CryptoKey;
+}
 
 async function signer(kid: string, alg = 'RS256'): Promise<Signer> {
   const { privateKey, publicKey } = await generateKeyPair(alg, { extractable: true });
@@ -76,7 +81,9 @@ t.test('a valid token gives an oidc principal with the scopes of its claim', asy
 
   const es = await signer('k-ec', 'ES256');
   const { issuer: ecIssuer } = await startIssuer(t, [es]);
-  const ec = await createOidcVerifier(options(ecIssuer)).verify(await token(es, { iss: ecIssuer, aud: [AUDIENCE, 'other'], sub: 'u2', exp, email: 'bob@example.org', scope: 'read' }));
+  const ec = await createOidcVerifier(options(ecIssuer)).verify(
+    await token(es, { iss: ecIssuer, aud: [AUDIENCE, 'other'], sub: 'u2', exp, email: 'bob@example.org', scope: 'read' }),
+  );
   t.ok(ec.ok && ec.principal.name === 'bob@example.org' && ec.principal.scopes.has('read'), 'ES256, aud array, email as name');
 });
 
@@ -119,9 +126,16 @@ t.test('attacks and invalid tokens are refused with their reason', async (t) => 
   // The classic key-confusion attack: HMAC with the issuer's public key as the secret.
   const publicPem = await exportSPKI(key.publicKey);
   const publicJwk = JSON.stringify(await exportJWK(key.publicKey));
-  for (const [label, secret] of [['PEM', publicPem], ['JWK', publicJwk]] as const) {
+  for (const [label, secret] of [
+    ['PEM', publicPem],
+    ['JWK', publicJwk],
+  ] as const) {
     const input = `${b64url({ alg: 'HS256', kid: 'k1', typ: 'JWT' })}.${b64url({ ...good, exp: now() + 60 })}`;
-    await expect(`HS256 signed with the public key (${label})`, `${input}.${createHmac('sha256', secret).update(input).digest('base64url')}`, 'invalid-signature');
+    await expect(
+      `HS256 signed with the public key (${label})`,
+      `${input}.${createHmac('sha256', secret).update(input).digest('base64url')}`,
+      'invalid-signature',
+    );
   }
 
   await expect('wrong issuer', await token(key, { ...good, iss: 'https://evil.example', exp: now() + 60 }), 'wrong-issuer');

@@ -49,9 +49,12 @@ export function createOidcVerifier(options: OidcVerifierOptions): BearerVerifier
         timeoutDuration,
         cooldownDuration: options.jwksCooldownMs ?? 30_000,
         cacheMaxAge: options.jwksMaxAgeMs ?? 10 * 60_000,
-      }));
+      }),
+    );
     // A failed discovery is not cached: the next request tries again.
-    keys.catch(() => { keys = undefined; });
+    keys.catch(() => {
+      keys = undefined;
+    });
     return keys;
   };
   const algorithms = [...(options.algorithms ?? ASYMMETRIC_ALGORITHMS)];
@@ -104,17 +107,27 @@ function failure(error: unknown): Verification {
   if (error instanceof errors.JWTExpired) return refused('expired', 'the token has expired');
   if (error instanceof errors.JWTClaimValidationFailed) {
     switch (error.claim) {
-      case 'iss': return refused('wrong-issuer', 'the token was issued by another issuer');
-      case 'aud': return refused('wrong-audience', 'the token is not meant for this server (aud)');
-      case 'nbf': return refused('not-yet-valid', 'the token is not valid yet (nbf)');
-      default: return refused('malformed', `the token's '${error.claim}' claim is missing or invalid`);
+      case 'iss':
+        return refused('wrong-issuer', 'the token was issued by another issuer');
+      case 'aud':
+        return refused('wrong-audience', 'the token is not meant for this server (aud)');
+      case 'nbf':
+        return refused('not-yet-valid', 'the token is not valid yet (nbf)');
+      default:
+        return refused('malformed', `the token's '${error.claim}' claim is missing or invalid`);
     }
   }
-  if (error instanceof errors.JOSEAlgNotAllowed) return refused('invalid-signature', 'the token is signed with an algorithm that is not allowed (only asymmetric signatures are)');
+  if (error instanceof errors.JOSEAlgNotAllowed)
+    return refused('invalid-signature', 'the token is signed with an algorithm that is not allowed (only asymmetric signatures are)');
   if (error instanceof errors.JWSSignatureVerificationFailed) return refused('invalid-signature', 'the token signature does not verify');
   if (error instanceof errors.JWKSNoMatchingKey) return refused('invalid-signature', "no key of the issuer's key set matches the token");
   if (error instanceof errors.JWKSTimeout || error instanceof errors.JWKSInvalid) return refused('unavailable', "the identity provider's keys cannot be read");
-  if (error instanceof errors.JWSInvalid || error instanceof errors.JWTInvalid || error instanceof errors.JOSENotSupported || error instanceof errors.JWKInvalid) {
+  if (
+    error instanceof errors.JWSInvalid ||
+    error instanceof errors.JWTInvalid ||
+    error instanceof errors.JOSENotSupported ||
+    error instanceof errors.JWKInvalid
+  ) {
     return refused('malformed', 'the token is not a valid signed JWT');
   }
   // Anything else happened while reaching the provider (discovery, a JWKS answer that is not 200,

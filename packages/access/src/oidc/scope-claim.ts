@@ -52,7 +52,10 @@ export type ScopeMapParse = { readonly ok: true; readonly map: Map<string, Scope
  */
 export function parseScopeMap(text: string): ScopeMapParse {
   const map = new Map<string, Scope[]>();
-  for (const pair of text.split(',').map((s) => s.trim()).filter(Boolean)) {
+  for (const pair of text
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     const colon = pair.lastIndexOf(':');
     const value = pair.slice(0, colon).trim();
     const scope = pair.slice(colon + 1).trim();

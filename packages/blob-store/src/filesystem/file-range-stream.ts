@@ -32,22 +32,28 @@ export class FileRangeStream extends Readable {
       return;
     }
     const buffer = Buffer.allocUnsafeSlow(Math.min(MAX_READ, this.#remaining));
-    this.#handle.read(buffer, 0, buffer.length, this.#position).then(({ bytesRead }) => {
-      if (this.destroyed) return;
-      if (bytesRead === 0) {
-        this.#remaining = 0;
-        this.push(null);
-        return;
-      }
-      this.#position += bytesRead;
-      this.#remaining -= bytesRead;
-      this.push(bytesRead === buffer.length ? buffer : buffer.subarray(0, bytesRead));
-      // Ending now saves the consumer a further _read call just to learn that nothing is left.
-      if (this.#remaining === 0) this.push(null);
-    }, (error: unknown) => this.destroy(this.#mapError(error)));
+    this.#handle.read(buffer, 0, buffer.length, this.#position).then(
+      ({ bytesRead }) => {
+        if (this.destroyed) return;
+        if (bytesRead === 0) {
+          this.#remaining = 0;
+          this.push(null);
+          return;
+        }
+        this.#position += bytesRead;
+        this.#remaining -= bytesRead;
+        this.push(bytesRead === buffer.length ? buffer : buffer.subarray(0, bytesRead));
+        // Ending now saves the consumer a further _read call just to learn that nothing is left.
+        if (this.#remaining === 0) this.push(null);
+      },
+      (error: unknown) => this.destroy(this.#mapError(error)),
+    );
   }
 
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
-    this.#handle.close().then(() => callback(error), (closeError: Error) => callback(error ?? closeError));
+    this.#handle.close().then(
+      () => callback(error),
+      (closeError: Error) => callback(error ?? closeError),
+    );
   }
 }

@@ -55,11 +55,16 @@ t.test('filesystem specifics', async (t) => {
     const chunks: Buffer[] = [];
     for await (const chunk of await store.get('reads/big', { start: 1, end: body.length - 1 })) chunks.push(chunk as Buffer);
     t.equal(Buffer.concat(chunks).length, body.length - 1, 'a range to the last byte is read whole, in chunks of at most 1 MiB');
-    t.ok(chunks.every((c) => c.length <= 1 << 20), 'no chunk is larger than 1 MiB');
+    t.ok(
+      chunks.every((c) => c.length <= 1 << 20),
+      'no chunk is larger than 1 MiB',
+    );
     const stream = await store.get('reads/big');
     for await (const _ of stream) break;
     // A range read does not stat first: a key naming a directory fails as absent when it is read.
-    const readDirectory = store.get('reads/dir', { start: 0, end: 0 }).then(async (s) => { for await (const _ of s); });
+    const readDirectory = store.get('reads/dir', { start: 0, end: 0 }).then(async (s) => {
+      for await (const _ of s);
+    });
     await t.rejects(readDirectory, BlobNotFoundError, 'a directory read as an object is absent');
     await new Promise((resolve) => setImmediate(resolve));
     t.equal(await openFiles(), before, 'no file handle is left open');

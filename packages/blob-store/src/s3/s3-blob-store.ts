@@ -48,8 +48,7 @@ let sdkLoading: Promise<Sdk> | undefined;
  * it (≈ 20 MB resident, measured in docs/benchmarks.md).
  */
 export function loadSdk(): Promise<Sdk> {
-  sdkLoading ??= Promise.all([import('@aws-sdk/client-s3'), import('@aws-sdk/lib-storage')])
-    .then(([s3, storage]) => ({ ...s3, Upload: storage.Upload }));
+  sdkLoading ??= Promise.all([import('@aws-sdk/client-s3'), import('@aws-sdk/lib-storage')]).then(([s3, storage]) => ({ ...s3, Upload: storage.Upload }));
   return sdkLoading;
 }
 
@@ -79,9 +78,7 @@ export class S3BlobStore implements BlobStore {
       if (size < SINGLE_PUT_LIMIT) {
         const data = await readExactly(key, size, source);
         const { sdk, client } = await this.#s3;
-        await client.send(
-          new sdk.PutObjectCommand({ Bucket: this.#bucket, Key: objectKey, Body: data, ContentLength: size }),
-        );
+        await client.send(new sdk.PutObjectCommand({ Bucket: this.#bucket, Key: objectKey, Body: data, ContentLength: size }));
       } else {
         await this.#uploadInParts(objectKey, exactSize(key, size, source));
       }

@@ -19,8 +19,7 @@ export async function ensureBucket(options: S3BlobStoreOptions): Promise<void> {
       new sdk.CreateBucketCommand({
         Bucket: bucket,
         // us-east-1 is the default location and S3 rejects it when named explicitly.
-        CreateBucketConfiguration:
-          region === 'us-east-1' ? undefined : { LocationConstraint: region as BucketLocationConstraint },
+        CreateBucketConfiguration: region === 'us-east-1' ? undefined : { LocationConstraint: region as BucketLocationConstraint },
       }),
     );
   } catch (error) {

@@ -32,7 +32,11 @@ t.test('from writes one compact member per line in tag order, and parses back to
   const members = DicomJsonMembers.from(DATASET);
   const lines = members.text.split('\n');
   t.equal(lines.length, Object.keys(DATASET).length, 'a raw line break only between members, never inside a value');
-  t.same(lines.map((line) => line.slice(1, 9)), Object.keys(DATASET).sort(), 'members in tag order');
+  t.same(
+    lines.map((line) => line.slice(1, 9)),
+    Object.keys(DATASET).sort(),
+    'members in tag order',
+  );
   t.equal(`{${lines.join(',')}}`, stringifyDicomJson(DATASET), 'the lines joined are the canonical DICOM JSON of the dataset');
   t.same(members.dataset(), DATASET);
   t.same(new DicomJsonMembers(members.text).dataset(), DATASET, 'from the stored text alone');
@@ -53,7 +57,10 @@ t.test('get finds a top-level member, first, inner and last, never one nested in
 t.test('entries lists every member in tag order', async (t) => {
   const members = DicomJsonMembers.from(DATASET);
   const entries = [...members.entries()];
-  t.same(entries.map(([key]) => key), Object.keys(DATASET).sort());
+  t.same(
+    entries.map(([key]) => key),
+    Object.keys(DATASET).sort(),
+  );
   for (const [key, json] of entries) t.same(JSON.parse(json), DATASET[key], key);
 });
 

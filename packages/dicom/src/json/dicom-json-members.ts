@@ -57,7 +57,7 @@ export class DicomJsonMembers {
 
   /** The dataset as objects, parsed once on first use. */
   dataset(): DicomJsonDataset {
-    this.parsed ??= this.text === '' ? {} : JSON.parse(`{${this.text.replaceAll('\n', ',')}}`) as DicomJsonDataset;
+    this.parsed ??= this.text === '' ? {} : (JSON.parse(`{${this.text.replaceAll('\n', ',')}}`) as DicomJsonDataset);
     return this.parsed;
   }
 }

@@ -19,7 +19,10 @@ const concat = (segments: DatasetSegment<Buffer>[]): Buffer => Buffer.concat(seg
 function part10(metadata: DicomJsonDataset, transferSyntaxUid: string, bulk: (uri: string, path: string) => BulkValue<Buffer>): Buffer {
   const uid = (key: string) => String(metadata[key]?.Value?.[0] ?? '');
   const { segments } = fromDicomJson(metadata, { bulkData: (uri, path) => bulk(uri, path) });
-  return Buffer.concat([encodeFileMeta({ mediaStorageSopClassUid: uid('00080016'), mediaStorageSopInstanceUid: uid('00080018'), transferSyntaxUid }), concat(segments)]);
+  return Buffer.concat([
+    encodeFileMeta({ mediaStorageSopClassUid: uid('00080016'), mediaStorageSopInstanceUid: uid('00080018'), transferSyntaxUid }),
+    concat(segments),
+  ]);
 }
 
 /** The bulk values and frames of a real file, as a client that read them with WADO-RS would send them. */
@@ -57,15 +60,24 @@ t.test('every readable shared file: JSON → Part 10 → JSON gives the same met
     // Encapsulated Pixel Data is OB (PS3.5 §A.4); some writers put OW there, the rebuilt file has OB.
     if (compressed) expected['7FE00010'] = { ...expected['7FE00010']!, vr: 'OB' };
     // Text the file did not declare a character set for, but that is not ASCII, gains ISO_IR 192.
-    if (!expected['00080005'] && again.metadata['00080005']) t.same(again.metadata['00080005'], { vr: 'CS', Value: ['ISO_IR 192'] }, `${path}: ISO_IR 192 added`);
+    if (!expected['00080005'] && again.metadata['00080005'])
+      t.same(again.metadata['00080005'], { vr: 'CS', Value: ['ISO_IR 192'] }, `${path}: ISO_IR 192 added`);
     if (!expected['00080005']) delete again.metadata['00080005'];
     t.same(again.metadata, expected, `${path}: same metadata`);
-    t.same(again.warnings, original.warnings.filter((w) => !/MediaStorage/.test(w)), `${path}: same warnings`);
+    t.same(
+      again.warnings,
+      original.warnings.filter((w) => !/MediaStorage/.test(w)),
+      `${path}: same warnings`,
+    );
     const before = original.frames;
     if (before?.kind === 'encapsulated' && again.frames?.kind === 'encapsulated') {
-      const frame = (file: Buffer, spans: { offset: number; length: number }[]) => Buffer.concat(spans.map((s) => file.subarray(s.offset, s.offset + s.length)));
+      const frame = (file: Buffer, spans: { offset: number; length: number }[]) =>
+        Buffer.concat(spans.map((s) => file.subarray(s.offset, s.offset + s.length)));
       t.equal(again.frames.frames.length, before.frames.length, `${path}: frame count`);
-      t.ok(again.frames.frames.every((spans, i) => frame(rebuilt, spans).equals(frame(bytes, before.frames[i]!))), `${path}: frames byte for byte`);
+      t.ok(
+        again.frames.frames.every((spans, i) => frame(rebuilt, spans).equals(frame(bytes, before.frames[i]!))),
+        `${path}: frames byte for byte`,
+      );
       encapsulated++;
     } else {
       t.equal(again.frames?.kind, original.frames?.kind === 'deflated' ? 'native' : original.frames?.kind, `${path}: frame index kind`);
@@ -77,7 +89,9 @@ t.test('every readable shared file: JSON → Part 10 → JSON gives the same met
 });
 
 t.test('values (JSON-4..9)', async (t) => {
-  const none = (): BulkValue<Buffer> => { throw new Error('no bulk data expected'); };
+  const none = (): BulkValue<Buffer> => {
+    throw new Error('no bulk data expected');
+  };
   const metadata: DicomJsonDataset = {
     '00080008': { vr: 'CS', Value: ['ORIGINAL', null, 'AXIAL'] },
     '00080016': { vr: 'UI', Value: ['1.2.840.10008.5.1.4.1.1.7'] },
@@ -112,5 +126,9 @@ t.test('values (JSON-4..9)', async (t) => {
   bad({ '00091002': { vr: 'OB', Value: [1] } }, /InlineBinary or BulkDataURI/, 'a binary VR with a Value');
   bad({ '00091002': { vr: 'OB', InlineBinary: 'AQ', BulkDataURI: 'x' } }, /at most one/, 'InlineBinary and BulkDataURI');
   bad({ '00081115': { vr: 'SQ', Value: [5] } }, /not a JSON object/, 'a sequence item that is not an object');
-  t.throws(() => fromDicomJson({ '00091002': { vr: 'OB', BulkDataURI: 'x' } }, { bulkData: () => ({ kind: 'frames', frames: [] }) }), /only top-level Pixel Data/, 'frames outside Pixel Data');
+  t.throws(
+    () => fromDicomJson({ '00091002': { vr: 'OB', BulkDataURI: 'x' } }, { bulkData: () => ({ kind: 'frames', frames: [] }) }),
+    /only top-level Pixel Data/,
+    'frames outside Pixel Data',
+  );
 });

@@ -89,7 +89,14 @@ function encodeDataset<T>(dataset: DicomJsonDataset, options: FromJsonOptions<T>
   return out;
 }
 
-function encodeAttribute<T>(tag: number, attribute: DicomJsonAttribute, path: string, options: FromJsonOptions<T>, state: EncodeState, top: boolean): DatasetSegment<T>[] {
+function encodeAttribute<T>(
+  tag: number,
+  attribute: DicomJsonAttribute,
+  path: string,
+  options: FromJsonOptions<T>,
+  state: EncodeState,
+  top: boolean,
+): DatasetSegment<T>[] {
   if (typeof attribute !== 'object' || attribute === null) throw invalid(path, 'is not an attribute object');
   const vr = attribute.vr;
   if (typeof vr !== 'string' || !isVr(vr)) throw invalid(path, `has no valid "vr" (${typeof vr === 'string' ? JSON.stringify(vr.slice(0, 4)) : typeof vr})`);
@@ -142,7 +149,9 @@ function encapsulatedPixelData<T>(tag: number, frames: BulkBytes<T>[]): DatasetS
     offset += 8 + frame.length + (frame.length % 2);
   }
   const table = Buffer.alloc(offset <= 0xffffffff ? 4 * frames.length : 0);
-  offsets.forEach((o, i) => { if (table.length) table.writeUInt32LE(o, 4 * i); });
+  offsets.forEach((o, i) => {
+    if (table.length) table.writeUInt32LE(o, 4 * i);
+  });
   const out: DatasetSegment<T>[] = [elementHeader(tag, 'OB', UNDEFINED_LENGTH), itemTag(Tag.Item, table.length), table];
   for (const frame of frames) {
     out.push(itemTag(Tag.Item, frame.length + (frame.length % 2)), frame);
@@ -262,13 +271,26 @@ function writeNumber(out: Buffer, vr: Vr, at: number, value: unknown, path: stri
   if (typeof n !== 'number' || Number.isNaN(n)) throw invalid(path, `has a ${vr} value that is not a number`);
   try {
     switch (vr) {
-      case 'FL': out.writeFloatLE(n, at); break;
-      case 'FD': out.writeDoubleLE(n, at); break;
-      case 'SS': out.writeInt16LE(n, at); break;
-      case 'US': out.writeUInt16LE(n, at); break;
-      case 'SL': out.writeInt32LE(n, at); break;
-      case 'UL': out.writeUInt32LE(n, at); break;
-      default: throw invalid(path, `has an unexpected numeric VR ${vr}`);
+      case 'FL':
+        out.writeFloatLE(n, at);
+        break;
+      case 'FD':
+        out.writeDoubleLE(n, at);
+        break;
+      case 'SS':
+        out.writeInt16LE(n, at);
+        break;
+      case 'US':
+        out.writeUInt16LE(n, at);
+        break;
+      case 'SL':
+        out.writeInt32LE(n, at);
+        break;
+      case 'UL':
+        out.writeUInt32LE(n, at);
+        break;
+      default:
+        throw invalid(path, `has an unexpected numeric VR ${vr}`);
     }
   } catch (error) {
     if (error instanceof DicomParseError) throw error;
@@ -284,7 +306,11 @@ function needsUnicode(dataset: unknown): boolean {
     for (const value of attribute.Value) {
       if (attribute.vr === 'SQ') {
         if (needsUnicode(value)) return true;
-      } else if (typeof value === 'string' ? /[^\x00-\x7f]/.test(value) : typeof value === 'object' && value !== null && /[^\x00-\x7f]/.test(Object.values(value).join(''))) {
+      } else if (
+        typeof value === 'string'
+          ? /[^\x00-\x7f]/.test(value)
+          : typeof value === 'object' && value !== null && /[^\x00-\x7f]/.test(Object.values(value).join(''))
+      ) {
         return true;
       }
     }

@@ -43,9 +43,8 @@ function canonical(ds: DicomJsonDataset): DicomJsonDataset {
     const attr = ds[key]!;
     const copy: DicomJsonAttribute = { vr: attr.vr };
     if (attr.Value !== undefined) {
-      copy.Value = attr.vr === 'SQ'
-        ? attr.Value.map((v: JsonValue) => (v !== null && typeof v === 'object' ? canonical(v as DicomJsonDataset) : v))
-        : attr.Value;
+      copy.Value =
+        attr.vr === 'SQ' ? attr.Value.map((v: JsonValue) => (v !== null && typeof v === 'object' ? canonical(v as DicomJsonDataset) : v)) : attr.Value;
     }
     if (attr.BulkDataURI !== undefined) copy.BulkDataURI = attr.BulkDataURI;
     if (attr.InlineBinary !== undefined) copy.InlineBinary = attr.InlineBinary;
@@ -78,7 +77,8 @@ function attribute(attr: DicomJsonAttribute): string {
   if (attr.Value !== undefined) {
     // Values other than sequence items hold no dataset, so the whole array is written at once.
     if (attr.vr !== 'SQ') out += `,"Value":${JSON.stringify(attr.Value)}`;
-    else out += `,"Value":[${attr.Value.map((v: JsonValue) => (v !== null && typeof v === 'object' ? dataset(v as DicomJsonDataset) : JSON.stringify(v))).join(',')}]`;
+    else
+      out += `,"Value":[${attr.Value.map((v: JsonValue) => (v !== null && typeof v === 'object' ? dataset(v as DicomJsonDataset) : JSON.stringify(v))).join(',')}]`;
   }
   if (attr.BulkDataURI !== undefined) out += `,"BulkDataURI":${JSON.stringify(attr.BulkDataURI)}`;
   if (attr.InlineBinary !== undefined) out += `,"InlineBinary":${JSON.stringify(attr.InlineBinary)}`;

@@ -33,9 +33,15 @@ t.test('JSON-10: pixel data and binary values over 1 KiB are bulk data', async (
     const size = Buffer.from(attr.InlineBinary, 'base64').length;
     return size > 1024 ? `${size} bytes inline` : undefined;
   });
-  everyAttribute(t, 'JSON-9: InlineBinary only for binary VRs', ({ attr }) => (attr.InlineBinary !== undefined && !['OB', 'OD', 'OF', 'OL', 'OV', 'OW', 'UN'].includes(attr.vr) ? attr.vr : undefined));
-  everyAttribute(t, 'JSON-10: BulkDataURI allowed for the VR', ({ attr }) => (
-    attr.BulkDataURI !== undefined && !['DS', 'FL', 'FD', 'IS', 'LT', 'OB', 'OD', 'OF', 'OL', 'OV', 'OW', 'SL', 'SS', 'ST', 'SV', 'UC', 'UL', 'UN', 'US', 'UT', 'UV'].includes(attr.vr) ? attr.vr : undefined));
+  everyAttribute(t, 'JSON-9: InlineBinary only for binary VRs', ({ attr }) =>
+    attr.InlineBinary !== undefined && !['OB', 'OD', 'OF', 'OL', 'OV', 'OW', 'UN'].includes(attr.vr) ? attr.vr : undefined,
+  );
+  everyAttribute(t, 'JSON-10: BulkDataURI allowed for the VR', ({ attr }) =>
+    attr.BulkDataURI !== undefined &&
+    !['DS', 'FL', 'FD', 'IS', 'LT', 'OB', 'OD', 'OF', 'OL', 'OV', 'OW', 'SL', 'SS', 'ST', 'SV', 'UC', 'UL', 'UN', 'US', 'UT', 'UV'].includes(attr.vr)
+      ? attr.vr
+      : undefined,
+  );
   everyAttribute(t, 'JSON-10: every BulkDataURI has a bulk data reference', ({ attr, path }, file) => {
     if (attr.BulkDataURI === undefined) return undefined;
     if (attr.BulkDataURI !== `bulkdata/${path}`) return `URI ${attr.BulkDataURI}`;
@@ -84,7 +90,11 @@ t.test('JSON-9: InlineBinary holds little-endian bytes whatever the transfer syn
   const expected = Buffer.alloc(8);
   expected.writeFloatLE(1.5, 0);
   expected.writeFloatLE(-2, 4);
-  t.same(jsonOf([element(0x00640009, 'OF', floats, false)], BE)['00640009'], { vr: 'OF', InlineBinary: expected.toString('base64') }, 'JSON-9: OF swapped per 4-byte value');
+  t.same(
+    jsonOf([element(0x00640009, 'OF', floats, false)], BE)['00640009'],
+    { vr: 'OF', InlineBinary: expected.toString('base64') },
+    'JSON-9: OF swapped per 4-byte value',
+  );
 
   const numbers = Buffer.alloc(4);
   numbers.writeUInt16BE(512, 0);
@@ -92,7 +102,11 @@ t.test('JSON-9: InlineBinary holds little-endian bytes whatever the transfer syn
   t.same(jsonOf([element(0x00280010, 'US', numbers, false)], BE)['00280010'], { vr: 'US', Value: [512, 7] }, 'JSON-5: big-endian US values');
   const at = Buffer.from([0x00, 0x18, 0x10, 0x63]);
   t.same(jsonOf([element(0x00280009, 'AT', at, false)], BE)['00280009'], { vr: 'AT', Value: ['00181063'] }, 'JSON-7: big-endian AT');
-  t.same(jsonOf([element(0x00280009, 'AT', Buffer.from([0x18, 0x00, 0x63, 0x10]))], LE)['00280009'], { vr: 'AT', Value: ['00181063'] }, 'JSON-7: little-endian AT');
+  t.same(
+    jsonOf([element(0x00280009, 'AT', Buffer.from([0x18, 0x00, 0x63, 0x10]))], LE)['00280009'],
+    { vr: 'AT', Value: ['00181063'] },
+    'JSON-7: little-endian AT',
+  );
 
   const ob = jsonOf([element(0x00420011, 'OB', Buffer.alloc(1025, 7))], LE)['00420011'];
   t.same(ob, { vr: 'OB', BulkDataURI: 'bulkdata/00420011' }, 'JSON-10: 1025 bytes → BulkDataURI');

@@ -37,24 +37,32 @@ function writtenKeyOrders(text: string): string[][] {
 
 /** The plain definition of the JSON-2 text: keys sorted at every level, `vr` first, then Value, BulkDataURI, InlineBinary. */
 function referenceText(ds: DicomJsonDataset): string {
-  return `{${Object.keys(ds).sort().map((key) => {
-    const attr = ds[key]!;
-    const parts = [`"vr":${JSON.stringify(attr.vr)}`];
-    if (attr.Value !== undefined) {
-      parts.push(`"Value":[${attr.Value.map((v) => (attr.vr === 'SQ' && v !== null && typeof v === 'object' ? referenceText(v as DicomJsonDataset) : JSON.stringify(v))).join(',')}]`);
-    }
-    if (attr.BulkDataURI !== undefined) parts.push(`"BulkDataURI":${JSON.stringify(attr.BulkDataURI)}`);
-    if (attr.InlineBinary !== undefined) parts.push(`"InlineBinary":${JSON.stringify(attr.InlineBinary)}`);
-    return `${JSON.stringify(key)}:{${parts.join(',')}}`;
-  }).join(',')}}`;
+  return `{${Object.keys(ds)
+    .sort()
+    .map((key) => {
+      const attr = ds[key]!;
+      const parts = [`"vr":${JSON.stringify(attr.vr)}`];
+      if (attr.Value !== undefined) {
+        parts.push(
+          `"Value":[${attr.Value.map((v) => (attr.vr === 'SQ' && v !== null && typeof v === 'object' ? referenceText(v as DicomJsonDataset) : JSON.stringify(v))).join(',')}]`,
+        );
+      }
+      if (attr.BulkDataURI !== undefined) parts.push(`"BulkDataURI":${JSON.stringify(attr.BulkDataURI)}`);
+      if (attr.InlineBinary !== undefined) parts.push(`"InlineBinary":${JSON.stringify(attr.InlineBinary)}`);
+      return `${JSON.stringify(key)}:{${parts.join(',')}}`;
+    })
+    .join(',')}}`;
 }
 
 t.test('JSON-2: stringifyDicomJson (native fast path and string writer) gives the reference text for every file', async (t) => {
   const failures = converted.filter((file) => stringifyDicomJson(file.metadata) !== referenceText(file.metadata)).map((file) => file.path);
   t.same(failures, [], `${converted.length} files`);
   const reordered: DicomJsonDataset = { '00100010': { Value: [{ Ideographic: 'x', Alphabetic: 'a' }], vr: 'PN' } as never, '00080005': { vr: 'CS' } };
-  t.equal(stringifyDicomJson(reordered), '{"00080005":{"vr":"CS"},"00100010":{"vr":"PN","Value":[{"Ideographic":"x","Alphabetic":"a"}]}}',
-    'vr is written first whatever the attribute object order');
+  t.equal(
+    stringifyDicomJson(reordered),
+    '{"00080005":{"vr":"CS"},"00100010":{"vr":"PN","Value":[{"Ideographic":"x","Alphabetic":"a"}]}}',
+    'vr is written first whatever the attribute object order',
+  );
   t.equal(stringifyDicomJson([reordered, reordered]), `[${referenceText(reordered)},${referenceText(reordered)}]`, 'JSON-1: arrays');
 });
 
@@ -70,9 +78,9 @@ t.test('JSON-2: stringifyDicomJson writes attributes in ascending tag order', as
   const text = stringifyDicomJson(dataset);
   t.equal(
     text,
-    '{"00080005":{"vr":"CS","Value":["ISO_IR 192"]},"00100010":{"vr":"PN","Value":[{"Alphabetic":"Doe^John"}]},'
-      + '"30060010":{"vr":"SQ","Value":[{"0020000D":{"vr":"UI","Value":["1.2.3"]},"30060012":{"vr":"SQ"}}]},'
-      + '"7FE00010":{"vr":"OW","BulkDataURI":"bulkdata/7FE00010"}}',
+    '{"00080005":{"vr":"CS","Value":["ISO_IR 192"]},"00100010":{"vr":"PN","Value":[{"Alphabetic":"Doe^John"}]},' +
+      '"30060010":{"vr":"SQ","Value":[{"0020000D":{"vr":"UI","Value":["1.2.3"]},"30060012":{"vr":"SQ"}}]},' +
+      '"7FE00010":{"vr":"OW","BulkDataURI":"bulkdata/7FE00010"}}',
     'JSON-2: keys sorted at every level',
   );
   t.equal(stringifyDicomJson([dataset]), `[${text}]`, 'JSON-1: an array of datasets');

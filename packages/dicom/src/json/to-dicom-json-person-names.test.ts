@@ -34,12 +34,26 @@ t.test('JSON-6: PN values are component-group objects', async (t) => {
   });
 });
 
-t.test('JSON-6/JSON-12: charset samples give pydicom\'s patient names (MANIFEST.tsv)', async (t) => {
+t.test("JSON-6/JSON-12: charset samples give pydicom's patient names (MANIFEST.tsv)", async (t) => {
   const samples = [
-    'charset/chrArab.dcm', 'charset/chrFren.dcm', 'charset/chrFrenMulti.dcm', 'charset/chrGerm.dcm', 'charset/chrGreek.dcm',
-    'charset/chrH31.dcm', 'charset/chrH32.dcm', 'charset/chrHbrw.dcm', 'charset/chrI2.dcm', 'charset/chrJapMulti.dcm',
-    'charset/chrJapMultiExplicitIR6.dcm', 'charset/chrKoreanMulti.dcm', 'charset/chrRuss.dcm', 'charset/chrX1.dcm',
-    'charset/chrX2.dcm', 'charset/iso-ir-13-katakana-mr.dcm', 'charset/iso2022-ir13-ir87-ct-j2k.dcm', 'charset/latin2-sr-MarekLatin2.dcm',
+    'charset/chrArab.dcm',
+    'charset/chrFren.dcm',
+    'charset/chrFrenMulti.dcm',
+    'charset/chrGerm.dcm',
+    'charset/chrGreek.dcm',
+    'charset/chrH31.dcm',
+    'charset/chrH32.dcm',
+    'charset/chrHbrw.dcm',
+    'charset/chrI2.dcm',
+    'charset/chrJapMulti.dcm',
+    'charset/chrJapMultiExplicitIR6.dcm',
+    'charset/chrKoreanMulti.dcm',
+    'charset/chrRuss.dcm',
+    'charset/chrX1.dcm',
+    'charset/chrX2.dcm',
+    'charset/iso-ir-13-katakana-mr.dcm',
+    'charset/iso2022-ir13-ir87-ct-j2k.dcm',
+    'charset/latin2-sr-MarekLatin2.dcm',
   ];
   for (const path of samples) {
     const row = manifest.get(path)!;
@@ -61,11 +75,15 @@ t.test('JSON-6/JSON-12: charset samples give pydicom\'s patient names (MANIFEST.
   // Character set declared in a sequence item, and ESC ( B used without declaring ISO 2022 IR 6.
   for (const path of ['charset/chrSQEncoding.dcm', 'charset/chrSQEncoding1.dcm']) {
     const item = get(path).metadata['00321064']?.Value?.[0] as DicomJsonDataset | undefined;
-    t.same(item?.['00100010']?.Value, [{ Alphabetic: 'ﾔﾏﾀﾞ^ﾀﾛｳ', Ideographic: '山田^太郎', Phonetic: 'やまだ^たろう' }], `JSON-12: ${path} PN inside a sequence item`);
+    t.same(
+      item?.['00100010']?.Value,
+      [{ Alphabetic: 'ﾔﾏﾀﾞ^ﾀﾛｳ', Ideographic: '山田^太郎', Phonetic: 'やまだ^たろう' }],
+      `JSON-12: ${path} PN inside a sequence item`,
+    );
   }
 });
 
-t.test('JSON-6: every accepted file\'s PatientName matches MANIFEST.tsv', async (t) => {
+t.test("JSON-6: every accepted file's PatientName matches MANIFEST.tsv", async (t) => {
   const failures: string[] = [];
   let compared = 0;
   for (const file of converted) {
@@ -87,7 +105,9 @@ t.test('JSON-12: UTF-8 label and no ISO 2022 escapes', async (t) => {
   }
   t.pass(`JSON-12: (0008,0005) is "ISO_IR 192" in the ${converted.filter((c) => c.hadCharset).length} files that had one`);
   everyAttribute(t, 'JSON-12: no ESC (0x1B) in any string', ({ attr }) => {
-    const strings = (attr.Value ?? []).flatMap((v) => (typeof v === 'string' ? [v] : v !== null && typeof v === 'object' && attr.vr === 'PN' ? Object.values(v) : []));
+    const strings = (attr.Value ?? []).flatMap((v) =>
+      typeof v === 'string' ? [v] : v !== null && typeof v === 'object' && attr.vr === 'PN' ? Object.values(v) : [],
+    );
     return strings.some((s) => typeof s === 'string' && s.includes('\x1b')) ? 'ESC' : undefined;
   });
 });

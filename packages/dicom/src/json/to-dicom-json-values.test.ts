@@ -38,7 +38,9 @@ t.test('JSON-5: value types by VR', async (t) => {
     const bad = attr.Value?.filter((v) => v !== null && typeof v !== 'number' && !(typeof v === 'string' && !NUMERIC_TEXT.test(v.trim())));
     return bad?.length ? JSON.stringify(bad) : undefined;
   });
-  everyAttribute(t, 'JSON-5: no NaN/Infinity numbers', ({ attr }) => (attr.Value?.some((v) => typeof v === 'number' && !Number.isFinite(v)) ? 'non-finite' : undefined));
+  everyAttribute(t, 'JSON-5: no NaN/Infinity numbers', ({ attr }) =>
+    attr.Value?.some((v) => typeof v === 'number' && !Number.isFinite(v)) ? 'non-finite' : undefined,
+  );
   everyAttribute(t, 'JSON-5: FL FD SL SS UL US are numbers', ({ attr }) => {
     if (!['FL', 'FD', 'SL', 'SS', 'UL', 'US'].includes(attr.vr)) return undefined;
     return attr.Value?.some((v) => typeof v !== 'number' && !(typeof v === 'string' && /^-?(NaN|Infinity)$/.test(v))) ? JSON.stringify(attr.Value) : undefined;
@@ -71,24 +73,32 @@ t.test('JSON-13: concrete, uppercase VRs', async (t) => {
 });
 
 t.test('JSON-7: AT values are uppercase 8-hex strings', async (t) => {
-  everyAttribute(t, 'JSON-7: AT syntax', ({ attr }) => (attr.vr === 'AT' && attr.Value?.some((v) => typeof v !== 'string' || !/^[0-9A-F]{8}$/.test(v)) ? JSON.stringify(attr.Value) : undefined));
+  everyAttribute(t, 'JSON-7: AT syntax', ({ attr }) =>
+    attr.vr === 'AT' && attr.Value?.some((v) => typeof v !== 'string' || !/^[0-9A-F]{8}$/.test(v)) ? JSON.stringify(attr.Value) : undefined,
+  );
   t.same(get('multiframe/us-multiframe-jpeg-34fr.dcm').metadata['00280009'], { vr: 'AT', Value: ['00181063'] }, 'JSON-7: FrameIncrementPointer = FrameTime');
   t.same(get('multiframe/rtdose-15fr.dcm').metadata['00280009'], { vr: 'AT', Value: ['3004000C'] }, 'JSON-7: implicit VR AT (GridFrameOffsetVector)');
   t.same(get('edge/pixel/j2k-embedded-sequence-delimiter.dcm').metadata['00280009'], { vr: 'AT', Value: ['00540010', '00540020'] }, 'JSON-7: two AT values');
 });
 
 t.test('JSON-8: sequence items follow the same rules', async (t) => {
-  everyAttribute(t, 'JSON-8: SQ Value holds objects', ({ attr }) => (attr.vr === 'SQ' && attr.Value?.some((v) => v === null || typeof v !== 'object' || Array.isArray(v)) ? 'non-object item' : undefined));
+  everyAttribute(t, 'JSON-8: SQ Value holds objects', ({ attr }) =>
+    attr.vr === 'SQ' && attr.Value?.some((v) => v === null || typeof v !== 'object' || Array.isArray(v)) ? 'non-object item' : undefined,
+  );
   const sr = get('non-image/sr/comprehensive-sr-nested.dcm').metadata;
   let depth = 0;
   for (const visit of walk(sr)) depth = Math.max(depth, visit.path.split('/').length);
   t.ok(depth >= 7, `JSON-8: the nested SR keeps its depth (${(depth - 1) / 2} levels)`);
-  everyAttribute(t, 'JSON-4: an empty sequence is {"vr":"SQ"}', ({ attr }) => (attr.vr === 'SQ' && 'Value' in attr && attr.Value!.length === 0 ? 'Value: []' : undefined));
+  everyAttribute(t, 'JSON-4: an empty sequence is {"vr":"SQ"}', ({ attr }) =>
+    attr.vr === 'SQ' && 'Value' in attr && attr.Value!.length === 0 ? 'Value: []' : undefined,
+  );
 });
 
 t.test('JSON-11: padding stripped', async (t) => {
   everyAttribute(t, 'JSON-11: no trailing space or NUL', ({ attr }) => {
-    const strings = (attr.Value ?? []).flatMap((v) => (typeof v === 'string' ? [v] : v !== null && typeof v === 'object' && attr.vr === 'PN' ? Object.values(v) : []));
+    const strings = (attr.Value ?? []).flatMap((v) =>
+      typeof v === 'string' ? [v] : v !== null && typeof v === 'object' && attr.vr === 'PN' ? Object.values(v) : [],
+    );
     return strings.some((s) => typeof s === 'string' && /[ \0]$/.test(s)) ? JSON.stringify(strings) : undefined;
   });
   const mr = get('transfer-syntax/small/mr-small_1.2.840.10008.1.2.1_explicit-le.dcm');

@@ -42,9 +42,7 @@ export function toDicomJson(buf: Buffer, dataset: Dataset, options: ToJsonOption
   return { dataset: json, bulkData };
 }
 
-function convertDataset(
-  buf: Buffer, dataset: Dataset, options: ToJsonOptions, bulk: BulkDataRef[], pathPrefix: string, inherited?: string,
-): DicomJsonDataset {
+function convertDataset(buf: Buffer, dataset: Dataset, options: ToJsonOptions, bulk: BulkDataRef[], pathPrefix: string, inherited?: string): DicomJsonDataset {
   const charsetElement = dataset.get(Tag.SpecificCharacterSet);
   const characterSet = charsetElement ? specificCharacterSet(decodeText(valueBytes(buf, charsetElement), 'CS', undefined)) : inherited;
   const out: DicomJsonDataset = {};
@@ -76,7 +74,12 @@ function specificCharacterSet(text: string): string | undefined {
 }
 
 function convertElement(
-  buf: Buffer, element: DataElement, options: ToJsonOptions, bulk: BulkDataRef[], path: string, characterSet?: string,
+  buf: Buffer,
+  element: DataElement,
+  options: ToJsonOptions,
+  bulk: BulkDataRef[],
+  path: string,
+  characterSet?: string,
 ): DicomJsonAttribute {
   const vr = resolvedVr(element);
   if (element.items) {
@@ -101,11 +104,24 @@ function convertElement(
       return withValues(vr, elementStrings(buf, element).map(numberOrString));
     case 'AT':
       return withValues(vr, attributeTags(buf, element));
-    case 'FL': case 'FD': case 'SL': case 'SS': case 'UL': case 'US': case 'SV': case 'UV':
+    case 'FL':
+    case 'FD':
+    case 'SL':
+    case 'SS':
+    case 'UL':
+    case 'US':
+    case 'SV':
+    case 'UV':
       if (element.length > options.inlineBinaryMaxBytes) return toBulk(element, vr, path, options, bulk);
-      return withValues(vr, elementNumbers(buf, element).map((n) => binaryNumber(n, vr)));
+      return withValues(
+        vr,
+        elementNumbers(buf, element).map((n) => binaryNumber(n, vr)),
+      );
     default:
-      return withValues(vr, elementStrings(buf, element, characterSet).map((s) => s ?? null));
+      return withValues(
+        vr,
+        elementStrings(buf, element, characterSet).map((s) => s ?? null),
+      );
   }
 }
 
@@ -120,7 +136,13 @@ function resolvedVr(element: DataElement): Vr {
 }
 
 function reinterpretUnknown(
-  buf: Buffer, element: DataElement, vr: Vr, options: ToJsonOptions, bulk: BulkDataRef[], path: string, characterSet?: string,
+  buf: Buffer,
+  element: DataElement,
+  vr: Vr,
+  options: ToJsonOptions,
+  bulk: BulkDataRef[],
+  path: string,
+  characterSet?: string,
 ): DicomJsonAttribute {
   // The bytes of a UN are in Implicit VR Little Endian whatever the transfer syntax (PS3.5 §6.2.2).
   if (vr === 'SQ') {
@@ -179,10 +201,13 @@ const GROUPS = ['Alphabetic', 'Ideographic', 'Phonetic'] as const;
 export function personName(value: string | undefined): PersonNameValue | null {
   if (value === undefined) return null;
   const result: PersonNameValue = {};
-  value.split('=').slice(0, 3).forEach((group, index) => {
-    const trimmed = group.replace(/ +$/, '');
-    if (trimmed !== '') result[GROUPS[index]!] = trimmed;
-  });
+  value
+    .split('=')
+    .slice(0, 3)
+    .forEach((group, index) => {
+      const trimmed = group.replace(/ +$/, '');
+      if (trimmed !== '') result[GROUPS[index]!] = trimmed;
+    });
   return Object.keys(result).length ? result : null;
 }
 

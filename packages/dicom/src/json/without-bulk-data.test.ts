@@ -20,10 +20,7 @@ t.test('valuesOnly drops BulkDataURI and InlineBinary attributes at any depth an
     '00080020': { vr: 'DA', Value: ['20260101'] },
     '00400275': {
       vr: 'SQ',
-      Value: [
-        { '00401001': { vr: 'SH', Value: ['RP1'] } },
-        { '00081110': { vr: 'SQ', Value: [{ '00081150': { vr: 'UI', Value: ['1.2'] } }] } },
-      ],
+      Value: [{ '00401001': { vr: 'SH', Value: ['RP1'] } }, { '00081110': { vr: 'SQ', Value: [{ '00081150': { vr: 'UI', Value: ['1.2'] } }] } }],
     },
     '00321060': { vr: 'LO' },
   });

@@ -45,7 +45,11 @@ export async function describeInstance(source: ByteSource, options: DescribeOpti
     const element = dataset.get(tag);
     const value = element ? elementString(buffer, element) : '';
     if (value === '') throw new DicomParseError(`${name} (${tagKey(tag)}) is missing or empty`, FailureReason.DataSetDoesNotMatchSOPClass);
-    if (!isValidUid(value)) throw new DicomParseError(`${name} (${tagKey(tag)}) is not a valid UID: ${JSON.stringify(value.slice(0, 80))}`, FailureReason.DataSetDoesNotMatchSOPClass);
+    if (!isValidUid(value))
+      throw new DicomParseError(
+        `${name} (${tagKey(tag)}) is not a valid UID: ${JSON.stringify(value.slice(0, 80))}`,
+        FailureReason.DataSetDoesNotMatchSOPClass,
+      );
     return value;
   };
   const metaValue = (tag: number) => {
@@ -92,12 +96,18 @@ export async function describeInstance(source: ByteSource, options: DescribeOpti
   if (warning) warnings.push(warning);
   const numberOfFrames = frames ? frameCount(frames) : undefined;
   return {
-    sopClassUid, sopInstanceUid, studyInstanceUid, seriesInstanceUid,
+    sopClassUid,
+    sopInstanceUid,
+    studyInstanceUid,
+    seriesInstanceUid,
     transferSyntaxUid: header.transferSyntax.uid,
     hasFileMeta: header.hasFileMeta,
-    metadata: sortKeys(metadata), bulkData, frames, numberOfFrames, warnings,
+    metadata: sortKeys(metadata),
+    bulkData,
+    frames,
+    numberOfFrames,
+    warnings,
   };
 }
 
-const sortKeys = (dataset: DicomJsonDataset): DicomJsonDataset =>
-  Object.fromEntries(Object.entries(dataset).sort(([a], [b]) => (a < b ? -1 : 1)));
+const sortKeys = (dataset: DicomJsonDataset): DicomJsonDataset => Object.fromEntries(Object.entries(dataset).sort(([a], [b]) => (a < b ? -1 : 1)));

@@ -80,7 +80,12 @@ export async function encodePart10(source: ByteSource, plan: Part10Plan, options
  * Elements after Pixel Data (rare: padding, signatures), from `start` to the end of the object,
  * re-encoded in Explicit VR Little Endian; unreadable or oversized trailing bytes are dropped.
  */
-export async function trailingElements(source: ByteSource, start: number, encoding: { explicitVr: boolean; littleEndian: boolean }, options: TranscodeOptions): Promise<Buffer> {
+export async function trailingElements(
+  source: ByteSource,
+  start: number,
+  encoding: { explicitVr: boolean; littleEndian: boolean },
+  options: TranscodeOptions,
+): Promise<Buffer> {
   if (start >= source.size || source.size - start > options.maxHeaderBytes) return Buffer.alloc(0);
   const rest = await source.read(start, source.size - start);
   try {

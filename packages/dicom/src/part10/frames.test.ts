@@ -69,8 +69,8 @@ t.test('native multi-frame: frame n is Rows*Columns*2 bytes at offset + (n-1)*le
 t.test('native frames of other layouts', async (t) => {
   const cases: [string, number, (d: InstanceDescription) => number][] = [
     ['multiframe/sc-rgb-2fr.dcm', 2, (d) => firstValue(d, '00280010') * firstValue(d, '00280011') * 3],
-    ['multiframe/mr-4fr-windowing.dcm', 4, (d) => firstValue(d, '00280010') * firstValue(d, '00280011') * firstValue(d, '00280100') / 8],
-    ['multiframe/rtdose-15fr.dcm', 15, (d) => firstValue(d, '00280010') * firstValue(d, '00280011') * firstValue(d, '00280100') / 8],
+    ['multiframe/mr-4fr-windowing.dcm', 4, (d) => (firstValue(d, '00280010') * firstValue(d, '00280011') * firstValue(d, '00280100')) / 8],
+    ['multiframe/rtdose-15fr.dcm', 15, (d) => (firstValue(d, '00280010') * firstValue(d, '00280011') * firstValue(d, '00280100')) / 8],
     // BitsAllocated 1: frames are bit-packed, Rows*Columns/8 bytes.
     ['non-image/seg/seg_image_ct_binary.dcm', 3, (d) => (firstValue(d, '00280010') * firstValue(d, '00280011')) / 8],
     // YBR_FULL_422 without compression: CB and CR at half horizontal rate, 2 bytes per pixel, not 3.
@@ -103,8 +103,12 @@ t.test('Float and Double Float Pixel Data are indexed as native frames', async (
       continue;
     }
     t.equal(frames.bitsAllocated, bits, `${path}: ${bits} bits per value`);
-    t.equal(file.readUInt16LE(frames.offset - 10), tagGroupElement & 0xffff, `${path}: frames start at the (7FE0,${(tagGroupElement & 0xffff).toString(16).padStart(4, '0')}) value`);
-    t.equal(frames.length, firstValue(d, '00280010') * firstValue(d, '00280011') * bits / 8, `WADORS-5: ${path} frame length`);
+    t.equal(
+      file.readUInt16LE(frames.offset - 10),
+      tagGroupElement & 0xffff,
+      `${path}: frames start at the (7FE0,${(tagGroupElement & 0xffff).toString(16).padStart(4, '0')}) value`,
+    );
+    t.equal(frames.length, (firstValue(d, '00280010') * firstValue(d, '00280011') * bits) / 8, `WADORS-5: ${path} frame length`);
   }
 });
 
@@ -140,7 +144,9 @@ t.test('encapsulated multi-frame: one frame per codestream', async (t) => {
     }
     t.equal(frames.frames.length, expected, `WADORS-5: ${path} has NumberOfFrames = ${expected} frames`);
     t.equal(d.numberOfFrames, expected, `${path} numberOfFrames`);
-    const bad = frames.frames.map((frame, index) => (startsLikeFrame(d.transferSyntaxUid, file.subarray(frame[0]!.offset, frame[0]!.offset + 8)) ? -1 : index + 1)).filter((n) => n > 0);
+    const bad = frames.frames
+      .map((frame, index) => (startsLikeFrame(d.transferSyntaxUid, file.subarray(frame[0]!.offset, frame[0]!.offset + 8)) ? -1 : index + 1))
+      .filter((n) => n > 0);
     t.same(bad, [], `DATA-3: every frame of ${path} starts with ${marker}`);
     checkFragments(t, path, file, frames.frames);
     t.same(frameWarnings(d), [], `${path}: no frame warning`);
@@ -153,7 +159,10 @@ t.test('encapsulated frames split over several fragments, without a Basic Offset
   const frames = d.frames;
   if (frames?.kind !== 'encapsulated') return t.fail('encapsulated frames expected');
   t.equal(frames.frames.length, 2, 'WADORS-5: 2 frames');
-  t.ok(frames.frames.every((frame) => frame.length > 1), `WADORS-5: each frame spans several fragments (${frames.frames.map((f) => f.length).join(', ')})`);
+  t.ok(
+    frames.frames.every((frame) => frame.length > 1),
+    `WADORS-5: each frame spans several fragments (${frames.frames.map((f) => f.length).join(', ')})`,
+  );
   for (const [index, frame] of frames.frames.entries()) {
     t.ok(startsLikeFrame(d.transferSyntaxUid, file.subarray(frame[0]!.offset)), `DATA-3: frame ${index + 1} starts with FFD8`);
     const bytes = Buffer.concat(frame.map((f) => file.subarray(f.offset, f.offset + f.length)));

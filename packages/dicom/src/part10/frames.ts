@@ -49,10 +49,15 @@ export async function indexFrames(source: ByteSource, header: Part10Header): Pro
     return assignFragments(source, fragments, count, syntax);
   }
   if (syntax.encapsulated) {
-    throw new DicomParseError(`transfer syntax ${syntax.uid} requires encapsulated pixel data, found a defined length`, FailureReason.TransferSyntaxNotSupported);
+    throw new DicomParseError(
+      `transfer syntax ${syntax.uid} requires encapsulated pixel data, found a defined length`,
+      FailureReason.TransferSyntaxNotSupported,
+    );
   }
   if (!syntax.deflated && pixel.offset + pixel.length > source.size) {
-    throw new DicomParseError(`pixel data ${tagKey(pixel.tag)} declares ${pixel.length} bytes but the data ends ${pixel.offset + pixel.length - source.size} bytes earlier`);
+    throw new DicomParseError(
+      `pixel data ${tagKey(pixel.tag)} declares ${pixel.length} bytes but the data ends ${pixel.offset + pixel.length - source.size} bytes earlier`,
+    );
   }
   // Native YBR_FULL_422 (and retired YBR_PARTIAL_422) store CB and CR at half the horizontal rate:
   // two values per pixel on average, not three (PS3.3 C.7.6.3.1.2).
@@ -103,8 +108,12 @@ async function assignFragments(source: ByteSource, items: Span[], count: number,
   }
 
   // No usable table: a frame starts at each fragment that begins with a codestream start marker.
-  const marker = syntax.bulkMediaType === 'image/jpeg' || syntax.bulkMediaType === 'image/jls' ? [0xff, 0xd8]
-    : syntax.bulkMediaType === 'image/jp2' || syntax.bulkMediaType === 'image/jphc' ? [0xff, 0x4f] : undefined;
+  const marker =
+    syntax.bulkMediaType === 'image/jpeg' || syntax.bulkMediaType === 'image/jls'
+      ? [0xff, 0xd8]
+      : syntax.bulkMediaType === 'image/jp2' || syntax.bulkMediaType === 'image/jphc'
+        ? [0xff, 0x4f]
+        : undefined;
   if (marker) {
     const frames: Span[][] = [];
     for (const fragment of fragments) {

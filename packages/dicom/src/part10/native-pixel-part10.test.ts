@@ -16,13 +16,21 @@ const JPEG = { transferSyntaxUid: '1.2.840.10008.1.2.4.50', hasFileMeta: true };
 t.test('planPart10: compressed → Explicit VR LE only when asked and decodable (WADORS-3, NEG-7, D17)', async (t) => {
   t.equal(planPart10(JPEG, EXPLICIT_LE), undefined, 'NEG-7: no decoder offered → 406');
   t.equal(planPart10(JPEG, EXPLICIT_LE, { canDecode: () => false }), undefined, 'NEG-7: the decoder refuses → 406');
-  t.same(planPart10(JPEG, EXPLICIT_LE, { canDecode: (ts) => ts === JPEG.transferSyntaxUid }), { kind: 'decode', transferSyntaxUid: EXPLICIT_LE }, 'WADORS-3: decoded');
+  t.same(
+    planPart10(JPEG, EXPLICIT_LE, { canDecode: (ts) => ts === JPEG.transferSyntaxUid }),
+    { kind: 'decode', transferSyntaxUid: EXPLICIT_LE },
+    'WADORS-3: decoded',
+  );
   const always = { canDecode: () => true };
   t.same(planPart10(JPEG, undefined, always), { kind: 'as-is', transferSyntaxUid: JPEG.transferSyntaxUid }, 'D17: no parameter → stored syntax');
   t.same(planPart10(JPEG, '*', always), { kind: 'as-is', transferSyntaxUid: JPEG.transferSyntaxUid }, 'NEG-7: * → stored syntax');
   t.equal(planPart10(JPEG, '1.2.840.10008.1.2.4.90', always), undefined, 'NEG-7: compressed → other compressed syntax → 406 (no encoder)');
   t.equal(planPart10(JPEG, TransferSyntax.ImplicitVRLittleEndian, always), undefined, 'NEG-7: implicit never served');
-  t.same(planPart10({ transferSyntaxUid: TransferSyntax.ImplicitVRLittleEndian, hasFileMeta: true }, EXPLICIT_LE, always), { kind: 're-encode', transferSyntaxUid: EXPLICIT_LE }, 'native data is re-encoded, not decoded');
+  t.same(
+    planPart10({ transferSyntaxUid: TransferSyntax.ImplicitVRLittleEndian, hasFileMeta: true }, EXPLICIT_LE, always),
+    { kind: 're-encode', transferSyntaxUid: EXPLICIT_LE },
+    'native data is re-encoded, not decoded',
+  );
   t.same(planPart10({ transferSyntaxUid: EXPLICIT_LE, hasFileMeta: true }, EXPLICIT_LE, always), { kind: 'as-is', transferSyntaxUid: EXPLICIT_LE });
 });
 
@@ -32,13 +40,26 @@ t.test('lossyCompressionOf (PS3.5 §8.2, PS3.3 C.7.6.1.1.5)', async (t) => {
   t.same(lossyCompressionOf('1.2.840.10008.1.2.4.81'), { lossy: 'maybe', method: 'ISO_14495_1' });
   t.same(lossyCompressionOf('1.2.840.10008.1.2.4.91'), { lossy: 'maybe', method: 'ISO_15444_1' });
   t.same(lossyCompressionOf('1.2.840.10008.1.2.4.203'), { lossy: 'maybe', method: 'ISO_15444_15' });
-  for (const lossless of ['1.2.840.10008.1.2.4.57', '1.2.840.10008.1.2.4.70', '1.2.840.10008.1.2.4.80', '1.2.840.10008.1.2.4.90', '1.2.840.10008.1.2.4.201', '1.2.840.10008.1.2.5', '1.2.840.10008.1.2.8.1']) {
+  for (const lossless of [
+    '1.2.840.10008.1.2.4.57',
+    '1.2.840.10008.1.2.4.70',
+    '1.2.840.10008.1.2.4.80',
+    '1.2.840.10008.1.2.4.90',
+    '1.2.840.10008.1.2.4.201',
+    '1.2.840.10008.1.2.5',
+    '1.2.840.10008.1.2.8.1',
+  ]) {
     t.equal(lossyCompressionOf(lossless), undefined, lossless);
   }
 });
 
 /** A stored JPEG file served with synthetic "decoded" pixels: checks the PS3.10 layout, not the codec. */
-async function encodeWith(path: string, module: { samplesPerPixel: number; photometricInterpretation: string; bitsAllocated: number; bitsStored: number }, pixels: Buffer[], length: number) {
+async function encodeWith(
+  path: string,
+  module: { samplesPerPixel: number; photometricInterpretation: string; bitsAllocated: number; bitsStored: number },
+  pixels: Buffer[],
+  length: number,
+) {
   const file = readShared(path);
   const source = bufferByteSource(file);
   const header = await readPart10Header(source, OPTIONS);
@@ -49,7 +70,14 @@ async function encodeWith(path: string, module: { samplesPerPixel: number; photo
   async function* body() {
     yield* pixels;
   }
-  const encoded = await encodeNativePixelPart10(source, header, { kind: 'decode', transferSyntaxUid: EXPLICIT_LE }, { module, length, body: body() }, trailerStart, { maxHeaderBytes: OPTIONS.maxHeaderBytes });
+  const encoded = await encodeNativePixelPart10(
+    source,
+    header,
+    { kind: 'decode', transferSyntaxUid: EXPLICIT_LE },
+    { module, length, body: body() },
+    trailerStart,
+    { maxHeaderBytes: OPTIONS.maxHeaderBytes },
+  );
   const chunks: Buffer[] = [];
   for await (const chunk of encoded.body) chunks.push(chunk);
   return { encoded, bytes: Buffer.concat(chunks), trailerStart, size: file.length };
@@ -60,8 +88,12 @@ t.test('encodeNativePixelPart10: File Meta, Image Pixel module and defined-lengt
   const columns = 100;
   const length = rows * columns * 3;
   const pixels = Buffer.alloc(length, 7);
-  const { encoded, bytes, trailerStart, size } = await encodeWith('transfer-syntax/small/sc-rgb-jpeg-ybr-422_1.2.840.10008.1.2.4.50.dcm',
-    { samplesPerPixel: 3, photometricInterpretation: 'RGB', bitsAllocated: 8, bitsStored: 8 }, [pixels.subarray(0, 1000), pixels.subarray(1000)], length);
+  const { encoded, bytes, trailerStart, size } = await encodeWith(
+    'transfer-syntax/small/sc-rgb-jpeg-ybr-422_1.2.840.10008.1.2.4.50.dcm',
+    { samplesPerPixel: 3, photometricInterpretation: 'RGB', bitsAllocated: 8, bitsStored: 8 },
+    [pixels.subarray(0, 1000), pixels.subarray(1000)],
+    length,
+  );
   t.equal(trailerStart, size, 'the sequence delimiter ends the stored object');
   t.equal(encoded.length, bytes.length, 'announced length = bytes written');
   const header = await readPart10Header(bufferByteSource(bytes), OPTIONS);

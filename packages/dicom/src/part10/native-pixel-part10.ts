@@ -85,8 +85,13 @@ export function nativePixelReplacements(buf: Buffer, dataset: Dataset, storedSyn
   if (lossy) {
     replace.set(Tag.LossyImageCompression, encodeElementValue(Tag.LossyImageCompression, 'CS', '01'));
     const method = dataset.get(Tag.LossyImageCompressionMethod);
-    const methods = method ? elementStrings(buf, method).map((m) => (m ?? '').trim()).filter((m) => m !== '') : [];
-    if (methods.length === 0 && compression) replace.set(Tag.LossyImageCompressionMethod, encodeElementValue(Tag.LossyImageCompressionMethod, 'CS', compression.method));
+    const methods = method
+      ? elementStrings(buf, method)
+          .map((m) => (m ?? '').trim())
+          .filter((m) => m !== '')
+      : [];
+    if (methods.length === 0 && compression)
+      replace.set(Tag.LossyImageCompressionMethod, encodeElementValue(Tag.LossyImageCompressionMethod, 'CS', compression.method));
   }
   return replace;
 }
@@ -101,7 +106,12 @@ export function nativePixelReplacements(buf: Buffer, dataset: Dataset, storedSyn
  * pixels are in memory at a time.
  */
 export async function encodeNativePixelPart10(
-  source: ByteSource, header: Part10Header, plan: Part10Plan, pixels: NativePixelData, trailerStart: number, options: TranscodeOptions,
+  source: ByteSource,
+  header: Part10Header,
+  plan: Part10Plan,
+  pixels: NativePixelData,
+  trailerStart: number,
+  options: TranscodeOptions,
 ): Promise<EncodedPart10> {
   const pixel = header.pixelData;
   if (!pixel) throw new DicomParseError('no pixel data to decode');
@@ -109,7 +119,11 @@ export async function encodeNativePixelPart10(
     const el = header.dataset.get(tag);
     return el ? elementString(header.buffer, el) : '';
   };
-  const meta = encodeFileMeta({ mediaStorageSopClassUid: uid(Tag.SOPClassUID), mediaStorageSopInstanceUid: uid(Tag.SOPInstanceUID), transferSyntaxUid: plan.transferSyntaxUid });
+  const meta = encodeFileMeta({
+    mediaStorageSopClassUid: uid(Tag.SOPClassUID),
+    mediaStorageSopInstanceUid: uid(Tag.SOPInstanceUID),
+    transferSyntaxUid: plan.transferSyntaxUid,
+  });
   const replace = nativePixelReplacements(header.buffer, header.dataset, header.transferSyntax.uid, pixels.module);
   const head = Buffer.concat(encodeDataset(header.buffer, header.dataset, true, replace));
   const vr: Vr = pixel.tag === Tag.FloatPixelData ? 'OF' : pixel.tag === Tag.DoubleFloatPixelData ? 'OD' : pixels.module.bitsAllocated <= 8 ? 'OB' : 'OW';

@@ -173,7 +173,9 @@ class DatasetParser {
   private within(offset: number, length: number, tag: TagNumber): number {
     const end = offset + length;
     if (end > this.total) {
-      throw new DicomParseError(`${tag ? `element ${tagKey(tag)}` : 'a sequence'} declares ${length} bytes but the data ends ${end - this.total} bytes earlier`);
+      throw new DicomParseError(
+        `${tag ? `element ${tagKey(tag)}` : 'a sequence'} declares ${length} bytes but the data ends ${end - this.total} bytes earlier`,
+      );
     }
     this.need(end);
     return end;

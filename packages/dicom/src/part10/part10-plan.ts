@@ -26,7 +26,11 @@ export interface PlanOptions {
  * syntax is asked by UID and `options.canDecode` accepts the stored syntax. Undefined = cannot be
  * produced (406).
  */
-export function planPart10(stored: { transferSyntaxUid: string; hasFileMeta: boolean }, requested: string | undefined, options: PlanOptions = {}): Part10Plan | undefined {
+export function planPart10(
+  stored: { transferSyntaxUid: string; hasFileMeta: boolean },
+  requested: string | undefined,
+  options: PlanOptions = {},
+): Part10Plan | undefined {
   const info = transferSyntaxInfo(stored.transferSyntaxUid);
   if (!info) return undefined;
   const explicitLittle = TransferSyntax.ExplicitVRLittleEndian;

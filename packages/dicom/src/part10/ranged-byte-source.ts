@@ -20,11 +20,14 @@ export function rangedByteSource(size: number, open: (start: number, end: number
         out.end();
         return out;
       }
-      open(offset, size - 1).then((input) => {
-        input.on('error', (error) => out.destroy(error));
-        out.on('close', () => input.destroy());
-        input.pipe(out);
-      }, (error: Error) => out.destroy(error));
+      open(offset, size - 1).then(
+        (input) => {
+          input.on('error', (error) => out.destroy(error));
+          out.on('close', () => input.destroy());
+          input.pipe(out);
+        },
+        (error: Error) => out.destroy(error),
+      );
       return out;
     },
     async *range(offset, length) {

@@ -168,7 +168,10 @@ t.test('DATA-2: files without File Meta are read with a detected encoding', asyn
   const withMeta = await readPart10Header(bufferByteSource(readShared('transfer-syntax/small/mr-small_1.2.840.10008.1.2.1_explicit-le.dcm')), OPTIONS);
   t.equal(withMeta.hasFileMeta, true, 'DATA-2: a PS3.10 file has its File Meta read');
   t.ok(withMeta.datasetOffset > 132, 'DATA-2: its dataset starts after preamble, DICM and group 0002');
-  t.notOk([...withMeta.dataset.keys()].some((tag) => tag >>> 16 === 2), 'DATA-2: group 0002 is not part of the dataset');
+  t.notOk(
+    [...withMeta.dataset.keys()].some((tag) => tag >>> 16 === 2),
+    'DATA-2: group 0002 is not part of the dataset',
+  );
 });
 
 t.test('DATA-2: deflated datasets are inflated and their File Meta read from the file', async (t) => {
@@ -271,7 +274,13 @@ const inRejectFamily = (reason: number) => [0xa700, 0xa900, 0xc000, 0xc100].incl
 t.test('bad/: every INDEX.tsv input is covered here', async (t) => {
   const index = readBadIndex();
   t.same(index.map((row) => row.file).sort(), Object.keys(BAD).sort(), 'the expectations list INDEX.tsv exactly');
-  t.same(sharedFiles('bad').map((path) => path.slice('bad/'.length)).sort(), Object.keys(BAD).sort(), 'every file in bad/ is in INDEX.tsv');
+  t.same(
+    sharedFiles('bad')
+      .map((path) => path.slice('bad/'.length))
+      .sort(),
+    Object.keys(BAD).sort(),
+    'every file in bad/ is in INDEX.tsv',
+  );
   for (const row of index) {
     const expected = row.expected.trim();
     if (BAD[row.file] === ACCEPT) {

@@ -83,9 +83,7 @@ async function parseFrom(buf: Buffer, source: ByteSource, limits: ReadLimits): P
   }
   const uid = metaString(meta, buf, Tag.TransferSyntaxUID);
   // A File Meta without (0002,0010) is broken; the dataset then is most often Implicit VR LE.
-  const transferSyntax = uid === undefined
-    ? detectEncoding(buf, end) ?? transferSyntaxInfo(TransferSyntax.ImplicitVRLittleEndian)
-    : transferSyntaxInfo(uid);
+  const transferSyntax = uid === undefined ? (detectEncoding(buf, end) ?? transferSyntaxInfo(TransferSyntax.ImplicitVRLittleEndian)) : transferSyntaxInfo(uid);
   if (!transferSyntax) throw new DicomParseError(`unknown transfer syntax ${uid}`, FailureReason.TransferSyntaxNotSupported);
 
   if (transferSyntax.deflated) {

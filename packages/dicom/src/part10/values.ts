@@ -3,8 +3,7 @@ import { type Vr, NUMBER_WIDTH, isSingleValuedText, usesSpecificCharacterSet } f
 import type { DataElement } from './dataset.js';
 
 /** Value bytes of an element (a view, not a copy). */
-export const valueBytes = (buf: Buffer, element: DataElement): Buffer =>
-  buf.subarray(element.offset, element.offset + element.length);
+export const valueBytes = (buf: Buffer, element: DataElement): Buffer => buf.subarray(element.offset, element.offset + element.length);
 
 /**
  * The value of a string element as one string, with DICOM padding removed (trailing spaces,
@@ -68,15 +67,32 @@ export function elementNumbers(buf: Buffer, element: DataElement): (number | big
   const out: (number | bigint)[] = [];
   for (let at = 0; at + width <= bytes.length; at += width) {
     switch (element.vr) {
-      case 'US': out.push(le ? bytes.readUInt16LE(at) : bytes.readUInt16BE(at)); break;
-      case 'SS': out.push(le ? bytes.readInt16LE(at) : bytes.readInt16BE(at)); break;
-      case 'UL': out.push(le ? bytes.readUInt32LE(at) : bytes.readUInt32BE(at)); break;
-      case 'SL': out.push(le ? bytes.readInt32LE(at) : bytes.readInt32BE(at)); break;
-      case 'FL': out.push(le ? bytes.readFloatLE(at) : bytes.readFloatBE(at)); break;
-      case 'FD': out.push(le ? bytes.readDoubleLE(at) : bytes.readDoubleBE(at)); break;
-      case 'SV': out.push(le ? bytes.readBigInt64LE(at) : bytes.readBigInt64BE(at)); break;
-      case 'UV': out.push(le ? bytes.readBigUInt64LE(at) : bytes.readBigUInt64BE(at)); break;
-      default: break;
+      case 'US':
+        out.push(le ? bytes.readUInt16LE(at) : bytes.readUInt16BE(at));
+        break;
+      case 'SS':
+        out.push(le ? bytes.readInt16LE(at) : bytes.readInt16BE(at));
+        break;
+      case 'UL':
+        out.push(le ? bytes.readUInt32LE(at) : bytes.readUInt32BE(at));
+        break;
+      case 'SL':
+        out.push(le ? bytes.readInt32LE(at) : bytes.readInt32BE(at));
+        break;
+      case 'FL':
+        out.push(le ? bytes.readFloatLE(at) : bytes.readFloatBE(at));
+        break;
+      case 'FD':
+        out.push(le ? bytes.readDoubleLE(at) : bytes.readDoubleBE(at));
+        break;
+      case 'SV':
+        out.push(le ? bytes.readBigInt64LE(at) : bytes.readBigInt64BE(at));
+        break;
+      case 'UV':
+        out.push(le ? bytes.readBigUInt64LE(at) : bytes.readBigUInt64BE(at));
+        break;
+      default:
+        break;
     }
   }
   return out;
@@ -95,7 +111,7 @@ export function elementInteger(buf: Buffer, element: DataElement | undefined): n
 
 /** Value bytes in little-endian order, as InlineBinary and bulk data are defined (JSON-9). */
 export function littleEndianBytes(bytes: Buffer, vr: Vr, littleEndian: boolean): Buffer {
-  const width = vr === 'OW' ? 2 : vr === 'OF' || vr === 'OL' ? 4 : vr === 'OD' || vr === 'OV' ? 8 : NUMBER_WIDTH[vr] ?? 1;
+  const width = vr === 'OW' ? 2 : vr === 'OF' || vr === 'OL' ? 4 : vr === 'OD' || vr === 'OV' ? 8 : (NUMBER_WIDTH[vr] ?? 1);
   if (littleEndian || width === 1 || vr === 'AT') return littleEndian || vr !== 'AT' ? bytes : Buffer.from(bytes).swap16();
   const copy = Buffer.from(bytes);
   if (width === 2) return copy.swap16();

@@ -57,7 +57,8 @@ export function fromNativeDicomXml(xml: string): DicomJsonDataset {
         let key = tagText;
         if (creator !== undefined) {
           const group = tagText.slice(0, 4);
-          if (Number.parseInt(group, 16) % 2 === 0 || tagText.slice(4, 6) !== '00') fail(`privateCreator on tag ${tagText}, which is not of the form gggg00ee with an odd group`);
+          if (Number.parseInt(group, 16) % 2 === 0 || tagText.slice(4, 6) !== '00')
+            fail(`privateCreator on tag ${tagText}, which is not of the form gggg00ee with an odd group`);
           const block = parent.creators.get(`${group}:${creator}`) ?? fail(`no Private Creator "${creator}" in group ${group} before ${tagText}`);
           key = `${group}${block}${tagText.slice(6)}`;
         }
@@ -66,8 +67,10 @@ export function fromNativeDicomXml(xml: string): DicomJsonDataset {
         return;
       }
       case 'attribute': {
-        const content = local === 'Value' || local === 'PersonName' || local === 'Item' || local === 'InlineBinary' || local === 'BulkData'
-          ? local : fail(`${local} in DicomAttribute ${parent.key}`);
+        const content =
+          local === 'Value' || local === 'PersonName' || local === 'Item' || local === 'InlineBinary' || local === 'BulkData'
+            ? local
+            : fail(`${local} in DicomAttribute ${parent.key}`);
         if (parent.content !== undefined && (parent.content !== content || content === 'InlineBinary' || content === 'BulkData')) {
           fail(`${content} after ${parent.content} in DicomAttribute ${parent.key}`);
         }
@@ -134,7 +137,8 @@ export function fromNativeDicomXml(xml: string): DicomJsonDataset {
         frame.creatorFrom.dataset[key] = attr;
         if (attr.vr === 'LO' && /^[0-9A-F]{4}00[1-9A-F][0-9A-F]$/.test(key) && Number.parseInt(key.slice(0, 4), 16) % 2 === 1) {
           const value = attr.Value?.[0];
-          if (typeof value === 'string' && !frame.creatorFrom.creators.has(`${key.slice(0, 4)}:${value}`)) frame.creatorFrom.creators.set(`${key.slice(0, 4)}:${value}`, key.slice(6));
+          if (typeof value === 'string' && !frame.creatorFrom.creators.has(`${key.slice(0, 4)}:${value}`))
+            frame.creatorFrom.creators.set(`${key.slice(0, 4)}:${value}`, key.slice(6));
         }
         return;
       }
@@ -202,11 +206,19 @@ const NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
 /** A value's text as the project's DICOM JSON types it (JSON-5): numbers where they are numbers. */
 function typed(vr: string, text: string): JsonValue {
   switch (vr) {
-    case 'IS': case 'DS': case 'FL': case 'FD': {
+    case 'IS':
+    case 'DS':
+    case 'FL':
+    case 'FD': {
       const n = Number(text);
       return Number.isFinite(n) && NUMBER.test(text) ? n : text;
     }
-    case 'SL': case 'SS': case 'UL': case 'US': case 'SV': case 'UV': {
+    case 'SL':
+    case 'SS':
+    case 'UL':
+    case 'US':
+    case 'SV':
+    case 'UV': {
       const n = Number(text);
       return /^-?\d+$/.test(text) && Number.isSafeInteger(n) ? n : text;
     }

@@ -21,21 +21,32 @@ export interface ManifestEntry {
  * charset, patient name). The file has CRLF line ends.
  */
 export function readManifestEntries(): Map<string, ManifestEntry> {
-  const [header, ...lines] = readShared('MANIFEST.tsv').toString('utf8').split(/\r?\n/).filter((line) => line !== '');
+  const [header, ...lines] = readShared('MANIFEST.tsv')
+    .toString('utf8')
+    .split(/\r?\n/)
+    .filter((line) => line !== '');
   const columns = header!.split('\t');
   const column = (cells: string[], name: string): string => {
     const index = columns.indexOf(name);
     if (index < 0) throw new Error(`MANIFEST.tsv has no column ${name}`);
     return cells[index] ?? '';
   };
-  return new Map(lines.map((line) => {
-    const cells = line.split('\t');
-    const entry: ManifestEntry = {
-      path: column(cells, 'path'), parse: column(cells, 'parse'), transferSyntax: column(cells, 'transfer_syntax'),
-      sopClassUid: column(cells, 'sop_class'), charset: column(cells, 'charset'), patientId: column(cells, 'patient_id'),
-      patientName: column(cells, 'patient_name'), studyUid: column(cells, 'study_uid'), seriesUid: column(cells, 'series_uid'),
-      sopUid: column(cells, 'sop_uid'),
-    };
-    return [entry.path, entry];
-  }));
+  return new Map(
+    lines.map((line) => {
+      const cells = line.split('\t');
+      const entry: ManifestEntry = {
+        path: column(cells, 'path'),
+        parse: column(cells, 'parse'),
+        transferSyntax: column(cells, 'transfer_syntax'),
+        sopClassUid: column(cells, 'sop_class'),
+        charset: column(cells, 'charset'),
+        patientId: column(cells, 'patient_id'),
+        patientName: column(cells, 'patient_name'),
+        studyUid: column(cells, 'study_uid'),
+        seriesUid: column(cells, 'series_uid'),
+        sopUid: column(cells, 'sop_uid'),
+      };
+      return [entry.path, entry];
+    }),
+  );
 }

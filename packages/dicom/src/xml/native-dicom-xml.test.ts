@@ -32,8 +32,11 @@ t.test('document: declaration, namespace, xml:space, tag / vr / keyword, values 
   });
   t.ok(xml.startsWith('<?xml version="1.0" encoding="UTF-8"?>\n'), 'XML declaration, UTF-8');
   t.match(xml, `<NativeDicomModel xmlns="${NATIVE_DICOM_NAMESPACE}" xml:space="preserve">`);
-  t.match(xml, '<DicomAttribute tag="00080008" vr="CS" keyword="ImageType"><Value number="1">ORIGINAL</Value><Value number="2"/><Value number="3">AXIAL</Value></DicomAttribute>',
-    'a null value of a multi-valued attribute is an empty Value, numbering goes on');
+  t.match(
+    xml,
+    '<DicomAttribute tag="00080008" vr="CS" keyword="ImageType"><Value number="1">ORIGINAL</Value><Value number="2"/><Value number="3">AXIAL</Value></DicomAttribute>',
+    'a null value of a multi-valued attribute is an empty Value, numbering goes on',
+  );
   t.match(xml, '<DicomAttribute tag="00100020" vr="LO" keyword="PatientID"/>', 'zero-length attribute: no Value element');
   t.match(xml, '<Value number="2">-0</Value>', 'negative zero kept');
   t.ok(xml.indexOf('tag="00080008"') < xml.indexOf('tag="00080060"') && xml.indexOf('tag="00200013"') < xml.indexOf('tag="00280030"'), 'tag order');
@@ -53,19 +56,31 @@ t.test('escaping: markup characters, CR, attribute whitespace; characters XML 1.
   t.match(xml, 'line 1&#xD;\nline 2\ttab', 'CR as a reference, so a parser does not turn CR LF into LF');
   t.match(xml, '<BulkData uri="https://h/x?a=1&amp;b=&quot;2&quot;&#x9;"/>');
   t.notMatch(xml, /[\u0000-\u0008\u000B\u000C\u000E-\u001F]/, 'no character XML 1.0 forbids');
-  t.match(xml, `<DicomAttribute tag="00081030" vr="LO" keyword="StudyDescription"><InlineBinary>${Buffer.from('page\fbreak\\ok').toString('base64')}</InlineBinary>`,
-    'an attribute with a form feed is its UTF-8 Value Field as InlineBinary');
+  t.match(
+    xml,
+    `<DicomAttribute tag="00081030" vr="LO" keyword="StudyDescription"><InlineBinary>${Buffer.from('page\fbreak\\ok').toString('base64')}</InlineBinary>`,
+    'an attribute with a form feed is its UTF-8 Value Field as InlineBinary',
+  );
   t.strictSame(roundTrip(ds), ds, 'and every value comes back unchanged');
 });
 
 t.test('PersonName: groups and components, empty components, trailing carets, more than five', async (t) => {
   const ds: DicomJsonDataset = {
     '00100010': { vr: 'PN', Value: [{ Alphabetic: 'Yamada^Tarou', Ideographic: '山田^太郎', Phonetic: 'やまだ^たろう' }] },
-    '00081070': { vr: 'PN', Value: [{ Alphabetic: 'Doe^^Bob^Dr.^Jr.' }, null, { Alphabetic: 'Roe^Jane^^' }, { Ideographic: '王^小東' }, { Alphabetic: 'a^b^c^d^e^f' }] },
+    '00081070': {
+      vr: 'PN',
+      Value: [{ Alphabetic: 'Doe^^Bob^Dr.^Jr.' }, null, { Alphabetic: 'Roe^Jane^^' }, { Ideographic: '王^小東' }, { Alphabetic: 'a^b^c^d^e^f' }],
+    },
   };
   const xml = toNativeDicomXml(ds);
-  t.match(xml, '<PersonName number="1"><Alphabetic><FamilyName>Yamada</FamilyName><GivenName>Tarou</GivenName></Alphabetic><Ideographic><FamilyName>山田</FamilyName><GivenName>太郎</GivenName></Ideographic><Phonetic><FamilyName>やまだ</FamilyName><GivenName>たろう</GivenName></Phonetic></PersonName>');
-  t.match(xml, '<PersonName number="1"><Alphabetic><FamilyName>Doe</FamilyName><MiddleName>Bob</MiddleName><NamePrefix>Dr.</NamePrefix><NameSuffix>Jr.</NameSuffix></Alphabetic></PersonName><PersonName number="2"/>');
+  t.match(
+    xml,
+    '<PersonName number="1"><Alphabetic><FamilyName>Yamada</FamilyName><GivenName>Tarou</GivenName></Alphabetic><Ideographic><FamilyName>山田</FamilyName><GivenName>太郎</GivenName></Ideographic><Phonetic><FamilyName>やまだ</FamilyName><GivenName>たろう</GivenName></Phonetic></PersonName>',
+  );
+  t.match(
+    xml,
+    '<PersonName number="1"><Alphabetic><FamilyName>Doe</FamilyName><MiddleName>Bob</MiddleName><NamePrefix>Dr.</NamePrefix><NameSuffix>Jr.</NameSuffix></Alphabetic></PersonName><PersonName number="2"/>',
+  );
   t.match(xml, '<Alphabetic><FamilyName>Roe</FamilyName><GivenName>Jane</GivenName><NamePrefix/></Alphabetic>', 'the last, empty, component is kept');
   t.match(xml, '<PersonName number="4"><Ideographic>', 'a name with only an ideographic group');
   t.match(xml, '<NameSuffix>e^f</NameSuffix>', 'components past the fifth stay in NameSuffix');
@@ -88,11 +103,25 @@ t.test('sequences, private attributes, binary values', async (t) => {
     '00280008': { vr: 'IS', Value: [1] },
   };
   const xml = toNativeDicomXml(ds);
-  t.match(xml, '<DicomAttribute tag="00081115" vr="SQ" keyword="ReferencedSeriesSequence"><Item number="1"><DicomAttribute tag="0020000E" vr="UI" keyword="SeriesInstanceUID"><Value number="1">1.2.3</Value></DicomAttribute></Item><Item number="2"></Item></DicomAttribute>');
-  t.match(xml, '<DicomAttribute tag="00090010" vr="LO"><Value number="1">ACME 1.0</Value></DicomAttribute>', 'a Private Creator element: its own tag, no keyword');
-  t.match(xml, '<DicomAttribute tag="00090015" vr="UN" privateCreator="ACME 1.0"><InlineBinary>AAEC</InlineBinary></DicomAttribute>',
-    'a private data element: gggg00ee and its creator (PS3.19 Table A.1.5-2)');
-  t.match(xml, '<DicomAttribute tag="00090020" vr="US" privateCreator="OTHER"><Value number="1">65535</Value><Value number="2">1</Value></DicomAttribute>', 'block 11 → creator OTHER');
+  t.match(
+    xml,
+    '<DicomAttribute tag="00081115" vr="SQ" keyword="ReferencedSeriesSequence"><Item number="1"><DicomAttribute tag="0020000E" vr="UI" keyword="SeriesInstanceUID"><Value number="1">1.2.3</Value></DicomAttribute></Item><Item number="2"></Item></DicomAttribute>',
+  );
+  t.match(
+    xml,
+    '<DicomAttribute tag="00090010" vr="LO"><Value number="1">ACME 1.0</Value></DicomAttribute>',
+    'a Private Creator element: its own tag, no keyword',
+  );
+  t.match(
+    xml,
+    '<DicomAttribute tag="00090015" vr="UN" privateCreator="ACME 1.0"><InlineBinary>AAEC</InlineBinary></DicomAttribute>',
+    'a private data element: gggg00ee and its creator (PS3.19 Table A.1.5-2)',
+  );
+  t.match(
+    xml,
+    '<DicomAttribute tag="00090020" vr="US" privateCreator="OTHER"><Value number="1">65535</Value><Value number="2">1</Value></DicomAttribute>',
+    'block 11 → creator OTHER',
+  );
   t.match(xml, '<DicomAttribute tag="00090002" vr="SQ" privateCreator="OTHER"><Item number="1">', 'a private sequence');
   t.match(xml, '<DicomAttribute tag="00091215" vr="LO"><Value', 'a creator element without value: tag as it is');
   t.match(xml, '<DicomAttribute tag="00191001" vr="UL"><Value number="1">1</Value>', 'no creator in the dataset: tag as it is');
@@ -103,12 +132,18 @@ t.test('sequences, private attributes, binary values', async (t) => {
 t.test('fromNativeDicomXml refuses documents that do not follow the model', async (t) => {
   const wrap = (inner: string) => `<NativeDicomModel xmlns="${NATIVE_DICOM_NAMESPACE}" xml:space="preserve">${inner}</NativeDicomModel>`;
   t.throws(() => fromNativeDicomXml(wrap('<DicomAttribute tag="00100010" vr="PN"><Value number="1">x</Value>')), 'not well-formed');
-  t.throws(() => fromNativeDicomXml(wrap('<DicomAttribute tag="00100010" vr="PN"><Value number="1">x</Value></DicomAttribute>')), /Value in a DicomAttribute of vr PN/);
+  t.throws(
+    () => fromNativeDicomXml(wrap('<DicomAttribute tag="00100010" vr="PN"><Value number="1">x</Value></DicomAttribute>')),
+    /Value in a DicomAttribute of vr PN/,
+  );
   t.throws(() => fromNativeDicomXml(wrap('<DicomAttribute tag="00080008" vr="CS"><Value number="2">x</Value></DicomAttribute>')), /number="2" where 1 was due/);
   t.throws(() => fromNativeDicomXml(wrap('<DicomAttribute tag="0008000a" vr="CS"/>')), /upper-case hex/);
   t.throws(() => fromNativeDicomXml(wrap('<DicomAttribute tag="00091001" vr="LO" privateCreator="X"/>')), /gggg00ee/);
   t.throws(() => fromNativeDicomXml('<NativeDicomModel xml:space="preserve"/>'), /namespace/);
-  t.throws(() => fromNativeDicomXml(wrap('<DicomAttribute tag="00080060" vr="CS"><Value number="1">\u000c</Value></DicomAttribute>')), 'a form feed is not XML 1.0');
+  t.throws(
+    () => fromNativeDicomXml(wrap('<DicomAttribute tag="00080060" vr="CS"><Value number="1">\u000c</Value></DicomAttribute>')),
+    'a form feed is not XML 1.0',
+  );
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -160,8 +195,13 @@ t.test('every file of the corpus: JSON → XML → JSON is the identity, and the
     written.push(file);
   }
   t.ok(seen.files > 250, `${seen.files} files converted`);
-  t.comment(`corpus through XML: ${seen.files} files, ${seen.personNames} PersonName, ${seen.items} Item, ${seen.privateCreators} privateCreator, ${seen.bulkData} BulkData, ${seen.inlineText} text attributes as InlineBinary`);
-  t.ok(seen.privateCreators > 0 && seen.personNames > 0 && seen.items > 0 && seen.bulkData > 0, 'the corpus exercises private attributes, names, sequences and bulk data');
+  t.comment(
+    `corpus through XML: ${seen.files} files, ${seen.personNames} PersonName, ${seen.items} Item, ${seen.privateCreators} privateCreator, ${seen.bulkData} BulkData, ${seen.inlineText} text attributes as InlineBinary`,
+  );
+  t.ok(
+    seen.privateCreators > 0 && seen.personNames > 0 && seen.items > 0 && seen.bulkData > 0,
+    'the corpus exercises private attributes, names, sequences and bulk data',
+  );
 
   // Schema-level check: xmllint (Debian libxml2-utils, installed by .ci/run) against the RELAX NG grammar.
   const xmllint = spawnSync('xmllint', ['--version']);

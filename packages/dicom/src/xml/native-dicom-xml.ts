@@ -77,7 +77,9 @@ function contentXml(attr: DicomJsonAttribute): string {
   const values = attr.Value;
   if (values === undefined || values.length === 0) return '';
   if (attr.vr === 'SQ') {
-    return values.map((item, i) => `<Item number="${i + 1}">${item !== null && typeof item === 'object' ? datasetXml(item as DicomJsonDataset) : ''}</Item>`).join('');
+    return values
+      .map((item, i) => `<Item number="${i + 1}">${item !== null && typeof item === 'object' ? datasetXml(item as DicomJsonDataset) : ''}</Item>`)
+      .join('');
   }
   if (values.some(notXmlSafe)) return `<InlineBinary>${Buffer.from(valueField(attr.vr, values), 'utf8').toString('base64')}</InlineBinary>`;
   if (attr.vr === 'PN') return values.map((value, i) => personNameXml(value as PersonNameValue | string | null, i + 1)).join('');
@@ -115,16 +117,18 @@ function textOf(value: JsonValue): string {
 
 /** The values as one DICOM Value Field: `\` between values, PN groups joined by `=`. */
 export function valueField(vr: string, values: readonly JsonValue[]): string {
-  return values.map((value) => {
-    if (value === null) return '';
-    if (vr === 'PN' && typeof value === 'object') {
-      const name = value as PersonNameValue;
-      const groups = NAME_GROUPS.map((group) => name[group] ?? '');
-      while (groups.length > 1 && groups.at(-1) === '') groups.pop();
-      return groups.join('=');
-    }
-    return textOf(value);
-  }).join(isVr(vr) && isSingleValuedText(vr) ? '' : '\\');
+  return values
+    .map((value) => {
+      if (value === null) return '';
+      if (vr === 'PN' && typeof value === 'object') {
+        const name = value as PersonNameValue;
+        const groups = NAME_GROUPS.map((group) => name[group] ?? '');
+        while (groups.length > 1 && groups.at(-1) === '') groups.pop();
+        return groups.join('=');
+      }
+      return textOf(value);
+    })
+    .join(isVr(vr) && isSingleValuedText(vr) ? '' : '\\');
 }
 
 /** Odd group, element 0x1000 and above: a private data element of a reserved block (PS3.5 §7.8.1). */

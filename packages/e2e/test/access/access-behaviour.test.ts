@@ -53,8 +53,18 @@ for (const backend of backendNames()) {
     const storage = await openTestStorage(backend, { AUTH_MODE: 'apikey' });
     t.teardown(() => storage.close());
     let log = '';
-    const stream = new Writable({ write(chunk: Buffer, _encoding, done) { log += chunk.toString(); done(); } });
-    const app = await buildApp({ config: { ...storage.config, logLevel: 'trace' }, index: storage.index, blobs: storage.blobs, logger: { level: 'trace', stream } });
+    const stream = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        log += chunk.toString();
+        done();
+      },
+    });
+    const app = await buildApp({
+      config: { ...storage.config, logLevel: 'trace' },
+      index: storage.index,
+      blobs: storage.blobs,
+      logger: { level: 'trace', stream },
+    });
     t.teardown(() => app.close());
     const good = await createKey(storage.index, 'viewer', ['read']);
     const revoked = await createKey(storage.index, 'old', ['read'], { revoked: true });
@@ -98,7 +108,8 @@ for (const backend of backendNames()) {
 
 t.test('AUTH_MODE=none is refused on a non-loopback HOST unless acknowledged', async (t) => {
   for (const host of ['127.0.0.1', '127.0.0.2', '::1', '[::1]', 'localhost']) t.doesNotThrow(() => loadConfig({ HOST: host }), `${host}: no set-up needed`);
-  for (const host of ['0.0.0.0', '::', '10.1.2.3', 'pacs.example.org']) t.throws(() => loadConfig({ HOST: host }), /AUTH_MODE=none on HOST=/, `${host}: refused`);
+  for (const host of ['0.0.0.0', '::', '10.1.2.3', 'pacs.example.org'])
+    t.throws(() => loadConfig({ HOST: host }), /AUTH_MODE=none on HOST=/, `${host}: refused`);
   t.same(loadConfig({ HOST: '0.0.0.0', AUTH_ALLOW_UNAUTHENTICATED: 'true' }).auth.methods, [], 'acknowledged');
   t.same(loadConfig({ HOST: '0.0.0.0', AUTH_MODE: 'apikey' }).auth.methods, ['apikey'], 'with keys on, any HOST');
   t.same(loadConfig({ AUTH_MODE: 'oidc,apikey', OIDC_ISSUER: 'https://id.example.org' }).auth.methods, ['apikey', 'oidc']);

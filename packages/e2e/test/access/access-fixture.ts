@@ -22,7 +22,11 @@ export async function createKey(index: Index, name: string, scopes: string[], op
 
 export const bearer = (key: string | undefined): Record<string, string> => (key ? { authorization: `Bearer ${key}` } : {});
 
-export interface CliRun { code: number | null; stdout: string; stderr: string }
+export interface CliRun {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
 
 /**
  * Runs the tessera CLI from the sources in its own process with `env` (plus a scrubbed copy of ours);
@@ -34,14 +38,24 @@ export function runCli(args: string[], env: Record<string, string>, until?: RegE
   for (const name of ['S3_BUCKET', 'CONFIG_FILE', 'WORKERS']) if (!(name in env)) delete childEnv[name];
   if (!('DATABASE_URL' in env)) delete childEnv.DATABASE_URL;
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, ['--conditions=@tessera/source', '--import', 'tsx', main, ...args], { cwd: REPOSITORY_ROOT, env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--conditions=@tessera/source', '--import', 'tsx', main, ...args], {
+      cwd: REPOSITORY_ROOT,
+      env: childEnv,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     const check = () => {
       if (until && until.test(stdout + stderr)) child.kill('SIGTERM');
     };
-    child.stdout.on('data', (chunk: Buffer) => { stdout += chunk.toString(); check(); });
-    child.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString(); check(); });
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+      check();
+    });
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+      check();
+    });
     const timer = setTimeout(() => child.kill('SIGKILL'), 120_000);
     child.on('error', reject);
     child.on('close', (code) => {

@@ -32,7 +32,10 @@ for (const backend of backendNames()) {
     const idp = await startOidcProvider();
     t.teardown(() => idp.close());
     const server = await startTestServer(backend, {
-      AUTH_MODE: 'apikey,oidc', AUTH_FAILURES_PER_MINUTE: '1000000', OIDC_ISSUER: idp.issuer, OIDC_AUDIENCE: idp.audience,
+      AUTH_MODE: 'apikey,oidc',
+      AUTH_FAILURES_PER_MINUTE: '1000000',
+      OIDC_ISSUER: idp.issuer,
+      OIDC_AUDIENCE: idp.audience,
     });
     t.teardown(() => server.close());
     const now = Math.floor(Date.now() / 1000);
@@ -48,22 +51,40 @@ for (const backend of backendNames()) {
       { name: 'oidc token with read', key: await idp.clientCredentialsToken(['read']), scopes: ['read'] },
       { name: 'oidc token with write', key: await idp.clientCredentialsToken(['write']), scopes: ['write'] },
       // No endpoint issues an expired token: this one is signed with the provider's own key, exp an hour ago.
-      { name: 'expired oidc token', key: idp.signWithProviderKey({ iss: idp.issuer, aud: idp.audience, sub: 'alice', scope: 'read write delete admin', iat: now - 7200, exp: now - 3600 }) },
+      {
+        name: 'expired oidc token',
+        key: idp.signWithProviderKey({ iss: idp.issuer, aud: idp.audience, sub: 'alice', scope: 'read write delete admin', iat: now - 7200, exp: now - 3600 }),
+      },
     ];
     const writer = principals[2]!.key;
     const file = ctBytes();
-    const stored = await server.app.inject({ method: 'POST', url: '/dicomweb/studies', headers: { 'content-type': 'application/dicom', ...bearer(writer) }, payload: file });
+    const stored = await server.app.inject({
+      method: 'POST',
+      url: '/dicomweb/studies',
+      headers: { 'content-type': 'application/dicom', ...bearer(writer) },
+      payload: file,
+    });
     t.equal(stored.statusCode, 200, 'the write key stores the CT instance');
     const retrieveUrl: string = stored.json()['00081199'].Value[0]['00081190'].Value[0];
     const [, study, series, instance] = /studies\/([\d.]+)\/series\/([\d.]+)\/instances\/([\d.]+)/.exec(retrieveUrl)!;
     const metadata = await server.app.inject({ url: `/dicomweb/studies/${study}/metadata`, headers: bearer(principals[1]!.key) });
-    const bulk = bulkDataUris(metadata.json()).map((uri) => /\/bulkdata\/(.*)$/.exec(uri)?.[1]).find(Boolean);
+    const bulk = bulkDataUris(metadata.json())
+      .map((uri) => /\/bulkdata\/(.*)$/.exec(uri)?.[1])
+      .find(Boolean);
     t.ok(bulk, 'the stored instance has a bulk data URI');
 
-    const concrete = (url: string) => url
-      .replace(':study', study!).replace(':series', series!).replace(':instance', instance!).replace(':frames', '1')
-      .replace('/frames/*', '/frames/1').replace('/bulkdata/*', `/bulkdata/${bulk}`).replace('/viewer/*', '/viewer/some/page')
-      + (url === '/wado' || url === '/wadouri' ? `?requestType=WADO&studyUID=${study}&seriesUID=${series}&objectUID=${instance}&contentType=application%2Fdicom` : '');
+    const concrete = (url: string) =>
+      url
+        .replace(':study', study!)
+        .replace(':series', series!)
+        .replace(':instance', instance!)
+        .replace(':frames', '1')
+        .replace('/frames/*', '/frames/1')
+        .replace('/bulkdata/*', `/bulkdata/${bulk}`)
+        .replace('/viewer/*', '/viewer/some/page') +
+      (url === '/wado' || url === '/wadouri'
+        ? `?requestType=WADO&studyUID=${study}&seriesUID=${series}&objectUID=${instance}&contentType=application%2Fdicom`
+        : '');
 
     const routes = registeredRoutes(server.app);
     t.ok(routes.length > 100, `${routes.length} routes registered`);
@@ -84,9 +105,11 @@ for (const backend of backendNames()) {
         checked++;
         if (!ok) t.fail(`${route.method} ${route.url} as ${principal.name}: ${got}, expected ${want} (${answer.body.slice(0, 200)})`);
         if (got === 401) {
-          if (!/^Bearer realm="tessera"/.test(String(answer.headers['www-authenticate']))) t.fail(`${route.method} ${route.url} as ${principal.name}: 401 without WWW-Authenticate`);
+          if (!/^Bearer realm="tessera"/.test(String(answer.headers['www-authenticate'])))
+            t.fail(`${route.method} ${route.url} as ${principal.name}: 401 without WWW-Authenticate`);
           const refused = principal.key !== undefined;
-          if (refused !== /error="invalid_token"/.test(String(answer.headers['www-authenticate']))) t.fail(`${route.method} ${route.url} as ${principal.name}: invalid_token ${refused ? 'missing' : 'present without a token'}`);
+          if (refused !== /error="invalid_token"/.test(String(answer.headers['www-authenticate'])))
+            t.fail(`${route.method} ${route.url} as ${principal.name}: invalid_token ${refused ? 'missing' : 'present without a token'}`);
         }
         if ((got === 401 || got === 403) && !String(answer.headers['content-type']).startsWith('application/problem+json')) {
           t.fail(`${route.method} ${route.url} as ${principal.name}: ${got} not problem+json`);

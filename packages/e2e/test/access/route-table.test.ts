@@ -18,7 +18,10 @@ function documentedTable(): { explicit: Map<string, string>; classes: Map<string
   const explicit = new Map<string, string>();
   const classes = new Map<string, string>();
   for (const line of table.split('\n')) {
-    const cells = line.split('|').slice(1, -1).map((c) => c.trim());
+    const cells = line
+      .split('|')
+      .slice(1, -1)
+      .map((c) => c.trim());
     if (cells.length < 3 || cells[0] === 'Method' || cells[0]!.startsWith('---')) continue;
     const [method, route, scope] = cells as [string, string, string];
     if (method === '(class)') classes.set(route, scope);
@@ -38,9 +41,18 @@ t.test('docs/security.md lists exactly the routes the server registers, with the
     else registered.set(`${route.method === 'HEAD' ? 'GET' : route.method} ${route.url}`, String(route.access));
   }
   t.ok(registered.size > 30, `${registered.size} routes decided one by one`);
-  t.same([...registered.keys()].filter((key) => !documented.explicit.has(key)), [], 'every registered route is in the docs table');
-  t.same([...documented.explicit.keys()].filter((key) => !registered.has(key)), [], 'every route in the docs table is registered');
-  for (const [key, scope] of registered) if (documented.explicit.get(key) !== scope) t.fail(`${key}: registered as ${scope}, documented as ${documented.explicit.get(key)}`);
+  t.same(
+    [...registered.keys()].filter((key) => !documented.explicit.has(key)),
+    [],
+    'every registered route is in the docs table',
+  );
+  t.same(
+    [...documented.explicit.keys()].filter((key) => !registered.has(key)),
+    [],
+    'every route in the docs table is registered',
+  );
+  for (const [key, scope] of registered)
+    if (documented.explicit.get(key) !== scope) t.fail(`${key}: registered as ${scope}, documented as ${documented.explicit.get(key)}`);
   t.same(Object.fromEntries(classes), Object.fromEntries(documented.classes), 'the route classes and their decisions match');
   t.same([...classes.keys()].sort(), Object.keys(ROUTE_CLASSES).sort(), 'both classes have routes');
 });

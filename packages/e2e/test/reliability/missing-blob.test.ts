@@ -11,7 +11,12 @@ for (const backend of backendNames()) {
     const server = await startTestServer(backend);
     t.teardown(() => server.close());
     const spec = ctInstance({}, { rows: 64, columns: 64, frames: 2 });
-    const stored = await server.app.inject({ method: 'POST', url: '/dicomweb/studies', headers: { 'content-type': 'application/dicom' }, payload: encodeInstance(spec) });
+    const stored = await server.app.inject({
+      method: 'POST',
+      url: '/dicomweb/studies',
+      headers: { 'content-type': 'application/dicom' },
+      payload: encodeInstance(spec),
+    });
     t.equal(stored.statusCode, 200);
     const { StudyInstanceUID: study, SeriesInstanceUID: series, SOPInstanceUID: sop } = spec.attributes as Record<string, string>;
     const row = await findInstance(server.index, sop!);

@@ -17,7 +17,13 @@ const adminUrl = process.env.TESSERA_TEST_POSTGRES_URL;
 if (!adminUrl) {
   t.comment('TESSERA_TEST_POSTGRES_URL is not set: the PostgreSQL fault tests need a PostgreSQL server');
 } else {
-  interface Rig { app: Awaited<ReturnType<typeof buildApp>>; index: Index; proxy: FaultProxy; url: string; connectionErrors: Error[] }
+  interface Rig {
+    app: Awaited<ReturnType<typeof buildApp>>;
+    index: Index;
+    proxy: FaultProxy;
+    url: string;
+    connectionErrors: Error[];
+  }
 
   /** A listening server whose index reaches a scratch database only through a fault proxy. */
   const rig = async (t: { teardown(fn: () => Promise<void>): void }, env: Record<string, string>): Promise<Rig> => {
@@ -45,7 +51,7 @@ if (!adminUrl) {
   const stow = async (url: string, files: Buffer[]) => {
     const { contentType, payload } = await multipartBuffer(files);
     const res = await fetch(`${url}/dicomweb/studies`, { method: 'POST', headers: { 'content-type': contentType }, body: payload });
-    return { status: res.status, body: await res.json() as Record<string, unknown> };
+    return { status: res.status, body: (await res.json()) as Record<string, unknown> };
   };
   const sopUids = (body: Record<string, unknown>): string[] =>
     ((body['00081199'] as { Value?: Record<string, { Value: string[] }>[] } | undefined)?.Value ?? []).map((item) => item['00081155']!.Value[0]!);
@@ -59,20 +65,30 @@ if (!adminUrl) {
     // connection to PostgreSQL reset every few milliseconds until they have all answered.
     for (const everyMs of [30, 300, 1500]) {
       let done = false;
-      const requests = Promise.all(Array.from({ length: 4 }, async () => {
-        const seriesUid = newUid();
-        const files = Array.from({ length: 40 }, () => encodeInstance(ctInstance({ StudyInstanceUID: studyUid, SeriesInstanceUID: seriesUid, SOPInstanceUID: newUid() })));
-        const res = await stow(url, files);
-        statuses.push(res.status);
-        if (res.status === 200) for (const sop of sopUids(res.body)) acknowledged.push({ series: seriesUid, sop, bytes: files.find((f) => f.includes(Buffer.from(sop)))! });
-      })).finally(() => { done = true; });
+      const requests = Promise.all(
+        Array.from({ length: 4 }, async () => {
+          const seriesUid = newUid();
+          const files = Array.from({ length: 40 }, () =>
+            encodeInstance(ctInstance({ StudyInstanceUID: studyUid, SeriesInstanceUID: seriesUid, SOPInstanceUID: newUid() })),
+          );
+          const res = await stow(url, files);
+          statuses.push(res.status);
+          if (res.status === 200)
+            for (const sop of sopUids(res.body)) acknowledged.push({ series: seriesUid, sop, bytes: files.find((f) => f.includes(Buffer.from(sop)))! });
+        }),
+      ).finally(() => {
+        done = true;
+      });
       while (!done) {
         await new Promise((resolve) => setTimeout(resolve, everyMs));
         proxy.reset();
       }
       await requests;
     }
-    t.ok(statuses.every((s) => s === 200 || s === 503), `every upload answered 200 or 503 (${[...new Set(statuses)].join(', ')})`);
+    t.ok(
+      statuses.every((s) => s === 200 || s === 503),
+      `every upload answered 200 or 503 (${[...new Set(statuses)].join(', ')})`,
+    );
     t.ok(statuses.includes(503), 'the resets did hit uploads in flight');
     t.ok(acknowledged.length > 0, `some uploads were stored between resets (${acknowledged.length} instances)`);
     t.ok(app.server.listening, 'the server is still up');
@@ -105,10 +121,14 @@ if (!adminUrl) {
       if (!found) await new Promise((resolve) => setTimeout(resolve, 100));
     }
     t.ok(found, 'the row committed');
-    const retrieved = await fetch(`${url}/dicomweb/studies/${studyUid}/series/${found!.seriesInstanceUid}/instances/${sop}`, { headers: { accept: 'multipart/related; type="application/dicom"' } });
+    const retrieved = await fetch(`${url}/dicomweb/studies/${studyUid}/series/${found!.seriesInstanceUid}/instances/${sop}`, {
+      headers: { accept: 'multipart/related; type="application/dicom"' },
+    });
     t.equal(retrieved.status, 200);
-    t.ok(Buffer.from(await retrieved.arrayBuffer()).includes(encodeInstance(spec)), "WADO-RS retrieves it: its blob was not deleted");
-    const wadoUri = await fetch(`${url}/wadouri?requestType=WADO&studyUID=${studyUid}&seriesUID=${found!.seriesInstanceUid}&objectUID=${sop}&contentType=application/dicom`);
+    t.ok(Buffer.from(await retrieved.arrayBuffer()).includes(encodeInstance(spec)), 'WADO-RS retrieves it: its blob was not deleted');
+    const wadoUri = await fetch(
+      `${url}/wadouri?requestType=WADO&studyUID=${studyUid}&seriesUID=${found!.seriesInstanceUid}&objectUID=${sop}&contentType=application/dicom`,
+    );
     t.equal(wadoUri.status, 200, 'WADO-URI retrieves it');
     t.same(Buffer.from(await wadoUri.arrayBuffer()), encodeInstance(spec), 'byte for byte');
     // The refresh of the request may have run before the late COMMIT; the study stayed marked.

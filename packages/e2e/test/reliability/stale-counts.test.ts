@@ -17,14 +17,16 @@ for (const backend of backendNames()) {
     t.teardown(() => storage.close());
     const studyUid = newUid();
     const seriesUids = [newUid(), newUid()];
-    const records = await Promise.all([0, 1, 2].map(async (i) => {
-      const bytes = encodeInstance(ctInstance({ StudyInstanceUID: studyUid, SeriesInstanceUID: seriesUids[i % 2]!, SOPInstanceUID: newUid() }));
-      const description = await describeInstance(bufferByteSource(bytes), { maxHeaderBytes: 1 << 20, inlineBinaryMaxBytes: 0 });
-      const sha256 = createHash('sha256').update(bytes).digest('hex');
-      const blobKey = `instances/${studyUid}/${description.seriesInstanceUid}/${description.sopInstanceUid}.${sha256}.dcm`;
-      await storage.blobs.put(blobKey, bytes, bytes.length);
-      return { description, size: bytes.length, sha256, blobKey };
-    }));
+    const records = await Promise.all(
+      [0, 1, 2].map(async (i) => {
+        const bytes = encodeInstance(ctInstance({ StudyInstanceUID: studyUid, SeriesInstanceUID: seriesUids[i % 2]!, SOPInstanceUID: newUid() }));
+        const description = await describeInstance(bufferByteSource(bytes), { maxHeaderBytes: 1 << 20, inlineBinaryMaxBytes: 0 });
+        const sha256 = createHash('sha256').update(bytes).digest('hex');
+        const blobKey = `instances/${studyUid}/${description.seriesInstanceUid}/${description.sopInstanceUid}.${sha256}.dcm`;
+        await storage.blobs.put(blobKey, bytes, bytes.length);
+        return { description, size: bytes.length, sha256, blobKey };
+      }),
+    );
     // The first phase of a STOW request: blobs, then the index transaction. Then the process "dies".
     await storage.index.instances.storeInstances(records, { overwrite: false });
     t.equal((await findStudy(storage.index, studyUid))?.numberOfInstances, 0, 'the counts are stale (the crash window)');
@@ -45,7 +47,12 @@ for (const backend of backendNames()) {
     t.teardown(() => storage.close());
     const app = await buildApp({ config: storage.config, index: storage.index, blobs: storage.blobs, logger: false });
     t.teardown(() => app.close());
-    const res = await app.inject({ method: 'POST', url: '/dicomweb/studies', headers: { 'content-type': 'application/dicom' }, payload: encodeInstance(ctInstance()) });
+    const res = await app.inject({
+      method: 'POST',
+      url: '/dicomweb/studies',
+      headers: { 'content-type': 'application/dicom' },
+      payload: encodeInstance(ctInstance()),
+    });
     t.equal(res.statusCode, 200);
     t.equal(await storage.index.instances.refreshPendingStudies(), 0, 'the request refreshed its study and cleared the mark');
   });

@@ -37,7 +37,9 @@ export async function loadShared(path: string): Promise<LoadedInstance> {
   }
   const frames = index;
   return {
-    path, metadata, transferSyntaxUid,
+    path,
+    metadata,
+    transferSyntaxUid,
     numberOfFrames: frames.kind === 'encapsulated' ? frames.frames.length : frames.count,
     frame(n) {
       if (frames.kind === 'native') return file.subarray(frames.offset + (n - 1) * frames.length, frames.offset + n * frames.length);

@@ -37,10 +37,22 @@ t.test('appended events are read back whole, oldest first, and filtered', async 
       event(50, { studyUids: ['1.2.3', '1.2.4'] }),
       event(40, { type: 'instances-transferred', action: 'R', studyUids: ['1.2.3'], actor: { kind: 'oidc', id: 'alice' }, detail: {} }),
       event(30, { type: 'instances-transferred', action: 'C', outcome: 4, httpStatus: 409, studyUids: ['1.2.5'] }),
-      event(20, { type: 'user-authentication', outcome: 4, httpStatus: 401, actor: { kind: 'anonymous', id: 'anonymous' }, clientAddress: undefined, route: undefined, detail: { reason: 'revoked' } }),
+      event(20, {
+        type: 'user-authentication',
+        outcome: 4,
+        httpStatus: 401,
+        actor: { kind: 'anonymous', id: 'anonymous' },
+        clientAddress: undefined,
+        route: undefined,
+        detail: { reason: 'revoked' },
+      }),
     ]);
     const all = await log.find({}, 100);
-    t.same(all.map((e) => e.requestId), ['req-50', 'req-40', 'req-30', 'req-20'], `${name}: in insertion order`);
+    t.same(
+      all.map((e) => e.requestId),
+      ['req-50', 'req-40', 'req-30', 'req-20'],
+      `${name}: in insertion order`,
+    );
     t.same(all[0], { ...event(50, { studyUids: ['1.2.3', '1.2.4'] }), id: all[0]!.id, occurredAt: all[0]!.occurredAt }, `${name}: every field comes back`);
     t.notOk('clientAddress' in all[3]!, `${name}: an absent address stays absent`);
     t.same(all[3]!.detail, { reason: 'revoked' });
@@ -49,7 +61,11 @@ t.test('appended events are read back whole, oldest first, and filtered', async 
     t.same(ids(await log.find({ actorId: 'alice' }, 100)), ['req-40'], `${name}: by actor`);
     t.same(ids(await log.find({ outcome: 4 }, 100)), ['req-30', 'req-20'], `${name}: by outcome`);
     t.same(ids(await log.find({ type: 'instances-transferred' }, 100)), ['req-40', 'req-30'], `${name}: by type`);
-    t.same(ids(await log.find({ since: new Date(Date.now() - 45 * 60_000), until: new Date(Date.now() - 25 * 60_000) }, 100)), ['req-40', 'req-30'], `${name}: by time, until exclusive`);
+    t.same(
+      ids(await log.find({ since: new Date(Date.now() - 45 * 60_000), until: new Date(Date.now() - 25 * 60_000) }, 100)),
+      ['req-40', 'req-30'],
+      `${name}: by time, until exclusive`,
+    );
     const first = await log.find({}, 3);
     const rest = await log.find({ afterId: first.at(-1)!.id }, 3);
     t.same([...ids(first), ...ids(rest)], ids(all), `${name}: keyset pages cover everything once`);
@@ -64,8 +80,15 @@ t.test('the table is append-only: an UPDATE is refused; the retention delete rem
     t.equal(await log.deleteOlderThan(cutoff), 2, `${name}: two events older than two days deleted`);
     const left = await log.find({}, 100);
     t.equal(left.length, 2, `${name}: the two recent events are kept`);
-    t.ok(left.every((e) => e.occurredAt >= cutoff), `${name}: nothing younger than the cutoff was deleted`);
-    t.same(left.map((e) => e.actor.id), ['key-1', 'key-1'], `${name}: kept events unchanged`);
+    t.ok(
+      left.every((e) => e.occurredAt >= cutoff),
+      `${name}: nothing younger than the cutoff was deleted`,
+    );
+    t.same(
+      left.map((e) => e.actor.id),
+      ['key-1', 'key-1'],
+      `${name}: kept events unchanged`,
+    );
   }
 });
 

@@ -10,7 +10,7 @@ export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number];
 
 /** EventID codes (PS3.16 CID 400, scheme DCM) of the event types. */
 export const AUDIT_EVENT_CODES: Readonly<Record<AuditEventType, { code: string; meaning: string }>> = {
-  'query': { code: '110112', meaning: 'Query' },
+  query: { code: '110112', meaning: 'Query' },
   'instances-accessed': { code: '110103', meaning: 'DICOM Instances Accessed' },
   'instances-transferred': { code: '110104', meaning: 'DICOM Instances Transferred' },
   'study-deleted': { code: '110105', meaning: 'DICOM Study Deleted' },
@@ -93,7 +93,10 @@ export class AuditLog {
     }));
     await this.db.transaction().execute(async (trx) => {
       for (let i = 0; i < rows.length; i += INSERT_ROWS) {
-        await trx.insertInto('audit_event').values(rows.slice(i, i + INSERT_ROWS)).execute();
+        await trx
+          .insertInto('audit_event')
+          .values(rows.slice(i, i + INSERT_ROWS))
+          .execute();
       }
     });
   }

@@ -65,13 +65,23 @@ export class RetrieveIndex {
   }
 
   async instances(scope: RetrieveScope): Promise<RetrievableInstance[]> {
-    const rows = await this.#statements.rows(`instances:${levelOf(scope)}`, parametersOf(scope), () => this.scoped(scope)
-      .select([
-        'study.study_instance_uid', 'series.series_instance_uid', 'instance.sop_instance_uid', 'instance.sop_class_uid',
-        'instance.transfer_syntax_uid', 'instance.has_file_meta', 'instance.size', 'instance.blob_key',
-        'instance.frames', 'instance.bulk_data', 'instance.updated_at',
-      ])
-      .modifyEnd(preparedStatement()));
+    const rows = await this.#statements.rows(`instances:${levelOf(scope)}`, parametersOf(scope), () =>
+      this.scoped(scope)
+        .select([
+          'study.study_instance_uid',
+          'series.series_instance_uid',
+          'instance.sop_instance_uid',
+          'instance.sop_class_uid',
+          'instance.transfer_syntax_uid',
+          'instance.has_file_meta',
+          'instance.size',
+          'instance.blob_key',
+          'instance.frames',
+          'instance.bulk_data',
+          'instance.updated_at',
+        ])
+        .modifyEnd(preparedStatement()),
+    );
     return rows.map((row) => ({
       studyInstanceUid: row.study_instance_uid,
       seriesInstanceUid: row.series_instance_uid,
@@ -92,9 +102,18 @@ export class RetrieveIndex {
    * version computed from the same rows (so a 200 needs one query).
    */
   async metadata(scope: RetrieveScope): Promise<{ rows: InstanceMetadataText[]; version: ScopeVersion }> {
-    const rows = await this.#statements.rows(`metadata:${levelOf(scope)}`, parametersOf(scope), () => this.scoped(scope)
-      .select(['study.study_instance_uid', 'series.series_instance_uid', 'instance.sop_instance_uid', 'instance.metadata', 'instance.pk', 'instance.updated_at'])
-      .modifyEnd(preparedStatement()));
+    const rows = await this.#statements.rows(`metadata:${levelOf(scope)}`, parametersOf(scope), () =>
+      this.scoped(scope)
+        .select([
+          'study.study_instance_uid',
+          'series.series_instance_uid',
+          'instance.sop_instance_uid',
+          'instance.metadata',
+          'instance.pk',
+          'instance.updated_at',
+        ])
+        .modifyEnd(preparedStatement()),
+    );
     let latest = 0;
     let pks = 0n;
     for (const row of rows) {
@@ -114,13 +133,15 @@ export class RetrieveIndex {
 
   /** A cheap fingerprint of the scope's content (count, latest update, set of rows), for If-None-Match. */
   async version(scope: RetrieveScope): Promise<ScopeVersion> {
-    const [row] = await this.#statements.rows(`version:${levelOf(scope)}`, parametersOf(scope), () => this.scoped(scope, false)
-      .select([
-        sql<string>`count(*)::text`.as('count'),
-        sql<Date | string | null>`max(instance.updated_at)`.as('updated'),
-        sql<string>`coalesce(sum(instance.pk), 0)::text`.as('pks'),
-      ])
-      .modifyEnd(preparedStatement()));
+    const [row] = await this.#statements.rows(`version:${levelOf(scope)}`, parametersOf(scope), () =>
+      this.scoped(scope, false)
+        .select([
+          sql<string>`count(*)::text`.as('count'),
+          sql<Date | string | null>`max(instance.updated_at)`.as('updated'),
+          sql<string>`coalesce(sum(instance.pk), 0)::text`.as('pks'),
+        ])
+        .modifyEnd(preparedStatement()),
+    );
     const updated = row?.updated ? new Date(row.updated).getTime() : 0;
     return versionOf(Number(row?.count ?? 0), updated, BigInt(row?.pks ?? 0));
   }
@@ -147,8 +168,8 @@ const levelOf = (scope: RetrieveScope): string =>
   `study${scope.seriesInstanceUid !== undefined ? '+series' : ''}${scope.sopInstanceUid !== undefined ? '+instance' : ''}`;
 
 /** The scope's UIDs in the order `scoped` binds them. */
-const parametersOf = (scope: RetrieveScope): string[] => [scope.studyInstanceUid, scope.seriesInstanceUid, scope.sopInstanceUid]
-  .filter((uid): uid is string => uid !== undefined);
+const parametersOf = (scope: RetrieveScope): string[] =>
+  [scope.studyInstanceUid, scope.seriesInstanceUid, scope.sopInstanceUid].filter((uid): uid is string => uid !== undefined);
 
 const versionOf = (count: number, latestMs: number, pks: bigint): ScopeVersion => ({ count, version: `${count}-${latestMs}-${pks}` });
 

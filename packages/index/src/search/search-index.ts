@@ -48,13 +48,22 @@ export interface SearchResult<T> {
 }
 
 /** Tags an instance result can be rendered with without reading the instance's whole metadata. */
-const INSTANCE_COLUMN_TAGS = new Set([
-  Tag.SOPClassUID, Tag.SOPInstanceUID, Tag.InstanceNumber, Tag.NumberOfFrames, Tag.Rows, Tag.Columns, Tag.BitsAllocated, Tag.AvailableTransferSyntaxUID,
-].map(tagKey));
-const COMPUTED_TAGS = new Set([
-  Tag.ModalitiesInStudy, Tag.SOPClassesInStudy, Tag.NumberOfStudyRelatedSeries, Tag.NumberOfStudyRelatedInstances,
-  Tag.NumberOfSeriesRelatedInstances, Tag.InstanceAvailability, Tag.RetrieveURL,
-].map(tagKey));
+const INSTANCE_COLUMN_TAGS = new Set(
+  [Tag.SOPClassUID, Tag.SOPInstanceUID, Tag.InstanceNumber, Tag.NumberOfFrames, Tag.Rows, Tag.Columns, Tag.BitsAllocated, Tag.AvailableTransferSyntaxUID].map(
+    tagKey,
+  ),
+);
+const COMPUTED_TAGS = new Set(
+  [
+    Tag.ModalitiesInStudy,
+    Tag.SOPClassesInStudy,
+    Tag.NumberOfStudyRelatedSeries,
+    Tag.NumberOfStudyRelatedInstances,
+    Tag.NumberOfSeriesRelatedInstances,
+    Tag.InstanceAvailability,
+    Tag.RetrieveURL,
+  ].map(tagKey),
+);
 
 /** Whether an instance search must load the instance metadata to honour its includefield list. */
 export function needsInstanceMetadata(includeFields: SearchQuery['includeFields']): boolean {
@@ -76,10 +85,17 @@ export class SearchIndex {
     const base = this.db.selectFrom('study') as unknown as AnyQuery;
     const filtered = this.where(base, query);
     const rows = await filtered
-      .select(['study.study_instance_uid', 'study.attributes', 'study.number_of_series', 'study.number_of_instances',
-        'study.modalities_in_study', 'study.sop_classes_in_study'])
+      .select([
+        'study.study_instance_uid',
+        'study.attributes',
+        'study.number_of_series',
+        'study.number_of_instances',
+        'study.modalities_in_study',
+        'study.sop_classes_in_study',
+      ])
       .orderBy(sql`study.study_date desc nulls last, study.study_time desc nulls last, study.study_instance_uid`)
-      .limit(query.limit + 1).offset(query.offset)
+      .limit(query.limit + 1)
+      .offset(query.offset)
       .execute();
     return this.page(rows, query, filtered, (row) => toStudy(row));
   }
@@ -88,11 +104,20 @@ export class SearchIndex {
     const base = this.db.selectFrom('series').innerJoin('study', 'study.pk', 'series.study_pk') as unknown as AnyQuery;
     const filtered = this.where(base, query);
     const rows = await filtered
-      .select(['study.study_instance_uid', 'study.attributes', 'study.number_of_series', 'study.number_of_instances',
-        'study.modalities_in_study', 'study.sop_classes_in_study', 'series.series_instance_uid',
-        'series.attributes as series_attributes', 'series.number_of_instances as series_number_of_instances'])
+      .select([
+        'study.study_instance_uid',
+        'study.attributes',
+        'study.number_of_series',
+        'study.number_of_instances',
+        'study.modalities_in_study',
+        'study.sop_classes_in_study',
+        'series.series_instance_uid',
+        'series.attributes as series_attributes',
+        'series.number_of_instances as series_number_of_instances',
+      ])
       .orderBy(sql`series.series_number nulls last, series.series_instance_uid`)
-      .limit(query.limit + 1).offset(query.offset)
+      .limit(query.limit + 1)
+      .offset(query.offset)
       .execute();
     return this.page(rows, query, filtered, (row) => toSeries(row));
   }
@@ -103,17 +128,28 @@ export class SearchIndex {
    * the same two jsonb documents 500 times), and shared by the page's matches.
    */
   async searchInstances(query: SearchQuery): Promise<SearchResult<InstanceMatch>> {
-    const base = this.db.selectFrom('instance')
+    const base = this.db
+      .selectFrom('instance')
       .innerJoin('series', 'series.pk', 'instance.series_pk')
       .innerJoin('study', 'study.pk', 'instance.study_pk') as unknown as AnyQuery;
     const filtered = this.where(base, query);
     const withMetadata = needsInstanceMetadata(query.includeFields);
     const rows = await filtered
-      .select(['instance.series_pk', 'instance.sop_instance_uid', 'instance.sop_class_uid', 'instance.instance_number', 'instance.rows',
-        'instance.columns', 'instance.bits_allocated', 'instance.number_of_frames', 'instance.transfer_syntax_uid'])
+      .select([
+        'instance.series_pk',
+        'instance.sop_instance_uid',
+        'instance.sop_class_uid',
+        'instance.instance_number',
+        'instance.rows',
+        'instance.columns',
+        'instance.bits_allocated',
+        'instance.number_of_frames',
+        'instance.transfer_syntax_uid',
+      ])
       .$if(withMetadata, (q) => q.select('instance.metadata'))
       .orderBy(sql`instance.instance_number nulls last, instance.sop_instance_uid`)
-      .limit(query.limit + 1).offset(query.offset)
+      .limit(query.limit + 1)
+      .offset(query.offset)
       .execute();
     const series = await this.seriesByKey(rows.slice(0, query.limit).map((row) => Number(row.series_pk)));
     return this.page(rows, query, filtered, (row) => ({
@@ -135,10 +171,22 @@ export class SearchIndex {
     const distinct = [...new Set(keys)];
     const bySeries = new Map<number, SeriesMatch>();
     if (distinct.length === 0) return bySeries;
-    const rows = await this.db.selectFrom('series').innerJoin('study', 'study.pk', 'series.study_pk')
-      .select(['series.pk', 'study.pk as study_pk', 'study.study_instance_uid', 'study.attributes', 'study.number_of_series',
-        'study.number_of_instances', 'study.modalities_in_study', 'study.sop_classes_in_study', 'series.series_instance_uid',
-        'series.attributes as series_attributes', 'series.number_of_instances as series_number_of_instances'])
+    const rows = await this.db
+      .selectFrom('series')
+      .innerJoin('study', 'study.pk', 'series.study_pk')
+      .select([
+        'series.pk',
+        'study.pk as study_pk',
+        'study.study_instance_uid',
+        'study.attributes',
+        'study.number_of_series',
+        'study.number_of_instances',
+        'study.modalities_in_study',
+        'study.sop_classes_in_study',
+        'series.series_instance_uid',
+        'series.attributes as series_attributes',
+        'series.number_of_instances as series_number_of_instances',
+      ])
       .where('series.pk', 'in', distinct)
       .execute();
     const studies = new Map<number, StudyMatch>();
@@ -155,8 +203,10 @@ export class SearchIndex {
   private page<R, T>(rows: R[], query: SearchQuery, filtered: AnyQuery, map: (row: R) => T): SearchResult<T> {
     const matches = rows.slice(0, query.limit).map(map);
     if (rows.length <= query.limit) return { matches, remaining: Promise.resolve(0) };
-    const remaining = filtered.select(sql<number>`count(*)::int`.as('count')).executeTakeFirstOrThrow()
-      .then((row) => Math.max(0, (row).count - query.offset - matches.length));
+    const remaining = filtered
+      .select(sql<number>`count(*)::int`.as('count'))
+      .executeTakeFirstOrThrow()
+      .then((row) => Math.max(0, row.count - query.offset - matches.length));
     // A caller that does not need the count (OHIF) never awaits it; its failure must not go unhandled.
     remaining.catch(() => {});
     return { matches, remaining };
@@ -237,7 +287,12 @@ function attributeCondition(filter: AttributeFilter, attr: SearchableAttribute):
       const parts: RawBuilder<unknown>[] = [];
       if (filter.anyGroup) {
         const value = filter.groups[0] ?? '';
-        parts.push(sql`(${sql.join([1, 2, 3].map((i) => match(group(i), value)), sql` or `)})`);
+        parts.push(
+          sql`(${sql.join(
+            [1, 2, 3].map((i) => match(group(i), value)),
+            sql` or `,
+          )})`,
+        );
         // Redundant, but lets the trigram index on the whole name narrow the rows first.
         parts.push(sql`${col} like ${`%${likePattern(value)}%`}`);
       } else {
@@ -268,14 +323,17 @@ function attribute(tag: string): SearchableAttribute {
 const column = (attr: SearchableAttribute) => sql.ref(`${attr.table}.${attr.column}`);
 
 /** A stored TM as `HHMMSS.ffffff`, so that times of any precision compare by meaning (MATCH-2, MATCH-7). */
-const normalisedTime = (col: RawBuilder<unknown>  ) =>
+const normalisedTime = (col: RawBuilder<unknown>) =>
   sql`(rpad(split_part(replace(${col}, ':', ''), '.', 1), 6, '0') || '.' || rpad(split_part(${col}, '.', 2), 6, '0'))`;
 
 const hasWildcard = (value: string) => /[*?]/.test(value);
 
 /** DICOM wildcards to a LIKE pattern: LIKE's own metacharacters are escaped first (`\` is the escape). */
 export function likePattern(dicom: string): string {
-  return dicom.replace(/[\\%_]/g, (c) => `\\${c}`).replace(/\*/g, '%').replace(/\?/g, '_');
+  return dicom
+    .replace(/[\\%_]/g, (c) => `\\${c}`)
+    .replace(/\*/g, '%')
+    .replace(/\?/g, '_');
 }
 
 function assertNever(value: never): never {
@@ -283,8 +341,10 @@ function assertNever(value: never): never {
 }
 
 /** The study columns a search result is built from. */
-type StudyRow = Pick<Selectable<StudyTable>, 'study_instance_uid' | 'attributes' | 'number_of_series' | 'number_of_instances'
-  | 'modalities_in_study' | 'sop_classes_in_study'>;
+type StudyRow = Pick<
+  Selectable<StudyTable>,
+  'study_instance_uid' | 'attributes' | 'number_of_series' | 'number_of_instances' | 'modalities_in_study' | 'sop_classes_in_study'
+>;
 /** The series columns a search result is built from (aliased, since the study's columns share their names). */
 interface SeriesRow {
   series_instance_uid: Selectable<SeriesTable>['series_instance_uid'];

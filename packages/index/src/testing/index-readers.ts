@@ -15,14 +15,21 @@ export async function findInstance(index: Pick<Index, 'instances'>, sopInstanceU
 }
 
 /** The computed attributes of a study (QIDO-8) as stored, or undefined if it is not stored. */
-export async function findStudy(index: Pick<Index, 'search'>, studyInstanceUid: string): Promise<{ numberOfSeries: number; numberOfInstances: number; modalitiesInStudy: string[]; sopClassesInStudy: string[] } | undefined> {
-  const { matches: [study] } = await index.search.searchStudies(everything('study', 1, { studyInstanceUid }));
-  return study && {
-    numberOfSeries: study.numberOfSeries,
-    numberOfInstances: study.numberOfInstances,
-    modalitiesInStudy: study.modalitiesInStudy,
-    sopClassesInStudy: study.sopClassesInStudy,
-  };
+export async function findStudy(
+  index: Pick<Index, 'search'>,
+  studyInstanceUid: string,
+): Promise<{ numberOfSeries: number; numberOfInstances: number; modalitiesInStudy: string[]; sopClassesInStudy: string[] } | undefined> {
+  const {
+    matches: [study],
+  } = await index.search.searchStudies(everything('study', 1, { studyInstanceUid }));
+  return (
+    study && {
+      numberOfSeries: study.numberOfSeries,
+      numberOfInstances: study.numberOfInstances,
+      modalitiesInStudy: study.modalitiesInStudy,
+      sopClassesInStudy: study.sopClassesInStudy,
+    }
+  );
 }
 
 /** How many studies, series and instances the index holds. */
@@ -30,7 +37,7 @@ export async function indexCounts(index: Pick<Index, 'search'>): Promise<{ studi
   // A page of one: its length plus the exact count of the matches after it.
   const count = async (result: Promise<{ matches: unknown[]; remaining: Promise<number> }>) => {
     const { matches, remaining } = await result;
-    return matches.length + await remaining;
+    return matches.length + (await remaining);
   };
   const [studies, series, instances] = await Promise.all([
     count(index.search.searchStudies(everything('study', 1))),
@@ -40,5 +47,11 @@ export async function indexCounts(index: Pick<Index, 'search'>): Promise<{ studi
   return { studies, series, instances };
 }
 
-const everything = (level: Level, limit: number, scope: SearchQuery['scope'] = {}): SearchQuery =>
-  ({ level, scope, filters: [], includeFields: [], limit, offset: 0 });
+const everything = (level: Level, limit: number, scope: SearchQuery['scope'] = {}): SearchQuery => ({
+  level,
+  scope,
+  filters: [],
+  includeFields: [],
+  limit,
+  offset: 0,
+});

@@ -20,7 +20,14 @@ export async function testDatabases(options: { poolSize?: number } = {}): Promis
   if (postgresUrl) {
     const scratch = await createScratchDatabase(postgresUrl);
     const opened = await openDatabase({ kind: 'postgres', url: scratch.url, poolSize: options.poolSize });
-    list.push({ name: 'postgres', db: opened.db as Kysely<any>, close: async () => { await opened.close(); await scratch.drop(); } });
+    list.push({
+      name: 'postgres',
+      db: opened.db as Kysely<any>,
+      close: async () => {
+        await opened.close();
+        await scratch.drop();
+      },
+    });
   }
   return list;
 }

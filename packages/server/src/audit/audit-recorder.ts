@@ -41,7 +41,11 @@ export class AuditRecorder {
   private readonly flushIntervalMs: number;
   private readonly maxBuffered: number;
 
-  constructor(private readonly sink: AuditSink, private readonly log: FastifyBaseLogger, options: AuditRecorderOptions = {}) {
+  constructor(
+    private readonly sink: AuditSink,
+    private readonly log: FastifyBaseLogger,
+    options: AuditRecorderOptions = {},
+  ) {
     this.batchSize = options.batchSize ?? 200;
     this.flushIntervalMs = options.flushIntervalMs ?? 1_000;
     this.maxBuffered = options.maxBuffered ?? 100_000;
@@ -54,7 +58,9 @@ export class AuditRecorder {
 
   /** Starts the periodic flush (at server start). */
   start(): void {
-    this.timer ??= setInterval(() => { if (this.buffer.length) void this.flush(); }, this.flushIntervalMs).unref();
+    this.timer ??= setInterval(() => {
+      if (this.buffer.length) void this.flush();
+    }, this.flushIntervalMs).unref();
   }
 
   /** Buffers one event; starts a flush when a batch is full. Never throws, never waits. */
@@ -70,7 +76,9 @@ export class AuditRecorder {
 
   /** Writes everything buffered now (one flush at a time; resolves when it ends, successful or not). */
   flush(): Promise<void> {
-    this.flushing ??= this.writeAll().finally(() => { this.flushing = undefined; });
+    this.flushing ??= this.writeAll().finally(() => {
+      this.flushing = undefined;
+    });
     return this.flushing;
   }
 
@@ -105,8 +113,10 @@ export class AuditRecorder {
 
   private reportDropped(): void {
     if (!this.dropped) return;
-    this.log.error({ auditEventsDropped: this.dropped, maxBuffered: this.maxBuffered },
-      'audit events dropped: the database did not take them and the buffer was full (the oldest were dropped)');
+    this.log.error(
+      { auditEventsDropped: this.dropped, maxBuffered: this.maxBuffered },
+      'audit events dropped: the database did not take them and the buffer was full (the oldest were dropped)',
+    );
     this.dropped = 0;
   }
 }

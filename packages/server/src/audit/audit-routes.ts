@@ -2,7 +2,16 @@ import { Readable } from 'node:stream';
 import type { FastifyPluginAsync } from 'fastify';
 import { isValidUid } from '@tessera/dicom';
 import { HttpProblem, parseAccept } from '@tessera/http';
-import { AUDIT_EVENT_CODES, AUDIT_EVENT_TYPES, AUDIT_OUTCOMES, type AuditEventType, type AuditFilter, type AuditOutcome, type Index, type StoredAuditEvent } from '@tessera/index';
+import {
+  AUDIT_EVENT_CODES,
+  AUDIT_EVENT_TYPES,
+  AUDIT_OUTCOMES,
+  type AuditEventType,
+  type AuditFilter,
+  type AuditOutcome,
+  type Index,
+  type StoredAuditEvent,
+} from '@tessera/index';
 
 export interface AuditRoutesOptions {
   index: Pick<Index, 'audit'>;

@@ -102,6 +102,9 @@ function retrieveResource(path: string): string {
 /** Valid UIDs from a parameter (one value, a comma list, or repeated); anything else is left out, never stored. */
 function validUids(value: unknown): string[] {
   const values = Array.isArray(value) ? value : [value];
-  const uids = values.flatMap((v) => (typeof v === 'string' ? v.split(',') : [])).map((v) => v.trim()).filter((v) => isValidUid(v));
+  const uids = values
+    .flatMap((v) => (typeof v === 'string' ? v.split(',') : []))
+    .map((v) => v.trim())
+    .filter((v) => isValidUid(v));
   return [...new Set(uids)];
 }

@@ -44,7 +44,8 @@ export function installAudit(app: FastifyInstance, index: Pick<Index, 'audit'>, 
     const route = request.routeOptions.url;
     if (route === undefined) return;
     const classification = classifyRequest({
-      method: request.method, route,
+      method: request.method,
+      route,
       params: (request.params ?? {}) as Record<string, unknown>,
       query: (request.query ?? {}) as Record<string, unknown>,
     });
@@ -91,10 +92,15 @@ export function installAudit(app: FastifyInstance, index: Pick<Index, 'audit'>, 
   let retention: Promise<void> | undefined;
   const applyRetention = () => {
     if (settings.retentionDays === 0) return undefined;
-    retention ??= index.audit.deleteOlderThan(new Date(Date.now() - settings.retentionDays * DAY_MS))
-      .then((count) => { if (count) app.log.info({ auditEventsDeleted: count, retentionDays: settings.retentionDays }, 'deleted audit events past their retention'); })
+    retention ??= index.audit
+      .deleteOlderThan(new Date(Date.now() - settings.retentionDays * DAY_MS))
+      .then((count) => {
+        if (count) app.log.info({ auditEventsDeleted: count, retentionDays: settings.retentionDays }, 'deleted audit events past their retention');
+      })
       .catch((error: unknown) => app.log.warn({ err: error }, 'could not delete expired audit events; retrying tomorrow'))
-      .finally(() => { retention = undefined; });
+      .finally(() => {
+        retention = undefined;
+      });
     return retention;
   };
   app.addHook('onReady', async () => {
