@@ -84,7 +84,7 @@ for (const backend of backendNames()) {
 
     const response = await get('/api/audit');
     t.equal(response.statusCode, 200);
-    const { events, next } = response.json() as { events: Recorded[]; next: string | null };
+    const { events, next } = response.json<{ events: Recorded[]; next: string | null }>();
     t.equal(next, null, 'one page');
     const anon = 'anonymous';
     t.same(
@@ -116,13 +116,13 @@ for (const backend of backendNames()) {
     );
 
     // Filters, paging and export (the reads of the audit log above and below are events too).
-    const byStudy = (await get(`/api/audit?study=${study}&type=query`)).json() as { events: Recorded[] };
+    const byStudy = (await get(`/api/audit?study=${study}&type=query`)).json<{ events: Recorded[] }>();
     t.same(
       byStudy.events.map((e) => e.httpStatus),
       [200],
       'by study and type',
     );
-    const failures = (await get('/api/audit?outcome=4')).json() as { events: Recorded[] };
+    const failures = (await get('/api/audit?outcome=4')).json<{ events: Recorded[] }>();
     t.same(
       failures.events.map((e) => e.httpStatus),
       [409, 400, 401, 401],
@@ -130,11 +130,11 @@ for (const backend of backendNames()) {
     );
     await new Promise((resolve) => setImmediate(resolve)); // the last read's onResponse hook
     await app.audit.flush();
-    const reads = (await get('/api/audit?type=audit-log-used')).json() as { events: Recorded[] };
+    const reads = (await get('/api/audit?type=audit-log-used')).json<{ events: Recorded[] }>();
     t.same(reads.events.length, 3, 'reading the trail is itself recorded (Audit Log Used), once per read');
     t.same(reads.events[1]!.detail, { service: 'audit', filters: 'study,type' }, 'with the names of its filters, never their values');
-    const page1 = (await get('/api/audit?limit=5')).json() as { events: Recorded[]; next: string };
-    const page2 = (await get(`/api/audit?limit=5&cursor=${page1.next}`)).json() as { events: Recorded[]; next: string };
+    const page1 = (await get('/api/audit?limit=5')).json<{ events: Recorded[]; next: string }>();
+    const page2 = (await get(`/api/audit?limit=5&cursor=${page1.next}`)).json<{ events: Recorded[]; next: string }>();
     t.same(
       [...page1.events, ...page2.events].map((e) => e.type).slice(0, 10),
       events.slice(0, 10).map((e) => e.type),

@@ -43,9 +43,9 @@ t.test('the hosted viewer signs in with the provider and shows a study', { skip:
     `/ohif/study/${CT_STUDY}/series`,
     `/wadouri?requestType=WADO&studyUID=${CT_STUDY}&seriesUID=1&objectUID=1`,
   ];
-  const anonymousAnswers = (await anonymousPage.evaluate(
+  const anonymousAnswers = await anonymousPage.evaluate<[string, number, string, boolean][]>(
     `Promise.all(${JSON.stringify(patientUrls)}.map(async (u) => { const r = await fetch(u); return [u, r.status, r.headers.get('content-type'), /00100010|00100020|PatientName/.test(await r.text())]; }))`,
-  )) as [string, number, string, boolean][];
+  );
   for (const [url, status, type, leaks] of anonymousAnswers) {
     t.equal(status, 401, `without signing in: ${url} answers 401`);
     t.match(type, /^application\/problem\+json/, 'a problem body');
@@ -103,12 +103,12 @@ t.test('the hosted viewer signs in with the provider and shows a study', { skip:
   );
 
   // The signed-in user's token (where OHIF's OIDC client keeps it) opens the JSON routes too.
-  const jsonAnswers = (await page.evaluate(`(async () => {
+  const jsonAnswers = await page.evaluate<[boolean, number, number]>(`(async () => {
     const key = Object.keys(sessionStorage).find((k) => k.startsWith('oidc.user:'));
     const token = key && JSON.parse(sessionStorage.getItem(key)).access_token;
     const get = async (u) => (await fetch(u, { headers: { authorization: 'Bearer ' + token } })).status;
     return [!!token, await get('/ohif/dicomjson/studies/${CT_STUDY}'), await get('/ohif/study/${CT_STUDY}/series')];
-  })()`)) as [boolean, number, number];
+  })()`);
   t.same(jsonAnswers, [true, 200, 200], 'the v3 and legacy JSON routes answer the signed-in user');
 
   // A dicomjson link (whose JSON OHIF would fetch without the token) opens the study through dicomweb.

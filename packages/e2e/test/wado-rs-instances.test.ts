@@ -13,7 +13,6 @@ import {
   startTestServer,
 } from '@tessera/testkit';
 import { parseMultipart, forEachStoredRealFile, storedPath, transferSyntaxOf, upload } from './retrieve-helpers.js';
-import { findInstance } from '@tessera/index/testing';
 
 /** WADO-RS Retrieve Study / Series / Instance (digest WADORS-1/2/3/10, NEG-1..9, DATA-2), every back end. */
 

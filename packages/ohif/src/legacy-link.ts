@@ -13,7 +13,7 @@ import { MountPoint } from '@tessera/http';
  * server nor redirected to.
  */
 export function studyOfLegacyLink(url: string, pageUrl: string, baseUrl: string): string | undefined {
-  return studyOfOwnLink(url, pageUrl, baseUrl, /^\/ohif\/study\/([^/]+)\/series\/?$/);
+  return studyOfOwnLink(url, pageUrl, baseUrl, LEGACY_STUDY_PATH);
 }
 
 /**
@@ -23,7 +23,7 @@ export function studyOfLegacyLink(url: string, pageUrl: string, baseUrl: string)
  * answered with the same study through the `dicomweb` data source, which sends it.
  */
 export function studyOfDicomJsonLink(url: string, pageUrl: string, baseUrl: string): string | undefined {
-  return studyOfOwnLink(url, pageUrl, baseUrl, /^\/ohif\/dicomjson\/studies\/([^/]+)\/?$/);
+  return studyOfOwnLink(url, pageUrl, baseUrl, DICOM_JSON_STUDY_PATH);
 }
 
 function studyOfOwnLink(url: string, pageUrl: string, baseUrl: string, route: RegExp): string | undefined {
@@ -51,3 +51,5 @@ function studyOfOwnLink(url: string, pageUrl: string, baseUrl: string, route: Re
 
 /** `{MountPoint.ohif}/study/{s}/series`, optionally with a trailing slash (the mount point has no regex characters but `/`). */
 const LEGACY_STUDY_PATH = new RegExp(`^${MountPoint.ohif}/study/([^/]+)/series/?$`);
+/** `{MountPoint.ohif}/dicomjson/studies/{s}`, optionally with a trailing slash. */
+const DICOM_JSON_STUDY_PATH = new RegExp(`^${MountPoint.ohif}/dicomjson/studies/([^/]+)/?$`);

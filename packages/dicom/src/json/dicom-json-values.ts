@@ -65,7 +65,7 @@ export function firstInteger(dataset: DicomJsonDataset | undefined, tag: TagNumb
 /** The first value of a PN attribute, or undefined (also when the value is not a person name object). */
 export function firstPersonName(dataset: DicomJsonDataset | undefined, tag: TagNumber): PersonNameValue | undefined {
   const value = firstValue(dataset, tag);
-  return value && typeof value === 'object' ? (value as PersonNameValue) : undefined;
+  return value && typeof value === 'object' ? value : undefined;
 }
 
 /** A PN attribute's first value back in DICOM form `Alphabetic=Ideographic=Phonetic` (trailing `=` dropped). */

@@ -7,7 +7,7 @@ import { type ByteSource, readPart10Header } from './read-part10.js';
 import { elementString } from './values.js';
 import { fromBuffers, inflate, prepend, streamRange, swapStream, swapWidth } from './byte-streams.js';
 import { elementHeader, encodeDataset } from './explicit-vr-encoder.js';
-import { datasetOffset, encodeFileMeta } from './file-meta.js';
+import { encodeFileMeta } from './file-meta.js';
 import type { Part10Plan } from './part10-plan.js';
 
 export interface EncodedPart10 {

@@ -2,7 +2,6 @@ import { explicitElement, padToEven } from './explicit-vr-encoder.js';
 import { Tag } from '../tag.js';
 import { hasLongHeader, isVr } from '../vr.js';
 import type { ByteSource } from './read-part10.js';
-import { inflate } from './byte-streams.js';
 
 /** Tessera's Implementation Class UID (0002,0012), written into File Meta it creates (UUID-derived, PS3.5 §B.2). */
 export const IMPLEMENTATION_CLASS_UID = '2.25.231040441406598245426419417133355541738';

@@ -14,7 +14,8 @@ export function element(tag: number, vr: Vr, value: Buffer, littleEndian = true)
   u16(tag >>> 16, 0);
   u16(tag & 0xffff, 2);
   header.write(vr, 4, 'latin1');
-  if (long) littleEndian ? header.writeUInt32LE(value.length, 8) : header.writeUInt32BE(value.length, 8);
+  if (long && littleEndian) header.writeUInt32LE(value.length, 8);
+  else if (long) header.writeUInt32BE(value.length, 8);
   else u16(value.length, 6);
   return Buffer.concat([header, value]);
 }

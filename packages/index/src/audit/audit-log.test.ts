@@ -26,7 +26,7 @@ const backends = async (t: Test) => {
   for (const backend of list) {
     t.teardown(backend.close);
     const { error } = await migrateToLatest(backend.db);
-    if (error) throw error;
+    if (error) throw error instanceof Error ? error : new Error(String(error));
   }
   return list.map((b) => ({ name: b.name, db: b.db as Kysely<Database>, log: new AuditLog(b.db as Kysely<Database>) }));
 };

@@ -179,7 +179,7 @@ t.test('conditions run against real rows, every back end', async (t) => {
   for (const backend of await testDatabases()) {
     t.teardown(backend.close);
     const { error } = await migrateToLatest(backend.db);
-    if (error) throw error;
+    if (error) throw error instanceof Error ? error : new Error(String(error));
     const db = backend.db as unknown as Kysely<Database>;
     const { pk: patientPk } = await db.insertInto('patient').values({ patient_id: 'P', issuer_of_patient_id: '' }).returning('pk').executeTakeFirstOrThrow();
     const rows = [

@@ -106,7 +106,7 @@ export function installAudit(app: FastifyInstance, index: Pick<Index, 'audit'>, 
   app.addHook('onReady', async () => {
     recorder.start();
     await applyRetention();
-    retentionTimer = setInterval(applyRetention, DAY_MS).unref();
+    retentionTimer = setInterval(() => void applyRetention(), DAY_MS).unref();
   });
   app.addHook('onClose', async () => {
     clearInterval(retentionTimer);
@@ -118,8 +118,8 @@ export function installAudit(app: FastifyInstance, index: Pick<Index, 'audit'>, 
 
 /** Who, from where, when, which request: the part of an event that comes from the request. */
 function requestContext(request: FastifyRequest, given?: Principal): Pick<AuditEvent, 'occurredAt' | 'actor' | 'clientAddress' | 'requestId'> {
-  // Until access control runs on every request, a request without a principal is anonymous.
-  const principal = given ?? (request.principal as Principal | undefined) ?? anonymous();
+  // A request that access control did not reach (e.g. a 404 before routing) has no principal: anonymous.
+  const principal = given ?? request.principal ?? anonymous();
   return {
     occurredAt: new Date(),
     actor: { kind: principal.kind, id: principal.id, ...(principal.name === undefined ? {} : { name: principal.name }) },
