@@ -150,7 +150,7 @@ export const SETTINGS = [
   [
     'OIDC_ISSUER',
     '',
-    "OpenID Connect issuer URL (exactly as the tokens' iss); its keys come from <issuer>/.well-known/openid-configuration (docs/security-oidc.md)",
+    "OpenID Connect issuer URL (exactly as the tokens' iss); its keys come from <issuer>/.well-known/openid-configuration (docs/security.md)",
   ],
   ['OIDC_AUDIENCE', '', "comma list of accepted token audiences (aud), e.g. the API's client id or identifier; required with OIDC_ISSUER"],
   [
