@@ -1,6 +1,7 @@
 import t from 'tap';
 import { FailureReason, Tag, WarningReason, tagKey } from '@tessera/dicom';
-import { type InstanceResult, summarizeOutcome, toStoreResponse } from './store-instances.js';
+import type { InstanceResult } from './store-instances.js';
+import { summarizeOutcome, toStoreResponse } from './store-response.js';
 
 /** The Store Instances Response Module and its HTTP status, from result values alone (digest STOW-4..6, STOW-10). */
 

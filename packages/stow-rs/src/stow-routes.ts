@@ -5,7 +5,8 @@ import { HttpProblem, instanceUrl, negotiateDicomModel, noteAuditedStudies, pars
 import { metadataBulkInstances } from './metadata-bulk.js';
 import { BodyAbortedError, type BodyTimeout, BodyTimeoutError, guardBody } from './body-timeout.js';
 import { PartTooLargeError } from './spool.js';
-import { type StoreDependencies, type StoreOutcome, type StorePart, storeInstances, summarizeOutcome, toStoreResponse } from './store-instances.js';
+import { type StoreDependencies, type StoreOutcome, type StorePart, storeInstances } from './store-instances.js';
+import { summarizeOutcome, toStoreResponse } from './store-response.js';
 
 export interface StowRoutesOptions extends StoreDependencies {
   /** Largest accepted request body (digest STOW-6: 413 above it). */
