@@ -1,8 +1,10 @@
 import { randomBytes } from 'node:crypto';
+import { encodeFileMeta, explicitElement, padToEven } from '@tessera/dicom';
 
 /**
- * A small, fast Part 10 encoder for the benchmark's synthetic images (Explicit VR Little Endian).
- * It knows only the attributes the generator writes, so it needs no dictionary lookup per element.
+ * The benchmark's synthetic images (Explicit VR Little Endian), written with the production encoder
+ * (File Meta and elements from @tessera/dicom). It knows only the attributes the generator writes,
+ * so it needs no dictionary lookup per element.
  */
 
 /** A fresh UID under the UUID-derived root 2.25 (PS3.5 §B.2). */
@@ -11,21 +13,9 @@ export function newUid(): string {
 }
 
 type Vr = 'AE' | 'CS' | 'DA' | 'DS' | 'IS' | 'LO' | 'PN' | 'SH' | 'TM' | 'UI' | 'US' | 'UL' | 'OB';
-const LONG = new Set<Vr>(['OB']);
 
-function element(tag: number, vr: Vr, value: Buffer): Buffer {
-  const pad = vr === 'UI' || vr === 'OB' ? 0 : 0x20;
-  const length = value.length + (value.length % 2);
-  const long = LONG.has(vr);
-  const out = Buffer.alloc((long ? 12 : 8) + length, pad);
-  out.writeUInt16LE(tag >>> 16, 0);
-  out.writeUInt16LE(tag & 0xffff, 2);
-  out.write(vr, 4, 'latin1');
-  if (long) out.writeUInt32LE(length, 8);
-  else out.writeUInt16LE(length, 6);
-  value.copy(out, long ? 12 : 8);
-  return out;
-}
+/** One element through the production encoder, padded to even length (UI and OB with NUL, text with space). */
+const element = (tag: number, vr: Vr, value: Buffer): Buffer => explicitElement(tag, vr, padToEven(value, vr === 'UI' || vr === 'OB' ? 0 : 0x20));
 
 const text = (tag: number, vr: Vr, value: string | number) => element(tag, vr, Buffer.from(String(value), 'utf8'));
 const us = (tag: number, value: number) => {
@@ -108,21 +98,17 @@ export function encodeImageHeader(a: ImageAttributes): Buffer {
     text(0x00281052, 'DS', '-1024'),
     text(0x00281053, 'DS', '1'),
   ];
-  const meta = Buffer.concat([
-    element(0x00020001, 'OB', Buffer.from([0, 1])),
-    text(0x00020002, 'UI', a.sopClassUid),
-    text(0x00020003, 'UI', a.sopInstanceUid),
-    text(0x00020010, 'UI', EXPLICIT_VR_LITTLE_ENDIAN),
-    text(0x00020012, 'UI', '2.25.1'),
-  ]);
-  const groupLength = Buffer.alloc(4);
-  groupLength.writeUInt32LE(meta.length);
+  const meta = encodeFileMeta({
+    mediaStorageSopClassUid: a.sopClassUid,
+    mediaStorageSopInstanceUid: a.sopInstanceUid,
+    transferSyntaxUid: EXPLICIT_VR_LITTLE_ENDIAN,
+  });
   const pixelHeader = Buffer.alloc(12);
   pixelHeader.writeUInt16LE(0x7fe0, 0);
   pixelHeader.writeUInt16LE(0x0010, 2);
   pixelHeader.write('OW', 4, 'latin1');
   pixelHeader.writeUInt32LE(a.rows * a.columns * 2, 8);
-  return Buffer.concat([Buffer.alloc(128), Buffer.from('DICM'), element(0x00020000, 'UL', groupLength), meta, ...dataset, pixelHeader]);
+  return Buffer.concat([meta, ...dataset, pixelHeader]);
 }
 
 /** Per-series phantom shape: one patient's body habitus and position. */

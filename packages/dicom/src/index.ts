@@ -29,6 +29,7 @@ export { bufferByteSource, headedFileByteSource } from './part10/file-source.js'
 export { planPart10, type Part10Plan } from './part10/part10-plan.js';
 export { encodePart10, type EncodedPart10, type TranscodeOptions } from './part10/encode-part10.js';
 export { encodeFileMeta, datasetOffset } from './part10/file-meta.js';
+export { explicitElement, padToEven } from './part10/explicit-vr-encoder.js';
 export { inflate, sliceStream, swapStream, swapWidth } from './part10/byte-streams.js';
 export { rangedByteSource } from './part10/ranged-byte-source.js';
 export {

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
-import { TransferSyntax, type Vr, hasLongHeader, lookupKeyword } from '@tessera/dicom';
+import { TransferSyntax, type Vr, encodeFileMeta, explicitElement, lookupKeyword, padToEven } from '@tessera/dicom';
 
 /** A fresh UID under the UUID-derived root 2.25 (PS3.5 §B.2). */
 export function newUid(): string {
@@ -52,15 +52,7 @@ export function ctInstance(overrides: Record<string, AttributeValue> = {}, pixel
 
 /** Encodes one element in Explicit VR Little Endian. */
 export function encodeElement(tag: number, vr: Vr, value: Buffer): Buffer {
-  const padded = value.length % 2 ? Buffer.concat([value, Buffer.from([vr === 'UI' || vr === 'OB' || vr === 'UN' ? 0 : 0x20])]) : value;
-  const long = hasLongHeader(vr);
-  const header = Buffer.alloc(long ? 12 : 8);
-  header.writeUInt16LE(tag >>> 16, 0);
-  header.writeUInt16LE(tag & 0xffff, 2);
-  header.write(vr, 4, 'latin1');
-  if (long) header.writeUInt32LE(padded.length, 8);
-  else header.writeUInt16LE(padded.length, 6);
-  return Buffer.concat([header, padded]);
+  return explicitElement(tag, vr, padToEven(value, vr === 'UI' || vr === 'OB' || vr === 'UN' ? 0 : 0x20));
 }
 
 function encodeValue(vr: Vr, value: Exclude<AttributeValue, undefined>): Buffer {
@@ -101,18 +93,12 @@ export function encodeHeader(spec: InstanceSpec): Buffer {
   const dataset = [...(hasCharset ? [] : [{ tag: 0x00080005, bytes: encodeElement(0x00080005, 'CS', Buffer.from('ISO_IR 192')) }]), ...elements]
     .sort((a, b) => a.tag - b.tag)
     .map((e) => e.bytes);
-  const sopClass = String(spec.attributes.SOPClassUID ?? '');
-  const sopInstance = String(spec.attributes.SOPInstanceUID ?? '');
-  const metaElements = Buffer.concat([
-    encodeElement(0x00020001, 'OB', Buffer.from([0, 1])),
-    encodeElement(0x00020002, 'UI', Buffer.from(sopClass)),
-    encodeElement(0x00020003, 'UI', Buffer.from(sopInstance)),
-    encodeElement(0x00020010, 'UI', Buffer.from(TransferSyntax.ExplicitVRLittleEndian)),
-    encodeElement(0x00020012, 'UI', Buffer.from('2.25.1')),
-  ]);
-  const groupLength = Buffer.alloc(4);
-  groupLength.writeUInt32LE(metaElements.length);
-  const parts = [Buffer.alloc(128), Buffer.from('DICM'), encodeElement(0x00020000, 'UL', groupLength), metaElements, ...dataset];
+  const meta = encodeFileMeta({
+    mediaStorageSopClassUid: String(spec.attributes.SOPClassUID ?? ''),
+    mediaStorageSopInstanceUid: String(spec.attributes.SOPInstanceUID ?? ''),
+    transferSyntaxUid: TransferSyntax.ExplicitVRLittleEndian,
+  });
+  const parts = [meta, ...dataset];
   if (spec.pixels) {
     const { rows, columns, frames } = spec.pixels;
     const header = Buffer.alloc(12);
