@@ -112,7 +112,7 @@ t.test('AUTH_MODE=none is refused on a non-loopback HOST unless acknowledged', a
     t.throws(() => loadConfig({ HOST: host }), /AUTH_MODE=none on HOST=/, `${host}: refused`);
   t.same(loadConfig({ HOST: '0.0.0.0', AUTH_ALLOW_UNAUTHENTICATED: 'true' }).auth.methods, [], 'acknowledged');
   t.same(loadConfig({ HOST: '0.0.0.0', AUTH_MODE: 'apikey' }).auth.methods, ['apikey'], 'with keys on, any HOST');
-  t.same(loadConfig({ AUTH_MODE: 'oidc,apikey', OIDC_ISSUER: 'https://id.example.org' }).auth.methods, ['apikey', 'oidc']);
+  t.same(loadConfig({ AUTH_MODE: 'oidc,apikey', OIDC_ISSUER: 'https://id.example.org', OIDC_AUDIENCE: 'tessera' }).auth.methods, ['apikey', 'oidc']);
   t.throws(() => loadConfig({ AUTH_MODE: 'oidc' }), /OIDC_ISSUER/, 'oidc needs its settings');
   t.throws(() => loadConfig({ AUTH_MODE: 'password' }), /AUTH_MODE must be one of/);
   t.throws(() => loadConfig({ AUTH_MODE: 'none,apikey' }), /AUTH_MODE must be one of/);

@@ -118,6 +118,6 @@ for (const backend of backendNames()) {
     }
     t.pass(`${checked} requests (${routes.length} routes × ${principals.length} principals) answered as expected unless listed above`);
     const classes = new Set(routes.map((r) => r.access));
-    t.same([...classes].sort(), ['public', 'read', 'write'], 'the matrix covered public, read and write routes');
+    t.same([...classes].sort(), ['admin', 'public', 'read', 'write'], 'the matrix covered public, read, write and admin routes');
   });
 }
