@@ -52,7 +52,7 @@ t.test('valid values of each setting', async (t) => {
   const cases: { env: Record<string, string>; pick: (c: Config) => unknown; expect: unknown }[] = [
     { env: { PORT: '0' }, pick: (c) => c.port, expect: 0 },
     { env: { PORT: '65535' }, pick: (c) => c.port, expect: 65535 },
-    { env: { HOST: '0.0.0.0' }, pick: (c) => c.host, expect: '0.0.0.0' },
+    { env: { HOST: '0.0.0.0', AUTH_MODE: 'apikey' }, pick: (c) => c.host, expect: '0.0.0.0' },
     { env: { WORKERS: '4', ...PG }, pick: (c) => c.workers, expect: 4 },
     {
       env: { DATA_DIR: '/srv/tessera' },
