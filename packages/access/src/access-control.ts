@@ -3,6 +3,8 @@ import { HttpProblem } from '@tessera/http';
 import { CredentialCache } from './credential-cache.js';
 import { FailureLimiter } from './failure-limiter.js';
 import { type Principal, type Scope, anonymous } from './principal.js';
+import { SHARE_COOKIE, cookieValue } from './share-token.js';
+import type { ShareVerifier } from './share-verifier.js';
 import type { AuthFailureReason, BearerVerifier, Verification } from './verifier.js';
 
 /** What a route needs: a scope, or nothing (`public`). */
@@ -39,6 +41,20 @@ export interface AccessControlOptions {
    * for 429 answers (nothing was checked).
    */
   onAuthentication?(request: FastifyRequest, outcome: AuthenticationOutcome): void;
+  /**
+   * Share links (issue #14): the verifier of the share cookie (`tessera_share`), asked when a request
+   * to a non-public route carries that cookie and no Authorization header. A verified share is
+   * cached like an API key (apiKeyCacheMs, and never past its expiry). The cookie is honoured in
+   * every AUTH_MODE, so a share link shows one study even on a server without authentication.
+   */
+  shares?: ShareVerifier;
+  /**
+   * The study a request concerns, for principals limited to one study (`principal.study`): the UID
+   * its route names (path or query), `'limited'` when the route's service limits its answer to the
+   * principal's study itself (QIDO-RS searches), undefined when the route names no study. Such a
+   * principal is refused (403) unless the answer is its own study or `'limited'`.
+   */
+  studyOf?(request: FastifyRequest): string | 'limited' | undefined;
   now?: () => number;
 }
 
@@ -74,9 +90,13 @@ export function installAccessControl(app: FastifyInstance, options: AccessContro
     request.principal = anonymousPrincipal;
     if (request.method === 'OPTIONS' && request.headers['access-control-request-method'] !== undefined) return;
     const access = options.accessOf(request) ?? 'public';
-    if (access === 'public' || anonymousPrincipal.scopes.has(access)) return;
+    if (access === 'public') return;
 
-    const token = bearerToken(request.headers.authorization);
+    const bearer = bearerToken(request.headers.authorization);
+    // A share cookie counts only without an Authorization header: a signed-in client is never narrowed by a stale cookie.
+    const shareToken = bearer === undefined && options.shares ? cookieValue(request.headers.cookie, SHARE_COOKIE) : undefined;
+    const token = bearer ?? shareToken;
+    if (token === undefined && anonymousPrincipal.scopes.has(access)) return;
     if (token === undefined) {
       report(request, { ok: false });
       throw new HttpProblem(401, 'UNAUTHENTICATED', 'this resource needs a credential: send Authorization: Bearer <API key or access token>', {
@@ -93,24 +113,30 @@ export function installAccessControl(app: FastifyInstance, options: AccessContro
           'retry-after': String(wait),
         });
       }
-      const verifier = options.verifiers.find((v) => v.accepts(token));
-      const verification: Verification = verifier
-        ? await verifier.verify(token)
-        : { ok: false, reason: 'malformed', message: 'the bearer token is neither an API key nor an access token this server accepts' };
+      const verifier = shareToken === undefined ? options.verifiers.find((v) => v.accepts(token)) : undefined;
+      const kind = shareToken === undefined ? verifier?.kind : 'share';
+      const verification: Verification =
+        shareToken !== undefined
+          ? await options.shares!.verify(shareToken)
+          : verifier
+            ? await verifier.verify(token)
+            : { ok: false, reason: 'malformed', message: 'the bearer token is neither an API key nor an access token this server accepts' };
       if (!verification.ok) {
         report(request, { ok: false, reason: verification.reason });
         if (verification.reason === 'unavailable') {
-          request.log.warn({ verifier: verifier?.kind, detail: verification.message }, 'a credential could not be checked');
+          request.log.warn({ verifier: kind, detail: verification.message }, 'a credential could not be checked');
           throw new HttpProblem(503, 'AUTHENTICATION_UNAVAILABLE', 'the credential cannot be checked now; retry later', { 'retry-after': '5' });
         }
         limiter.recordFailure(request.ip, at);
-        request.log.info({ verifier: verifier?.kind, reason: verification.reason }, 'credential refused');
+        request.log.info({ verifier: kind, reason: verification.reason }, 'credential refused');
         throw new HttpProblem(401, 'INVALID_CREDENTIAL', verification.message, {
           'www-authenticate': `Bearer realm="${REALM}", error="invalid_token"`,
+          // A refused share cookie is removed, so the browser stops sending it (and the viewer's next requests are plain 401s).
+          ...(shareToken === undefined ? {} : { 'set-cookie': clearedShareCookie() }),
         });
       }
       principal = verification.principal;
-      const cap = verifier?.kind === 'api-key' ? at + apiKeyCacheMs : Number.POSITIVE_INFINITY;
+      const cap = kind === 'api-key' || kind === 'share' ? at + apiKeyCacheMs : Number.POSITIVE_INFINITY;
       const until = Math.min(verification.expiresAt ?? Number.POSITIVE_INFINITY, cap);
       if (until > at && Number.isFinite(until)) cache.set(key, principal, until);
     }
@@ -119,7 +145,18 @@ export function installAccessControl(app: FastifyInstance, options: AccessContro
     if (!principal.scopes.has(access)) {
       throw new HttpProblem(403, 'INSUFFICIENT_SCOPE', `this resource needs the '${access}' scope, which this credential does not have`);
     }
+    if (principal.study !== undefined) {
+      const study = options.studyOf?.(request);
+      if (study !== 'limited' && study !== principal.study) {
+        throw new HttpProblem(403, 'OUTSIDE_SHARED_STUDY', 'this credential opens one study only, and this request is not about that study');
+      }
+    }
   });
+}
+
+/** A Set-Cookie value that removes the share cookie (RFC 6265 §5.3: an expiry in the past). */
+export function clearedShareCookie(): string {
+  return `${SHARE_COOKIE}=; Path=/; Max-Age=0; HttpOnly; SameSite=Strict`;
 }
 
 /** The token of an `Authorization: Bearer <token>` header (RFC 6750 §2.1); undefined for any other header or none. */

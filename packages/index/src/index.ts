@@ -3,6 +3,7 @@ import { type IndexConfig, openDatabase } from './database.js';
 import { AuditLog } from './audit/audit-log.js';
 import { IndexUnavailableError } from './errors.js';
 import { ApiKeyIndex } from './api-key-index.js';
+import { ShareIndex } from './share-index.js';
 import { InstanceIndex } from './instance-index.js';
 import { migrateToLatest } from './migrate.js';
 import { RetrieveIndex } from './retrieve/retrieve-index.js';
@@ -23,6 +24,7 @@ export {
   type InstanceMatch,
 } from './search/index.js';
 export * from './api-key-index.js';
+export * from './share-index.js';
 export * from './audit/audit-log.js';
 
 /** The index as the services see it. */
@@ -35,6 +37,8 @@ export interface Index {
   readonly search: SearchIndex;
   /** API keys (create, find, list, revoke, last-used time). */
   readonly apiKeys: ApiKeyIndex;
+  /** Study share links (create, find, list, revoke). */
+  readonly shares: ShareIndex;
   /** The audit trail (append, read, delete by age; never update). */
   readonly audit: AuditLog;
   /** Throws IndexUnavailableError if the database does not answer (used by `/readyz`). */
@@ -59,6 +63,7 @@ export async function openIndex(config: IndexConfig, options: { migrate?: boolea
     retrieve: new RetrieveIndex(db),
     search: new SearchIndex(db),
     apiKeys,
+    shares: new ShareIndex(db),
     audit: new AuditLog(db),
     async check() {
       try {

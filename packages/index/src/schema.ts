@@ -9,6 +9,7 @@ export interface Database {
   study_refresh_pending: StudyRefreshPendingTable;
   api_key: ApiKeyTable;
   audit_event: AuditEventTable;
+  study_share: StudyShareTable;
 }
 
 type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
@@ -131,4 +132,16 @@ export interface AuditEventTable {
   route: string | null;
   study_uids: ColumnType<string[], string[], never>;
   detail: Json<unknown>;
+}
+
+/** A study share link (migration 2026-12-08T01-00): the token's secret only as its SHA-256. */
+export interface StudyShareTable {
+  id: string;
+  study_instance_uid: string;
+  secret_hash: string;
+  note: string | null;
+  created_by: string;
+  created_at: Timestamp;
+  expires_at: Timestamp;
+  revoked_at: NullableTimestamp;
 }

@@ -16,6 +16,11 @@ export interface ViewerRoutesOptions {
   signIn?: ViewerSignIn;
   /** Public base URL of the request (proxy-aware). */
   baseUrl(request: FastifyRequest): string;
+  /**
+   * Whether this browser opened a share link (issue #14) that is still valid: its app-config.js then
+   * has no sign-in, as the share cookie is its credential. Undefined: never.
+   */
+  opensShare?(request: FastifyRequest): Promise<boolean>;
 }
 
 /** OHIF's client-side routes served with index.html (its router takes over in the browser). */
@@ -41,7 +46,8 @@ export const viewerRoutes: FastifyPluginAsync<ViewerRoutesOptions> = async (app,
 
   app.get('/app-config.js', async (request, reply) => {
     reply.header('cache-control', 'no-cache');
-    return reply.type('text/javascript; charset=utf-8').send(viewerAppConfig(options.baseUrl(request), options.capabilities, options.signIn));
+    const signIn = options.signIn && !(await options.opensShare?.(request)) ? options.signIn : undefined;
+    return reply.type('text/javascript; charset=utf-8').send(viewerAppConfig(options.baseUrl(request), options.capabilities, signIn));
   });
 
   if (!installed) {

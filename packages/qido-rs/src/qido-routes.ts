@@ -16,6 +16,8 @@ import {
 export interface QidoRoutesOptions extends SearchDependencies {
   /** The DICOMweb service base URL as the client sees it, e.g. `https://pacs.example/dicomweb`. */
   serviceUrl(request: FastifyRequest): string;
+  /** The only study this request may see (a share link, issue #14), or undefined: every search is limited to it in the query. */
+  studyLimit?(request: FastifyRequest): string | undefined;
 }
 
 type Params = { study?: string; series?: string };
@@ -39,7 +41,9 @@ export const qidoRoutes: FastifyPluginAsync<QidoRoutesOptions> = async (app: Fas
       }
       const query = request.url.includes('?') ? request.url.slice(request.url.indexOf('?') + 1) : '';
       const serviceUrl = options.serviceUrl(request);
-      const { results, warnings, studyInstanceUids } = await run({ params: decodeQueryString(query), serviceUrl }, request.params);
+      const limitToStudy = options.studyLimit?.(request);
+      const searchRequest: SearchRequest = { params: decodeQueryString(query), serviceUrl, ...(limitToStudy === undefined ? {} : { limitToStudy }) };
+      const { results, warnings, studyInstanceUids } = await run(searchRequest, request.params);
       noteAuditedStudies(request, studyInstanceUids);
       const warning = warningHeader(serviceUrl, warnings);
       if (warning) reply.header('warning', warning);

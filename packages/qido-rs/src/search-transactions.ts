@@ -11,6 +11,11 @@ export interface SearchRequest {
   params: readonly (readonly [string, string])[];
   /** The DICOMweb service base URL as the client sees it (RetrieveURL, Warning). */
   serviceUrl: string;
+  /**
+   * The only study the client may see (a share link's principal, issue #14): the search gets an
+   * extra StudyInstanceUID condition, in the query itself, at every level.
+   */
+  limitToStudy?: string;
 }
 
 export interface SearchResponse {
@@ -45,8 +50,11 @@ export function searchForInstances(
   return search(deps, request, { level: 'instance', ...path });
 }
 
+const STUDY_INSTANCE_UID = '0020000D';
+
 async function search(deps: SearchDependencies, request: SearchRequest, resource: SearchResource): Promise<SearchResponse> {
   const { query, warnings, matchKeys } = parseSearchQuery(resource, request.params, deps);
+  if (request.limitToStudy !== undefined) query.filters.push({ kind: 'uidList', tag: STUDY_INSTANCE_UID, uids: [request.limitToStudy] });
   const ctx: RenderContext = { serviceUrl: request.serviceUrl, includeFields: query.includeFields };
   let results: ResultDataset[];
   let remaining: Promise<number>;

@@ -9,6 +9,7 @@ import { wadoRoutes } from '@tessera/wado-rs';
 import { wadoUriRoutes } from '@tessera/wado-uri';
 import { qidoRoutes } from '@tessera/qido-rs';
 import { MountPoint, parseAccept } from '@tessera/http';
+import { SHARE_COOKIE, cookieValue, createShareVerifier } from '@tessera/access';
 import type { Config } from './config.js';
 import { type Audit, auditRoutes, installAudit } from './audit/index.js';
 import { capabilities, capabilitiesWadl } from './capabilities.js';
@@ -21,6 +22,7 @@ import { publicBaseUrl } from './public-url.js';
 import { assertEveryRouteDecided, inRouteClass, trackRoutes } from './route-access.js';
 import { serviceRoot } from './service-root.js';
 import { installSecurityHeaders } from './security-headers.js';
+import { shareRoutes } from './shares/share-routes.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -78,12 +80,19 @@ export async function buildApp({ config, index, blobs, logger, access }: AppDepe
   // every authentication outcome of access control is a User Authentication event.
   const audit = installAudit(app, index, config.audit);
   app.decorate('audit', audit);
-  installServerAccessControl(app, config, index, {
-    onAuthentication(request, outcome) {
-      audit.recordAuthentication(request, outcome);
-      access?.onAuthentication?.(request, outcome);
+  const shares = createShareVerifier({ shares: index.shares });
+  installServerAccessControl(
+    app,
+    config,
+    index,
+    {
+      onAuthentication(request, outcome) {
+        audit.recordAuthentication(request, outcome);
+        access?.onAuthentication?.(request, outcome);
+      },
     },
-  });
+    shares,
+  );
   installPendingRefresh(app, index);
   // Every service route, by URL, with its methods (for the 405 answers added at the end).
   const routes = new Map<string, Set<string>>();
@@ -141,8 +150,16 @@ export async function buildApp({ config, index, blobs, logger, access }: AppDepe
   for (const prefix of [MountPoint.wadoUri, MountPoint.wadoUriAlias]) {
     await app.register(wadoUriRoutes, { prefix, index, blobs, settings: retrieveSettings, baseUrl });
   }
-  await app.register(qidoRoutes, { prefix: DICOMWEB_ROOT, index, serviceUrl, maxLimit: config.qido.maxLimit });
+  await app.register(qidoRoutes, {
+    prefix: DICOMWEB_ROOT,
+    index,
+    serviceUrl,
+    maxLimit: config.qido.maxLimit,
+    // A share link's principal sees its one study only, at every level (issue #14).
+    studyLimit: (request) => request.principal.study,
+  });
   await app.register(auditRoutes, { index });
+  await app.register(shareRoutes, { index, verifier: shares, baseUrl, maxLifetimeMs: config.shares.maxLifetimeMs });
   await app.register(ohifRoutes, { prefix: MountPoint.ohif, index, baseUrl });
   await app.register(inRouteClass('viewer', viewerRoutes), {
     viewerDir: config.viewerDir ?? DEFAULT_VIEWER_DIR,
@@ -153,6 +170,10 @@ export async function buildApp({ config, index, blobs, logger, access }: AppDepe
       config.auth.methods.includes('oidc') && config.oidc?.viewerClientId
         ? { authority: config.oidc.issuer, clientId: config.oidc.viewerClientId, scope: config.oidc.viewerScope }
         : undefined,
+    opensShare: async (request) => {
+      const token = cookieValue(request.headers.cookie, SHARE_COOKIE);
+      return token !== undefined && (await shares.verify(token)).ok;
+    },
   });
 
   // Service plugins are registered above this line; every route they add gets 405 for other methods.

@@ -25,6 +25,7 @@ const DEFAULTS: Config = {
   viewerDir: undefined,
   auth: { methods: [], keyCacheMs: 5000, failuresPerMinute: 20 },
   audit: { enabled: true, retentionDays: 2190 },
+  shares: { maxLifetimeMs: 30 * 86_400_000 },
 };
 const PG = { DATABASE_URL: 'postgres://u@db:5432/tessera' };
 const S3 = { S3_BUCKET: 'b' };
@@ -51,6 +52,7 @@ t.test('defaults: an empty environment', async (t) => {
 t.test('valid values of each setting', async (t) => {
   const cases: { env: Record<string, string>; pick: (c: Config) => unknown; expect: unknown }[] = [
     { env: { PORT: '0' }, pick: (c) => c.port, expect: 0 },
+    { env: { SHARE_MAX_DAYS: '365' }, pick: (c) => c.shares.maxLifetimeMs, expect: 365 * 86_400_000 },
     { env: { PORT: '65535' }, pick: (c) => c.port, expect: 65535 },
     { env: { HOST: '0.0.0.0', AUTH_MODE: 'apikey' }, pick: (c) => c.host, expect: '0.0.0.0' },
     { env: { WORKERS: '4', ...PG }, pick: (c) => c.workers, expect: 4 },
@@ -142,6 +144,7 @@ t.test('valid values of each setting', async (t) => {
 t.test('each invalid value is a ConfigError naming the setting', async (t) => {
   const cases: [Record<string, string>, RegExp][] = [
     [{ PORT: '65536' }, /^PORT must be an integer from 0 to 65535, got '65536'$/],
+    [{ SHARE_MAX_DAYS: '0' }, /^SHARE_MAX_DAYS must be an integer from 1 to 365/],
     [{ PORT: '80a' }, /^PORT must be an integer from 0 to 65535, got '80a'$/],
     [{ PORT: '-1' }, /^PORT must be an integer/],
     [{ PORT: '1e3' }, /^PORT must be an integer/],

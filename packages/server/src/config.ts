@@ -47,6 +47,11 @@ export interface Config {
     /** 0: events are kept forever. */
     retentionDays: number;
   };
+  /** Study share links (issue #14). */
+  shares: {
+    /** The longest lifetime a share may be given. */
+    maxLifetimeMs: number;
+  };
 }
 
 export interface OidcConfig {
@@ -176,6 +181,7 @@ export const SETTINGS = [
     'audit events older than this many days are deleted (at start, then daily); 2190 ≈ 6 years; 0 keeps them forever (docs/security.md)',
   ],
   ['AUDIT_ENABLED', 'true', "false records no audit events: only to measure the recorder's cost; an archive of patient data keeps it on"],
+  ['SHARE_MAX_DAYS', '30', 'longest lifetime of a study share link (POST /api/shares, tessera share), in days (1 to 365)'],
   ['LOG_LEVEL', 'info', 'fatal | error | warn | info | debug | trace | silent'],
   ['CONFIG_FILE', '', 'optional JSON file of the same variables; the environment wins'],
 ] as const;
@@ -288,6 +294,7 @@ export function loadConfig(env: Source = process.env): Config {
     inlineBinaryMaxBytes: int('INLINE_BINARY_MAX_BYTES', 0, 2 ** 20),
     viewerDir: raw('VIEWER_DIR') ? resolve(raw('VIEWER_DIR')) : undefined,
     audit: { enabled: bool('AUDIT_ENABLED'), retentionDays: int('AUDIT_RETENTION_DAYS', 0, 100_000) },
+    shares: { maxLifetimeMs: int('SHARE_MAX_DAYS', 1, 365) * 86_400_000 },
     corsAllowedOrigins: origins(env.CORS_ALLOWED_ORIGINS ?? fileValues.CORS_ALLOWED_ORIGINS ?? '*'),
     oidc: oidcConfig(raw, int, url),
   };

@@ -1,5 +1,6 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { HttpProblem } from '@tessera/http';
+import { redactShareToken } from './request-log.js';
 
 interface Problem {
   type: string;
@@ -47,7 +48,7 @@ export function sendProblem(
     status,
     detail,
     code,
-    instance: request.url,
+    instance: redactShareToken(request.url),
     requestId: String(request.id),
     ...extensions,
   };

@@ -8,7 +8,7 @@ import type { FastifyRequest } from 'fastify';
 export function requestLogFields(request: FastifyRequest): Record<string, unknown> {
   return {
     method: request.method,
-    url: redactQuery(request.url),
+    url: redactQuery(redactShareToken(request.url)),
     remoteAddress: request.ip,
   };
 }
@@ -30,4 +30,9 @@ export function redactQuery(url: string): string {
       }
     });
   return `${url.slice(0, at)}?${names.join('&')}`;
+}
+
+/** `/s/tsl_…` → `/s/(token)`: a share link's token is a credential (issue #14) and never logged. */
+export function redactShareToken(url: string): string {
+  return url.replace(/^((?:\/[^/?]+)*?\/s\/)[^/?]+/, '$1(token)');
 }

@@ -56,6 +56,10 @@ export const ROUTE_ACCESS: readonly RouteRule[] = [
   { method: 'GET', url: '/ohif/dicomjson/studies/:study', access: 'read', what: 'OHIF v3 dicomjson study' },
   // The viewer's sign-in routes (/callback, /login, /logout, /viewer/dicomjson) are in the viewer class.
   { method: 'GET', url: '/api/audit', access: 'admin', what: 'the audit trail (JSON pages or JSON lines)' },
+  { method: 'POST', url: '/api/shares', access: 'admin', what: 'create a study share link' },
+  { method: 'GET', url: '/api/shares', access: 'admin', what: 'list share links (never their tokens)' },
+  { method: 'DELETE', url: '/api/shares/:id', access: 'admin', what: 'revoke a share link' },
+  { method: 'GET', url: '/s/:token', access: 'public', what: 'open a share link: the token is the credential; sets the share cookie, redirects to the viewer' },
 ];
 
 /**

@@ -17,6 +17,8 @@ const DEFAULT_HTML_POLICY = "default-src 'none'; base-uri 'none'; form-action 'n
 export function installSecurityHeaders(app: FastifyInstance): void {
   app.addHook('onSend', async (_request, reply, payload) => {
     reply.header('x-content-type-options', 'nosniff');
+    // No URL of ours (viewer pages name studies; issue #14) is sent as a Referer to another origin.
+    if (!reply.hasHeader('referrer-policy')) reply.header('referrer-policy', 'same-origin');
     const type = String(reply.getHeader('content-type') ?? '');
     if (/^text\/html\b/i.test(type)) {
       reply.header('x-frame-options', 'SAMEORIGIN');

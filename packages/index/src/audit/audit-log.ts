@@ -5,7 +5,7 @@ import type { Database } from '../schema.js';
  * The audit event types of DICOM PS3.15 A.5.3 that Tessera records, by a short name. The coded
  * EventID (DCM) of each is in AUDIT_EVENT_CODES; docs/security.md says which request records which.
  */
-export const AUDIT_EVENT_TYPES = ['query', 'instances-accessed', 'instances-transferred', 'study-deleted', 'user-authentication', 'audit-log-used'] as const;
+export const AUDIT_EVENT_TYPES = ['query', 'instances-accessed', 'instances-transferred', 'study-deleted', 'user-authentication', 'audit-log-used', 'share-created', 'share-opened', 'share-revoked'] as const;
 export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number];
 
 /** EventID codes (PS3.16 CID 400, scheme DCM) of the event types. */
@@ -16,6 +16,11 @@ export const AUDIT_EVENT_CODES: Readonly<Record<AuditEventType, { code: string; 
   'study-deleted': { code: '110105', meaning: 'DICOM Study Deleted' },
   'user-authentication': { code: '110114', meaning: 'User Authentication' },
   'audit-log-used': { code: '110101', meaning: 'Audit Log Used' },
+  // Share links (issue #14): a change of who may read a study is a Security Alert (PS3.15 A.5.3.11);
+  // opening a link exchanges it for a session cookie, a User Authentication (A.5.3.12).
+  'share-created': { code: '110113', meaning: 'Security Alert' },
+  'share-opened': { code: '110114', meaning: 'User Authentication' },
+  'share-revoked': { code: '110113', meaning: 'Security Alert' },
 };
 
 /** EventActionCode (PS3.15 A.5.1): Create, Read, Update, Delete, Execute. */

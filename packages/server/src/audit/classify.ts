@@ -43,6 +43,9 @@ const ACCESSED_RESOURCES = new Set(['metadata', 'rendered', 'thumbnail']);
  *   Import" (A.5.3.4) is for media brought into the organisation, not a network store).
  * - DELETE of a study: DICOM Study Deleted (D).
  * - `GET /api/audit`: Audit Log Used (R).
+ * - Share links (issue #14): `POST /api/shares` share-created (C), `DELETE /api/shares/{id}`
+ *   share-revoked (U), `GET /s/{token}` share-opened (E); the routes note the share's id. Data read
+ *   with a share cookie is recorded as any read, with the share as the actor.
  */
 export function classifyRequest({ method, route, params, query }: ClassifiedRequest): RequestClassification | undefined {
   const path = route.length > 1 ? route.replace(/\/+$/, '') : route;
@@ -66,6 +69,7 @@ export function classifyRequest({ method, route, params, query }: ClassifiedRequ
     if (path.startsWith('/ohif/')) {
       return { type: 'instances-accessed', action: 'R', studyUids: pathStudy, detail: { service: 'ohif' } };
     }
+    if (path === '/s/:token') return { type: 'share-opened', action: 'E', studyUids: [], detail: { service: 'shares' } };
     if (path === '/api/audit') {
       // The names of the filters used, never their values.
       const filters = Object.keys(query).sort().join(',');
@@ -76,6 +80,8 @@ export function classifyRequest({ method, route, params, query }: ClassifiedRequ
   if (method === 'POST' && (path === '/dicomweb/studies' || path === '/dicomweb/studies/:study')) {
     return { type: 'instances-transferred', action: 'C', studyUids: pathStudy, detail: { service: 'stow-rs' } };
   }
+  if (method === 'POST' && path === '/api/shares') return { type: 'share-created', action: 'C', studyUids: [], detail: { service: 'shares' } };
+  if (method === 'DELETE' && path === '/api/shares/:id') return { type: 'share-revoked', action: 'U', studyUids: [], detail: { service: 'shares' } };
   if (method === 'DELETE' && path.startsWith('/dicomweb/studies/:study')) {
     return { type: 'study-deleted', action: 'D', studyUids: pathStudy, detail: { service: 'delete' } };
   }

@@ -2,3 +2,4 @@ export { type Audit, type AuditSettings, type AuthenticationOutcome, installAudi
 export { auditRoutes } from './audit-routes.js';
 export { AuditRecorder, type AuditRecorderOptions, type AuditSink } from './audit-recorder.js';
 export { classifyRequest, outcomeOfStatus } from './classify.js';
+export { auditDetail, noteAuditDetail } from './audit-detail.js';

@@ -3,6 +3,7 @@ import { type AuthFailureReason, type Principal, anonymous } from '@tessera/acce
 import { auditedStudies } from '@tessera/http';
 import type { AuditEvent, Index } from '@tessera/index';
 import { AuditRecorder, type AuditRecorderOptions } from './audit-recorder.js';
+import { auditDetail } from './audit-detail.js';
 import { classifyRequest, outcomeOfStatus } from './classify.js';
 
 export interface AuditSettings {
@@ -59,7 +60,7 @@ export function installAudit(app: FastifyInstance, index: Pick<Index, 'audit'>, 
       httpStatus: reply.statusCode,
       route: `${request.method} ${route}`,
       studyUids: noted?.length ? noted : classification.studyUids,
-      detail: classification.detail,
+      detail: { ...classification.detail, ...auditDetail(request) },
     });
   });
 
