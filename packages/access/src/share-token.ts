@@ -41,7 +41,11 @@ export function cookieValue(header: string | string[] | undefined, name: string)
     for (const pair of line.split(';')) {
       const at = pair.indexOf('=');
       if (at < 0) continue;
-      if (pair.slice(0, at).trim() === name) return pair.slice(at + 1).trim().replace(/^"(.*)"$/, '$1');
+      if (pair.slice(0, at).trim() === name)
+        return pair
+          .slice(at + 1)
+          .trim()
+          .replace(/^"(.*)"$/, '$1');
     }
   }
   return undefined;

@@ -45,7 +45,8 @@ export function createShareVerifier({ shares, now = Date.now }: { shares: ShareL
       } catch (error) {
         return { ok: false, reason: 'unavailable', message: `the share store cannot be read: ${(error as Error).message}` };
       }
-      if (!stored || !secretMatches(parsed.secret, stored.secretHash)) return { ok: false, reason: 'unknown-credential', message: 'the share link is not known' };
+      if (!stored || !secretMatches(parsed.secret, stored.secretHash))
+        return { ok: false, reason: 'unknown-credential', message: 'the share link is not known' };
       if (stored.revokedAt) return { ok: false, reason: 'revoked', message: 'the share link was revoked' };
       const expiresAt = stored.expiresAt.getTime();
       if (expiresAt <= now()) return { ok: false, reason: 'expired', message: 'the share link has expired' };

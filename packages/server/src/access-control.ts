@@ -22,13 +22,7 @@ export interface AccessControlHooks {
  * Access control as configured: the verifiers of AUTH_MODE, the anonymous principal (every scope
  * with AUTH_MODE=none, none otherwise) and the route table. Install after CORS (preflights pass).
  */
-export function installServerAccessControl(
-  app: FastifyInstance,
-  config: Config,
-  index: Index,
-  hooks: AccessControlHooks = {},
-  shares?: ShareVerifier,
-): void {
+export function installServerAccessControl(app: FastifyInstance, config: Config, index: Index, hooks: AccessControlHooks = {}, shares?: ShareVerifier): void {
   const verifiers: BearerVerifier[] = [];
   if (config.auth.methods.includes('apikey')) verifiers.push(createApiKeyVerifier({ keys: index.apiKeys }));
   // AUTH_MODE with oidc requires OIDC_ISSUER (config.ts), so config.oidc is set here.

@@ -5,7 +5,17 @@ import type { Database } from '../schema.js';
  * The audit event types of DICOM PS3.15 A.5.3 that Tessera records, by a short name. The coded
  * EventID (DCM) of each is in AUDIT_EVENT_CODES; docs/security.md says which request records which.
  */
-export const AUDIT_EVENT_TYPES = ['query', 'instances-accessed', 'instances-transferred', 'study-deleted', 'user-authentication', 'audit-log-used', 'share-created', 'share-opened', 'share-revoked'] as const;
+export const AUDIT_EVENT_TYPES = [
+  'query',
+  'instances-accessed',
+  'instances-transferred',
+  'study-deleted',
+  'user-authentication',
+  'audit-log-used',
+  'share-created',
+  'share-opened',
+  'share-revoked',
+] as const;
 export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number];
 
 /** EventID codes (PS3.16 CID 400, scheme DCM) of the event types. */

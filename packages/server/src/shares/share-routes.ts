@@ -94,7 +94,14 @@ export const shareRoutes: FastifyPluginAsync<ShareRoutesOptions> = async (app, o
     const base = new URL(options.baseUrl(request));
     const path = base.pathname.replace(/\/+$/, '');
     const maxAge = Math.max(1, Math.floor((verification.expiresAt! - Date.now()) / 1000));
-    const cookie = [`${SHARE_COOKIE}=${token}`, `Path=${path || '/'}`, `Max-Age=${maxAge}`, 'HttpOnly', 'SameSite=Strict', ...(base.protocol === 'https:' ? ['Secure'] : [])];
+    const cookie = [
+      `${SHARE_COOKIE}=${token}`,
+      `Path=${path || '/'}`,
+      `Max-Age=${maxAge}`,
+      'HttpOnly',
+      'SameSite=Strict',
+      ...(base.protocol === 'https:' ? ['Secure'] : []),
+    ];
     return redirect(reply.header('set-cookie', cookie.join('; ')), `${path}/viewer?StudyInstanceUIDs=${encodeURIComponent(principal.study!)}`);
   });
 };
