@@ -7,6 +7,9 @@ import { SHARE_COOKIE, cookieValue } from './share-token.js';
 import type { ShareVerifier } from './share-verifier.js';
 import type { AuthFailureReason, BearerVerifier, Verification } from './verifier.js';
 
+/** The study a request names (`{ uid }`), `'limited'` (its service limits itself), or undefined (none). */
+export type StudyOfRequest = { readonly uid: string } | 'limited' | undefined;
+
 /** What a route needs: a scope, or nothing (`public`). */
 export type RouteAccess = Scope | 'public';
 
@@ -54,7 +57,7 @@ export interface AccessControlOptions {
    * principal's study itself (QIDO-RS searches), undefined when the route names no study. Such a
    * principal is refused (403) unless the answer is its own study or `'limited'`.
    */
-  studyOf?(request: FastifyRequest): string | 'limited' | undefined;
+  studyOf?(request: FastifyRequest): StudyOfRequest;
   now?: () => number;
 }
 
@@ -147,7 +150,7 @@ export function installAccessControl(app: FastifyInstance, options: AccessContro
     }
     if (principal.study !== undefined) {
       const study = options.studyOf?.(request);
-      if (study !== 'limited' && study !== principal.study) {
+      if (study !== 'limited' && study?.uid !== principal.study) {
         throw new HttpProblem(403, 'OUTSIDE_SHARED_STUDY', 'this credential opens one study only, and this request is not about that study');
       }
     }
