@@ -20,6 +20,11 @@ t.test('commands and their options', async (t) => {
     [['--version'], { kind: 'version', text: `tessera ${VERSION}` }],
     [['-v'], { kind: 'version', text: `tessera ${VERSION}` }],
     [['version'], { kind: 'version', text: `tessera ${VERSION}` }],
+    [['share', '1.2.3', '--expires', '7d'], { kind: 'share-create', studyInstanceUid: '1.2.3', expiresInMs: 7 * 86_400_000 }],
+    [['share', '1.2.3', '--expires=30m', '--note', ' for Dr Who '], { kind: 'share-create', studyInstanceUid: '1.2.3', expiresInMs: 1_800_000, note: 'for Dr Who' }],
+    [['share', 'list'], { kind: 'share-list' }],
+    [['share', 'list', '--study', '1.2.3'], { kind: 'share-list', studyInstanceUid: '1.2.3' }],
+    [['share', 'revoke', '0123456789abcdef'], { kind: 'share-revoke', id: '0123456789abcdef' }],
   ];
   for (const [argv, expected] of cases) t.same(parseCommandLine(argv), expected, argv.join(' ') || '(nothing)');
   t.match(VERSION, /^\d+\.\d+\.\d+/, 'the version of @tessera/cli');
@@ -67,6 +72,14 @@ t.test('usage errors name what is wrong and carry the usage to print', async (t)
     [['gc', '--grace-minutes'], /^tessera gc: Option '--grace-minutes <value>' argument missing$/, commandHelp('gc')],
     [['gc', '--delete', '--dry-run'], /^tessera gc: --delete and --dry-run exclude each other$/, commandHelp('gc')],
     [['gc', '--delete=yes'], /^tessera gc: Option '--delete' does not take an argument$/, commandHelp('gc')],
+    [['share'], /^tessera share: a study UID/, commandHelp('share')],
+    [['share', '1.2.3'], /^tessera share: --expires is needed/, commandHelp('share')],
+    [['share', '1.2.3', '--expires', '7 days'], /^tessera share: --expires needs/, commandHelp('share')],
+    [['share', 'not-a-uid', '--expires', '7d'], /is not a StudyInstanceUID/, commandHelp('share')],
+    [['share', '1.2.3', '--expires', '7d', '--scopes', 'admin'], /^tessera share: Unknown option '--scopes'$/, commandHelp('share')],
+    [['share', 'revoke'], /^tessera share: revoke needs exactly one share id/, commandHelp('share')],
+    [['share', 'revoke', 'tsl_x'], /^tessera share: revoke needs exactly one share id/, commandHelp('share')],
+    [['share', 'list', '--study', 'x'], /^tessera share: --study needs a StudyInstanceUID/, commandHelp('share')],
   ];
   for (const value of ['soon', '-1', '', ' ', 'Infinity']) {
     cases.push([

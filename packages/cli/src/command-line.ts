@@ -16,7 +16,10 @@ export type CommandLine =
   | { kind: 'gc'; delete: boolean; graceMinutes: number }
   | { kind: 'keys-create'; name: string; scopes: string[]; expiresInMs?: number }
   | { kind: 'keys-list' }
-  | { kind: 'keys-revoke'; id: string };
+  | { kind: 'keys-revoke'; id: string }
+  | { kind: 'share-create'; studyInstanceUid: string; expiresInMs: number; note?: string }
+  | { kind: 'share-list'; studyInstanceUid?: string }
+  | { kind: 'share-revoke'; id: string };
 
 /** The scopes a key may hold (the same list as @tessera/access's SCOPES; the CLI parses without importing the server). */
 const KEY_SCOPES = ['read', 'write', 'delete', 'admin'];
@@ -71,6 +74,24 @@ subcommands:
 options:
   -h, --help          print this help and do nothing else`,
   },
+  share: {
+    summary: 'create, list or revoke study share links',
+    usage: 'tessera share STUDY_UID --expires 7d [--note TEXT] | share list [--study STUDY_UID] | share revoke ID',
+    details: `A share link opens one study, read-only, in the hosted viewer, for a limited time, for someone
+without an account (docs/security.md, "Share links"). \`share STUDY_UID\` prints the link once, on
+stdout; only a hash of its token is stored. The link starts with PUBLIC_URL (set it, or prefix the
+printed path with the server's address). A revoked share stops working on every server process
+within AUTH_KEY_CACHE_SECONDS.
+
+subcommands:
+  STUDY_UID --expires N [--note TEXT]
+                      N: minutes (30m), hours (12h) or days (7d), at most SHARE_MAX_DAYS
+  list [--study UID]  id, study, note, created by, created, expires, state (never the token)
+  revoke ID           the link and every cookie it gave stop working; the row stays for the audit trail
+
+options:
+  -h, --help          print this help and do nothing else`,
+  },
 } as const;
 
 type CommandName = keyof typeof COMMANDS;
@@ -87,7 +108,7 @@ Configuration comes from environment variables (see \`tessera config\` or the RE
 
 export function commandHelp(name: CommandName): string {
   const { usage, summary, details } = COMMANDS[name];
-  const options = name === 'gc' || name === 'keys' ? '' : '\n\noptions:\n  -h, --help   print this help and do nothing else';
+  const options = name === 'gc' || name === 'keys' || name === 'share' ? '' : '\n\noptions:\n  -h, --help   print this help and do nothing else';
   return `usage: ${usage}\n\n${summary}.\n\n${details}${options}`;
 }
 
@@ -155,6 +176,41 @@ export function parseCommandLine(argv: readonly string[]): CommandLine {
     }
     case 'keys':
       return parseKeys(rest);
+    case 'share':
+      return parseShare(rest);
+  }
+}
+
+const UID = /^(0|[1-9]\d*)(\.(0|[1-9]\d*))+$/;
+
+function parseShare(args: readonly string[]): CommandLine {
+  const usageError = (message: string): CommandLine => ({ kind: 'usage-error', message: `tessera share: ${message}`, usage: commandHelp('share') });
+  const [first, ...rest] = args;
+  switch (first) {
+    case undefined:
+      return usageError('a study UID (or list, or revoke ID) is needed');
+    case 'list': {
+      const parsed = tryParse(rest, { help, study: { type: 'string' } }, 'tessera share list', commandHelp('share'));
+      if ('message' in parsed) return parsed;
+      const study = parsed.values.study;
+      if (study !== undefined && (!UID.test(study) || study.length > 64)) return usageError(`--study needs a StudyInstanceUID, got '${study}'`);
+      return study === undefined ? { kind: 'share-list' } : { kind: 'share-list', studyInstanceUid: study };
+    }
+    case 'revoke':
+      if (rest.length !== 1 || !/^[0-9a-f]{16}$/.test(rest[0]!)) return usageError('revoke needs exactly one share id (16 hex digits; tessera share list shows them)');
+      return { kind: 'share-revoke', id: rest[0]! };
+    default: {
+      if (!UID.test(first) || first.length > 64) return usageError(`'${first}' is not a StudyInstanceUID (nor list or revoke)`);
+      const parsed = tryParse(rest, { help, expires: { type: 'string' }, note: { type: 'string' } }, 'tessera share', commandHelp('share'));
+      if ('message' in parsed) return parsed;
+      const { expires, note } = parsed.values;
+      if (expires === undefined) return usageError('--expires is needed (a share link always ends): 30m, 12h, 7d');
+      const match = /^([1-9]\d{0,5})([mhd])$/.exec(expires);
+      if (!match) return usageError(`--expires needs a number of minutes, hours or days, like 30m, 12h or 7d, got '${expires}'`);
+      const unit = { m: 60_000, h: 3_600_000, d: 86_400_000 }[match[2] as 'm' | 'h' | 'd'];
+      if (note !== undefined && note.length > 200) return usageError('--note is at most 200 characters');
+      return { kind: 'share-create', studyInstanceUid: first, expiresInMs: Number(match[1]) * unit, ...(note?.trim() ? { note: note.trim() } : {}) };
+    }
   }
 }
 

@@ -67,6 +67,10 @@ async function main(argv: string[]): Promise<number> {
     case 'keys-list':
     case 'keys-revoke':
       return manageKeys(command);
+    case 'share-create':
+    case 'share-list':
+    case 'share-revoke':
+      return manageShares(command);
     case 'config': {
       const { SETTINGS } = await import('@tessera/server');
       for (const [name, defaultValue, meaning] of SETTINGS) console.log(`${name.padEnd(30)} ${(defaultValue || '-').padEnd(14)} ${meaning}`);
@@ -113,6 +117,84 @@ async function manageKeys(command: Extract<CommandLine, { kind: `keys-${string}`
           return 1;
         }
         console.log(`revoked key ${command.id}; every server stops accepting it within AUTH_KEY_CACHE_SECONDS`);
+        return 0;
+      }
+    }
+  } finally {
+    await index.close();
+  }
+}
+
+/**
+ * `tessera share …` on the configured index, as `POST/GET/DELETE /api/shares` do (issue #14). The link
+ * is printed once, on stdout alone (so `LINK=$(tessera share …)` works); what else is said goes to
+ * stderr. Creating and revoking are audit events with the CLI's user as actor.
+ */
+async function manageShares(command: Extract<CommandLine, { kind: `share-${string}` }>): Promise<number> {
+  const [{ loadConfig }, { openIndex }, { generateShareToken }, { userInfo }] = await Promise.all([
+    import('@tessera/server'),
+    import('@tessera/index'),
+    import('@tessera/access'),
+    import('node:os'),
+  ]);
+  const config = loadConfig();
+  const index = await openIndex(config.index);
+  const actor = { kind: 'cli', id: userInfo().username || 'cli' };
+  const audit = (type: 'share-created' | 'share-revoked', id: string, study: string) =>
+    index.audit.append([
+      { occurredAt: new Date(), type, action: type === 'share-created' ? 'C' : 'U', outcome: 0, actor, studyUids: [study], detail: { service: 'cli', share: id } },
+    ]);
+  try {
+    switch (command.kind) {
+      case 'share-create': {
+        if (command.expiresInMs > config.shares.maxLifetimeMs) {
+          console.error(`tessera share: --expires may be at most ${config.shares.maxLifetimeMs / 86_400_000} days (SHARE_MAX_DAYS)`);
+          return 2;
+        }
+        const found = await index.search.searchStudies({
+          level: 'study',
+          scope: { studyInstanceUid: command.studyInstanceUid },
+          filters: [],
+          includeFields: [],
+          limit: 1,
+          offset: 0,
+        });
+        if (found.matches.length === 0) {
+          console.error(`tessera share: no study ${command.studyInstanceUid} is stored here`);
+          return 1;
+        }
+        const token = generateShareToken();
+        const share = await index.shares.create({
+          id: token.id,
+          studyInstanceUid: command.studyInstanceUid,
+          secretHash: token.secretHash,
+          ...(command.note ? { note: command.note } : {}),
+          createdBy: `cli:${actor.id}`,
+          expiresAt: new Date(Date.now() + command.expiresInMs),
+        });
+        await audit('share-created', share.id, share.studyInstanceUid);
+        if (!config.publicUrl) console.error('PUBLIC_URL is not set: put the address of the server before the path below');
+        console.error(`created share ${share.id} of study ${share.studyInstanceUid}, expiring ${share.expiresAt.toISOString()}; the link is shown once:`);
+        console.log(`${config.publicUrl ?? ''}/s/${token.token}`);
+        return 0;
+      }
+      case 'share-list': {
+        const when = (date: Date | null) => date?.toISOString() ?? '-';
+        console.log(['id', 'study', 'note', 'created by', 'created', 'expires', 'state'].join('\t'));
+        for (const share of await index.shares.list(command.studyInstanceUid ? { studyInstanceUid: command.studyInstanceUid } : {})) {
+          const state = share.revokedAt ? `revoked ${when(share.revokedAt)}` : share.expiresAt.getTime() <= Date.now() ? 'expired' : 'active';
+          console.log([share.id, share.studyInstanceUid, share.note ?? '-', share.createdBy, when(share.createdAt), when(share.expiresAt), state].join('\t'));
+        }
+        return 0;
+      }
+      case 'share-revoke': {
+        const share = await index.shares.revoke(command.id);
+        if (!share) {
+          console.error(`tessera share revoke: no share with id '${command.id}' (tessera share list shows them)`);
+          return 1;
+        }
+        await audit('share-revoked', share.id, share.studyInstanceUid);
+        console.log(`revoked share ${command.id}; every server stops accepting its link and cookies within AUTH_KEY_CACHE_SECONDS`);
         return 0;
       }
     }
