@@ -147,3 +147,45 @@ t.test('onAuthentication hears every outcome on protected routes, never the toke
     'no token in what is reported',
   );
 });
+
+t.test('a share cookie: read-only, one study, Bearer wins, refused cookies are removed', async (t) => {
+  const server = Fastify();
+  server.setErrorHandler((error, _request, reply) => {
+    if (error instanceof HttpProblem) return reply.code(error.status).headers(error.headers).send({ code: error.code });
+    return reply.code(500).send({ code: 'INTERNAL' });
+  });
+  const shared = { kind: 'share' as const, id: 's1', scopes: new Set<Scope>(['read']), study: '1.2.3' };
+  installAccessControl(server, {
+    anonymousScopes: [],
+    verifiers: [fixedVerifier({ 'k-admin': { ok: true, principal: principal('a', ['read', 'admin']) } }, [])],
+    shares: {
+      verify: async (token) =>
+        token === 'tsl_good' ? { ok: true, principal: shared } : { ok: false, reason: token === 'tsl_old' ? 'revoked' : 'unknown-credential', message: 'no' },
+    },
+    accessOf: (request) => (request.routeOptions.url === '/admin' ? 'admin' : request.routeOptions.url === undefined ? undefined : 'read'),
+    studyOf: (request) => {
+      const study = (request.params as { study?: string }).study;
+      if (study !== undefined) return { uid: study };
+      return request.routeOptions.url === '/search' ? 'limited' : undefined;
+    },
+  });
+  server.get('/studies/:study', async (request) => ({ who: request.principal.id }));
+  server.get('/search', async (request) => ({ who: request.principal.id }));
+  server.get('/other', async () => ({}));
+  server.get('/admin', async () => ({}));
+  const get = (url: string, headers: Record<string, string> = {}) => server.inject({ url, headers });
+  const cookie = (token: string) => ({ cookie: `x=1; tessera_share=${token}` });
+  t.same((await get('/studies/1.2.3', cookie('tsl_good'))).json(), { who: 's1' }, 'its own study');
+  t.equal((await get('/search', cookie('tsl_good'))).statusCode, 200, 'a search its service limits');
+  const other = await get('/studies/1.2.4', cookie('tsl_good'));
+  t.equal(other.statusCode, 403, 'another study');
+  t.equal(other.json().code, 'OUTSIDE_SHARED_STUDY');
+  t.equal((await get('/other', cookie('tsl_good'))).statusCode, 403, 'a route that names no study');
+  t.equal((await get('/admin', cookie('tsl_good'))).statusCode, 403, 'no admin route');
+  t.same((await get('/studies/1.2.4', { ...cookie('tsl_good'), authorization: 'Bearer k-admin' })).json(), { who: 'a' }, 'a Bearer credential wins');
+  const revoked = await get('/studies/1.2.3', cookie('tsl_old'));
+  t.equal(revoked.statusCode, 401);
+  t.match(revoked.headers['www-authenticate'], /invalid_token/);
+  t.match(revoked.headers['set-cookie'], /^tessera_share=; Path=\/; Max-Age=0/, 'the refused cookie is removed');
+  t.equal((await get('/studies/1.2.3', { cookie: 'tessera_sharex=tsl_good' })).statusCode, 401, 'only the exact cookie name');
+});

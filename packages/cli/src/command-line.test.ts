@@ -21,7 +21,10 @@ t.test('commands and their options', async (t) => {
     [['-v'], { kind: 'version', text: `tessera ${VERSION}` }],
     [['version'], { kind: 'version', text: `tessera ${VERSION}` }],
     [['share', '1.2.3', '--expires', '7d'], { kind: 'share-create', studyInstanceUid: '1.2.3', expiresInMs: 7 * 86_400_000 }],
-    [['share', '1.2.3', '--expires=30m', '--note', ' for Dr Who '], { kind: 'share-create', studyInstanceUid: '1.2.3', expiresInMs: 1_800_000, note: 'for Dr Who' }],
+    [
+      ['share', '1.2.3', '--expires=30m', '--note', ' for Dr Who '],
+      { kind: 'share-create', studyInstanceUid: '1.2.3', expiresInMs: 1_800_000, note: 'for Dr Who' },
+    ],
     [['share', 'list'], { kind: 'share-list' }],
     [['share', 'list', '--study', '1.2.3'], { kind: 'share-list', studyInstanceUid: '1.2.3' }],
     [['share', 'revoke', '0123456789abcdef'], { kind: 'share-revoke', id: '0123456789abcdef' }],

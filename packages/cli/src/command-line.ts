@@ -197,7 +197,8 @@ function parseShare(args: readonly string[]): CommandLine {
       return study === undefined ? { kind: 'share-list' } : { kind: 'share-list', studyInstanceUid: study };
     }
     case 'revoke':
-      if (rest.length !== 1 || !/^[0-9a-f]{16}$/.test(rest[0]!)) return usageError('revoke needs exactly one share id (16 hex digits; tessera share list shows them)');
+      if (rest.length !== 1 || !/^[0-9a-f]{16}$/.test(rest[0]!))
+        return usageError('revoke needs exactly one share id (16 hex digits; tessera share list shows them)');
       return { kind: 'share-revoke', id: rest[0]! };
     default: {
       if (!UID.test(first) || first.length > 64) return usageError(`'${first}' is not a StudyInstanceUID (nor list or revoke)`);

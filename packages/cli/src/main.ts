@@ -142,7 +142,15 @@ async function manageShares(command: Extract<CommandLine, { kind: `share-${strin
   const actor = { kind: 'cli', id: userInfo().username || 'cli' };
   const audit = (type: 'share-created' | 'share-revoked', id: string, study: string) =>
     index.audit.append([
-      { occurredAt: new Date(), type, action: type === 'share-created' ? 'C' : 'U', outcome: 0, actor, studyUids: [study], detail: { service: 'cli', share: id } },
+      {
+        occurredAt: new Date(),
+        type,
+        action: type === 'share-created' ? 'C' : 'U',
+        outcome: 0,
+        actor,
+        studyUids: [study],
+        detail: { service: 'cli', share: id },
+      },
     ]);
   try {
     switch (command.kind) {

@@ -4,13 +4,19 @@ import { openIndex } from '@tessera/index';
 import { createBlobStore } from '@tessera/blob-store';
 import { buildApp } from './app.js';
 import { loadConfig } from './config.js';
-import { redactQuery } from './request-log.js';
+import { redactQuery, redactShareToken } from './request-log.js';
 
 t.test('query values are left out, names kept', async (t) => {
   t.equal(redactQuery('/dicomweb/studies?PatientName=DOE%5EJOHN&limit=10'), '/dicomweb/studies?PatientName&limit');
   t.equal(redactQuery('/dicomweb/studies'), '/dicomweb/studies');
   t.equal(redactQuery('/wadouri?requestType=WADO&studyUID=1.2&objectUID=1.2.3'), '/wadouri?requestType&studyUID&objectUID');
   t.equal(redactQuery('/x?%E0%A4%A=1'), '/x?(malformed)');
+});
+
+t.test('a share link is logged without its token (issue #14)', async (t) => {
+  t.equal(redactShareToken('/s/tsl_0123456789abcdef_AAAA'), '/s/(token)');
+  t.equal(redactShareToken('/s/tsl_0123456789abcdef_AAAA?x=1'), '/s/(token)?x=1');
+  t.equal(redactShareToken('/dicomweb/studies'), '/dicomweb/studies');
 });
 
 t.test('a QIDO search by patient name logs no patient data', async (t) => {

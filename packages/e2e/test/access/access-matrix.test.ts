@@ -1,5 +1,5 @@
 import t from 'tap';
-import type { Scope } from '@tessera/access';
+import { type Scope, generateShareToken } from '@tessera/access';
 import { type RegisteredRoute, registeredRoutes } from '@tessera/server';
 import { backendNames, startOidcProvider, startTestServer } from '@tessera/testkit';
 import { bulkDataUris } from '../retrieve-helpers.js';
@@ -18,13 +18,23 @@ interface Principal {
   key?: string;
   /** The scopes it holds once authenticated; undefined: it is not authenticated (no or a refused credential). */
   scopes?: Scope[];
+  /** A share link's cookie (issue #14) instead of a bearer credential. */
+  cookie?: string;
+  /** For a share: whether it is a share of the stored study (`own`) or of another one. */
+  share?: 'own' | 'other';
 }
 
-function expected(route: RegisteredRoute, principal: Principal): '2xx' | 401 | 403 | 405 {
+/** The QIDO-RS searches that name no study: a share's principal gets them limited to its study (200 or 204). */
+const LIMITED_SEARCHES = ['/dicomweb/studies', '/dicomweb/series', '/dicomweb/instances'];
+
+function expected(route: RegisteredRoute, principal: Principal): '2xx' | 303 | 401 | 403 | 405 {
   if (route.routeClass === 'method-not-allowed') return 405;
+  if (route.url === '/s/:token') return 303;
   if (route.access === 'public') return '2xx';
   if (!principal.scopes) return 401;
-  return principal.scopes.includes(route.access!) ? '2xx' : 403;
+  if (!principal.scopes.includes(route.access!)) return 403;
+  if (principal.share === 'other' && !LIMITED_SEARCHES.includes(route.url)) return 403;
+  return '2xx';
 }
 
 for (const backend of backendNames()) {
@@ -73,6 +83,28 @@ for (const backend of backendNames()) {
       .find(Boolean);
     t.ok(bulk, 'the stored instance has a bulk data URI');
 
+    // Share links (issue #14): a cookie for the stored study, one for another study, a revoked one,
+    // and the shares the link route opens and the revoke route revokes.
+    const share = async (studyInstanceUid: string, revoked = false) => {
+      const token = generateShareToken();
+      await index.shares.create({
+        id: token.id,
+        studyInstanceUid,
+        secretHash: token.secretHash,
+        createdBy: 'test',
+        expiresAt: new Date(Date.now() + 3_600_000),
+      });
+      if (revoked) await index.shares.revoke(token.id);
+      return token;
+    };
+    principals.push(
+      { name: 'share cookie of the study', cookie: `tessera_share=${(await share(study!)).token}`, scopes: ['read'], share: 'own' },
+      { name: 'share cookie of another study', cookie: `tessera_share=${(await share('1.2.3.4')).token}`, scopes: ['read'], share: 'other' },
+      { name: 'revoked share cookie', cookie: `tessera_share=${(await share(study!, true)).token}` },
+    );
+    const linkToken = (await share(study!)).token;
+    const revokedShare = (await share(study!)).id;
+
     const concrete = (url: string) =>
       url
         .replace(':study', study!)
@@ -81,7 +113,9 @@ for (const backend of backendNames()) {
         .replace(':frames', '1')
         .replace('/frames/*', '/frames/1')
         .replace('/bulkdata/*', `/bulkdata/${bulk}`)
-        .replace('/viewer/*', '/viewer/some/page') +
+        .replace('/viewer/*', '/viewer/some/page')
+        .replace(':token', linkToken)
+        .replace('/api/shares/:id', `/api/shares/${revokedShare}`) +
       (url === '/wado' || url === '/wadouri'
         ? `?requestType=WADO&studyUID=${study}&seriesUID=${series}&objectUID=${instance}&contentType=application%2Fdicom`
         : '');
@@ -94,11 +128,17 @@ for (const backend of backendNames()) {
       for (const principal of principals) {
         const want = expected(route, principal);
         const post = route.method === 'POST' && route.access === 'write';
+        const newShare = route.method === 'POST' && route.url === '/api/shares';
         const answer = await server.app.inject({
           method: route.method as 'GET',
           url,
-          headers: { ...bearer(principal.key), ...(post ? { 'content-type': 'application/dicom' } : {}) },
+          headers: {
+            ...bearer(principal.key),
+            ...(principal.cookie ? { cookie: principal.cookie } : {}),
+            ...(post ? { 'content-type': 'application/dicom' } : {}),
+          },
           ...(post ? { payload: file } : {}),
+          ...(newShare ? { payload: { studyInstanceUid: study, expiresIn: '1h' } } : {}),
         });
         const got = answer.statusCode;
         const ok = want === '2xx' ? got >= 200 && got < 300 : got === want;
@@ -107,7 +147,7 @@ for (const backend of backendNames()) {
         if (got === 401) {
           if (!/^Bearer realm="tessera"/.test(String(answer.headers['www-authenticate'])))
             t.fail(`${route.method} ${route.url} as ${principal.name}: 401 without WWW-Authenticate`);
-          const refused = principal.key !== undefined;
+          const refused = principal.key !== undefined || principal.cookie !== undefined;
           if (refused !== /error="invalid_token"/.test(String(answer.headers['www-authenticate'])))
             t.fail(`${route.method} ${route.url} as ${principal.name}: invalid_token ${refused ? 'missing' : 'present without a token'}`);
         }

@@ -25,7 +25,12 @@ t.test('tessera share: create, list, revoke', async (t) => {
     const index = await openIndex(config.index);
     const blobs = createBlobStore(config.blobs);
     const app = await buildApp({ config, index, blobs, logger: false });
-    const stored = await app.inject({ method: 'POST', url: '/dicomweb/studies', headers: { 'content-type': 'application/dicom' }, payload: readShared('non-image/pdf/encapsulated-pdf.dcm') });
+    const stored = await app.inject({
+      method: 'POST',
+      url: '/dicomweb/studies',
+      headers: { 'content-type': 'application/dicom' },
+      payload: readShared('non-image/pdf/encapsulated-pdf.dcm'),
+    });
     t.equal(stored.statusCode, 200);
     study = /studies\/([\d.]+)/.exec(stored.json()['00081199'].Value[0]['00081190'].Value[0])![1]!;
     await app.close();

@@ -108,13 +108,13 @@ t.test('a share link opens one study in the hosted viewer, and nothing else', { 
   })()`);
   t.same(answers, [403, 200, [CT_STUDY], 403], "another study's metadata 403, a search without filters finds the shared study only, STOW 403");
 
-  // Links and images to another site send no Referer with the token (nor any path of ours).
-  await page.evaluate(`new Promise((resolve) => { const img = new Image(); img.onload = img.onerror = resolve; img.src = '${other}/pixel.png'; document.body.appendChild(img); })`);
+  // Leaving the viewer for another origin sends no Referer with the token (nor any path of ours).
+  // (The viewer's Content-Security-Policy keeps it from loading anything from another origin itself.)
   await page.evaluate(`location.href = '${other}/landing'`);
   await page.waitForURL(`${other}/landing`);
   t.ok(
-    ['/pixel.png', '/landing'].every((url) => visits.some((v) => v.url === url)),
-    'the viewer page loaded an image from the other origin and navigated there',
+    visits.some((v) => v.url === '/landing'),
+    'the viewer page navigated to the other origin',
   );
   t.same(
     visits.filter((v) => v.referer.includes('tsl_') || v.referer.includes('/s/')),
