@@ -93,7 +93,13 @@ t.test('a share link opens one study in the hosted viewer, and nothing else', { 
   t.ok(rows > 0, 'the study list searched');
   const listed = searches.flatMap((body) => (JSON.parse(body) as Record<string, { Value: string[] }>[]).map((d) => d['0020000D']!.Value[0]));
   t.same(listed, [CT_STUDY], 'the study list holds the shared study only');
-  await list.waitForTimeout(1_000);
+  const counter = await waitFor(
+    list,
+    async () => await list.evaluate<string>('document.body.innerText'),
+    (text) => /\b1-1 of 1\b/.test(text),
+    30_000,
+  );
+  t.match(counter, /\b1-1 of 1\b/, 'the study list shows "1-1 of 1"');
   await screenshot(list, 'share-study-list');
   t.same(listLog.failed, [], 'no request of the study list failed');
 
@@ -134,7 +140,7 @@ t.test('a share link opens one study in the hosted viewer, and nothing else', { 
   await screenshot(after, 'share-revoked');
   const shown = await viewportState(after);
   t.notOk(shown, 'no image is loaded');
-  const text = (await after.evaluate('document.body.innerText')) as string;
+  const text = await after.evaluate<string>('document.body.innerText');
   t.notOk(patientName && text.includes(patientName), 'the patient name is not shown');
   t.ok(
     afterLog.failed.some((f) => f.includes('HTTP 401')),
