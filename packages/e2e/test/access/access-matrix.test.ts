@@ -126,6 +126,9 @@ for (const backend of backendNames()) {
     for (const route of routes) {
       const url = concrete(route.url);
       for (const principal of principals) {
+        // The viewer's hundreds of static files are public: access control returns before it reads any
+        // credential, so the share cookies (three more principals) are checked on every other route only.
+        if (principal.cookie && route.routeClass === 'viewer') continue;
         const want = expected(route, principal);
         const post = route.method === 'POST' && route.access === 'write';
         const newShare = route.method === 'POST' && route.url === '/api/shares';
@@ -156,7 +159,9 @@ for (const backend of backendNames()) {
         }
       }
     }
-    t.pass(`${checked} requests (${routes.length} routes × ${principals.length} principals) answered as expected unless listed above`);
+    t.pass(
+      `${checked} requests (${routes.length} routes × ${principals.length} principals, share cookies off the viewer's files) answered as expected unless listed above`,
+    );
     const classes = new Set(routes.map((r) => r.access));
     t.same([...classes].sort(), ['admin', 'public', 'read', 'write'], 'the matrix covered public, read, write and admin routes');
   });
