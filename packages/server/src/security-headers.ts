@@ -10,7 +10,9 @@ const DEFAULT_HTML_POLICY = "default-src 'none'; base-uri 'none'; form-action 'n
  * Browser security headers (issue #21 item 14), as the last step of every response sent through
  * fastify (errors, 404s and preflights included): `X-Content-Type-Options: nosniff`, so a browser
  * never runs a DICOM value or a problem body as script or style; and on HTML, frame protection
- * (`X-Frame-Options: SAMEORIGIN`, CSP `frame-ancestors 'self'`) against clickjacking. A small hook
+ * (`X-Frame-Options: SAMEORIGIN`, CSP `frame-ancestors 'self'`) against clickjacking; and
+ * `Referrer-Policy: same-origin` unless a route set its own (share links set `no-referrer`), so no
+ * URL of ours, which may name a study, is sent to another origin as a Referer (issue #14). A small hook
  * rather than @fastify/helmet: helmet's defaults (a strict CSP on every response, COEP) would have
  * to be undone for the viewer and the DICOMweb routes, leaving these few lines.
  */
