@@ -4,6 +4,7 @@ import { AuditLog } from './audit/audit-log.js';
 import { IndexUnavailableError } from './errors.js';
 import { ApiKeyIndex } from './api-key-index.js';
 import { InstanceIndex } from './instance-index.js';
+import { LifecycleIndex } from './lifecycle-index.js';
 import { migrateToLatest } from './migrate.js';
 import { RetrieveIndex } from './retrieve/retrieve-index.js';
 import { SearchIndex } from './search/search-index.js';
@@ -23,6 +24,7 @@ export {
   type InstanceMatch,
 } from './search/index.js';
 export * from './api-key-index.js';
+export type { Deletion, DeletionTarget, LifecycleIndex } from './lifecycle-index.js';
 export * from './audit/audit-log.js';
 
 /** The index as the services see it. */
@@ -31,6 +33,8 @@ export interface Index {
   readonly instances: InstanceIndex;
   /** Queries of the Retrieve transaction (WADO-RS, WADO-URI). */
   readonly retrieve: RetrieveIndex;
+  /** Deletion of studies, series and instances (one transaction each; the change feed hooks here). */
+  readonly lifecycle: LifecycleIndex;
   /** QIDO-RS searches (the query model is in ./search). */
   readonly search: SearchIndex;
   /** API keys (create, find, list, revoke, last-used time). */
@@ -57,6 +61,7 @@ export async function openIndex(config: IndexConfig, options: { migrate?: boolea
     description,
     instances: new InstanceIndex(db),
     retrieve: new RetrieveIndex(db),
+    lifecycle: new LifecycleIndex(db),
     search: new SearchIndex(db),
     apiKeys,
     audit: new AuditLog(db),
