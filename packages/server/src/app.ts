@@ -8,6 +8,7 @@ import { stowRoutes } from '@tessera/stow-rs';
 import { wadoRoutes } from '@tessera/wado-rs';
 import { wadoUriRoutes } from '@tessera/wado-uri';
 import { qidoRoutes } from '@tessera/qido-rs';
+import { lifecycleRoutes } from '@tessera/lifecycle';
 import { MountPoint, parseAccept } from '@tessera/http';
 import type { Config } from './config.js';
 import { type Audit, auditRoutes, installAudit } from './audit/index.js';
@@ -142,6 +143,7 @@ export async function buildApp({ config, index, blobs, logger, access }: AppDepe
     await app.register(wadoUriRoutes, { prefix, index, blobs, settings: retrieveSettings, baseUrl });
   }
   await app.register(qidoRoutes, { prefix: DICOMWEB_ROOT, index, serviceUrl, maxLimit: config.qido.maxLimit });
+  await app.register(lifecycleRoutes, { prefix: DICOMWEB_ROOT, index, blobs });
   await app.register(auditRoutes, { index });
   await app.register(ohifRoutes, { prefix: MountPoint.ohif, index, baseUrl });
   await app.register(inRouteClass('viewer', viewerRoutes), {

@@ -56,6 +56,9 @@ export const ROUTE_ACCESS: readonly RouteRule[] = [
   { method: 'GET', url: '/ohif/dicomjson/studies/:study', access: 'read', what: 'OHIF v3 dicomjson study' },
   // The viewer's sign-in routes (/callback, /login, /logout, /viewer/dicomjson) are in the viewer class.
   { method: 'GET', url: '/api/audit', access: 'admin', what: 'the audit trail (JSON pages or JSON lines)' },
+  { method: 'DELETE', url: STUDY, access: 'delete', what: 'delete a study' },
+  { method: 'DELETE', url: SERIES, access: 'delete', what: 'delete a series' },
+  { method: 'DELETE', url: INSTANCE, access: 'delete', what: 'delete an instance' },
 ];
 
 /**
@@ -64,7 +67,10 @@ export const ROUTE_ACCESS: readonly RouteRule[] = [
  */
 export const ROUTE_CLASSES = {
   viewer: { access: 'public', what: 'the hosted viewer: its pages, static files and app-config.js (every route of the viewer plugin; no patient data)' },
-  'method-not-allowed': { access: 'public', what: 'the 405 answers for other methods on a service URL (they name the allowed methods, nothing else)' },
+  'method-not-allowed': {
+    access: 'public',
+    what: 'the 405 answers for other methods on a service URL, DELETE included where it is not served (they name the allowed methods, nothing else)',
+  },
 } as const satisfies Record<string, { access: RouteAccess; what: string }>;
 
 export type RouteClass = keyof typeof ROUTE_CLASSES;
