@@ -16,8 +16,12 @@ import { findStudy } from '@tessera/index/testing';
  */
 
 const ROUNDS = Number(process.env.TESSERA_DELETE_RACE_ROUNDS ?? 6);
-/** When the DELETE is sent after the racing stores, per round: before, among and after their commits. */
-const DELAYS_MS = [0, 10, 30, 60, 120, 250];
+/**
+ * When the DELETE is sent after the racing stores start, per round, as a fraction of the time they
+ * would take one after another (measured on the originals): before, among and after their commits.
+ * Only where the DELETE falls changes with the machine's speed; what is checked does not.
+ */
+const DELAY_FRACTIONS = [0, 0.05, 0.15, 0.3, 0.5, 0.8];
 const ORIGINALS = 8;
 const NEW_INSTANCES = 16;
 
@@ -56,7 +60,9 @@ for (const backend of backendNames()) {
       const spec = (series: string, n: number) =>
         ctInstance({ StudyInstanceUID: study, SeriesInstanceUID: series, InstanceNumber: n, PatientID: `RACE-${round}` });
       const originals = Array.from({ length: ORIGINALS }, (_, i) => spec(seriesA, i + 1));
+      const startedAt = performance.now();
       for (const o of originals) t.equal(await stow(server, o), 200, 'an original is stored');
+      const perStoreMs = (performance.now() - startedAt) / ORIGINALS;
 
       // Re-sends of the originals (identical bytes) and new instances into both series, all at once,
       // with the DELETE sent at a different moment each round.
@@ -68,7 +74,7 @@ for (const backend of backendNames()) {
         r.status = await stow(server, r.spec);
         r.doneAt = performance.now();
       });
-      await sleep(DELAYS_MS[round % DELAYS_MS.length]);
+      await sleep(DELAY_FRACTIONS[round % DELAY_FRACTIONS.length]! * racers.length * perStoreMs);
       const deleteSentAt = performance.now();
       const deletion = await fetch(`${server.url}/dicomweb/studies/${study}`, { method: 'DELETE' });
       await Promise.all(started);
