@@ -93,6 +93,19 @@ for (const backend of backendNames()) {
     const a0 = (await findInstance(server.index, sop(a[0]!)))!;
     t.equal((await keys(server.blobs, `thumbnails/${a0.blobKey.replace(/\.dcm$/, '')}/`)).length, 1, 'and cached in the blob store');
 
+    t.test('the capabilities document names the DELETE routes', async (t) => {
+      const res = await server.app.inject({ method: 'OPTIONS', url: '/dicomweb', headers: { accept: 'application/json' } });
+      t.equal(res.statusCode, 200);
+      const resources = res.json<{ application: { resources: { resource: { '@path': string; method: { '@name': string; '@id': string }[] }[] } } }>()
+        .application.resources.resource;
+      const deletes = resources.flatMap((r) => r.method.filter((m) => m['@name'] === 'DELETE').map((m) => `${r['@path']} ${m['@id']}`));
+      t.same(deletes.sort(), [
+        'studies/{study} DeleteStudy',
+        'studies/{study}/series/{series} DeleteSeries',
+        'studies/{study}/series/{series}/instances/{instance} DeleteInstance',
+      ]);
+    });
+
     t.test('an instance', async (t) => {
       const res = await del(server, path(target.study, seriesA, sop(a[0]!)));
       t.equal(res.statusCode, 204, '204 No Content');
