@@ -16,7 +16,17 @@ type Params = { study?: string; series?: string; instance?: string };
 export const lifecycleRoutes: FastifyPluginAsync<LifecycleRoutesOptions> = async (app: FastifyInstance, options) => {
   const handler = async (request: FastifyRequest<{ Params: Params }>, reply: FastifyReply) => {
     const target = targetOf(request.params);
-    const outcome = await deleteResource({ ...options, log: request.log }, target);
+    const outcome = await deleteResource({ ...options, log: request.log }, target).catch((error: unknown) => {
+      // No blob was removed: if the commit did happen, its blobs are orphans that `tessera gc` collects.
+      if ((error as { code?: string }).code !== 'INDEX_OUTCOME_UNKNOWN') throw error;
+      request.log.error({ err: error }, 'index commit of a deletion unconfirmed');
+      throw new HttpProblem(
+        503,
+        'INDEX_OUTCOME_UNKNOWN',
+        'the index database stopped answering while the deletion was being committed, so whether it took effect is unknown; send the DELETE again (404 then means it did)',
+        { 'retry-after': '5' },
+      );
+    });
     if (!outcome) throw new HttpProblem(404, 'NOT_FOUND', `${describe(target)} is not stored`);
     noteAuditedStudies(request, [target.studyInstanceUid]);
     request.log.info(
