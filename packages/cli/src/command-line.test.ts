@@ -99,3 +99,39 @@ t.test('usage errors name what is wrong and carry the usage to print', async (t)
     t.equal(parsed.usage, usage, `${argv.join(' ')}: usage`);
   }
 });
+
+t.test('delete: a study, a series or an instance; --yes skips the confirmation', async (t) => {
+  const study = '1.2.3.4';
+  const cases: [string[], CommandLine][] = [
+    [['delete', study], { kind: 'delete', study, yes: false }],
+    [['delete', study, '--yes'], { kind: 'delete', study, yes: true }],
+    [['delete', '-y', study], { kind: 'delete', study, yes: true }],
+    [['delete', study, '--series', '1.2.3.4.5'], { kind: 'delete', study, series: '1.2.3.4.5', yes: false }],
+    [
+      ['delete', study, '--series', '1.2.3.4.5', '--instance=1.2.3.4.5.6', '--yes'],
+      { kind: 'delete', study, series: '1.2.3.4.5', instance: '1.2.3.4.5.6', yes: true },
+    ],
+  ];
+  for (const [argv, expected] of cases) t.same(parseCommandLine(argv), expected, argv.join(' '));
+  t.same(parseCommandLine(['delete', '--help', study]), { kind: 'help', text: commandHelp('delete') }, '--help wins');
+  t.match(USAGE, /^ {2}delete +\S/m, 'USAGE lists delete');
+  t.match(commandHelp('delete'), /--series UID[\s\S]*--instance UID[\s\S]*--yes[\s\S]*-h, --help/, 'delete help names its options');
+  t.match(commandHelp('delete'), /without a terminal it refuses unless --yes/, 'delete help says when it refuses');
+  const errors: [string[], RegExp][] = [
+    [['delete'], /the Study Instance UID is needed/],
+    [['delete', study, '1.2.3.5'], /unexpected argument '1.2.3.5'/],
+    [['delete', '1.2.03'], /study: '1.2.03' is not a valid UID/],
+    [['delete', study, '--series', 'x'], /--series: 'x' is not a valid UID/],
+    [['delete', study, '--instance', '1.2.3.4.5.6'], /--instance needs --series/],
+    [['delete', study, '--force'], /Unknown option '--force'/],
+    [['delete', study, '--series'], /argument missing/],
+  ];
+  for (const [argv, message] of errors) {
+    const parsed = parseCommandLine(argv);
+    t.equal(parsed.kind, 'usage-error', argv.join(' '));
+    if (parsed.kind === 'usage-error') {
+      t.match(parsed.message, message, `${argv.join(' ')}: message`);
+      t.equal(parsed.usage, commandHelp('delete'), `${argv.join(' ')}: usage`);
+    }
+  }
+});

@@ -14,6 +14,7 @@ export type CommandLine =
   | { kind: 'migrate' }
   | { kind: 'config' }
   | { kind: 'gc'; delete: boolean; graceMinutes: number }
+  | { kind: 'delete'; study: string; series?: string; instance?: string; yes: boolean }
   | { kind: 'keys-create'; name: string; scopes: string[]; expiresInMs?: number }
   | { kind: 'keys-list' }
   | { kind: 'keys-revoke'; id: string }
@@ -55,6 +56,22 @@ options:
   --delete            delete what is listed
   --dry-run           list only (the default; cannot be combined with --delete)
   --grace-minutes N   leave objects younger than N minutes alone (default 60)
+  -h, --help          print this help and do nothing else`,
+  },
+  delete: {
+    summary: 'delete a study, a series or an instance (asks for confirmation)',
+    usage: 'tessera delete STUDY_UID [--series UID [--instance UID]] [--yes]',
+    details: `Deletes from the configured index and blob store (DATABASE_URL or the embedded index under
+DATA_DIR): the index rows in one transaction, then the blobs and their cached thumbnails. A blob whose
+removal fails is left unreferenced and removed by \`tessera gc\`. The deletion is recorded in the audit
+trail. It cannot be undone.
+
+tessera asks for confirmation on a terminal; without a terminal it refuses unless --yes is given.
+
+options:
+  --series UID        delete this series of the study only
+  --instance UID      delete this instance of the series only (needs --series)
+  -y, --yes           do not ask for confirmation
   -h, --help          print this help and do nothing else`,
   },
   keys: {
@@ -108,7 +125,7 @@ Configuration comes from environment variables (see \`tessera config\` or the RE
 
 export function commandHelp(name: CommandName): string {
   const { usage, summary, details } = COMMANDS[name];
-  const options = name === 'gc' || name === 'keys' || name === 'share' ? '' : '\n\noptions:\n  -h, --help   print this help and do nothing else';
+  const options = name === 'gc' || name === 'keys' || name === 'share' || name === 'delete' ? '' : '\n\noptions:\n  -h, --help   print this help and do nothing else';
   return `usage: ${usage}\n\n${summary}.\n\n${details}${options}`;
 }
 
@@ -178,10 +195,14 @@ export function parseCommandLine(argv: readonly string[]): CommandLine {
       return parseKeys(rest);
     case 'share':
       return parseShare(rest);
+    case 'delete':
+      return parseDelete(rest);
   }
 }
 
+/** A UID as PS3.5 §9.1 writes it (the CLI parses without importing @tessera/dicom). */
 const UID = /^(0|[1-9]\d*)(\.(0|[1-9]\d*))+$/;
+const isUid = (value: string) => value.length <= 64 && UID.test(value);
 
 function parseShare(args: readonly string[]): CommandLine {
   const usageError = (message: string): CommandLine => ({ kind: 'usage-error', message: `tessera share: ${message}`, usage: commandHelp('share') });
@@ -213,6 +234,41 @@ function parseShare(args: readonly string[]): CommandLine {
       return { kind: 'share-create', studyInstanceUid: first, expiresInMs: Number(match[1]) * unit, ...(note?.trim() ? { note: note.trim() } : {}) };
     }
   }
+}
+
+function parseDelete(args: readonly string[]): CommandLine {
+  const usage = commandHelp('delete');
+  const usageError = (message: string): CommandLine => ({ kind: 'usage-error', message: `tessera delete: ${message}`, usage });
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: [...args],
+      options: { help, series: { type: 'string' }, instance: { type: 'string' }, yes: { type: 'boolean', short: 'y' } },
+      strict: true,
+      allowPositionals: true,
+    });
+  } catch (error) {
+    return usageError((error as Error).message);
+  }
+  const { positionals, values } = parsed;
+  if (positionals.length === 0) return usageError('the Study Instance UID is needed');
+  if (positionals.length > 1) return usageError(`unexpected argument '${positionals[1]}'`);
+  const study = positionals[0]!;
+  for (const [what, uid] of [
+    ['study', study],
+    ['--series', values.series],
+    ['--instance', values.instance],
+  ] as const) {
+    if (uid !== undefined && !isUid(uid)) return usageError(`${what}: '${uid}' is not a valid UID`);
+  }
+  if (values.instance !== undefined && values.series === undefined) return usageError('--instance needs --series (the series of the instance)');
+  return {
+    kind: 'delete',
+    study,
+    ...(values.series !== undefined ? { series: values.series } : {}),
+    ...(values.instance !== undefined ? { instance: values.instance } : {}),
+    yes: values.yes === true,
+  };
 }
 
 function parseKeys(args: readonly string[]): CommandLine {

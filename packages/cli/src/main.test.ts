@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -191,4 +191,69 @@ t.test('keys: usage errors', async (t) => {
   const help = await cli(['keys', 'create', '--help'], untouched());
   t.equal(help.code, 0);
   t.match(help.stdout, /shown once|printed\s+once|prints the key\s+once/, 'help says the key is printed once');
+});
+
+t.test('delete: refuses without a terminal unless --yes, then deletes from the configured index and blob store', async (t) => {
+  const dataDir = join(scratch, 'delete');
+  const { buildApp, loadConfig } = await import('@tessera/server');
+  const { openIndex } = await import('@tessera/index');
+  const { createBlobStore } = await import('@tessera/blob-store');
+  const { ctInstance, encodeInstance, newUid } = await import('@tessera/testkit');
+  const config = loadConfig({ DATA_DIR: dataDir, LOG_LEVEL: 'silent' });
+  const study = newUid();
+  const series = [newUid(), newUid()] as const;
+  const specs = [ctInstance({ StudyInstanceUID: study, SeriesInstanceUID: series[0] }), ctInstance({ StudyInstanceUID: study, SeriesInstanceUID: series[1] })];
+  {
+    const index = await openIndex(config.index);
+    const blobs = createBlobStore(config.blobs);
+    const app = await buildApp({ config, index, blobs, logger: false });
+    for (const spec of specs) {
+      const res = await app.inject({
+        method: 'POST',
+        url: '/dicomweb/studies',
+        headers: { 'content-type': 'application/dicom' },
+        payload: encodeInstance(spec),
+      });
+      t.equal(res.statusCode, 200, 'stored');
+    }
+    await app.close();
+    await index.close();
+    await blobs.close();
+  }
+  const studyBlobs = join(dataDir, 'blobs', 'instances', study);
+  const files = (dir: string) => (existsSync(dir) ? readdirSync(dir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).length : 0);
+  t.equal(files(studyBlobs), 2, 'two blobs on disk');
+
+  const refused = await cli(['delete', study], dataDir);
+  t.equal(refused.code, 2, 'no terminal, no --yes: refused');
+  t.match(refused.stderr, /refusing to delete study .* without confirmation.*--yes/);
+  t.equal(files(studyBlobs), 2, 'nothing deleted');
+
+  const instance = await cli(['delete', study, '--series', series[0], '--instance', String(specs[0]!.attributes.SOPInstanceUID), '--yes'], dataDir);
+  t.equal(instance.code, 0, `delete an instance: exit 0 (${instance.stderr})`);
+  t.match(instance.stdout, /deleted 1 instance\(s\) and 1 series/, 'the instance and its emptied series');
+  t.equal(files(studyBlobs), 1, 'its blob is gone');
+
+  const whole = await cli(['delete', study, '-y'], dataDir);
+  t.equal(whole.code, 0, `delete the study: exit 0 (${whole.stderr})`);
+  t.match(whole.stdout, /deleted 1 instance\(s\) and 1 series; the study is gone/);
+  t.equal(files(studyBlobs), 0, 'no blob of the study is left');
+
+  const again = await cli(['delete', study, '--yes'], dataDir);
+  t.equal(again.code, 1, 'a study not stored: exit 1');
+  t.match(again.stderr, /is not stored; nothing was deleted/);
+
+  const index = await openIndex(config.index);
+  t.teardown(() => index.close());
+  t.same(await index.instances.findInstances(specs.map((s) => String(s.attributes.SOPInstanceUID))), [], 'nothing is left in the index');
+  const events = await index.audit.find({ studyUid: study }, 10);
+  t.same(
+    events.filter((e) => e.route === 'tessera delete').map((e) => [e.type, e.action, e.outcome, e.detail.level]),
+    [
+      ['instances-accessed', 'D', 0, 'instance'],
+      ['study-deleted', 'D', 0, 'study'],
+      ['study-deleted', 'D', 4, 'study'],
+    ],
+    'each deletion is in the audit trail (the refused one never reached it)',
+  );
 });

@@ -71,6 +71,8 @@ async function main(argv: string[]): Promise<number> {
     case 'share-list':
     case 'share-revoke':
       return manageShares(command);
+    case 'delete':
+      return deleteCommand(command);
     case 'config': {
       const { SETTINGS } = await import('@tessera/server');
       for (const [name, defaultValue, meaning] of SETTINGS) console.log(`${name.padEnd(30)} ${(defaultValue || '-').padEnd(14)} ${meaning}`);
@@ -208,6 +210,76 @@ async function manageShares(command: Extract<CommandLine, { kind: `share-${strin
     }
   } finally {
     await index.close();
+  }
+}
+
+/**
+ * `tessera delete STUDY [--series UID [--instance UID]] [--yes]` on the configured index and blob
+ * store, through the same function as the DELETE routes (@tessera/lifecycle). Asks for confirmation on
+ * a terminal; refuses without one unless --yes. Recorded in the audit trail (when it is on) as the
+ * DELETE route records it, with the operating-system user as the actor.
+ */
+async function deleteCommand(command: Extract<CommandLine, { kind: 'delete' }>): Promise<number> {
+  const target = {
+    studyInstanceUid: command.study,
+    ...(command.series !== undefined ? { seriesInstanceUid: command.series } : {}),
+    ...(command.instance !== undefined ? { sopInstanceUid: command.instance } : {}),
+  };
+  const [{ loadConfig }, { openIndex }, { createBlobStore }, { deleteResource, describeDeletionTarget }] = await Promise.all([
+    import('@tessera/server'),
+    import('@tessera/index'),
+    import('@tessera/blob-store'),
+    import('@tessera/lifecycle'),
+  ]);
+  const what = describeDeletionTarget(target);
+  if (!command.yes) {
+    if (!process.stdin.isTTY) {
+      console.error(`tessera delete: refusing to delete ${what} without confirmation: no terminal to ask on; add --yes to delete anyway`);
+      return 2;
+    }
+    const { createInterface } = await import('node:readline/promises');
+    const prompt = createInterface({ input: process.stdin, output: process.stderr });
+    const answer = await prompt.question(`Delete ${what}${command.instance ? '' : ' with everything in it'}? This cannot be undone. Type "yes" to confirm: `);
+    prompt.close();
+    if (answer.trim().toLowerCase() !== 'yes') {
+      console.error('nothing was deleted');
+      return 1;
+    }
+  }
+  const config = loadConfig();
+  const index = await openIndex(config.index);
+  const blobs = createBlobStore(config.blobs);
+  try {
+    const log = { warn: (obj: object, msg: string) => console.error(`warning: ${msg} (${(obj as { key?: string }).key ?? ''})`) };
+    const outcome = await deleteResource({ index, blobs, log }, target);
+    const level = command.instance ? 'instance' : command.series ? 'series' : 'study';
+    if (config.audit.enabled) {
+      const { userInfo } = await import('node:os');
+      await index.audit.append([
+        {
+          occurredAt: new Date(),
+          type: level === 'study' ? 'study-deleted' : 'instances-accessed',
+          action: 'D',
+          outcome: outcome ? 0 : 4,
+          actor: { kind: 'cli', id: userInfo().username },
+          route: 'tessera delete',
+          studyUids: [command.study],
+          detail: { service: 'delete', level },
+        },
+      ]);
+    }
+    if (!outcome) {
+      console.error(`tessera delete: ${what} is not stored; nothing was deleted`);
+      return 1;
+    }
+    console.log(
+      `deleted ${outcome.sopInstanceUids.length} instance(s)${outcome.seriesInstanceUids.length ? ` and ${outcome.seriesInstanceUids.length} series` : ''}${outcome.studyRemoved ? '; the study is gone' : ''}`,
+    );
+    if (outcome.blobsLeft.length) console.log(`${outcome.blobsLeft.length} blob(s) could not be removed now; \`tessera gc --delete\` removes them`);
+    return 0;
+  } finally {
+    await index.close();
+    await blobs.close();
   }
 }
 

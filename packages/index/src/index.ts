@@ -5,6 +5,7 @@ import { IndexUnavailableError } from './errors.js';
 import { ApiKeyIndex } from './api-key-index.js';
 import { ShareIndex } from './share-index.js';
 import { InstanceIndex } from './instance-index.js';
+import { LifecycleIndex } from './lifecycle-index.js';
 import { migrateToLatest } from './migrate.js';
 import { RetrieveIndex } from './retrieve/retrieve-index.js';
 import { SearchIndex } from './search/search-index.js';
@@ -25,6 +26,7 @@ export {
 } from './search/index.js';
 export * from './api-key-index.js';
 export * from './share-index.js';
+export type { Deletion, DeletionTarget, LifecycleIndex } from './lifecycle-index.js';
 export * from './audit/audit-log.js';
 
 /** The index as the services see it. */
@@ -33,6 +35,8 @@ export interface Index {
   readonly instances: InstanceIndex;
   /** Queries of the Retrieve transaction (WADO-RS, WADO-URI). */
   readonly retrieve: RetrieveIndex;
+  /** Deletion of studies, series and instances (one transaction each; the change feed hooks here). */
+  readonly lifecycle: LifecycleIndex;
   /** QIDO-RS searches (the query model is in ./search). */
   readonly search: SearchIndex;
   /** API keys (create, find, list, revoke, last-used time). */
@@ -61,6 +65,7 @@ export async function openIndex(config: IndexConfig, options: { migrate?: boolea
     description,
     instances: new InstanceIndex(db),
     retrieve: new RetrieveIndex(db),
+    lifecycle: new LifecycleIndex(db),
     search: new SearchIndex(db),
     apiKeys,
     shares: new ShareIndex(db),

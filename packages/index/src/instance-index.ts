@@ -34,6 +34,9 @@ export interface StoredInstance {
  * attributes (QIDO-8), finds stored instances. Rows are only written after their blob is durable,
  * so a row never points to a missing object.
  */
+/** Attempts of a store transaction that lost a race (an insert of the same UID, a deletion). */
+const ATTEMPTS = 5;
+
 export class InstanceIndex {
   constructor(private readonly db: Kysely<Database>) {}
 
@@ -53,7 +56,9 @@ export class InstanceIndex {
       } catch (error) {
         // Another request inserted one of these SOP Instance UIDs between our check and insert:
         // everything rolled back, and the next attempt sees its row.
-        if (error instanceof RetryableRace && attempt < 3) continue;
+        // Or a deletion removed the study (or series, or patient) it was filing under: the next attempt
+        // files it under a fresh study entry (lifecycle-index.ts).
+        if ((error instanceof RetryableRace || RACED_WITH_DELETION.has((error as { code?: string }).code ?? '')) && attempt < ATTEMPTS) continue;
         throw error;
       }
     }
@@ -202,7 +207,9 @@ export class InstanceIndex {
       .select('pk')
       .where('patient_id', '=', patientId)
       .where('issuer_of_patient_id', '=', issuer)
-      .executeTakeFirstOrThrow();
+      .executeTakeFirst();
+    // Deleted with its last study between our insert and this read: decide again.
+    if (!patient) throw new RetryableRace();
     const referring = personNameString(metadata, Tag.ReferringPhysicianName);
     await trx
       .insertInto('study')
@@ -227,7 +234,9 @@ export class InstanceIndex {
       })
       .onConflict((oc) => oc.column('study_instance_uid').doNothing())
       .execute();
-    const study = await trx.selectFrom('study').select('pk').where('study_instance_uid', '=', uid).executeTakeFirstOrThrow();
+    const study = await trx.selectFrom('study').select('pk').where('study_instance_uid', '=', uid).executeTakeFirst();
+    // Deleted between the insert (which found it) and this read: decide again.
+    if (!study) throw new RetryableRace();
     return study.pk;
   }
 
@@ -249,7 +258,8 @@ export class InstanceIndex {
       })
       .onConflict((oc) => oc.column('series_instance_uid').doNothing())
       .execute();
-    const series = await trx.selectFrom('series').select(['pk', 'study_pk']).where('series_instance_uid', '=', uid).executeTakeFirstOrThrow();
+    const series = await trx.selectFrom('series').select(['pk', 'study_pk']).where('series_instance_uid', '=', uid).executeTakeFirst();
+    if (!series) throw new RetryableRace();
     return { pk: series.pk, studyPk: series.study_pk };
   }
 
@@ -267,20 +277,7 @@ export class InstanceIndex {
         // Marks first: the counts below are computed later in this transaction, so they include
         // every instance whose mark is removed here (read committed: each statement sees all
         // transactions committed before it starts).
-        await trx.deleteFrom('study_refresh_pending').where('study_pk', '=', study.pk).execute();
-        await sql`
-          update series set
-            number_of_instances = (select count(*) from instance where instance.series_pk = series.pk),
-            updated_at = now()
-          where series.study_pk = ${study.pk}`.execute(trx);
-        await sql`
-          update study set
-            number_of_series = (select count(*) from series where series.study_pk = study.pk),
-            number_of_instances = (select count(*) from instance where instance.study_pk = study.pk),
-            modalities_in_study = array(select distinct modality from series where series.study_pk = study.pk and modality is not null order by 1),
-            sop_classes_in_study = array(select distinct sop_class_uid from instance where instance.study_pk = study.pk order by 1),
-            updated_at = now()
-          where study.pk = ${study.pk}`.execute(trx);
+        await recomputeStudy(trx, study.pk);
       });
     }
   }
@@ -330,6 +327,38 @@ export class InstanceIndex {
     return row !== undefined;
   }
 }
+
+/**
+ * Recomputes one study's computed attributes and its series' counts (QIDO-8) and clears its refresh
+ * marks, inside a transaction that holds the study row's lock (refreshStudies, and a deletion).
+ */
+export async function recomputeStudy(trx: Transaction<Database>, studyPk: number): Promise<void> {
+  // Marks first: the counts below are computed later in this transaction, so they include
+  // every instance whose mark is removed here (read committed: each statement sees all
+  // transactions committed before it starts).
+  await trx.deleteFrom('study_refresh_pending').where('study_pk', '=', studyPk).execute();
+  await sql`
+    update series set
+      number_of_instances = (select count(*) from instance where instance.series_pk = series.pk),
+      updated_at = now()
+    where series.study_pk = ${studyPk}`.execute(trx);
+  await sql`
+    update study set
+      number_of_series = (select count(*) from series where series.study_pk = study.pk),
+      number_of_instances = (select count(*) from instance where instance.study_pk = study.pk),
+      modalities_in_study = array(select distinct modality from series where series.study_pk = study.pk and modality is not null order by 1),
+      sop_classes_in_study = array(select distinct sop_class_uid from instance where instance.study_pk = study.pk order by 1),
+      updated_at = now()
+    where study.pk = ${studyPk}`.execute(trx);
+}
+
+/** SQLSTATEs of a store that lost a race with a deletion (lifecycle-index.ts): the whole chunk is tried again. */
+const RACED_WITH_DELETION = new Set([
+  // foreign_key_violation: the study, series or patient it was filing under was deleted meanwhile.
+  '23503',
+  // deadlock_detected: it held an instance row the deletion wanted while waiting on the study row.
+  '40P01',
+]);
 
 /** Thrown when a concurrent request inserted the same instance first; the caller retries once. */
 export class RetryableRace extends Error {

@@ -8,6 +8,7 @@ import { stowRoutes } from '@tessera/stow-rs';
 import { wadoRoutes } from '@tessera/wado-rs';
 import { wadoUriRoutes } from '@tessera/wado-uri';
 import { qidoRoutes } from '@tessera/qido-rs';
+import { lifecycleRoutes } from '@tessera/lifecycle';
 import { MountPoint, parseAccept } from '@tessera/http';
 import { SHARE_COOKIE, cookieValue, createShareVerifier } from '@tessera/access';
 import type { Config } from './config.js';
@@ -158,6 +159,7 @@ export async function buildApp({ config, index, blobs, logger, access }: AppDepe
     // A share link's principal sees its one study only, at every level (issue #14).
     studyLimit: (request) => request.principal.study,
   });
+  await app.register(lifecycleRoutes, { prefix: DICOMWEB_ROOT, index, blobs });
   await app.register(auditRoutes, { index });
   await app.register(shareRoutes, { index, verifier: shares, baseUrl, maxLifetimeMs: config.shares.maxLifetimeMs });
   await app.register(ohifRoutes, { prefix: MountPoint.ohif, index, baseUrl });

@@ -19,6 +19,10 @@ const TRANSACTIONS: Record<string, string> = {
   'GET /studies/{study}/series/{series}/metadata': 'RetrieveSeriesMetadata',
   'GET /studies/{study}/series/{series}/instances/{instance}/metadata': 'RetrieveInstanceMetadata',
   'GET /studies/{study}/series/{series}/instances/{instance}/frames/{frames}': 'RetrieveFrames',
+  // Not PS3.18 transactions: the deletion of the Microsoft DICOM service and dcm4chee's shape (digest DEL-2).
+  'DELETE /studies/{study}': 'DeleteStudy',
+  'DELETE /studies/{study}/series/{series}': 'DeleteSeries',
+  'DELETE /studies/{study}/series/{series}/instances/{instance}': 'DeleteInstance',
 };
 
 export interface CapabilitiesDocument {

@@ -60,6 +60,9 @@ export const ROUTE_ACCESS: readonly RouteRule[] = [
   { method: 'GET', url: '/api/shares', access: 'admin', what: 'list share links (never their tokens)' },
   { method: 'DELETE', url: '/api/shares/:id', access: 'admin', what: 'revoke a share link' },
   { method: 'GET', url: '/s/:token', access: 'public', what: 'open a share link: the token is the credential; sets the share cookie, redirects to the viewer' },
+  { method: 'DELETE', url: STUDY, access: 'delete', what: 'delete a study' },
+  { method: 'DELETE', url: SERIES, access: 'delete', what: 'delete a series' },
+  { method: 'DELETE', url: INSTANCE, access: 'delete', what: 'delete an instance' },
 ];
 
 /**
@@ -68,7 +71,10 @@ export const ROUTE_ACCESS: readonly RouteRule[] = [
  */
 export const ROUTE_CLASSES = {
   viewer: { access: 'public', what: 'the hosted viewer: its pages, static files and app-config.js (every route of the viewer plugin; no patient data)' },
-  'method-not-allowed': { access: 'public', what: 'the 405 answers for other methods on a service URL (they name the allowed methods, nothing else)' },
+  'method-not-allowed': {
+    access: 'public',
+    what: 'the 405 answers for other methods on a service URL, DELETE included where it is not served (they name the allowed methods, nothing else)',
+  },
 } as const satisfies Record<string, { access: RouteAccess; what: string }>;
 
 export type RouteClass = keyof typeof ROUTE_CLASSES;

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { type BlobStore, BlobStoreFullError } from '@tessera/blob-store';
@@ -54,13 +55,16 @@ export interface StoreOutcome {
 }
 
 /**
- * The blob key of an instance: its UIDs (validated, so path-safe) and the SHA-256 of its bytes. One
- * directory (prefix) per series, not per instance: the filesystem store then creates and fsyncs one
- * directory per series rather than one per instance. Keys of earlier versions
- * (`…/{sop}/{sha256}.dcm`) stay valid: each row records its own key.
+ * The blob key of an instance: its UIDs (validated, so path-safe), the SHA-256 of its bytes and a
+ * random part, so that every write has a key of its own: an object is written once and never
+ * replaced. A blob removed after a deletion (or by `tessera gc`, or after a rolled-back store) can
+ * then never be one that a later store of the same bytes wrote and indexed. One directory (prefix)
+ * per series, not per instance: the filesystem store then creates and fsyncs one directory per
+ * series rather than one per instance. Keys of earlier versions (`…/{sop}/{sha256}.dcm`,
+ * `…/{sop}.{sha256}.dcm`) stay valid: each row records its own key.
  */
 export const instanceBlobKey = (d: InstanceDescription, sha256: string): string =>
-  `instances/${d.studyInstanceUid}/${d.seriesInstanceUid}/${d.sopInstanceUid}.${sha256}.dcm`;
+  `instances/${d.studyInstanceUid}/${d.seriesInstanceUid}/${d.sopInstanceUid}.${sha256}.${randomBytes(8).toString('hex')}.dcm`;
 
 /** Parts described and waiting on local disk to be stored together (bounded by count, not memory). */
 const CHUNK_INSTANCES = 32;
@@ -268,6 +272,8 @@ async function storeChunk(chunk: Candidate[], deps: StoreDependencies, results: 
         results[c.slot] = c.stored;
         break;
       case 'identical':
+        // A concurrent request stored the same bytes first, under its own key: ours is referenced by nothing.
+        await deleteQuietly(blobs, c.blobKey, deps);
         results[c.slot] = { ...c.stored, duplicate: true };
         break;
       case 'replaced':
@@ -275,7 +281,7 @@ async function storeChunk(chunk: Candidate[], deps: StoreDependencies, results: 
         results[c.slot] = c.stored;
         break;
       case 'conflict':
-        // Our key holds our own bytes (it names our SHA-256), never the stored instance's: safe to remove.
+        // Our key is our write's own (random part), never the stored instance's: safe to remove.
         await deleteQuietly(blobs, c.blobKey, deps);
         results[c.slot] = c.failed(FailureReason.DuplicateSOPInstance, outcome.detail);
         break;

@@ -55,6 +55,7 @@ for (const backend of backendNames()) {
       { name: 'read key', key: await createKey(index, 'viewer', ['read']), scopes: ['read'] },
       { name: 'write key', key: await createKey(index, 'router', ['write']), scopes: ['write'] },
       { name: 'admin key', key: await createKey(index, 'operator', ['admin']), scopes: ['admin'] },
+      { name: 'delete key', key: await createKey(index, 'cleaner', ['delete']), scopes: ['delete'] },
       { name: 'revoked key', key: await createKey(index, 'old', ['read', 'write', 'delete', 'admin'], { revoked: true }) },
       { name: 'expired key', key: await createKey(index, 'lapsed', ['read', 'write', 'delete', 'admin'], { expiresAt: new Date(Date.now() - 60_000) }) },
       // Access tokens from the provider's real token endpoint (client credentials, JWT format).
@@ -120,9 +121,11 @@ for (const backend of backendNames()) {
         ? `?requestType=WADO&studyUID=${study}&seriesUID=${series}&objectUID=${instance}&contentType=application%2Fdicom`
         : '');
 
-    const routes = registeredRoutes(server.app);
+    // The DELETE routes last: an allowed DELETE removes the instance every other route reads.
+    const routes = registeredRoutes(server.app).sort((a, b) => Number(a.method === 'DELETE') - Number(b.method === 'DELETE'));
     t.ok(routes.length > 100, `${routes.length} routes registered`);
     let checked = 0;
+    let deletions = 0;
     for (const route of routes) {
       const url = concrete(route.url);
       for (const principal of principals) {
@@ -144,7 +147,20 @@ for (const backend of backendNames()) {
           ...(newShare ? { payload: { studyInstanceUid: study, expiresIn: '1h' } } : {}),
         });
         const got = answer.statusCode;
-        const ok = want === '2xx' ? got >= 200 && got < 300 : got === want;
+        // An allowed DELETE removes exactly the stored instance (204, not merely 2xx); it is stored
+        // again at once for the next request.
+        const deleted = route.method === 'DELETE' && route.access === 'delete' && want === '2xx';
+        const ok = deleted ? got === 204 : want === '2xx' ? got >= 200 && got < 300 : got === want;
+        if (deleted && got === 204) {
+          const again = await server.app.inject({
+            method: 'POST',
+            url: '/dicomweb/studies',
+            headers: { 'content-type': 'application/dicom', ...bearer(writer) },
+            payload: file,
+          });
+          if (again.statusCode !== 200) t.fail(`storing the instance again after ${route.method} ${route.url}: ${again.statusCode}`);
+          deletions++;
+        }
         checked++;
         if (!ok) t.fail(`${route.method} ${route.url} as ${principal.name}: ${got}, expected ${want} (${answer.body.slice(0, 200)})`);
         if (got === 401) {
@@ -163,6 +179,7 @@ for (const backend of backendNames()) {
       `${checked} requests (${routes.length} routes × ${principals.length} principals, share cookies off the viewer's files) answered as expected unless listed above`,
     );
     const classes = new Set(routes.map((r) => r.access));
-    t.same([...classes].sort(), ['admin', 'public', 'read', 'write'], 'the matrix covered public, read, write and admin routes');
+    t.same([...classes].sort(), ['admin', 'delete', 'public', 'read', 'write'], 'the matrix covered public, read, write, delete and admin routes');
+    t.equal(deletions, 3, 'each DELETE route (study, series, instance) deleted for the delete-scope key');
   });
 }

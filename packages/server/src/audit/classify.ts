@@ -41,7 +41,7 @@ const ACCESSED_RESOURCES = new Set(['metadata', 'rendered', 'thumbnail']);
  *   Accessed (R: viewed, no copy of the instances leaves).
  * - STOW-RS: DICOM Instances Transferred (C: the archive receives copies; PS3.15 A.5.3.2; "Data
  *   Import" (A.5.3.4) is for media brought into the organisation, not a network store).
- * - DELETE of a study: DICOM Study Deleted (D).
+ * - DELETE of a study: DICOM Study Deleted (D); of a series or an instance: DICOM Instances Accessed (D).
  * - `GET /api/audit`: Audit Log Used (R).
  * - Share links (issue #14): `POST /api/shares` share-created (C), `DELETE /api/shares/{id}`
  *   share-revoked (U), `GET /s/{token}` share-opened (E); the routes note the share's id. Data read
@@ -83,7 +83,10 @@ export function classifyRequest({ method, route, params, query }: ClassifiedRequ
   if (method === 'POST' && path === '/api/shares') return { type: 'share-created', action: 'C', studyUids: [], detail: { service: 'shares' } };
   if (method === 'DELETE' && path === '/api/shares/:id') return { type: 'share-revoked', action: 'U', studyUids: [], detail: { service: 'shares' } };
   if (method === 'DELETE' && path.startsWith('/dicomweb/studies/:study')) {
-    return { type: 'study-deleted', action: 'D', studyUids: pathStudy, detail: { service: 'delete' } };
+    // A whole study: DICOM Study Deleted; part of one: DICOM Instances Accessed with action D (deleted).
+    const level = path.endsWith(':instance') ? 'instance' : path.endsWith(':series') ? 'series' : 'study';
+    const type = level === 'study' ? 'study-deleted' : 'instances-accessed';
+    return { type, action: 'D', studyUids: pathStudy, detail: { service: 'delete', level } };
   }
   return undefined;
 }
