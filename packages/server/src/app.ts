@@ -11,6 +11,7 @@ import { qidoRoutes } from '@tessera/qido-rs';
 import { MountPoint, parseAccept } from '@tessera/http';
 import type { Config } from './config.js';
 import { type Audit, auditRoutes, installAudit } from './audit/index.js';
+import { backupRoutes } from './backup-routes.js';
 import { capabilities, capabilitiesWadl } from './capabilities.js';
 import { type AccessControlHooks, installServerAccessControl } from './access-control.js';
 import { installCors } from './cors.js';
@@ -143,6 +144,7 @@ export async function buildApp({ config, index, blobs, logger, access }: AppDepe
   }
   await app.register(qidoRoutes, { prefix: DICOMWEB_ROOT, index, serviceUrl, maxLimit: config.qido.maxLimit });
   await app.register(auditRoutes, { index });
+  await app.register(backupRoutes, { index });
   await app.register(ohifRoutes, { prefix: MountPoint.ohif, index, baseUrl });
   await app.register(inRouteClass('viewer', viewerRoutes), {
     viewerDir: config.viewerDir ?? DEFAULT_VIEWER_DIR,

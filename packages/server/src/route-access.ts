@@ -56,6 +56,7 @@ export const ROUTE_ACCESS: readonly RouteRule[] = [
   { method: 'GET', url: '/ohif/dicomjson/studies/:study', access: 'read', what: 'OHIF v3 dicomjson study' },
   // The viewer's sign-in routes (/callback, /login, /logout, /viewer/dicomjson) are in the viewer class.
   { method: 'GET', url: '/api/audit', access: 'admin', what: 'the audit trail (JSON pages or JSON lines)' },
+  { method: 'GET', url: '/api/backup/index', access: 'admin', what: 'embedded index only: a snapshot of the PGlite data directory for a backup (tar.gz)' },
 ];
 
 /**

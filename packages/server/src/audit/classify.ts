@@ -43,6 +43,7 @@ const ACCESSED_RESOURCES = new Set(['metadata', 'rendered', 'thumbnail']);
  *   Import" (A.5.3.4) is for media brought into the organisation, not a network store).
  * - DELETE of a study: DICOM Study Deleted (D).
  * - `GET /api/audit`: Audit Log Used (R).
+ * - `GET /api/backup/index` (a snapshot of the embedded index): DICOM Instances Transferred (R).
  */
 export function classifyRequest({ method, route, params, query }: ClassifiedRequest): RequestClassification | undefined {
   const path = route.length > 1 ? route.replace(/\/+$/, '') : route;
@@ -65,6 +66,10 @@ export function classifyRequest({ method, route, params, query }: ClassifiedRequ
     }
     if (path.startsWith('/ohif/')) {
       return { type: 'instances-accessed', action: 'R', studyUids: pathStudy, detail: { service: 'ohif' } };
+    }
+    if (path === '/api/backup/index') {
+      // A copy of the whole embedded index (every patient's attributes) leaves the archive.
+      return { type: 'instances-transferred', action: 'R', studyUids: [], detail: { service: 'backup' } };
     }
     if (path === '/api/audit') {
       // The names of the filters used, never their values.
