@@ -14,5 +14,6 @@ done
 mkdir -p "$DATA_DIR/index" "$DATA_DIR/blobs"
 # Blobs first: should a server start on DATA_DIR too early, every row it finds has its blob.
 cp -a "$backup/blobs/." "$DATA_DIR/blobs/"
-tar -xzf "$backup/index.tar.gz" -C "$DATA_DIR/index"
+# The snapshot's member names start with "/" (PGlite writes them so); GNU tar strips it, relative to -C.
+tar -xzf "$backup/index.tar.gz" -C "$DATA_DIR/index" 2> >(grep -v "Removing leading" >&2)
 echo "restore-embedded: restored into $DATA_DIR; start the server, then run: tessera verify"

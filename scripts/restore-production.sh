@@ -17,4 +17,5 @@ here=$(dirname "$0")
 aws s3 sync "$backup/blobs/" "s3://$S3_BUCKET/${S3_PREFIX:-}" --only-show-errors "${endpoint[@]}"
 # --exit-on-error: a database that is not empty (or a failed statement) stops the restore.
 pg_restore --no-owner --no-privileges --exit-on-error --single-transaction --dbname="$DATABASE_URL" "$backup/index.dump"
-echo "restore-production: restored into $DATABASE_URL (host part only: ${DATABASE_URL##*@}) and s3://$S3_BUCKET/${S3_PREFIX:-}; start the server, then run: tessera verify"
+# Only the part after any credentials is printed.
+echo "restore-production: restored into ${DATABASE_URL##*@} and s3://$S3_BUCKET/${S3_PREFIX:-}; start the server, then run: tessera verify"
