@@ -1,3 +1,3 @@
 export type { BlobStore } from './blob-store.js';
 export { createBlobStore, type BlobStoreConfig } from './create-blob-store.js';
-export { BlobStoreFullError } from './errors.js';
+export { BlobNotFoundError, BlobStoreFullError } from './errors.js';

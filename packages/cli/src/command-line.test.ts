@@ -135,3 +135,31 @@ t.test('delete: a study, a series or an instance; --yes skips the confirmation',
     }
   }
 });
+
+t.test('tessera verify: level, rate, json and study; bad values are usage errors', async (t) => {
+  t.same(parseCommandLine(['verify']), { kind: 'verify', level: 'checksum', json: false }, 'checksum is the default level');
+  t.same(parseCommandLine(['verify', '--level', 'exists', '--rate', '50/s', '--json', '--study', '1.2.3']), {
+    kind: 'verify',
+    level: 'exists',
+    rate: 50,
+    json: true,
+    study: '1.2.3',
+  });
+  t.same(parseCommandLine(['verify', '--level=size', '--rate=2.5']), { kind: 'verify', level: 'size', rate: 2.5, json: false });
+  t.same(parseCommandLine(['verify', '--level', 'nope', '--help']), { kind: 'help', text: commandHelp('verify') }, '--help wins');
+  const errors: [string[], RegExp][] = [
+    [['verify', '--level', 'md5'], /^tessera verify: --level is exists, size or checksum, got 'md5'$/],
+    [['verify', '--rate', '0'], /^tessera verify: --rate needs a number of blobs per second above 0/],
+    [['verify', '--rate', 'fast'], /^tessera verify: --rate needs a number/],
+    [['verify', '--study', "1.2'; drop"], /^tessera verify: --study needs a Study Instance UID/],
+    [['verify', 'everything'], /^tessera verify: Unexpected argument 'everything'/],
+  ];
+  for (const [argv, message] of errors) {
+    const parsed = parseCommandLine(argv);
+    t.equal(parsed.kind, 'usage-error', argv.join(' '));
+    if (parsed.kind === 'usage-error') {
+      t.match(parsed.message, message);
+      t.equal(parsed.usage, commandHelp('verify'));
+    }
+  }
+});

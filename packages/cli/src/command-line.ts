@@ -20,7 +20,8 @@ export type CommandLine =
   | { kind: 'keys-revoke'; id: string }
   | { kind: 'share-create'; studyInstanceUid: string; expiresInMs: number; note?: string }
   | { kind: 'share-list'; studyInstanceUid?: string }
-  | { kind: 'share-revoke'; id: string };
+  | { kind: 'share-revoke'; id: string }
+  | { kind: 'verify'; level: 'exists' | 'size' | 'checksum'; rate?: number; json: boolean; study?: string };
 
 /** The scopes a key may hold (the same list as @tessera/access's SCOPES; the CLI parses without importing the server). */
 const KEY_SCOPES = ['read', 'write', 'delete', 'admin'];
@@ -109,6 +110,26 @@ subcommands:
 options:
   -h, --help          print this help and do nothing else`,
   },
+  verify: {
+    summary: 'check that every indexed instance has its blob, of the stored size and SHA-256',
+    usage: 'tessera verify [--level exists|size|checksum] [--rate N/s] [--json] [--study UID]',
+    details: `Walks the index page by page and checks each instance's blob in the blob store:
+  exists    the blob is there (one HEAD or stat per instance)
+  size      and its size is the size stored at ingest
+  checksum  and its bytes hash to the SHA-256 stored at ingest (reads every byte; the default)
+Problems are reported as missing, truncated (size differs) or corrupt (hash differs), with the
+Study, Series and SOP Instance UIDs and the blob key. A progress bar is drawn on stderr when it is
+a terminal.
+
+exit code: 0 nothing wrong, 1 problems found, 2 usage error or the check could not be done.
+
+options:
+  --level L      exists, size or checksum (default checksum)
+  --rate N/s     check at most N blobs per second (default: no limit); "50" or "50/s"
+  --json         JSON Lines on stdout: {"type":"problem",…} per problem, then {"type":"summary",…}
+  --study UID    only the instances of this study
+  -h, --help     print this help and do nothing else`,
+  },
 } as const;
 
 type CommandName = keyof typeof COMMANDS;
@@ -125,7 +146,7 @@ Configuration comes from environment variables (see \`tessera config\` or the RE
 
 export function commandHelp(name: CommandName): string {
   const { usage, summary, details } = COMMANDS[name];
-  const options = name === 'gc' || name === 'keys' || name === 'share' || name === 'delete' ? '' : '\n\noptions:\n  -h, --help   print this help and do nothing else';
+  const options = name === 'gc' || name === 'keys' || name === 'share' || name === 'delete' || name === 'verify' ? '' : '\n\noptions:\n  -h, --help   print this help and do nothing else';
   return `usage: ${usage}\n\n${summary}.\n\n${details}${options}`;
 }
 
@@ -197,6 +218,8 @@ export function parseCommandLine(argv: readonly string[]): CommandLine {
       return parseShare(rest);
     case 'delete':
       return parseDelete(rest);
+    case 'verify':
+      return parseVerify(rest);
   }
 }
 
@@ -234,6 +257,31 @@ function parseShare(args: readonly string[]): CommandLine {
       return { kind: 'share-create', studyInstanceUid: first, expiresInMs: Number(match[1]) * unit, ...(note?.trim() ? { note: note.trim() } : {}) };
     }
   }
+}
+
+function parseVerify(args: readonly string[]): CommandLine {
+  const usageError = (message: string): CommandLine => ({ kind: 'usage-error', message: `tessera verify: ${message}`, usage: commandHelp('verify') });
+  const parsed = tryParse(
+    args,
+    { help, level: { type: 'string' }, rate: { type: 'string' }, json: { type: 'boolean' }, study: { type: 'string' } },
+    'tessera verify',
+    commandHelp('verify'),
+  );
+  if ('message' in parsed) return parsed;
+  const { level = 'checksum', rate, json, study } = parsed.values;
+  if (level !== 'exists' && level !== 'size' && level !== 'checksum') return usageError(`--level is exists, size or checksum, got '${level}'`);
+  const command: CommandLine = { kind: 'verify', level, json: json === true };
+  if (rate !== undefined) {
+    const match = /^(\d+(?:\.\d+)?)(?:\/s)?$/.exec(rate.trim());
+    const perSecond = match ? Number(match[1]) : NaN;
+    if (!(perSecond > 0)) return usageError(`--rate needs a number of blobs per second above 0, like 50 or 50/s, got '${rate}'`);
+    command.rate = perSecond;
+  }
+  if (study !== undefined) {
+    if (!/^[0-9.]{1,64}$/.test(study)) return usageError(`--study needs a Study Instance UID (digits and dots), got '${study}'`);
+    command.study = study;
+  }
+  return command;
 }
 
 function parseDelete(args: readonly string[]): CommandLine {

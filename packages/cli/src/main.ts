@@ -63,6 +63,31 @@ async function main(argv: string[]): Promise<number> {
       }
       return 0;
     }
+    case 'verify': {
+      const [{ loadConfig }, { openIndex }, { createBlobStore }, { runVerify }] = await Promise.all([
+        import('@tessera/server'),
+        import('@tessera/index'),
+        import('@tessera/blob-store'),
+        import('./verify/run-verify.js'),
+      ]);
+      // Exit code 2, not 1, when the check cannot even start: 1 means "problems found".
+      let index, blobs;
+      try {
+        const config = loadConfig();
+        index = await openIndex(config.index);
+        blobs = createBlobStore(config.blobs);
+      } catch (error) {
+        console.error(`tessera verify: cannot open the archive: ${(error as Error).message}`);
+        await index?.close();
+        return 2;
+      }
+      try {
+        return await runVerify(index, blobs, { level: command.level, rate: command.rate, json: command.json, studyInstanceUid: command.study }, process);
+      } finally {
+        await index.close();
+        await blobs.close();
+      }
+    }
     case 'keys-create':
     case 'keys-list':
     case 'keys-revoke':

@@ -24,6 +24,8 @@ export interface OpenDatabase {
   db: Kysely<Database>;
   description: string;
   close: () => Promise<void>;
+  /** Embedded (PGlite) only: a tarball of the data directory, taken between two queries (see Index.snapshot). */
+  snapshot?: () => Promise<Blob>;
 }
 
 /** Opens the index: a pg pool on Postgres, or PGlite (in memory, or in `dataDir`). */
@@ -69,6 +71,9 @@ export async function openDatabase(config: IndexConfig, options: OpenDatabaseOpt
   return {
     db,
     description: config.dataDir ? `pglite:${config.dataDir}` : 'pglite:memory',
+    // PGlite's own dump (what its clone() uses): runs under its query lock, so no statement is half
+    // written; a transaction open at that moment is rolled back when the copy is opened (crash recovery).
+    snapshot: () => pglite.dumpDataDir('gzip'),
     close: async () => {
       await db.destroy(); // the PGlite dialect closes PGlite with it
       if (!pglite.closed) await pglite.close();

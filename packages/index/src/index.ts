@@ -45,6 +45,12 @@ export interface Index {
   readonly shares: ShareIndex;
   /** The audit trail (append, read, delete by age; never update). */
   readonly audit: AuditLog;
+  /**
+   * The embedded index only (undefined on PostgreSQL, where pg_dump is the tool): a consistent copy
+   * of the PGlite data directory as a gzipped tarball, taken while the server runs. Extracted into an
+   * empty directory, it is a data directory PGlite opens. Built in memory (PGlite's dumpDataDir).
+   */
+  readonly snapshot?: () => Promise<Blob>;
   /** Throws IndexUnavailableError if the database does not answer (used by `/readyz`). */
   check(): Promise<void>;
   close(): Promise<void>;
@@ -52,7 +58,7 @@ export interface Index {
 
 /** Opens the index and, unless told not to, applies pending migrations. */
 export async function openIndex(config: IndexConfig, options: { migrate?: boolean; onConnectionError?: (error: Error) => void } = {}): Promise<Index> {
-  const { db, description, close } = await openDatabase(config, { onConnectionError: options.onConnectionError });
+  const { db, description, close, snapshot } = await openDatabase(config, { onConnectionError: options.onConnectionError });
   if (options.migrate !== false) {
     const { error } = await migrateToLatest(db as never);
     if (error) {
@@ -70,6 +76,7 @@ export async function openIndex(config: IndexConfig, options: { migrate?: boolea
     apiKeys,
     shares: new ShareIndex(db),
     audit: new AuditLog(db),
+    ...(snapshot ? { snapshot } : {}),
     async check() {
       try {
         await sql`select 1`.execute(db);

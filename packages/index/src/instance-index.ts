@@ -321,6 +321,48 @@ export class InstanceIndex {
     }));
   }
 
+  /**
+   * One page of stored instances in primary-key order, after the row `afterPk` (keyset pagination:
+   * each page is one index range scan, and a walk over the whole archive holds one page in memory).
+   * `studyInstanceUid` limits the walk to one study. Used by `tessera verify`.
+   */
+  async pageInstances(options: { afterPk: number; limit: number; studyInstanceUid?: string }): Promise<(StoredInstance & { pk: number })[]> {
+    let query = this.db
+      .selectFrom('instance')
+      .innerJoin('series', 'series.pk', 'instance.series_pk')
+      .innerJoin('study', 'study.pk', 'instance.study_pk')
+      .select([
+        'instance.pk',
+        'study.study_instance_uid',
+        'series.series_instance_uid',
+        'instance.sop_instance_uid',
+        'instance.size',
+        'instance.sha256',
+        'instance.blob_key',
+      ])
+      .where('instance.pk', '>', options.afterPk);
+    if (options.studyInstanceUid !== undefined) query = query.where('study.study_instance_uid', '=', options.studyInstanceUid);
+    const rows = await query.orderBy('instance.pk').limit(options.limit).execute();
+    return rows.map((row) => ({
+      pk: row.pk,
+      studyInstanceUid: row.study_instance_uid,
+      seriesInstanceUid: row.series_instance_uid,
+      sopInstanceUid: row.sop_instance_uid,
+      size: row.size,
+      sha256: row.sha256,
+      blobKey: row.blob_key,
+    }));
+  }
+
+  /** How many instances are stored (in one study if given): the total a `tessera verify` progress bar counts to. */
+  async countInstances(options: { studyInstanceUid?: string } = {}): Promise<number> {
+    let query = this.db.selectFrom('instance').select((eb) => eb.fn.countAll<number | string>().as('n'));
+    if (options.studyInstanceUid !== undefined)
+      query = query.innerJoin('study', 'study.pk', 'instance.study_pk').where('study.study_instance_uid', '=', options.studyInstanceUid);
+    const row = await query.executeTakeFirstOrThrow();
+    return Number(row.n);
+  }
+
   /** Whether any instance row refers to this blob (used before deleting a blob and by the orphan sweep). */
   async isBlobReferenced(blobKey: string): Promise<boolean> {
     const row = await this.db.selectFrom('instance').select('pk').where('blob_key', '=', blobKey).executeTakeFirst();

@@ -13,6 +13,7 @@ import { MountPoint, parseAccept } from '@tessera/http';
 import { SHARE_COOKIE, cookieValue, createShareVerifier } from '@tessera/access';
 import type { Config } from './config.js';
 import { type Audit, auditRoutes, installAudit } from './audit/index.js';
+import { backupRoutes } from './backup-routes.js';
 import { capabilities, capabilitiesWadl } from './capabilities.js';
 import { type AccessControlHooks, installServerAccessControl } from './access-control.js';
 import { installCors } from './cors.js';
@@ -162,6 +163,7 @@ export async function buildApp({ config, index, blobs, logger, access }: AppDepe
   await app.register(lifecycleRoutes, { prefix: DICOMWEB_ROOT, index, blobs });
   await app.register(auditRoutes, { index });
   await app.register(shareRoutes, { index, verifier: shares, baseUrl, maxLifetimeMs: config.shares.maxLifetimeMs });
+  await app.register(backupRoutes, { index });
   await app.register(ohifRoutes, { prefix: MountPoint.ohif, index, baseUrl });
   await app.register(inRouteClass('viewer', viewerRoutes), {
     viewerDir: config.viewerDir ?? DEFAULT_VIEWER_DIR,

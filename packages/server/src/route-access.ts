@@ -63,6 +63,7 @@ export const ROUTE_ACCESS: readonly RouteRule[] = [
   { method: 'DELETE', url: STUDY, access: 'delete', what: 'delete a study' },
   { method: 'DELETE', url: SERIES, access: 'delete', what: 'delete a series' },
   { method: 'DELETE', url: INSTANCE, access: 'delete', what: 'delete an instance' },
+  { method: 'GET', url: '/api/backup/index', access: 'admin', what: 'embedded index only: a snapshot of the PGlite data directory for a backup (tar.gz)' },
 ];
 
 /**

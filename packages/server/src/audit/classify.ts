@@ -46,6 +46,7 @@ const ACCESSED_RESOURCES = new Set(['metadata', 'rendered', 'thumbnail']);
  * - Share links (issue #14): `POST /api/shares` share-created (C), `DELETE /api/shares/{id}`
  *   share-revoked (U), `GET /s/{token}` share-opened (E); the routes note the share's id. Data read
  *   with a share cookie is recorded as any read, with the share as the actor.
+ * - `GET /api/backup/index` (a snapshot of the embedded index): DICOM Instances Transferred (R).
  */
 export function classifyRequest({ method, route, params, query }: ClassifiedRequest): RequestClassification | undefined {
   const path = route.length > 1 ? route.replace(/\/+$/, '') : route;
@@ -70,6 +71,10 @@ export function classifyRequest({ method, route, params, query }: ClassifiedRequ
       return { type: 'instances-accessed', action: 'R', studyUids: pathStudy, detail: { service: 'ohif' } };
     }
     if (path === '/s/:token') return { type: 'share-opened', action: 'E', studyUids: [], detail: { service: 'shares' } };
+    if (path === '/api/backup/index') {
+      // A copy of the whole embedded index (every patient's attributes) leaves the archive.
+      return { type: 'instances-transferred', action: 'R', studyUids: [], detail: { service: 'backup' } };
+    }
     if (path === '/api/audit') {
       // The names of the filters used, never their values.
       const filters = Object.keys(query).sort().join(',');
