@@ -56,6 +56,8 @@ export const ROUTE_ACCESS: readonly RouteRule[] = [
   { method: 'GET', url: '/ohif/dicomjson/studies/:study', access: 'read', what: 'OHIF v3 dicomjson study' },
   // The viewer's sign-in routes (/callback, /login, /logout, /viewer/dicomjson) are in the viewer class.
   { method: 'GET', url: '/api/audit', access: 'admin', what: 'the audit trail (JSON pages or JSON lines)' },
+  { method: 'GET', url: '/upload', access: 'public', what: 'the upload page (static HTML and script; no patient data)' },
+  { method: 'POST', url: '/api/upload', access: 'write', what: "the upload page's store: multipart/form-data, the same store path as STOW-RS" },
 ];
 
 /**
