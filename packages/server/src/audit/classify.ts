@@ -76,6 +76,10 @@ export function classifyRequest({ method, route, params, query }: ClassifiedRequ
   if (method === 'POST' && (path === '/dicomweb/studies' || path === '/dicomweb/studies/:study')) {
     return { type: 'instances-transferred', action: 'C', studyUids: pathStudy, detail: { service: 'stow-rs' } };
   }
+  if (method === 'POST' && path === '/api/upload') {
+    // The upload page's store: the same transaction as STOW-RS.
+    return { type: 'instances-transferred', action: 'C', studyUids: [], detail: { service: 'upload-page' } };
+  }
   if (method === 'DELETE' && path.startsWith('/dicomweb/studies/:study')) {
     return { type: 'study-deleted', action: 'D', studyUids: pathStudy, detail: { service: 'delete' } };
   }
