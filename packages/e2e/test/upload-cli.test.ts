@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import t from 'tap';
 import { backendNames, orthancMissing, readManifest, sharedFiles, startOrthanc, startTestServer, testDataPath } from '@tessera/testkit';
 import { indexCounts } from '@tessera/index/testing';
+import { createKey } from './access/access-fixture.js';
 
 // Issue #16, `tessera upload`: the CLI as a user runs it (a child process) against this server on
 // every back end and against Orthanc's DICOMweb plugin. One folder of real files from
@@ -169,6 +170,29 @@ t.test('an unreachable server: exit 2, nothing counted as sent', async (t) => {
   t.equal(run.code, 2, 'exit 2', { output: show(run) });
   t.same(totals(run), { files: realFiles.length, stored: 0, alreadyPresent: 0, refused: 0, notSent: realFiles.length, skipped: 3 });
   t.match(run.stdout, /the server could not be reached/);
+});
+
+t.test('with API keys: the token from TESSERA_TOKEN; no token is exit 2; a write-only key stores but cannot tell "already present"', async (t) => {
+  const server = await startTestServer(backendNames()[0]!, { AUTH_MODE: 'apikey' });
+  t.teardown(() => server.close());
+  const url = `${server.url}/dicomweb`;
+  const target = join(folder, 'cd', 'nested');
+
+  const anonymous = await upload([target, '--url', url, '--retries', '0']);
+  t.equal(anonymous.code, 2, 'exit 2 without a credential', { output: show(anonymous) });
+  t.match(anonymous.stdout, /the server refused the credential: HTTP 401/);
+  t.equal((await indexCounts(server.index)).instances, 0, 'nothing stored');
+
+  const writeOnly = await createKey(server.index, 'router', ['write']);
+  const blind = await upload([target, '--url', url], { TESSERA_TOKEN: writeOnly });
+  t.equal(blind.code, 0, 'exit 0 with a write key in TESSERA_TOKEN', { output: show(blind) });
+  t.same(totals(blind), { files: 2, stored: 2, alreadyPresent: 0, refused: 0, notSent: 0, skipped: 1 });
+  t.match(blind.stderr, /could not ask the server which instances it already holds \(QIDO-RS search answered HTTP 403\)/, 'the missing read scope is said');
+
+  const both = await createKey(server.index, 'uploader', ['read', 'write']);
+  const again = await upload([target, '--url', url, '--token', both]);
+  t.equal(again.code, 0, 'exit 0 with a read+write key given as --token', { output: show(again) });
+  t.same(totals(again), { files: 2, stored: 0, alreadyPresent: 2, refused: 0, notSent: 0, skipped: 1 }, 'already present, told by QIDO-RS');
 });
 
 t.test('usage errors: exit 2', async (t) => {

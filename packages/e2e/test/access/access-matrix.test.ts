@@ -86,6 +86,14 @@ for (const backend of backendNames()) {
         ? `?requestType=WADO&studyUID=${study}&seriesUID=${series}&objectUID=${instance}&contentType=application%2Fdicom`
         : '');
 
+    // The upload page's store takes multipart/form-data: the same file as one form field.
+    const boundary = 'access-matrix-form';
+    const form = Buffer.concat([
+      Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="ct.dcm"\r\nContent-Type: application/dicom\r\n\r\n`),
+      file,
+      Buffer.from(`\r\n--${boundary}--\r\n`),
+    ]);
+
     const routes = registeredRoutes(server.app);
     t.ok(routes.length > 100, `${routes.length} routes registered`);
     let checked = 0;
@@ -94,11 +102,15 @@ for (const backend of backendNames()) {
       for (const principal of principals) {
         const want = expected(route, principal);
         const post = route.method === 'POST' && route.access === 'write';
+        const upload = post && route.url === '/api/upload';
         const answer = await server.app.inject({
           method: route.method as 'GET',
           url,
-          headers: { ...bearer(principal.key), ...(post ? { 'content-type': 'application/dicom' } : {}) },
-          ...(post ? { payload: file } : {}),
+          headers: {
+            ...bearer(principal.key),
+            ...(post ? { 'content-type': upload ? `multipart/form-data; boundary=${boundary}` : 'application/dicom' } : {}),
+          },
+          ...(post ? { payload: upload ? form : file } : {}),
         });
         const got = answer.statusCode;
         const ok = want === '2xx' ? got >= 200 && got < 300 : got === want;
