@@ -13,6 +13,8 @@ const BASE = ['http', 'index', 'blob-store', 'imaging'];
 const ACCESS = ['access'];
 const RETRIEVE = ['retrieve', 'stored-objects'];
 const SERVICES = ['stow-rs', 'qido-rs', 'wado-rs', 'wado-uri', 'ohif', 'lifecycle'];
+/** Clients of a DICOMweb server (any server, not only ours): the upload CLI's engine. */
+const CLIENTS = ['upload'];
 const TEST_PACKAGES = ['testkit', 'e2e', 'bench', 's3-test-server', 'test-data'];
 
 /** Production files of the given packages may import only these workspace packages (and themselves). */
@@ -63,7 +65,8 @@ module.exports = {
     layer('retrieve', RETRIEVE, ['dicom', 'http', 'index', 'blob-store', 'imaging']),
     layer('services', SERVICES, [...FOUNDATION, ...BASE, ...ACCESS, ...RETRIEVE]),
     layer('server', ['server'], [...FOUNDATION, ...BASE, ...ACCESS, ...RETRIEVE, ...SERVICES]),
-    layer('cli', ['cli'], [...FOUNDATION, ...BASE, ...ACCESS, ...RETRIEVE, ...SERVICES, 'server']),
+    layer('clients', CLIENTS, [...FOUNDATION]),
+    layer('cli', ['cli'], [...FOUNDATION, ...BASE, ...ACCESS, ...RETRIEVE, ...SERVICES, 'server', ...CLIENTS]),
     {
       name: 'no-test-helpers-in-production',
       severity: 'error',
@@ -78,6 +81,8 @@ module.exports = {
     sdk('imaging-codecs', 'dcmjs-codecs|dcmjs-imaging|sharp', ['imaging']),
     sdk('jose', 'jose', ['access']),
     sdk('fastify-static', '@fastify/static', ['ohif']),
+    sdk('fastify-multipart', '@fastify/multipart', ['stow-rs']),
+    sdk('cli-progress', 'cli-progress', ['upload']),
   ],
   options: {
     doNotFollow: { path: 'node_modules' },

@@ -163,3 +163,36 @@ t.test('tessera verify: level, rate, json and study; bad values are usage errors
     }
   }
 });
+
+t.test('upload: files and folders, with its options', async (t) => {
+  const defaults = { concurrency: 4, batch: 50, retries: 5 };
+  const cases: [string[], CommandLine][] = [
+    [['upload', 'a'], { kind: 'upload', paths: ['a'], ...defaults }],
+    [['upload', 'a', 'b/c.dcm'], { kind: 'upload', paths: ['a', 'b/c.dcm'], ...defaults }],
+    [
+      ['upload', '--url', 'https://pacs.example/dicom-web', 'a', '--concurrency', '8', '--batch=10', '--retries', '0', '--token', 'tsk_x'],
+      { kind: 'upload', paths: ['a'], url: 'https://pacs.example/dicom-web', token: 'tsk_x', concurrency: 8, batch: 10, retries: 0 },
+    ],
+  ];
+  for (const [argv, expected] of cases) t.same(parseCommandLine(argv), expected, argv.join(' '));
+  const errors: [string[], RegExp][] = [
+    [['upload'], /^tessera upload: give at least one file or folder$/],
+    [['upload', 'a', '--concurrency', '0'], /--concurrency needs a whole number from 1 to 64, got '0'/],
+    [['upload', 'a', '--batch', 'many'], /--batch needs a whole number from 1 to 10000, got 'many'/],
+    [['upload', 'a', '--retries', '-1'], /--retries/],
+    [['upload', 'a', '--url', 'ftp://x/'], /--url needs an http:\/\/ or https:\/\/ URL, got 'ftp:\/\/x\/'/],
+    [['upload', 'a', '--url', 'not a url'], /--url needs an http/],
+    [['upload', 'a', '--token', ''], /--token is empty/],
+    [['upload', 'a', '--tokn', 'x'], /Unknown option '--tokn'/],
+  ];
+  for (const [argv, message] of errors) {
+    const parsed = parseCommandLine(argv);
+    t.equal(parsed.kind, 'usage-error', argv.join(' '));
+    if (parsed.kind === 'usage-error') {
+      t.match(parsed.message, message, `${argv.join(' ')}: message`);
+      t.equal(parsed.usage, commandHelp('upload'));
+    }
+  }
+  t.same(parseCommandLine(['upload', 'a', '--help']), { kind: 'help', text: commandHelp('upload') }, '--help wins');
+  t.match(commandHelp('upload'), /TESSERA_TOKEN/, 'the help names the environment variable for the token');
+});

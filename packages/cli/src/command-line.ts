@@ -21,7 +21,8 @@ export type CommandLine =
   | { kind: 'share-create'; studyInstanceUid: string; expiresInMs: number; note?: string }
   | { kind: 'share-list'; studyInstanceUid?: string }
   | { kind: 'share-revoke'; id: string }
-  | { kind: 'verify'; level: 'exists' | 'size' | 'checksum'; rate?: number; json: boolean; study?: string };
+  | { kind: 'verify'; level: 'exists' | 'size' | 'checksum'; rate?: number; json: boolean; study?: string }
+  | { kind: 'upload'; paths: string[]; url?: string; token?: string; concurrency: number; batch: number; retries: number };
 
 /** The scopes a key may hold (the same list as @tessera/access's SCOPES; the CLI parses without importing the server). */
 const KEY_SCOPES = ['read', 'write', 'delete', 'admin'];
@@ -130,7 +131,30 @@ options:
   --study UID    only the instances of this study
   -h, --help     print this help and do nothing else`,
   },
-} as const;
+  upload: {
+    summary: 'send DICOM files and folders to a DICOMweb server with STOW-RS',
+    usage: 'tessera upload <files or folders…> [--url URL] [--token TOKEN] [--concurrency N] [--batch N] [--retries N]',
+    details: `Walks the folders recursively and sends every DICOM file (found by its content, a 128-byte
+preamble then "DICM", whatever its name) with STOW-RS, in batches, several at once. DICOMDIR files
+and non-DICOM files are skipped with a note. Transient failures (connection errors, 408, 429, 5xx,
+Retry-After) are retried with backoff. The summary lists per study what was stored, already present
+(asked with QIDO-RS before sending) and refused, with the server's reasons. Re-running on the same
+folder stores nothing new and says so.
+
+A progress bar (files, MB, rate, ETA) on a terminal, one line per batch otherwise; the summary on stdout.
+
+exit codes: 0 every file stored or already present, 1 some refused or not sent,
+            2 usage error, server unreachable or credential refused
+
+options:
+  --url URL           the DICOMweb service root (default http://127.0.0.1:$PORT/dicomweb, PORT default 8080)
+  --token TOKEN       an API key or access token, sent as Authorization: Bearer; better: set
+                      TESSERA_TOKEN, which stays out of shell history and process lists
+  --concurrency N     STOW-RS requests in flight at once (default 4)
+  --batch N           files per request (default 50)
+  --retries N         further attempts of a request after a transient failure (default 5, 0 for none)
+  -h, --help          print this help and do nothing else`,
+  },} as const;
 
 type CommandName = keyof typeof COMMANDS;
 
@@ -146,7 +170,7 @@ Configuration comes from environment variables (see \`tessera config\` or the RE
 
 export function commandHelp(name: CommandName): string {
   const { usage, summary, details } = COMMANDS[name];
-  const options = name === 'gc' || name === 'keys' || name === 'share' || name === 'delete' || name === 'verify' ? '' : '\n\noptions:\n  -h, --help   print this help and do nothing else';
+  const options = name === 'gc' || name === 'keys' || name === 'share' || name === 'delete' || name === 'verify' || name === 'upload' ? '' : '\n\noptions:\n  -h, --help   print this help and do nothing else';
   return `usage: ${usage}\n\n${summary}.\n\n${details}${options}`;
 }
 
@@ -220,6 +244,8 @@ export function parseCommandLine(argv: readonly string[]): CommandLine {
       return parseDelete(rest);
     case 'verify':
       return parseVerify(rest);
+    case 'upload':
+      return parseUpload(rest);
   }
 }
 
@@ -282,6 +308,61 @@ function parseVerify(args: readonly string[]): CommandLine {
     command.study = study;
   }
   return command;
+}
+
+function parseUpload(args: readonly string[]): CommandLine {
+  const usageError = (message: string): CommandLine => ({ kind: 'usage-error', message: `tessera upload: ${message}`, usage: commandHelp('upload') });
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: [...args],
+      options: {
+        help,
+        url: { type: 'string' },
+        token: { type: 'string' },
+        concurrency: { type: 'string' },
+        batch: { type: 'string' },
+        retries: { type: 'string' },
+      },
+      strict: true,
+      allowPositionals: true,
+    });
+  } catch (error) {
+    return usageError((error as Error).message.replace(/\. To specify a positional argument.*$/s, ''));
+  }
+  const { values, positionals } = parsed;
+  if (positionals.length === 0) return usageError('give at least one file or folder');
+  const count = (name: 'concurrency' | 'batch' | 'retries', fallback: number, min: number, max: number): number | string => {
+    const given = values[name];
+    if (given === undefined) return fallback;
+    const n = Number(given);
+    return /^\d+$/.test(given) && n >= min && n <= max ? n : `--${name} needs a whole number from ${min} to ${max}, got '${given}'`;
+  };
+  const concurrency = count('concurrency', 4, 1, 64);
+  const batch = count('batch', 50, 1, 10_000);
+  const retries = count('retries', 5, 0, 20);
+  if (typeof concurrency === 'string') return usageError(concurrency);
+  if (typeof batch === 'string') return usageError(batch);
+  if (typeof retries === 'string') return usageError(retries);
+  if (values.url !== undefined) {
+    let url: URL | undefined;
+    try {
+      url = new URL(values.url);
+    } catch {
+      url = undefined;
+    }
+    if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:')) return usageError(`--url needs an http:// or https:// URL, got '${values.url}'`);
+  }
+  if (values.token !== undefined && values.token.trim() === '') return usageError('--token is empty');
+  return {
+    kind: 'upload',
+    paths: positionals,
+    ...(values.url === undefined ? {} : { url: values.url }),
+    ...(values.token === undefined ? {} : { token: values.token }),
+    concurrency,
+    batch,
+    retries,
+  };
 }
 
 function parseDelete(args: readonly string[]): CommandLine {

@@ -98,6 +98,8 @@ async function main(argv: string[]): Promise<number> {
       return manageShares(command);
     case 'delete':
       return deleteCommand(command);
+    case 'upload':
+      return upload(command);
     case 'config': {
       const { SETTINGS } = await import('@tessera/server');
       for (const [name, defaultValue, meaning] of SETTINGS) console.log(`${name.padEnd(30)} ${(defaultValue || '-').padEnd(14)} ${meaning}`);
@@ -306,6 +308,34 @@ async function deleteCommand(command: Extract<CommandLine, { kind: 'delete' }>):
     await index.close();
     await blobs.close();
   }
+}
+
+/**
+ * `tessera upload`: a client of any DICOMweb server, so it reads no server configuration; only PORT
+ * (for the default URL, the local server) and TESSERA_TOKEN (a credential kept out of the command
+ * line, where shell history and process lists would show it).
+ */
+async function upload(command: Extract<CommandLine, { kind: 'upload' }>): Promise<number> {
+  const { uploadFiles, exitCode, createProgressReporter, formatSummary, DEFAULT_RETRY } = await import('@tessera/upload');
+  const url = command.url ?? `http://127.0.0.1:${process.env.PORT || '8080'}/dicomweb`;
+  const token = command.token ?? (process.env.TESSERA_TOKEN || undefined);
+  const progress = createProgressReporter(process.stderr);
+  const started = performance.now();
+  console.error(`uploading to ${url}`);
+  let report;
+  try {
+    report = await uploadFiles(command.paths, {
+      target: { url, ...(token ? { token } : {}) },
+      concurrency: command.concurrency,
+      batchFiles: command.batch,
+      retry: { ...DEFAULT_RETRY, attempts: command.retries + 1 },
+      events: progress.events,
+    });
+  } finally {
+    progress.stop();
+  }
+  console.log(formatSummary(report, (performance.now() - started) / 1000));
+  return exitCode(report);
 }
 
 /**

@@ -4,7 +4,7 @@ import Fastify, { type FastifyInstance, type FastifyRequest, type FastifyServerO
 import type { BlobStore } from '@tessera/blob-store';
 import type { Index } from '@tessera/index';
 import { DEFAULT_VIEWER_DIR, ohifRoutes, viewerRoutes } from '@tessera/ohif';
-import { stowRoutes } from '@tessera/stow-rs';
+import { stowRoutes, uploadRoutes } from '@tessera/stow-rs';
 import { wadoRoutes } from '@tessera/wado-rs';
 import { wadoUriRoutes } from '@tessera/wado-uri';
 import { qidoRoutes } from '@tessera/qido-rs';
@@ -146,6 +146,21 @@ export async function buildApp({ config, index, blobs, logger, access }: AppDepe
       duplicatePolicy: config.stow.duplicatePolicy,
     },
     log: app.log,
+  });
+  // The browser upload page and its multipart/form-data route: the same store path and settings as STOW-RS.
+  await app.register(uploadRoutes, {
+    index,
+    blobs,
+    maxBodyBytes: config.stow.maxBodyBytes,
+    settings: {
+      spoolDir: resolve(config.dataDir, 'spool'),
+      maxPartBytes: config.stow.maxPartBytes,
+      maxHeaderBytes: config.stow.maxHeaderBytes,
+      inlineBinaryMaxBytes: config.inlineBinaryMaxBytes,
+      duplicatePolicy: config.stow.duplicatePolicy,
+    },
+    log: app.log,
+    viewerUrl: (request, study) => `${baseUrl(request)}/viewer?StudyInstanceUIDs=${encodeURIComponent(study)}`,
   });
   const retrieveSettings = { maxHeaderBytes: config.stow.maxHeaderBytes };
   await app.register(wadoRoutes, { prefix: DICOMWEB_ROOT, index, blobs, serviceUrl, settings: retrieveSettings });

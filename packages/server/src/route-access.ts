@@ -64,6 +64,8 @@ export const ROUTE_ACCESS: readonly RouteRule[] = [
   { method: 'DELETE', url: SERIES, access: 'delete', what: 'delete a series' },
   { method: 'DELETE', url: INSTANCE, access: 'delete', what: 'delete an instance' },
   { method: 'GET', url: '/api/backup/index', access: 'admin', what: 'embedded index only: a snapshot of the PGlite data directory for a backup (tar.gz)' },
+  { method: 'GET', url: '/upload', access: 'public', what: 'the upload page (static HTML and script; no patient data)' },
+  { method: 'POST', url: '/api/upload', access: 'write', what: "the upload page's store: multipart/form-data, the same store path as STOW-RS" },
 ];
 
 /**

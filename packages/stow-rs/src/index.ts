@@ -1,2 +1,3 @@
 export { stowRoutes } from './stow-routes.js';
 export { collectOrphans } from './collect-orphans.js';
+export { uploadRoutes, type UploadFileResult } from './upload-routes.js';

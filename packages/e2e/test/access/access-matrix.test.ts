@@ -121,6 +121,14 @@ for (const backend of backendNames()) {
         ? `?requestType=WADO&studyUID=${study}&seriesUID=${series}&objectUID=${instance}&contentType=application%2Fdicom`
         : '');
 
+    // The upload page's store takes multipart/form-data: the same file as one form field.
+    const boundary = 'access-matrix-form';
+    const form = Buffer.concat([
+      Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="ct.dcm"\r\nContent-Type: application/dicom\r\n\r\n`),
+      file,
+      Buffer.from(`\r\n--${boundary}--\r\n`),
+    ]);
+
     // The DELETE routes last: an allowed DELETE removes the instance every other route reads.
     const routes = registeredRoutes(server.app).sort((a, b) => Number(a.method === 'DELETE') - Number(b.method === 'DELETE'));
     t.ok(routes.length > 100, `${routes.length} routes registered`);
@@ -134,6 +142,7 @@ for (const backend of backendNames()) {
         if (principal.cookie && route.routeClass === 'viewer') continue;
         const want = expected(route, principal);
         const post = route.method === 'POST' && route.access === 'write';
+        const upload = post && route.url === '/api/upload';
         const newShare = route.method === 'POST' && route.url === '/api/shares';
         const answer = await server.app.inject({
           method: route.method as 'GET',
@@ -141,9 +150,9 @@ for (const backend of backendNames()) {
           headers: {
             ...bearer(principal.key),
             ...(principal.cookie ? { cookie: principal.cookie } : {}),
-            ...(post ? { 'content-type': 'application/dicom' } : {}),
+            ...(post ? { 'content-type': upload ? `multipart/form-data; boundary=${boundary}` : 'application/dicom' } : {}),
           },
-          ...(post ? { payload: file } : {}),
+          ...(post ? { payload: upload ? form : file } : {}),
           ...(newShare ? { payload: { studyInstanceUid: study, expiresIn: '1h' } } : {}),
         });
         const got = answer.statusCode;

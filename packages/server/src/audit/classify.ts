@@ -87,6 +87,10 @@ export function classifyRequest({ method, route, params, query }: ClassifiedRequ
   }
   if (method === 'POST' && path === '/api/shares') return { type: 'share-created', action: 'C', studyUids: [], detail: { service: 'shares' } };
   if (method === 'DELETE' && path === '/api/shares/:id') return { type: 'share-revoked', action: 'U', studyUids: [], detail: { service: 'shares' } };
+  if (method === 'POST' && path === '/api/upload') {
+    // The upload page's store: the same transaction as STOW-RS.
+    return { type: 'instances-transferred', action: 'C', studyUids: [], detail: { service: 'upload-page' } };
+  }
   if (method === 'DELETE' && path.startsWith('/dicomweb/studies/:study')) {
     // A whole study: DICOM Study Deleted; part of one: DICOM Instances Accessed with action D (deleted).
     const level = path.endsWith(':instance') ? 'instance' : path.endsWith(':series') ? 'series' : 'study';
