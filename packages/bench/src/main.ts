@@ -11,7 +11,7 @@ import { startS3Server } from '@tessera/s3-test-server';
 import { hasPsql, insertSyntheticRows } from './bulk-rows.js';
 import { startOrthanc } from './orthanc.js';
 import { type Manifest, loadOrGenerate } from './data.js';
-import { Client } from './load.js';
+import { Client, type RequestSpec } from './load.js';
 import {
   type OpResult,
   type Paths,
@@ -402,47 +402,20 @@ async function measureBaseline(manifest: Manifest, clients: number, rounds: numb
     // Uploads: the first images in STOW-sized batches, the same bodies as the STOW phase sends.
     const uploads = manifest.images.slice(0, quick ? 2 * batch : 50 * batch);
     const upload = (path: string) => (round: number) => stowRequests({ dicomweb: path }, manifest.dir, uploads, batch).slice(0, round < 0 ? 1 : undefined);
+    const op = (name: string, what: string, make: (round: number) => RequestSpec[], perRequest?: number) =>
+      measure(ctx, 'baseline', name, `trivial node:http, ${what} (${perRequest ? `${perRequest} per request, ` : ''}${clients} clients)`, make, {
+        clients,
+        ...(perRequest ? { instancesPerRequest: perRequest } : {}),
+      });
+    const repeat = (path: string) => () => Array.from({ length: n }, () => ({ path }));
     return [
-      await measure(
-        ctx,
-        'baseline',
-        'memory',
-        `trivial node:http, one instance from memory (${clients} clients)`,
-        () => Array.from({ length: n }, () => ({ path: '/memory' })),
-        { clients },
+      await op('memory', 'one instance from memory', repeat('/memory')),
+      await op('file', 'one instance from disk', repeat('/file')),
+      await op('files', "the retrieve phase's mix of instance files", (round) =>
+        cycle(manifest.images, round, n).map((e) => ({ path: `/files/${e.file.split('/').map(encodeURIComponent).join('/')}` })),
       ),
-      await measure(
-        ctx,
-        'baseline',
-        'file',
-        `trivial node:http, one instance from disk (${clients} clients)`,
-        () => Array.from({ length: n }, () => ({ path: '/file' })),
-        { clients },
-      ),
-      await measure(
-        ctx,
-        'baseline',
-        'files',
-        `trivial node:http, the retrieve phase's mix of instance files (${clients} clients)`,
-        (round) => cycle(manifest.images, round, n).map((e) => ({ path: `/files/${e.file.split('/').map(encodeURIComponent).join('/')}` })),
-        { clients },
-      ),
-      await measure(
-        ctx,
-        'baseline',
-        'upload',
-        `trivial node:http, STOW-sized uploads read and discarded (${batch} per request, ${clients} clients)`,
-        upload('/discard'),
-        { clients, instancesPerRequest: batch },
-      ),
-      await measure(
-        ctx,
-        'baseline',
-        'upload-durable',
-        `trivial node:http, STOW-sized uploads written to one file per instance, each fdatasynced (${batch} per request, ${clients} clients)`,
-        upload('/durable'),
-        { clients, instancesPerRequest: batch },
-      ),
+      await op('upload', 'STOW-sized uploads read and discarded', upload('/discard'), batch),
+      await op('upload-durable', 'STOW-sized uploads written to one file per instance, each fdatasynced', upload('/durable'), batch),
     ];
   } finally {
     client.close();
