@@ -228,7 +228,7 @@ export function authMarkdown(comparisons: AuthComparison[]): string {
     const modes = AUTH_MODES.filter((m) => m !== 'none' && c.summary[m]);
     lines.push(
       '',
-      `#### Access control cost on ${c.backend} (medians of ${c.runs} runs per mode; the mode columns are ratios to none)`,
+      `#### Access control cost on ${c.backend} (medians of ${c.runs} run${c.runs === 1 ? '' : 's'} per mode; the mode columns are ratios to none)`,
       '',
       `| operation | none p50 ms | none req/s | none CPU ms/req | ${modes.map((m) => `${m} p50 | ${m} throughput | ${m} CPU`).join(' | ')} |`,
       `|---|---:|---:|---:|${modes.map(() => '---:|---:|---:').join('|')}|`,
