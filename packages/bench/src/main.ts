@@ -253,6 +253,8 @@ async function main(): Promise<number> {
 
   await issuer?.close();
 
+  // Servers the benchmark does not start (--target) or that are not Tessera (--orthanc): no direct index inserts.
+  const external = { manifest, clients, rounds, quick, batch, qidoRows: Math.min(qidoRows, 10_000), phases: phases as Set<Phase> };
   if (values.target) {
     const name = values['target-name'];
     log(`\n== ${name} (${values.target})`);
@@ -263,13 +265,7 @@ async function main(): Promise<number> {
         description: `external server at ${values.target}`,
         url: values.target,
         paths: { dicomweb: values['dicomweb-path'], wadouri: path(values['wadouri-path']), ohif: path(values['ohif-path']) },
-        manifest,
-        clients,
-        rounds,
-        quick,
-        batch,
-        qidoRows: Math.min(qidoRows, 10_000),
-        phases: phases as Set<Phase>,
+        ...external,
       }),
     );
   }
@@ -285,13 +281,7 @@ async function main(): Promise<number> {
           url: orthanc.url,
           pid: orthanc.pid,
           paths: { dicomweb: '/dicom-web', wadouri: '/wado' },
-          manifest,
-          clients,
-          rounds,
-          quick,
-          batch,
-          qidoRows: Math.min(qidoRows, 10_000),
-          phases: phases as Set<Phase>,
+          ...external,
         }),
       );
     } finally {
