@@ -110,6 +110,33 @@ t.test('verified credentials are cached by hash for apiKeyCacheMs, failures are 
   t.same(calls.filter((c) => c === 'k-nobody').length, 2, 'refusals are checked each time');
 });
 
+t.test('a verified access token is cached by its hash until it expires, not for apiKeyCacheMs', async (t) => {
+  let now = 2_000_000;
+  const calls: string[] = [];
+  const expiresAt = now + 60_000;
+  const tokens: BearerVerifier = {
+    kind: 'oidc',
+    accepts: (token) => token.startsWith('jwt-'),
+    async verify(token) {
+      calls.push(token);
+      return { ok: true, principal: { kind: 'oidc', id: 'user', scopes: new Set<Scope>(['read']) }, expiresAt };
+    },
+  };
+  const server = await app({ verifiers: [tokens], now: () => now, apiKeyCacheMs: 5000 });
+  const get = async (token: string) => (await server.inject({ url: '/data', headers: { authorization: `Bearer ${token}` } })).statusCode;
+  t.equal(await get('jwt-a'), 200);
+  now += 30_000;
+  t.equal(await get('jwt-a'), 200);
+  now = expiresAt - 1;
+  t.equal(await get('jwt-a'), 200);
+  t.same(calls, ['jwt-a'], 'verified once, believed until exp (well past apiKeyCacheMs)');
+  t.equal(await get('jwt-b'), 200);
+  t.same(calls, ['jwt-a', 'jwt-b'], 'another token is another entry');
+  now = expiresAt;
+  t.equal(await get('jwt-a'), 200);
+  t.same(calls, ['jwt-a', 'jwt-b', 'jwt-a'], 'at exp the verifier is asked again (and would refuse a really expired token)');
+});
+
 t.test('refused credentials are rate-limited per address: 429 with Retry-After', async (t) => {
   let now = 5_000_000;
   const server = await app({ now: () => now, failuresPerMinute: 3 });

@@ -25,7 +25,12 @@ export class Client {
   readonly agent: http.Agent;
   readonly base: URL;
 
-  constructor(baseUrl: string, sockets: number) {
+  /** `headers` go with every request (e.g. the `--auth` runs' Authorization); a request's own win. */
+  constructor(
+    baseUrl: string,
+    sockets: number,
+    readonly headers: Record<string, string> = {},
+  ) {
     this.base = new URL(baseUrl);
     this.agent = new http.Agent({ keepAlive: true, maxSockets: sockets, maxFreeSockets: sockets });
   }
@@ -43,7 +48,7 @@ export class Client {
           agent: this.agent,
           method: spec.method ?? 'GET',
           path: `${this.base.pathname.replace(/\/$/, '')}${spec.path}`,
-          headers: { ...(spec.headers ?? {}), ...(length !== undefined ? { 'content-length': String(length) } : {}) },
+          headers: { ...this.headers, ...(spec.headers ?? {}), ...(length !== undefined ? { 'content-length': String(length) } : {}) },
         },
         (res) => {
           ttfb = performance.now() - started;

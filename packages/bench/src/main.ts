@@ -11,7 +11,7 @@ import { startS3Server } from '@tessera/s3-test-server';
 import { hasPsql, insertSyntheticRows } from './bulk-rows.js';
 import { startOrthanc } from './orthanc.js';
 import { type Manifest, loadOrGenerate } from './data.js';
-import { Client } from './load.js';
+import { Client, type RequestSpec } from './load.js';
 import {
   type OpResult,
   type Paths,
@@ -28,6 +28,21 @@ import {
 } from './phases.js';
 import { type ServerUnderTest, buildServer, freePort, memory, startServerProcess } from './server-process.js';
 import { markdownSection, ratioTable } from './report.js';
+import {
+  AUTH_MODES,
+  type AuthComparison,
+  type AuthMode,
+  type AuthRun,
+  type Credential,
+  type TokenIssuer,
+  auditedEvents,
+  authMarkdown,
+  compareModes,
+  createApiKey,
+  medianOps,
+  probeAuthentication,
+  startTokenIssuer,
+} from './auth.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 const BACKENDS = ['embedded', 'postgres', 'postgres-s3'] as const;
@@ -59,6 +74,11 @@ const USAGE = `usage: pnpm bench [options]
                           ohif, qido; the data is stored (unmeasured) when stow is not among them
   --keep-db               keep the PostgreSQL scratch database(s) after the run and print their URLs
                           (to EXPLAIN ANALYZE the queries on a 1M-row index; drop them yourself afterwards)
+  --auth                  the cost of access control instead of the phases: for each back end, the same
+                          server and data measured with AUTH_MODE=none, apikey (a key made with
+                          \`tessera keys create\`) and oidc (tokens of a real OpenID Connect provider on
+                          loopback), audit trail on; QIDO and retrieve phases; ratios to none
+  --auth-runs <n>         runs per mode with --auth, alternating modes; figures are medians of the runs (default 3)
   --quick                 tiny sizes (CI smoke test)
   --no-report             do not append to docs/benchmarks.md
   --out <file>            JSON results file (default .bench-cache/results-<timestamp>.json)`;
@@ -98,6 +118,8 @@ async function main(): Promise<number> {
       orthanc: { type: 'boolean', default: false },
       'orthanc-binary': { type: 'string', default: 'Orthanc' },
       quick: { type: 'boolean', default: false },
+      auth: { type: 'boolean', default: false },
+      'auth-runs': { type: 'string' },
       'no-report': { type: 'boolean', default: false },
       out: { type: 'string' },
       help: { type: 'boolean', default: false },
@@ -120,6 +142,9 @@ async function main(): Promise<number> {
   const rounds = int(values.rounds, quick ? 1 : 5, 'rounds') || 1;
   const qidoRows = int(values['qido-rows'], quick ? 400 : 10_000, 'qido-rows');
   const batch = int(values.batch, quick ? 5 : 10, 'batch') || 1;
+  const auth = values.auth;
+  const authRuns = int(values['auth-runs'], 3, 'auth-runs') || 1;
+  if (auth && values.target) throw new Error('--auth measures the servers it starts (--backend), not --target');
   const stored = instances + bigSeries;
   // Small instances STOWed to reach the QIDO size (up to 10,000); beyond that, rows are inserted directly.
   const topUp = Math.max(0, Math.min(qidoRows, 10_000) - stored);
@@ -147,7 +172,8 @@ async function main(): Promise<number> {
 
   const manifest = loadOrGenerate(cacheDir, { instances, bigSeries, topUp, rows: quick ? 512 : 512 }, log);
   const results: RunResult[] = [];
-  const baseline = await measureBaseline(manifest, clients, rounds, quick, batch);
+  // The loopback ceiling is not what --auth compares (it compares the server with itself).
+  const baseline = auth ? [] : await measureBaseline(manifest, clients, rounds, quick, batch);
   if (backends.length) buildServer(ROOT, log);
   const nodeArgs = values['server-node-args'].split(/\s+/).filter(Boolean);
   const phases = new Set(
@@ -158,8 +184,12 @@ async function main(): Promise<number> {
   );
   for (const p of phases) if (!(PHASES as readonly string[]).includes(p)) throw new Error(`unknown phase '${p}' (${PHASES.join(', ')})`);
 
+  const authComparisons: AuthComparison[] = [];
+  const authRunResults: AuthRun[] = [];
+  const issuer = auth && backends.length ? await startTokenIssuer() : undefined;
+
   for (const backend of backends) {
-    log(`\n== ${backend}`);
+    log(`\n== ${backend}${auth ? ' (--auth)' : ''}`);
     const cleanups: (() => Promise<void>)[] = [];
     const dataDir = mkdtempSync(join(os.tmpdir(), 'tessera-bench-'));
     cleanups.push(async () => rmSync(dataDir, { recursive: true, force: true }));
@@ -188,18 +218,14 @@ async function main(): Promise<number> {
           S3_PREFIX: 'bench/',
         });
       }
-      server = await startServerProcess(ROOT, env, nodeArgs, log);
       const description =
         backend === 'embedded'
           ? 'PGlite (embedded, on disk) + filesystem'
           : backend === 'postgres'
             ? 'PostgreSQL + filesystem'
             : 'PostgreSQL + S3 (s3rver child process)';
-      const run = await runPhases({
-        name: backend,
+      const common = {
         description,
-        url: server.url,
-        pid: server.pid,
         paths: { dicomweb: '/dicomweb', wadouri: '/wadouri', ohif: '/ohif' },
         manifest,
         clients,
@@ -208,8 +234,16 @@ async function main(): Promise<number> {
         batch,
         qidoRows,
         databaseUrl,
-        phases: phases as Set<Phase>,
-      });
+      };
+      if (issuer) {
+        const measured = await measureAuthModes(backend, env, common, issuer, authRuns, nodeArgs);
+        results.push(...measured.results);
+        authComparisons.push(measured.comparison);
+        authRunResults.push(...measured.runs);
+        continue;
+      }
+      server = await startServerProcess(ROOT, env, nodeArgs, log);
+      const run = await runPhases({ ...common, name: backend, url: server.url, pid: server.pid, phases: phases as Set<Phase> });
       results.push({ ...run, serverSpawnedAt: server.spawnedAt });
     } finally {
       await server?.stop();
@@ -217,6 +251,10 @@ async function main(): Promise<number> {
     }
   }
 
+  await issuer?.close();
+
+  // Servers the benchmark does not start (--target) or that are not Tessera (--orthanc): no direct index inserts.
+  const external = { manifest, clients, rounds, quick, batch, qidoRows: Math.min(qidoRows, 10_000), phases: phases as Set<Phase> };
   if (values.target) {
     const name = values['target-name'];
     log(`\n== ${name} (${values.target})`);
@@ -227,13 +265,7 @@ async function main(): Promise<number> {
         description: `external server at ${values.target}`,
         url: values.target,
         paths: { dicomweb: values['dicomweb-path'], wadouri: path(values['wadouri-path']), ohif: path(values['ohif-path']) },
-        manifest,
-        clients,
-        rounds,
-        quick,
-        batch,
-        qidoRows: Math.min(qidoRows, 10_000),
-        phases: phases as Set<Phase>,
+        ...external,
       }),
     );
   }
@@ -249,13 +281,7 @@ async function main(): Promise<number> {
           url: orthanc.url,
           pid: orthanc.pid,
           paths: { dicomweb: '/dicom-web', wadouri: '/wado' },
-          manifest,
-          clients,
-          rounds,
-          quick,
-          batch,
-          qidoRows: Math.min(qidoRows, 10_000),
-          phases: phases as Set<Phase>,
+          ...external,
         }),
       );
     } finally {
@@ -275,12 +301,14 @@ async function main(): Promise<number> {
     skipped,
     baseline,
     results,
+    ...(auth ? { auth: { runsPerMode: authRuns, modes: AUTH_MODES, comparisons: authComparisons, runs: authRunResults } } : {}),
   };
   const out = values.out ?? join(cacheDir, `results-${timestamp.replace(/[:.]/g, '-')}.json`);
   mkdirSync(dirname(out), { recursive: true });
   writeFileSync(out, `${JSON.stringify(output, null, 2)}\n`);
   log(`\nresults: ${out}`);
-  if (results.length > 1) log(`\n${ratioTable(results)}`);
+  if (auth) log(`\n${authMarkdown(authComparisons)}`);
+  else if (results.length > 1) log(`\n${ratioTable(results)}`);
   if (!values['no-report']) {
     const doc = join(ROOT, 'docs/benchmarks.md');
     if (!existsSync(doc)) writeFileSync(doc, INTRO);
@@ -305,10 +333,14 @@ interface RunOptions {
   qidoRows: number;
   databaseUrl?: string;
   phases: Set<Phase>;
+  /** Sent with every request (the --auth runs' credential). */
+  headers?: Record<string, string>;
+  /** The data is in the server's index already (the --auth runs after the first): nothing is stored. */
+  stored?: boolean;
 }
 
 async function runPhases(o: RunOptions): Promise<RunResult> {
-  const client = new Client(o.url, Math.max(o.clients, 1));
+  const client = new Client(o.url, Math.max(o.clients, 1), o.headers);
   const ctx: PhaseContext = { client, pid: o.pid, paths: o.paths, manifest: o.manifest, clients: o.clients, rounds: o.rounds, quick: o.quick, log };
   const ops: OpResult[] = [];
   const notes: string[] = [];
@@ -328,7 +360,7 @@ async function runPhases(o: RunOptions): Promise<RunResult> {
           measured: stowPeak,
           met: stowPeak <= 200,
         });
-    } else {
+    } else if (!o.stored) {
       log(`  storing ${m.images.length + m.bigSeries.length} instances (not measured)`);
       await stowQuiet(ctx, [...m.images, ...m.bigSeries], o.batch);
     }
@@ -339,7 +371,7 @@ async function runPhases(o: RunOptions): Promise<RunResult> {
     if (on('retrieve')) ops.push(...(await retrievePhase(ctx)));
     if (on('ohif')) ops.push(...(await ohifPhase(ctx)));
     if (on('qido')) {
-      if (m.topUp.length) {
+      if (m.topUp.length && !o.stored) {
         log(`  storing ${m.topUp.length} small instances for the QIDO phase`);
         await stowQuiet(ctx, m.topUp, 50);
       }
@@ -369,6 +401,113 @@ async function runPhases(o: RunOptions): Promise<RunResult> {
     peakRssMb: Math.max(0, ...ops.map((op) => op.peakRssMb ?? 0)) || undefined,
     notes,
   };
+}
+
+type CommonRunOptions = Omit<RunOptions, 'name' | 'url' | 'pid' | 'phases' | 'headers' | 'stored'>;
+
+/**
+ * `--auth` on one back end: API keys made with `tessera keys create`, the data stored once by the
+ * key holder (not measured), then `runs` rounds of the three modes, each a fresh server on the same
+ * data: AUTH_MODE=none without a credential, apikey with the key and oidc with an access token of
+ * `issuer`, every request of every phase carrying it. Before each credentialed run a search without
+ * the credential must be refused (401); after it, the audit trail must name the credential's key id
+ * or token subject on at least as many events as the run made requests.
+ */
+async function measureAuthModes(
+  backend: Backend,
+  env: Record<string, string>,
+  common: CommonRunOptions,
+  issuer: TokenIssuer,
+  runs: number,
+  nodeArgs: string[],
+): Promise<{ results: RunResult[]; comparison: AuthComparison; runs: AuthRun[] }> {
+  // Made before any server starts: the embedded index is one process's at a time.
+  const key = createApiKey(ROOT, env, 'bench', ['read', 'write']);
+  const adminKey = createApiKey(ROOT, env, 'bench-audit', ['admin']);
+  log(`  API keys ${key.actorId} (read,write) and ${adminKey.actorId} (admin, to read the audit trail) made with tessera keys create`);
+
+  const m = common.manifest;
+  const loader = await startServerProcess(ROOT, { ...env, AUTH_MODE: 'apikey' }, nodeArgs, log);
+  const client = new Client(loader.url, common.clients, { authorization: key.authorization });
+  try {
+    const ctx: PhaseContext = {
+      client,
+      pid: loader.pid,
+      paths: common.paths,
+      manifest: m,
+      clients: common.clients,
+      rounds: common.rounds,
+      quick: common.quick,
+      log,
+    };
+    log(`  storing ${m.images.length + m.bigSeries.length + m.topUp.length} instances with the API key (not measured)`);
+    await stowQuiet(ctx, [...m.images, ...m.bigSeries], common.batch);
+    if (m.topUp.length) await stowQuiet(ctx, m.topUp, 50);
+  } finally {
+    client.close();
+    await loader.stop();
+  }
+
+  const measured: AuthRun[] = [];
+  for (let run = 1; run <= runs; run++) {
+    // The order turns from run to run, so that a drift in the machine's load favours no mode.
+    for (let i = 0; i < AUTH_MODES.length; i++) {
+      const mode: AuthMode = AUTH_MODES[(i + run - 1) % AUTH_MODES.length]!;
+      let credential: Credential | undefined;
+      let admin: Credential | undefined;
+      if (mode === 'apikey') [credential, admin] = [key, adminKey];
+      if (mode === 'oidc') [credential, admin] = [await issuer.credential(['read', 'write']), await issuer.credential(['admin'])];
+      log(`  -- AUTH_MODE=${mode}, run ${run} of ${runs}`);
+      const server = await startServerProcess(ROOT, { ...env, AUTH_MODE: mode, ...(mode === 'oidc' ? issuer.env : {}) }, nodeArgs, log);
+      try {
+        const probe = await probeAuthentication(server.url, credential);
+        const refused = mode === 'none' ? 200 : 401;
+        if (probe.withoutCredential !== refused || (credential && probe.withCredential !== 200)) {
+          throw new Error(`AUTH_MODE=${mode}: a search answered ${probe.withoutCredential} without a credential and ${probe.withCredential ?? '–'} with one`);
+        }
+        const since = new Date();
+        const result = await runPhases({
+          ...common,
+          name: `${backend} ${mode}`,
+          url: server.url,
+          pid: server.pid,
+          phases: new Set<Phase>(['retrieve', 'qido']),
+          stored: true,
+          ...(credential ? { headers: { authorization: credential.authorization } } : {}),
+        });
+        const entry: AuthRun = { backend, mode, run, ops: result.ops, probe };
+        if (credential && admin) {
+          const requests = result.ops.reduce((n, op) => n + op.requests, 0);
+          const byType = await auditedEvents(server.url, admin, credential.actorId, since, requests);
+          const events = Object.values(byType).reduce((n, k) => n + k, 0);
+          log(`  audit trail: ${events} events name ${credential.actorId} (${requests} measured requests): ${JSON.stringify(byType)}`);
+          if (events < requests)
+            throw new Error(`AUTH_MODE=${mode}: the audit trail names the credential on ${events} events, fewer than the ${requests} requests`);
+          entry.audit = { actorId: credential.actorId, requests, byType };
+        }
+        measured.push(entry);
+      } finally {
+        await server.stop();
+      }
+    }
+  }
+
+  const byMode = Object.fromEntries(AUTH_MODES.map((mode) => [mode, medianOps(measured.filter((r) => r.mode === mode).map((r) => r.ops))])) as Record<
+    AuthMode,
+    OpResult[]
+  >;
+  const how: Record<AuthMode, string> = {
+    none: 'AUTH_MODE=none, no credential',
+    apikey: 'AUTH_MODE=apikey, every request with the API key',
+    oidc: 'AUTH_MODE=oidc, every request with an OpenID Connect access token (RS256 JWT)',
+  };
+  const results = AUTH_MODES.map((mode) => ({
+    name: `${backend} ${mode}`,
+    description: `${common.description}; ${how[mode]}; audit trail on; medians of ${runs} runs`,
+    ops: byMode[mode],
+    notes: [],
+  }));
+  return { results, comparison: compareModes(backend, runs, byMode), runs: measured };
 }
 
 /**
@@ -402,47 +541,20 @@ async function measureBaseline(manifest: Manifest, clients: number, rounds: numb
     // Uploads: the first images in STOW-sized batches, the same bodies as the STOW phase sends.
     const uploads = manifest.images.slice(0, quick ? 2 * batch : 50 * batch);
     const upload = (path: string) => (round: number) => stowRequests({ dicomweb: path }, manifest.dir, uploads, batch).slice(0, round < 0 ? 1 : undefined);
+    const op = (name: string, what: string, make: (round: number) => RequestSpec[], perRequest?: number) =>
+      measure(ctx, 'baseline', name, `trivial node:http, ${what} (${perRequest ? `${perRequest} per request, ` : ''}${clients} clients)`, make, {
+        clients,
+        ...(perRequest ? { instancesPerRequest: perRequest } : {}),
+      });
+    const repeat = (path: string) => () => Array.from({ length: n }, () => ({ path }));
     return [
-      await measure(
-        ctx,
-        'baseline',
-        'memory',
-        `trivial node:http, one instance from memory (${clients} clients)`,
-        () => Array.from({ length: n }, () => ({ path: '/memory' })),
-        { clients },
+      await op('memory', 'one instance from memory', repeat('/memory')),
+      await op('file', 'one instance from disk', repeat('/file')),
+      await op('files', "the retrieve phase's mix of instance files", (round) =>
+        cycle(manifest.images, round, n).map((e) => ({ path: `/files/${e.file.split('/').map(encodeURIComponent).join('/')}` })),
       ),
-      await measure(
-        ctx,
-        'baseline',
-        'file',
-        `trivial node:http, one instance from disk (${clients} clients)`,
-        () => Array.from({ length: n }, () => ({ path: '/file' })),
-        { clients },
-      ),
-      await measure(
-        ctx,
-        'baseline',
-        'files',
-        `trivial node:http, the retrieve phase's mix of instance files (${clients} clients)`,
-        (round) => cycle(manifest.images, round, n).map((e) => ({ path: `/files/${e.file.split('/').map(encodeURIComponent).join('/')}` })),
-        { clients },
-      ),
-      await measure(
-        ctx,
-        'baseline',
-        'upload',
-        `trivial node:http, STOW-sized uploads read and discarded (${batch} per request, ${clients} clients)`,
-        upload('/discard'),
-        { clients, instancesPerRequest: batch },
-      ),
-      await measure(
-        ctx,
-        'baseline',
-        'upload-durable',
-        `trivial node:http, STOW-sized uploads written to one file per instance, each fdatasynced (${batch} per request, ${clients} clients)`,
-        upload('/durable'),
-        { clients, instancesPerRequest: batch },
-      ),
+      await op('upload', 'STOW-sized uploads read and discarded', upload('/discard'), batch),
+      await op('upload-durable', 'STOW-sized uploads written to one file per instance, each fdatasynced', upload('/durable'), batch),
     ];
   } finally {
     client.close();

@@ -1,3 +1,4 @@
+import { type AuthComparison, authMarkdown } from './auth.js';
 import type { OpResult } from './phases.js';
 
 interface Output {
@@ -9,6 +10,8 @@ interface Output {
   skipped: string[];
   baseline: OpResult[];
   results: { name: string; description: string; ops: OpResult[]; idleRssMb?: number; peakRssMb?: number; finalRssMb?: number; notes: string[] }[];
+  /** `--auth`: each back end's modes compared. */
+  auth?: { comparisons: AuthComparison[] };
 }
 
 const num = (n: number | undefined, digits = 1) => (n === undefined || Number.isNaN(n) ? '–' : n >= 100 ? n.toFixed(0) : n.toFixed(digits));
@@ -64,7 +67,8 @@ export function markdownSection(o: Output): string {
     );
     for (const note of r.notes) lines.push(`- ${note}`);
   }
-  if (o.results.length > 1) lines.push('', ratioTable(o.results));
+  if (o.auth) lines.push(authMarkdown(o.auth.comparisons));
+  else if (o.results.length > 1) lines.push('', ratioTable(o.results));
   lines.push('');
   return `${lines.join('\n')}\n`;
 }

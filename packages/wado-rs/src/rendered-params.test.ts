@@ -1,19 +1,6 @@
 import t from 'tap';
-import { RenderParameterError } from '@tessera/imaging';
+import { rejects } from '@tessera/imaging/testing';
 import { parseRenderedParams } from './rendered-params.js';
-
-/** Asserts fn throws RenderParameterError naming `parameterName` (→ HTTP 400). */
-function rejects(t: Pick<typeof import('tap').default, 'ok' | 'fail'>, fn: () => unknown, parameterName: string, why: string): void {
-  try {
-    fn();
-    t.fail(`${why}: accepted`);
-  } catch (error) {
-    t.ok(
-      error instanceof RenderParameterError && error.parameterName === parameterName,
-      `${why} → RenderParameterError(${parameterName}): ${(error as Error).message}`,
-    );
-  }
-}
 
 t.test('WADO-RS rendered parameters (WADORS-8)', async (t) => {
   t.same(parseRenderedParams({}, 'rendered'), { annotation: [], warnings: [] });

@@ -1,19 +1,6 @@
 import t from 'tap';
-import { RenderParameterError } from '@tessera/imaging';
+import { rejects } from '@tessera/imaging/testing';
 import { parseWadoUriRenderParams } from './wado-uri-render-params.js';
-
-/** Asserts fn throws RenderParameterError naming `parameterName` (→ HTTP 400). */
-function rejects(t: Pick<typeof import('tap').default, 'ok' | 'fail'>, fn: () => unknown, parameterName: string, why: string): void {
-  try {
-    fn();
-    t.fail(`${why}: accepted`);
-  } catch (error) {
-    t.ok(
-      error instanceof RenderParameterError && error.parameterName === parameterName,
-      `${why} → RenderParameterError(${parameterName}): ${(error as Error).message}`,
-    );
-  }
-}
 
 t.test('WADO-URI rendered parameters (WADOURI-5)', async (t) => {
   t.match(parseWadoUriRenderParams({ windowCenter: '40', windowWidth: '400', rows: '256', imageQuality: '80', region: '0,0.25,0.5,1' }), {

@@ -71,6 +71,24 @@ export function needsInstanceMetadata(includeFields: SearchQuery['includeFields'
   return includeFields.some((tag) => !INSTANCE_COLUMN_TAGS.has(tag) && !STUDY_LEVEL_TAGS.has(tag) && !SERIES_LEVEL_TAGS.has(tag) && !COMPUTED_TAGS.has(tag));
 }
 
+/** The study columns a StudyMatch is built from (toStudy). */
+const STUDY_COLUMNS = [
+  'study.study_instance_uid',
+  'study.attributes',
+  'study.number_of_series',
+  'study.number_of_instances',
+  'study.modalities_in_study',
+  'study.sop_classes_in_study',
+] as const;
+
+/** The columns a SeriesMatch is built from (toSeries): its study's, then its own. */
+const SERIES_COLUMNS = [
+  ...STUDY_COLUMNS,
+  'series.series_instance_uid',
+  'series.attributes as series_attributes',
+  'series.number_of_instances as series_number_of_instances',
+] as const;
+
 type Tables = 'study' | 'series' | 'instance';
 type AnyQuery = SelectQueryBuilder<Database, Tables, object>;
 
@@ -85,14 +103,7 @@ export class SearchIndex {
     const base = this.db.selectFrom('study') as unknown as AnyQuery;
     const filtered = this.where(base, query);
     const rows = await filtered
-      .select([
-        'study.study_instance_uid',
-        'study.attributes',
-        'study.number_of_series',
-        'study.number_of_instances',
-        'study.modalities_in_study',
-        'study.sop_classes_in_study',
-      ])
+      .select(STUDY_COLUMNS)
       .orderBy(sql`study.study_date desc nulls last, study.study_time desc nulls last, study.study_instance_uid`)
       .limit(query.limit + 1)
       .offset(query.offset)
@@ -104,17 +115,7 @@ export class SearchIndex {
     const base = this.db.selectFrom('series').innerJoin('study', 'study.pk', 'series.study_pk') as unknown as AnyQuery;
     const filtered = this.where(base, query);
     const rows = await filtered
-      .select([
-        'study.study_instance_uid',
-        'study.attributes',
-        'study.number_of_series',
-        'study.number_of_instances',
-        'study.modalities_in_study',
-        'study.sop_classes_in_study',
-        'series.series_instance_uid',
-        'series.attributes as series_attributes',
-        'series.number_of_instances as series_number_of_instances',
-      ])
+      .select(SERIES_COLUMNS)
       .orderBy(sql`series.series_number nulls last, series.series_instance_uid`)
       .limit(query.limit + 1)
       .offset(query.offset)
@@ -174,19 +175,7 @@ export class SearchIndex {
     const rows = await this.db
       .selectFrom('series')
       .innerJoin('study', 'study.pk', 'series.study_pk')
-      .select([
-        'series.pk',
-        'study.pk as study_pk',
-        'study.study_instance_uid',
-        'study.attributes',
-        'study.number_of_series',
-        'study.number_of_instances',
-        'study.modalities_in_study',
-        'study.sop_classes_in_study',
-        'series.series_instance_uid',
-        'series.attributes as series_attributes',
-        'series.number_of_instances as series_number_of_instances',
-      ])
+      .select(['series.pk', 'study.pk as study_pk', ...SERIES_COLUMNS])
       .where('series.pk', 'in', distinct)
       .execute();
     const studies = new Map<number, StudyMatch>();
