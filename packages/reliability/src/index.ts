@@ -1,3 +1,4 @@
+import { fuzz } from './fuzz.js';
 import { killNine } from './kill9.js';
 import { type RunOptions, type ScenarioResult, formatResult } from './report.js';
 import { type BackendName, buildServer } from './server.js';
@@ -6,11 +7,12 @@ export type { RunOptions, ScenarioResult } from './report.js';
 export { formatResult, markdownTable } from './report.js';
 export { BACKENDS, type BackendName } from './server.js';
 
-export const SCENARIOS = ['kill9'] as const;
+export const SCENARIOS = ['kill9', 'fuzz'] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
 const RUNNERS: Record<ScenarioName, (backend: BackendName, options: RunOptions) => Promise<ScenarioResult>> = {
   kill9: killNine,
+  fuzz,
 };
 
 /** Runs each scenario on each back end in turn (the server compiled first); a scenario that throws is a failure. */
