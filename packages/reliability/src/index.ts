@@ -1,5 +1,9 @@
+import { abuse } from './abuse.js';
+import { diskFull } from './disk-full.js';
+import { dependencyFaults } from './faults.js';
 import { fuzz } from './fuzz.js';
 import { killNine } from './kill9.js';
+import { soak } from './soak.js';
 import { type RunOptions, type ScenarioResult, formatResult } from './report.js';
 import { type BackendName, buildServer } from './server.js';
 
@@ -7,12 +11,16 @@ export type { RunOptions, ScenarioResult } from './report.js';
 export { formatResult, markdownTable } from './report.js';
 export { BACKENDS, type BackendName } from './server.js';
 
-export const SCENARIOS = ['kill9', 'fuzz'] as const;
+export const SCENARIOS = ['kill9', 'fuzz', 'faults', 'soak', 'abuse', 'diskfull'] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
 const RUNNERS: Record<ScenarioName, (backend: BackendName, options: RunOptions) => Promise<ScenarioResult>> = {
   kill9: killNine,
   fuzz,
+  faults: dependencyFaults,
+  soak,
+  abuse,
+  diskfull: diskFull,
 };
 
 /** Runs each scenario on each back end in turn (the server compiled first); a scenario that throws is a failure. */

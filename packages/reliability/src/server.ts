@@ -1,5 +1,6 @@
 import { type ChildProcess, execFile, execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { appendFileSync } from 'node:fs';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -119,7 +120,7 @@ export class ServerProcess {
   }
 
   /** Starts the server and waits for /readyz; resolves to the milliseconds it took. */
-  async start(timeoutMs = 60_000): Promise<number> {
+  async start(timeoutMs = 180_000): Promise<number> {
     const started = performance.now();
     const child = spawn(process.execPath, ['packages/cli/dist/main.js', 'serve'], {
       cwd: ROOT,
@@ -128,7 +129,10 @@ export class ServerProcess {
     });
     this.child = child;
     this.starts++;
+    const logFile = process.env.RELIABILITY_SERVER_LOG;
     const keep = (chunk: Buffer) => {
+      // RELIABILITY_SERVER_LOG=<file> keeps the servers' whole output, for debugging.
+      if (logFile) appendFileSync(logFile, chunk);
       this.output.push(chunk.toString('utf8'));
       if (this.output.length > 40) this.output.shift();
     };
