@@ -27,6 +27,9 @@ export async function diskFull(backend: BackendName, options: RunOptions): Promi
       figures: { skipped: 'S3 has no disk to fill; the filesystem blob store is checked on the embedded back end' },
     };
   }
+  if (process.getuid?.() !== 0) {
+    return { scenario: '3 disk full', backend, failures: [], seconds: 0, figures: { skipped: 'not root: cannot mount a tmpfs' } };
+  }
   const failures: string[] = [];
   const storage = await openStorage(backend, { postgresAdminUrl: options.postgresAdminUrl });
   const blobsDir = join(storage.dataDir, 'blobs');

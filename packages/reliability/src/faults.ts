@@ -1,7 +1,7 @@
 import { type FaultProxy, startFaultProxy } from '@tessera/testkit';
 import { type Answer, type Instance, generatedInstance, request, retrieveInstance, stow } from './dicomweb.js';
 import { median } from './kill9.js';
-import { type PrivatePostgres, startPrivatePostgres } from './private-postgres.js';
+import { type PrivatePostgres, postgresBin, startPrivatePostgres } from './private-postgres.js';
 import type { RunOptions, ScenarioResult } from './report.js';
 import { type BackendName, ServerProcess, openStorage, sleep } from './server.js';
 
@@ -26,6 +26,15 @@ export async function dependencyFaults(backend: BackendName, options: RunOptions
   const started = performance.now();
   if (backend !== 'postgres-s3') {
     return { scenario: '2 dependency faults', backend, failures: [], seconds: 0, figures: { skipped: 'the embedded back end has no network dependency' } };
+  }
+  if (process.getuid?.() !== 0 || !postgresBin()) {
+    return {
+      scenario: '2 dependency faults',
+      backend,
+      failures: [],
+      seconds: 0,
+      figures: { skipped: 'needs root and /usr/lib/postgresql/*/bin for a private PostgreSQL cluster' },
+    };
   }
   const windowMs = options.short ? 3_000 : 10_000;
   const failures: string[] = [];
