@@ -3,7 +3,7 @@
 // fall into their layer without a change here.
 
 /** Test-side code: test files, `./testing` subpaths, contract suites, and the private test packages. */
-const TEST = '(\\.test\\.ts$|\\.contract\\.ts$|/src/testing/|^packages/[^/]+/test/|^packages/(testkit|e2e|bench|s3-test-server|test-data)/)';
+const TEST = '(\\.test\\.ts$|\\.contract\\.ts$|/src/testing/|^packages/[^/]+/test/|^packages/(testkit|e2e|bench|reliability|s3-test-server|test-data)/)';
 /** Every workspace package. */
 const WORKSPACE = '^(packages/[^/]+|migrations)/';
 const pkg = (names) => `^packages/(${names.join('|')})/`;
@@ -15,7 +15,7 @@ const RETRIEVE = ['retrieve', 'stored-objects'];
 const SERVICES = ['stow-rs', 'qido-rs', 'wado-rs', 'wado-uri', 'ohif', 'lifecycle'];
 /** Clients of a DICOMweb server (any server, not only ours): the upload CLI's engine. */
 const CLIENTS = ['upload'];
-const TEST_PACKAGES = ['testkit', 'e2e', 'bench', 's3-test-server', 'test-data'];
+const TEST_PACKAGES = ['testkit', 'e2e', 'bench', 'reliability', 's3-test-server', 'test-data'];
 
 /** Production files of the given packages may import only these workspace packages (and themselves). */
 function layer(name, from, allowed) {

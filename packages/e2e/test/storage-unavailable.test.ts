@@ -41,6 +41,8 @@ t.test('an unreachable S3 endpoint makes STOW answer 503 and /readyz 503', async
   });
   t.equal(res.statusCode, 503);
   t.equal(JSON.parse(res.body).code, 'BLOB_STORE_UNAVAILABLE');
+  // Found by `pnpm reliability` (dependency faults): the 503 said "retry later" without a Retry-After.
+  t.equal(res.headers['retry-after'], '5', 'the 503 says when to retry (RFC 9110 §10.2.3)');
   t.equal((await indexCounts(index)).instances, 0, 'no row without its blob');
   const ready = await app.inject({ method: 'GET', url: '/readyz' });
   t.equal(ready.statusCode, 503);

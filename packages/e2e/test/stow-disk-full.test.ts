@@ -69,6 +69,7 @@ for (const backend of backendNames()) {
     t.equal(alone.statusCode, 503, 'nothing could be spooled: 503');
     t.equal(alone.headers['content-type'], 'application/problem+json; charset=utf-8');
     t.equal(JSON.parse(alone.body).code, 'STORAGE_FULL');
+    t.equal(alone.headers['retry-after'], '5', 'the 503 says when to retry (found by pnpm reliability)');
 
     const onlyLarge = await multipartBuffer([encodeInstance(large()), encodeInstance(large())]);
     const none = await inject(onlyLarge.contentType, onlyLarge.payload);

@@ -70,6 +70,10 @@ export async function buildApp({ config, index, blobs, logger, access }: AppDepe
     // retrieval; STOW-RS judges its uploads by the body timeout instead (stow-routes.ts).
     connectionTimeout: config.http.idleTimeoutMs,
     routerOptions: { ignoreTrailingSlash: true },
+    // Registering the services (viewer files, routes) takes a fraction of a second, but on a host
+    // starved of CPU it took over fastify's default 10 s and the server exited at start
+    // (AVV_ERR_PLUGIN_EXEC_TIMEOUT, seen by `pnpm reliability` restarting it under load).
+    pluginTimeout: 120_000,
   });
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);

@@ -90,10 +90,12 @@ export function installErrorHandling(app: FastifyInstance): void {
     }
     if (code === 'BLOB_STORE_FULL') {
       request.log.error({ err: error }, 'storage full');
+      reply.header('retry-after', '5');
       return sendProblem(request, reply, 503, 'STORAGE_FULL', 'the archive storage is full; retry later');
     }
     if (code && UNAVAILABLE_CODES.has(code)) {
       request.log.error({ err: error }, 'storage unavailable');
+      reply.header('retry-after', '5');
       return sendProblem(request, reply, 503, code, 'the archive storage is temporarily unavailable; retry later');
     }
     const status = (error as FastifyError).statusCode;

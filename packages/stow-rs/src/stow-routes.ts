@@ -71,7 +71,7 @@ export const stowRoutes: FastifyPluginAsync<StowRoutesOptions> = async (app: Fas
     // Nothing stored, and only for want of space: the request as a whole could not be served.
     if (outcome.results.every((r) => r.kind === 'failed' && r.storageFull)) {
       request.log.info({ stow: { failed: '503 STORAGE_FULL' } }, 'STOW-RS request failed as a whole: 503 STORAGE_FULL');
-      throw new HttpProblem(503, 'STORAGE_FULL', 'the archive storage is full; nothing was stored; retry later');
+      throw new HttpProblem(503, 'STORAGE_FULL', 'the archive storage is full; nothing was stored; retry later', { 'retry-after': '5' });
     }
     noteAuditedStudies(
       request,

@@ -22,6 +22,8 @@ export interface FaultProxy {
   accept(): Promise<void>;
   /** Holds the next client→server chunk containing `pattern` for `ms`; resolves once it is delivered. */
   holdNext(pattern: string | Buffer, ms: number): Promise<void>;
+  /** Delays every chunk, both ways, by `ms` (a slow link; order kept) until `delay(0)` or `pass()`. */
+  delay(ms: number): void;
   /** Connections opened through the proxy so far. */
   readonly connections: number;
   close(): Promise<void>;
@@ -41,6 +43,7 @@ export async function startFaultProxy(target: { host: string; port: number }): P
   let mode: 'pass' | 'blackhole' = 'pass';
   let hold: Hold | undefined;
   let opened = 0;
+  let delayMs = 0;
   const pairs = new Set<Pair>();
 
   const onConnection = (client: Socket) => {
@@ -55,15 +58,19 @@ export async function startFaultProxy(target: { host: string; port: number }): P
       if (mode === 'blackhole') return;
       const held = hold && chunk.includes(hold.pattern) ? hold : undefined;
       if (held) hold = undefined;
+      const slow = delayMs;
       toServer = toServer.then(async () => {
         if (held) await new Promise((resolve) => setTimeout(resolve, held.ms));
+        if (slow) await new Promise((resolve) => setTimeout(resolve, slow));
         if (!upstream.destroyed) upstream.write(chunk);
         held?.delivered();
       });
     });
     upstream.on('data', (chunk: Buffer) => {
       if (mode === 'blackhole') return;
-      toClient = toClient.then(() => {
+      const slow = delayMs;
+      toClient = toClient.then(async () => {
+        if (slow) await new Promise((resolve) => setTimeout(resolve, slow));
         if (!client.destroyed) client.write(chunk);
       });
     });
@@ -103,6 +110,10 @@ export async function startFaultProxy(target: { host: string; port: number }): P
     },
     pass() {
       mode = 'pass';
+      delayMs = 0;
+    },
+    delay(ms: number) {
+      delayMs = ms;
     },
     blackhole() {
       mode = 'blackhole';

@@ -1,3 +1,4 @@
+import { createServer as createHttpServer } from 'node:http';
 import { createServer, type Server, type Socket } from 'node:net';
 import { startS3Server } from '@tessera/s3-test-server';
 import t from 'tap';
@@ -72,6 +73,29 @@ if (process.env.TESSERA_TEST_S3 !== '1') {
       const started = Date.now();
       await t.rejects(store.check(), BlobStoreUnavailableError);
       t.ok(Date.now() - started < 5000, `failed in ${Date.now() - started} ms`);
+    });
+
+    // Found by `pnpm reliability` (dependency faults): a GetObject body that stalled after its headers
+    // failed with the SDK's raw TimeoutError, which WADO-RS answered with a 500 instead of a 503.
+    t.test('a body that stalls after the response headers fails with BlobStoreUnavailableError', async (t) => {
+      const sockets = new Set<Socket>();
+      const stalling = createHttpServer((_request, response) => {
+        response.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': '1000', 'last-modified': new Date().toUTCString() });
+        response.write(Buffer.alloc(10, 1)); // then nothing more
+      });
+      stalling.on('connection', (socket: Socket) => sockets.add(socket));
+      const { port, close } = await listen(stalling);
+      t.teardown(() => {
+        for (const socket of sockets) socket.destroy();
+        return close();
+      });
+      const store = new S3BlobStore({ ...server, endpoint: `http://127.0.0.1:${port}`, requestTimeoutMs: 500 });
+      t.teardown(() => store.close());
+      const body = await store.get('any/key');
+      const read = (async () => {
+        for await (const chunk of body) void chunk;
+      })();
+      await t.rejects(read, BlobStoreUnavailableError, 'reading the body fails as the request would');
     });
   });
 }

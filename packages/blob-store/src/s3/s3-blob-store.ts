@@ -1,6 +1,6 @@
 import { createReadStream } from 'node:fs';
 import { rm } from 'node:fs/promises';
-import { Readable } from 'node:stream';
+import { PassThrough, Readable } from 'node:stream';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { BlobInfo, BlobStore, ByteRange } from '../blob-store.js';
 import { assertValidRange } from '../byte-range.js';
@@ -112,7 +112,8 @@ export class S3BlobStore implements BlobStore {
       );
       // In Node the SDK's body is an http.IncomingMessage; anything else means a foreign runtime.
       if (!(Body instanceof Readable)) throw new TypeError('S3 GetObject returned a non-stream body');
-      return range ? trimToRange(Body, range, ContentRange) : Body;
+      const body = translateBodyErrors(Body, key);
+      return range ? trimToRange(body, range, ContentRange) : body;
     } catch (error) {
       throw toStoreError(error, key);
     }
@@ -236,6 +237,21 @@ export class S3BlobStore implements BlobStore {
  * the whole object (200, no Content-Range), and s3rver 4 answers `bytes=0-0` with the whole object.
  * Passing such a body on would hand WADO-RS a wrong frame; cutting it out of the body stays correct.
  */
+/**
+ * The body stream with its errors translated as those of `send` are: a body that stalls or breaks
+ * after the response headers (a socket timeout, a reset) fails with BlobStoreUnavailableError (503),
+ * not a raw SDK error (500). Destroying the returned stream destroys the body (frees the connection).
+ */
+function translateBodyErrors(body: Readable, key: string): Readable {
+  const out = new PassThrough();
+  body.on('error', (error) => out.destroy(toStoreError(error, key) as Error));
+  out.on('close', () => {
+    if (!body.destroyed) body.destroy();
+  });
+  body.pipe(out);
+  return out;
+}
+
 function trimToRange(body: Readable, range: ByteRange, contentRange: string | undefined): Readable {
   const served = /^bytes (\d+)-(\d+)\//.exec(contentRange ?? '');
   const servedStart = served ? Number(served[1]) : 0;
