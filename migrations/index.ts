@@ -6,6 +6,7 @@ import * as attributeMemberLines from './2026-11-26T04-00_attribute-member-lines
 import * as pendingStudyRefresh from './2026-12-06T00-00_pending-study-refresh.js';
 import * as apiKeys from './2026-12-07T00-00_api-keys.js';
 import * as auditEvents from './2026-12-07T01-00_audit-events.js';
+import * as changeFeed from './2026-12-08T03-00_change-feed.js';
 
 /**
  * Every migration, by name. Names start with a date so they sort in the order they were written;
@@ -19,4 +20,5 @@ export const migrations: Record<string, Migration> = {
   '2026-12-06T00-00_pending-study-refresh': pendingStudyRefresh,
   '2026-12-07T00-00_api-keys': apiKeys,
   '2026-12-07T01-00_audit-events': auditEvents,
+  '2026-12-08T03-00_change-feed': changeFeed,
 };

@@ -3,6 +3,7 @@ import { type IndexConfig, openDatabase } from './database.js';
 import { AuditLog } from './audit/audit-log.js';
 import { IndexUnavailableError } from './errors.js';
 import { ApiKeyIndex } from './api-key-index.js';
+import { ChangeFeed } from './change-feed.js';
 import { InstanceIndex } from './instance-index.js';
 import { migrateToLatest } from './migrate.js';
 import { RetrieveIndex } from './retrieve/retrieve-index.js';
@@ -24,6 +25,7 @@ export {
 } from './search/index.js';
 export * from './api-key-index.js';
 export * from './audit/audit-log.js';
+export * from './change-feed.js';
 
 /** The index as the services see it. */
 export interface Index {
@@ -37,6 +39,8 @@ export interface Index {
   readonly apiKeys: ApiKeyIndex;
   /** The audit trail (append, read, delete by age; never update). */
   readonly audit: AuditLog;
+  /** The change feed (read only: the database writes it, migration 2026-12-08T03-00). */
+  readonly changes: ChangeFeed;
   /** Throws IndexUnavailableError if the database does not answer (used by `/readyz`). */
   check(): Promise<void>;
   close(): Promise<void>;
@@ -60,6 +64,7 @@ export async function openIndex(config: IndexConfig, options: { migrate?: boolea
     search: new SearchIndex(db),
     apiKeys,
     audit: new AuditLog(db),
+    changes: new ChangeFeed(db),
     async check() {
       try {
         await sql`select 1`.execute(db);

@@ -9,6 +9,8 @@ export interface Database {
   study_refresh_pending: StudyRefreshPendingTable;
   api_key: ApiKeyTable;
   audit_event: AuditEventTable;
+  change_feed: ChangeFeedTable;
+  change_feed_counter: ChangeFeedCounterTable;
 }
 
 type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
@@ -131,4 +133,20 @@ export interface AuditEventTable {
   route: string | null;
   study_uids: ColumnType<string[], string[], never>;
   detail: Json<unknown>;
+}
+
+/** One change of an instance row (migration 2026-12-08T03-00): numbered at commit, null until then. */
+export interface ChangeFeedTable {
+  id: Generated<number>;
+  sequence: number | null;
+  action: string;
+  study_instance_uid: string;
+  series_instance_uid: string;
+  sop_instance_uid: string;
+  changed_at: Timestamp;
+}
+
+/** The last sequence number given (one row). */
+export interface ChangeFeedCounterTable {
+  last_sequence: number;
 }

@@ -1,0 +1,102 @@
+import { type Kysely, sql } from 'kysely';
+
+/**
+ * The change feed: one row per create, update (overwrite) or delete of an instance row, numbered by
+ * a gap-free `sequence` in commit order (docs/architecture.md, "Change feed").
+ *
+ * Recorded by triggers on `instance`, so every code path that writes instances (STOW-RS, an
+ * overwrite, a delete, a cascade from a deleted study or series) is recorded in its own transaction
+ * without knowing about the feed:
+ *
+ * 1. A row trigger (not deferred) inserts the change with `sequence` null, the UIDs read at the time
+ *    of the change (for a delete, from the deleted row's metadata: its study may be gone already).
+ * 2. A deferred constraint trigger on `change_feed` runs at COMMIT, after every other statement of
+ *    the transaction, and numbers the row from the one-row counter `change_feed_counter`. The counter
+ *    row's lock is held from there until the transaction has committed, so the next transaction
+ *    to number a change waits for this one's commit: sequence order is commit order, and a reader
+ *    that sees sequence n also sees every sequence below n. A transaction that rolls back numbers
+ *    nothing, so there are no gaps.
+ *
+ * The counter lock is taken at the very end of the transaction, after every other lock, so it adds
+ * no lock-order cycle (no deadlock) and is held only for the time of the commit itself.
+ */
+export async function up(db: Kysely<unknown>): Promise<void> {
+  await db.schema
+    .createTable('change_feed')
+    .addColumn('id', 'bigserial', (c) => c.primaryKey())
+    .addColumn('sequence', 'bigint', (c) => c.unique())
+    .addColumn('action', 'text', (c) => c.notNull().check(sql`action in ('create', 'update', 'delete')`))
+    .addColumn('study_instance_uid', 'text', (c) => c.notNull())
+    .addColumn('series_instance_uid', 'text', (c) => c.notNull())
+    .addColumn('sop_instance_uid', 'text', (c) => c.notNull())
+    .addColumn('changed_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`clock_timestamp()`))
+    .execute();
+  await db.schema.createIndex('change_feed_sop_sequence').on('change_feed').columns(['sop_instance_uid', 'sequence']).execute();
+  await db.schema.createIndex('change_feed_changed_at').on('change_feed').columns(['changed_at', 'sequence']).execute();
+  await db.schema
+    .createTable('change_feed_counter')
+    .addColumn('last_sequence', 'bigint', (c) => c.notNull())
+    .execute();
+  await sql`insert into change_feed_counter (last_sequence) values (0)`.execute(db);
+
+  await sql`
+    create function change_feed_record() returns trigger language plpgsql as $$
+    declare
+      row_data instance;
+      change text;
+      study_uid text;
+      series_uid text;
+    begin
+      if tg_op = 'DELETE' then
+        row_data := old;
+        change := 'delete';
+      elsif tg_op = 'UPDATE' then
+        row_data := new;
+        change := 'update';
+      else
+        row_data := new;
+        change := 'create';
+      end if;
+      select study_instance_uid into study_uid from study where pk = row_data.study_pk;
+      select series_instance_uid into series_uid from series where pk = row_data.series_pk;
+      -- A cascade from a deleted study or series: the parent row is gone, the metadata still names it.
+      if study_uid is null then study_uid := row_data.metadata::jsonb -> '0020000D' -> 'Value' ->> 0; end if;
+      if series_uid is null then series_uid := row_data.metadata::jsonb -> '0020000E' -> 'Value' ->> 0; end if;
+      insert into change_feed (action, study_instance_uid, series_instance_uid, sop_instance_uid)
+      values (change, coalesce(study_uid, ''), coalesce(series_uid, ''), row_data.sop_instance_uid);
+      return null;
+    end
+    $$`.execute(db);
+  await sql`
+    create trigger instance_change_feed_insert_delete after insert or delete on instance
+    for each row execute function change_feed_record()`.execute(db);
+  // An update is a change of content (an overwrite); other column updates are not changes to follow.
+  await sql`
+    create trigger instance_change_feed_update after update on instance
+    for each row when (old.sha256 is distinct from new.sha256 or old.blob_key is distinct from new.blob_key or old.metadata is distinct from new.metadata)
+    execute function change_feed_record()`.execute(db);
+
+  await sql`
+    create function change_feed_number() returns trigger language plpgsql as $$
+    declare
+      next_sequence bigint;
+    begin
+      update change_feed_counter set last_sequence = last_sequence + 1 returning last_sequence into next_sequence;
+      update change_feed set sequence = next_sequence, changed_at = clock_timestamp() where id = new.id;
+      return null;
+    end
+    $$`.execute(db);
+  await sql`
+    create constraint trigger change_feed_number_at_commit after insert on change_feed
+    deferrable initially deferred
+    for each row execute function change_feed_number()`.execute(db);
+}
+
+export async function down(db: Kysely<unknown>): Promise<void> {
+  await sql`drop trigger instance_change_feed_insert_delete on instance`.execute(db);
+  await sql`drop trigger instance_change_feed_update on instance`.execute(db);
+  await db.schema.dropTable('change_feed').execute();
+  await db.schema.dropTable('change_feed_counter').execute();
+  await sql`drop function change_feed_record()`.execute(db);
+  await sql`drop function change_feed_number()`.execute(db);
+}
