@@ -12,6 +12,7 @@ import { MountPoint, parseAccept } from '@tessera/http';
 import type { Config } from './config.js';
 import { type Audit, auditRoutes, installAudit } from './audit/index.js';
 import { capabilities, capabilitiesWadl } from './capabilities.js';
+import { changeFeedRoutes } from './change-feed-routes.js';
 import { type AccessControlHooks, installServerAccessControl } from './access-control.js';
 import { installCors } from './cors.js';
 import { installErrorHandling, sendProblem } from './error-handler.js';
@@ -143,6 +144,7 @@ export async function buildApp({ config, index, blobs, logger, access }: AppDepe
   }
   await app.register(qidoRoutes, { prefix: DICOMWEB_ROOT, index, serviceUrl, maxLimit: config.qido.maxLimit });
   await app.register(auditRoutes, { index });
+  await app.register(changeFeedRoutes, { index, serviceUrl });
   await app.register(ohifRoutes, { prefix: MountPoint.ohif, index, baseUrl });
   await app.register(inRouteClass('viewer', viewerRoutes), {
     viewerDir: config.viewerDir ?? DEFAULT_VIEWER_DIR,

@@ -56,6 +56,9 @@ export const ROUTE_ACCESS: readonly RouteRule[] = [
   { method: 'GET', url: '/ohif/dicomjson/studies/:study', access: 'read', what: 'OHIF v3 dicomjson study' },
   // The viewer's sign-in routes (/callback, /login, /logout, /viewer/dicomjson) are in the viewer class.
   { method: 'GET', url: '/api/audit', access: 'admin', what: 'the audit trail (JSON pages or JSON lines)' },
+  { method: 'GET', url: '/api/changefeed', access: 'read', what: 'the change feed: creates, updates, deletes of instances (JSON)' },
+  { method: 'GET', url: '/api/changefeed/latest', access: 'read', what: 'the change feed: its latest entry' },
+  { method: 'GET', url: '/api/changefeed/stream', access: 'read', what: 'the change feed as Server-Sent Events' },
 ];
 
 /**

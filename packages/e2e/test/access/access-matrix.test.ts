@@ -84,7 +84,9 @@ for (const backend of backendNames()) {
         .replace('/viewer/*', '/viewer/some/page') +
       (url === '/wado' || url === '/wadouri'
         ? `?requestType=WADO&studyUID=${study}&seriesUID=${series}&objectUID=${instance}&contentType=application%2Fdicom`
-        : '');
+        : '') +
+      // The change feed's stream stays open unless told to end once caught up.
+      (url === '/api/changefeed/stream' ? '?timeout=0' : '');
 
     const routes = registeredRoutes(server.app);
     t.ok(routes.length > 100, `${routes.length} routes registered`);

@@ -43,6 +43,7 @@ const ACCESSED_RESOURCES = new Set(['metadata', 'rendered', 'thumbnail']);
  *   Import" (A.5.3.4) is for media brought into the organisation, not a network store).
  * - DELETE of a study: DICOM Study Deleted (D).
  * - `GET /api/audit`: Audit Log Used (R).
+ * - The change feed (`/api/changefeed…`): Query (E), like a search of the whole archive.
  */
 export function classifyRequest({ method, route, params, query }: ClassifiedRequest): RequestClassification | undefined {
   const path = route.length > 1 ? route.replace(/\/+$/, '') : route;
@@ -65,6 +66,9 @@ export function classifyRequest({ method, route, params, query }: ClassifiedRequ
     }
     if (path.startsWith('/ohif/')) {
       return { type: 'instances-accessed', action: 'R', studyUids: pathStudy, detail: { service: 'ohif' } };
+    }
+    if (path.startsWith('/api/changefeed')) {
+      return { type: 'query', action: 'E', studyUids: [], detail: { service: 'changefeed' } };
     }
     if (path === '/api/audit') {
       // The names of the filters used, never their values.
