@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { type BlobStore, BlobStoreFullError } from '@tessera/blob-store';
@@ -54,13 +55,21 @@ export interface StoreOutcome {
 }
 
 /**
- * The blob key of an instance: its UIDs (validated, so path-safe) and the SHA-256 of its bytes. One
- * directory (prefix) per series, not per instance: the filesystem store then creates and fsyncs one
- * directory per series rather than one per instance. Keys of earlier versions
- * (`…/{sop}/{sha256}.dcm`) stay valid: each row records its own key.
+ * The blob key of one write of an instance: its UIDs (validated, so path-safe), the SHA-256 of its
+ * bytes, and a random write id. One directory (prefix) per series, not per instance: the filesystem
+ * store then creates and fsyncs one directory per series rather than one per instance. Keys of
+ * earlier versions (`…/{sop}/{sha256}.dcm`, `…/{sop}.{sha256}.dcm`) stay valid: each row records its
+ * own key.
+ *
+ * Why a write id: a key is then written by exactly one request, so removing a key that request
+ * no longer needs (its conflicting copy, a byte-identical copy another request stored first, the
+ * blob an overwrite replaced) can never remove a blob another request is about to reference. With
+ * keys made of the content alone, two servers replacing one instance back and forth with the same
+ * two versions (STOW_DUPLICATE_POLICY=overwrite) left a row whose blob the other request had just
+ * removed (found by the scale-out harness, packages/e2e/test/scale-out/overwrite.test.ts).
  */
-export const instanceBlobKey = (d: InstanceDescription, sha256: string): string =>
-  `instances/${d.studyInstanceUid}/${d.seriesInstanceUid}/${d.sopInstanceUid}.${sha256}.dcm`;
+export const instanceBlobKey = (d: InstanceDescription, sha256: string, writeId: string = randomBytes(6).toString('hex')): string =>
+  `instances/${d.studyInstanceUid}/${d.seriesInstanceUid}/${d.sopInstanceUid}.${sha256}.${writeId}.dcm`;
 
 /** Parts described and waiting on local disk to be stored together (bounded by count, not memory). */
 const CHUNK_INSTANCES = 32;
@@ -268,6 +277,8 @@ async function storeChunk(chunk: Candidate[], deps: StoreDependencies, results: 
         results[c.slot] = c.stored;
         break;
       case 'identical':
+        // Stored by another request meanwhile, under its own key: ours is referenced by nothing.
+        await deleteQuietly(blobs, c.blobKey, deps);
         results[c.slot] = { ...c.stored, duplicate: true };
         break;
       case 'replaced':
@@ -275,7 +286,7 @@ async function storeChunk(chunk: Candidate[], deps: StoreDependencies, results: 
         results[c.slot] = c.stored;
         break;
       case 'conflict':
-        // Our key holds our own bytes (it names our SHA-256), never the stored instance's: safe to remove.
+        // Our key was written by this request alone (instanceBlobKey): safe to remove.
         await deleteQuietly(blobs, c.blobKey, deps);
         results[c.slot] = c.failed(FailureReason.DuplicateSOPInstance, outcome.detail);
         break;

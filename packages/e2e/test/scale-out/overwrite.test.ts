@@ -5,7 +5,9 @@ import { retrieveInstance, sha256, skipReason, startCluster, store, studyState }
 /**
  * Issue #17, scenario 3: STOW_DUPLICATE_POLICY=overwrite on two servers. An instance replaced through
  * A is never served stale by B: metadata, its ETag (a conditional GET with the old one is a 200),
- * frames, rendered images, thumbnails and the bytes are the new version's.
+ * frames, rendered images, thumbnails and the bytes are the new version's. Then writers over A and B
+ * replace one instance back and forth concurrently: whatever wins, the row's blob exists and holds
+ * the bytes of one of the versions sent.
  */
 const pngSize = (png: Buffer) => ({ width: png.readUInt32BE(16), height: png.readUInt32BE(20) });
 
@@ -65,5 +67,32 @@ t.test('overwrite on A, read on B', { skip: skipReason }, async (t) => {
     t.not(sha256(thumb2), sha256(thumb1), 'B: a new thumbnail');
     t.equal(pngSize(thumb2).width * 32, pngSize(thumb2).height * 48, 'B: the thumbnail has version 2’s aspect ratio (48:32)');
     t.same(await studyState(b, uids.study), { series: 1, instances: 1, sopInstanceUids: [uids.sop] }, 'B: still one instance');
+  });
+
+  t.test('3b: concurrent replacements over A and B leave a readable winner', async (t) => {
+    const base = ctInstance({}, { rows: 16, columns: 16, frames: 1 });
+    const uids = {
+      study: base.attributes.StudyInstanceUID as string,
+      series: base.attributes.SeriesInstanceUID as string,
+      sop: base.attributes.SOPInstanceUID as string,
+    };
+    // Two versions, sent again and again: a version comes back after the other replaced it (A→B→A).
+    const versions = [0, 1].map((v) => encodeInstance({ ...base, attributes: { ...base.attributes, ImageComments: `version ${v}` } }));
+    const hashes = versions.map(sha256);
+    for (let round = 0; round < 15; round++) {
+      const answers = await Promise.all(Array.from({ length: 6 }, (_, w) => store(w % 2 ? b : a, [versions[(w + round) % 2]!])));
+      t.ok(
+        answers.every((x) => x.status === 200),
+        `round ${round + 1}: every replacement succeeds (${answers.map((x) => x.status).join(',')})`,
+      );
+      const bytes = await retrieveInstance(b, uids);
+      if (typeof bytes === 'number' || !hashes.includes(sha256(bytes))) {
+        t.fail(
+          `round ${round + 1}: the stored instance is not readable as one of the versions (${typeof bytes === 'number' ? `status ${bytes}` : 'other bytes'})`,
+        );
+        return;
+      }
+    }
+    t.pass('after 15 rounds of 6 concurrent replacements the instance is readable as one of the versions each time');
   });
 });
