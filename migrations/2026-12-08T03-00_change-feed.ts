@@ -8,8 +8,8 @@ import { type Kysely, sql } from 'kysely';
  * overwrite, a delete, a cascade from a deleted study or series) is recorded in its own transaction
  * without knowing about the feed:
  *
- * 1. A row trigger (not deferred) inserts the change with `sequence` null, the UIDs read at the time
- *    of the change (for a delete, from the deleted row's metadata: its study may be gone already).
+ * 1. Statement triggers (not deferred) insert the changes with `sequence` null, the UIDs read at the
+ *    time of the change (for a delete, from the deleted row's metadata when its study is gone already).
  * 2. A deferred constraint trigger on `change_feed` runs at COMMIT, after every other statement of
  *    the transaction, and numbers the transaction's rows, in the order they were recorded, from the
  *    one-row counter `change_feed_counter`. The counter
@@ -41,42 +41,58 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .execute();
   await sql`insert into change_feed_counter (last_sequence) values (0)`.execute(db);
 
+  // Statement-level triggers with transition tables: one INSERT … SELECT per statement, however many
+  // rows it changed (a STOW chunk inserts up to 32 instances in one statement).
+  for (const [operation, action, table] of [
+    ['insert', 'create', 'changed_rows'],
+    ['delete', 'delete', 'changed_rows'],
+  ] as const) {
+    await sql
+      .raw(
+        `create function change_feed_record_${operation}() returns trigger language plpgsql as $$
+        begin
+          insert into change_feed (action, study_instance_uid, series_instance_uid, sop_instance_uid)
+          select '${action}',
+            -- A cascade from a deleted study or series: the parent row is gone, the metadata still names it.
+            coalesce(st.study_instance_uid, r.metadata::jsonb -> '0020000D' -> 'Value' ->> 0, ''),
+            coalesce(se.series_instance_uid, r.metadata::jsonb -> '0020000E' -> 'Value' ->> 0, ''),
+            r.sop_instance_uid
+          from ${table} r
+          left join study st on st.pk = r.study_pk
+          left join series se on se.pk = r.series_pk
+          order by r.pk;
+          return null;
+        end
+        $$`,
+      )
+      .execute(db);
+    await sql
+      .raw(
+        `create trigger instance_change_feed_${operation} after ${operation} on instance
+        referencing ${operation === 'insert' ? 'new' : 'old'} table as ${table}
+        for each statement execute function change_feed_record_${operation}()`,
+      )
+      .execute(db);
+  }
+  // An update is a change of content (an overwrite); other column updates are not changes to follow.
   await sql`
-    create function change_feed_record() returns trigger language plpgsql as $$
-    declare
-      row_data instance;
-      change text;
-      study_uid text;
-      series_uid text;
+    create function change_feed_record_update() returns trigger language plpgsql as $$
     begin
-      if tg_op = 'DELETE' then
-        row_data := old;
-        change := 'delete';
-      elsif tg_op = 'UPDATE' then
-        row_data := new;
-        change := 'update';
-      else
-        row_data := new;
-        change := 'create';
-      end if;
-      select study_instance_uid into study_uid from study where pk = row_data.study_pk;
-      select series_instance_uid into series_uid from series where pk = row_data.series_pk;
-      -- A cascade from a deleted study or series: the parent row is gone, the metadata still names it.
-      if study_uid is null then study_uid := row_data.metadata::jsonb -> '0020000D' -> 'Value' ->> 0; end if;
-      if series_uid is null then series_uid := row_data.metadata::jsonb -> '0020000E' -> 'Value' ->> 0; end if;
       insert into change_feed (action, study_instance_uid, series_instance_uid, sop_instance_uid)
-      values (change, coalesce(study_uid, ''), coalesce(series_uid, ''), row_data.sop_instance_uid);
+      select 'update', coalesce(st.study_instance_uid, ''), coalesce(se.series_instance_uid, ''), n.sop_instance_uid
+      from new_rows n
+      join old_rows o on o.pk = n.pk
+      left join study st on st.pk = n.study_pk
+      left join series se on se.pk = n.series_pk
+      where o.sha256 is distinct from n.sha256 or o.blob_key is distinct from n.blob_key or o.metadata is distinct from n.metadata
+      order by n.pk;
       return null;
     end
     $$`.execute(db);
   await sql`
-    create trigger instance_change_feed_insert_delete after insert or delete on instance
-    for each row execute function change_feed_record()`.execute(db);
-  // An update is a change of content (an overwrite); other column updates are not changes to follow.
-  await sql`
     create trigger instance_change_feed_update after update on instance
-    for each row when (old.sha256 is distinct from new.sha256 or old.blob_key is distinct from new.blob_key or old.metadata is distinct from new.metadata)
-    execute function change_feed_record()`.execute(db);
+    referencing old table as old_rows new table as new_rows
+    for each statement execute function change_feed_record_update()`.execute(db);
 
   // Numbers every change of the transaction at its first firing (rows with no sequence are visible
   // to their own transaction only, so they are exactly this transaction's); the later firings of the
@@ -106,10 +122,9 @@ export async function up(db: Kysely<unknown>): Promise<void> {
 }
 
 export async function down(db: Kysely<unknown>): Promise<void> {
-  await sql`drop trigger instance_change_feed_insert_delete on instance`.execute(db);
-  await sql`drop trigger instance_change_feed_update on instance`.execute(db);
+  for (const operation of ['insert', 'update', 'delete']) await sql.raw(`drop trigger instance_change_feed_${operation} on instance`).execute(db);
   await db.schema.dropTable('change_feed').execute();
   await db.schema.dropTable('change_feed_counter').execute();
-  await sql`drop function change_feed_record()`.execute(db);
+  for (const operation of ['insert', 'update', 'delete']) await sql.raw(`drop function change_feed_record_${operation}()`).execute(db);
   await sql`drop function change_feed_number()`.execute(db);
 }
