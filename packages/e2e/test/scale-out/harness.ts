@@ -187,9 +187,9 @@ function serverProcess(name: string, env: Record<string, string>): ServerProcess
           () => false,
         );
         if (ready) return;
-        if (Date.now() - started > 60_000) {
+        if (Date.now() - started > 180_000) {
           child.kill('SIGKILL');
-          throw new Error(`server ${name} was not ready within 60 s:\n${output}`);
+          throw new Error(`server ${name} was not ready within 180 s:\n${output}`);
         }
         await new Promise((r) => setTimeout(r, 50));
       }
