@@ -67,6 +67,10 @@ export async function buildApp({ config, index, blobs, logger, access }: AppDepe
     // retrieval; STOW-RS judges its uploads by the body timeout instead (stow-routes.ts).
     connectionTimeout: config.http.idleTimeoutMs,
     routerOptions: { ignoreTrailingSlash: true },
+    // fastify gives each plugin 10 s to register by default; the viewer's plugin registers a route per
+    // file (hundreds), and on a busy machine (three servers starting at once under load, the
+    // scale-out harness) that took longer and the server refused to start.
+    pluginTimeout: 120_000,
   });
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
