@@ -7,6 +7,7 @@ import * as pendingStudyRefresh from './2026-12-06T00-00_pending-study-refresh.j
 import * as apiKeys from './2026-12-07T00-00_api-keys.js';
 import * as auditEvents from './2026-12-07T01-00_audit-events.js';
 import * as shares from './2026-12-08T01-00_shares.js';
+import * as changeFeed from './2026-12-08T03-00_change-feed.js';
 
 /**
  * Every migration, by name. Names start with a date so they sort in the order they were written;
@@ -21,4 +22,5 @@ export const migrations: Record<string, Migration> = {
   '2026-12-07T00-00_api-keys': apiKeys,
   '2026-12-07T01-00_audit-events': auditEvents,
   '2026-12-08T01-00_shares': shares,
+  '2026-12-08T03-00_change-feed': changeFeed,
 };

@@ -4,6 +4,7 @@ import { AuditLog } from './audit/audit-log.js';
 import { IndexUnavailableError } from './errors.js';
 import { ApiKeyIndex } from './api-key-index.js';
 import { ShareIndex } from './share-index.js';
+import { ChangeFeed } from './change-feed.js';
 import { InstanceIndex } from './instance-index.js';
 import { LifecycleIndex } from './lifecycle-index.js';
 import { migrateToLatest } from './migrate.js';
@@ -28,6 +29,7 @@ export * from './api-key-index.js';
 export * from './share-index.js';
 export type { Deletion, DeletionTarget, LifecycleIndex } from './lifecycle-index.js';
 export * from './audit/audit-log.js';
+export * from './change-feed.js';
 
 /** The index as the services see it. */
 export interface Index {
@@ -51,6 +53,8 @@ export interface Index {
    * empty directory, it is a data directory PGlite opens. Built in memory (PGlite's dumpDataDir).
    */
   readonly snapshot?: () => Promise<Blob>;
+  /** The change feed (read only: the database writes it, migration 2026-12-08T03-00). */
+  readonly changes: ChangeFeed;
   /** Throws IndexUnavailableError if the database does not answer (used by `/readyz`). */
   check(): Promise<void>;
   close(): Promise<void>;
@@ -77,6 +81,7 @@ export async function openIndex(config: IndexConfig, options: { migrate?: boolea
     shares: new ShareIndex(db),
     audit: new AuditLog(db),
     ...(snapshot ? { snapshot } : {}),
+    changes: new ChangeFeed(db),
     async check() {
       try {
         await sql`select 1`.execute(db);

@@ -10,6 +10,8 @@ export interface Database {
   api_key: ApiKeyTable;
   audit_event: AuditEventTable;
   study_share: StudyShareTable;
+  change_feed: ChangeFeedTable;
+  change_feed_counter: ChangeFeedCounterTable;
 }
 
 type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
@@ -144,4 +146,20 @@ export interface StudyShareTable {
   created_at: Timestamp;
   expires_at: Timestamp;
   revoked_at: NullableTimestamp;
+}
+
+/** One change of an instance row (migration 2026-12-08T03-00): numbered at commit, null until then. */
+export interface ChangeFeedTable {
+  id: Generated<number>;
+  sequence: number | null;
+  action: string;
+  study_instance_uid: string;
+  series_instance_uid: string;
+  sop_instance_uid: string;
+  changed_at: Timestamp;
+}
+
+/** The last sequence number given (one row). */
+export interface ChangeFeedCounterTable {
+  last_sequence: number;
 }

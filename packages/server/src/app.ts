@@ -15,6 +15,7 @@ import type { Config } from './config.js';
 import { type Audit, auditRoutes, installAudit } from './audit/index.js';
 import { backupRoutes } from './backup-routes.js';
 import { capabilities, capabilitiesWadl } from './capabilities.js';
+import { changeFeedRoutes } from './change-feed-routes.js';
 import { type AccessControlHooks, installServerAccessControl } from './access-control.js';
 import { installCors } from './cors.js';
 import { installErrorHandling, sendProblem } from './error-handler.js';
@@ -183,6 +184,7 @@ export async function buildApp({ config, index, blobs, logger, access }: AppDepe
   await app.register(auditRoutes, { index });
   await app.register(shareRoutes, { index, verifier: shares, baseUrl, maxLifetimeMs: config.shares.maxLifetimeMs });
   await app.register(backupRoutes, { index });
+  await app.register(changeFeedRoutes, { index, serviceUrl });
   await app.register(ohifRoutes, { prefix: MountPoint.ohif, index, baseUrl });
   await app.register(inRouteClass('viewer', viewerRoutes), {
     viewerDir: config.viewerDir ?? DEFAULT_VIEWER_DIR,

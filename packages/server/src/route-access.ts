@@ -66,6 +66,9 @@ export const ROUTE_ACCESS: readonly RouteRule[] = [
   { method: 'GET', url: '/api/backup/index', access: 'admin', what: 'embedded index only: a snapshot of the PGlite data directory for a backup (tar.gz)' },
   { method: 'GET', url: '/upload', access: 'public', what: 'the upload page (static HTML and script; no patient data)' },
   { method: 'POST', url: '/api/upload', access: 'write', what: "the upload page's store: multipart/form-data, the same store path as STOW-RS" },
+  { method: 'GET', url: '/api/changefeed', access: 'read', what: 'the change feed: creates, updates, deletes of instances (JSON)' },
+  { method: 'GET', url: '/api/changefeed/latest', access: 'read', what: 'the change feed: its latest entry' },
+  { method: 'GET', url: '/api/changefeed/stream', access: 'read', what: 'the change feed as Server-Sent Events' },
 ];
 
 /**

@@ -55,16 +55,22 @@ export interface StoreOutcome {
 }
 
 /**
- * The blob key of an instance: its UIDs (validated, so path-safe), the SHA-256 of its bytes and a
- * random part, so that every write has a key of its own: an object is written once and never
- * replaced. A blob removed after a deletion (or by `tessera gc`, or after a rolled-back store) can
- * then never be one that a later store of the same bytes wrote and indexed. One directory (prefix)
- * per series, not per instance: the filesystem store then creates and fsyncs one directory per
- * series rather than one per instance. Keys of earlier versions (`…/{sop}/{sha256}.dcm`,
- * `…/{sop}.{sha256}.dcm`) stay valid: each row records its own key.
+ * The blob key of one write of an instance: its UIDs (validated, so path-safe), the SHA-256 of its
+ * bytes, and a random write id. One directory (prefix) per series, not per instance: the filesystem
+ * store then creates and fsyncs one directory per series rather than one per instance. Keys of
+ * earlier versions (`…/{sop}/{sha256}.dcm`, `…/{sop}.{sha256}.dcm`) stay valid: each row records its
+ * own key.
+ *
+ * Why a write id: a key is then written by exactly one request, so removing a key that request
+ * no longer needs (its conflicting copy, a byte-identical copy another request stored first, the
+ * blob an overwrite replaced) can never remove a blob another request is about to reference. With
+ * keys made of the content alone, two servers replacing one instance back and forth with the same
+ * two versions (STOW_DUPLICATE_POLICY=overwrite) left a row whose blob the other request had just
+ * removed (found by the scale-out harness, packages/e2e/test/scale-out/overwrite.test.ts); and a blob a
+ * deletion removes after its commit can never be one a later store of the same bytes wrote and indexed.
  */
-export const instanceBlobKey = (d: InstanceDescription, sha256: string): string =>
-  `instances/${d.studyInstanceUid}/${d.seriesInstanceUid}/${d.sopInstanceUid}.${sha256}.${randomBytes(8).toString('hex')}.dcm`;
+export const instanceBlobKey = (d: InstanceDescription, sha256: string, writeId: string = randomBytes(6).toString('hex')): string =>
+  `instances/${d.studyInstanceUid}/${d.seriesInstanceUid}/${d.sopInstanceUid}.${sha256}.${writeId}.dcm`;
 
 /** Parts described and waiting on local disk to be stored together (bounded by count, not memory). */
 const CHUNK_INSTANCES = 32;
@@ -272,7 +278,7 @@ async function storeChunk(chunk: Candidate[], deps: StoreDependencies, results: 
         results[c.slot] = c.stored;
         break;
       case 'identical':
-        // A concurrent request stored the same bytes first, under its own key: ours is referenced by nothing.
+        // Stored by another request meanwhile, under its own key: ours is referenced by nothing.
         await deleteQuietly(blobs, c.blobKey, deps);
         results[c.slot] = { ...c.stored, duplicate: true };
         break;
@@ -281,7 +287,7 @@ async function storeChunk(chunk: Candidate[], deps: StoreDependencies, results: 
         results[c.slot] = c.stored;
         break;
       case 'conflict':
-        // Our key is our write's own (random part), never the stored instance's: safe to remove.
+        // Our key was written by this request alone (instanceBlobKey): safe to remove.
         await deleteQuietly(blobs, c.blobKey, deps);
         results[c.slot] = c.failed(FailureReason.DuplicateSOPInstance, outcome.detail);
         break;

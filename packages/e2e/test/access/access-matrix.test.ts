@@ -119,7 +119,9 @@ for (const backend of backendNames()) {
         .replace('/api/shares/:id', `/api/shares/${revokedShare}`) +
       (url === '/wado' || url === '/wadouri'
         ? `?requestType=WADO&studyUID=${study}&seriesUID=${series}&objectUID=${instance}&contentType=application%2Fdicom`
-        : '');
+        : '') +
+      // The change feed's stream stays open unless told to end once caught up.
+      (url === '/api/changefeed/stream' ? '?timeout=0' : '');
 
     // The upload page's store takes multipart/form-data: the same file as one form field.
     const boundary = 'access-matrix-form';

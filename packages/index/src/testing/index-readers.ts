@@ -55,3 +55,16 @@ const everything = (level: Level, limit: number, scope: SearchQuery['scope'] = {
   limit,
   offset: 0,
 });
+
+/** The migrations recorded as applied in the PostgreSQL database at `url`, by name, oldest first; and how many there are to apply. */
+export async function appliedMigrations(url: string): Promise<{ applied: string[]; known: number }> {
+  const { openDatabase } = await import('../database.js');
+  const { indexMigrator } = await import('../migrate.js');
+  const { db, close } = await openDatabase({ kind: 'postgres', url, poolSize: 1 });
+  try {
+    const all = await indexMigrator(db as never).getMigrations();
+    return { applied: all.filter((m) => m.executedAt !== undefined).map((m) => m.name), known: all.length };
+  } finally {
+    await close();
+  }
+}

@@ -47,6 +47,7 @@ const ACCESSED_RESOURCES = new Set(['metadata', 'rendered', 'thumbnail']);
  *   share-revoked (U), `GET /s/{token}` share-opened (E); the routes note the share's id. Data read
  *   with a share cookie is recorded as any read, with the share as the actor.
  * - `GET /api/backup/index` (a snapshot of the embedded index): DICOM Instances Transferred (R).
+ * - The change feed (`/api/changefeed…`): Query (E), like a search of the whole archive.
  */
 export function classifyRequest({ method, route, params, query }: ClassifiedRequest): RequestClassification | undefined {
   const path = route.length > 1 ? route.replace(/\/+$/, '') : route;
@@ -74,6 +75,9 @@ export function classifyRequest({ method, route, params, query }: ClassifiedRequ
     if (path === '/api/backup/index') {
       // A copy of the whole embedded index (every patient's attributes) leaves the archive.
       return { type: 'instances-transferred', action: 'R', studyUids: [], detail: { service: 'backup' } };
+    }
+    if (path.startsWith('/api/changefeed')) {
+      return { type: 'query', action: 'E', studyUids: [], detail: { service: 'changefeed' } };
     }
     if (path === '/api/audit') {
       // The names of the filters used, never their values.
