@@ -21,6 +21,9 @@ import { publicBaseUrl } from './public-url.js';
 import { assertEveryRouteDecided, inRouteClass, trackRoutes } from './route-access.js';
 import { serviceRoot } from './service-root.js';
 import { installSecurityHeaders } from './security-headers.js';
+import { createMetrics } from './metrics/metrics.js';
+import { installOpenApi } from './openapi/openapi.js';
+import { VERSION } from './version.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -44,7 +47,11 @@ export interface AppDependencies {
  * Assembles the application from open collaborators. Does not listen: tests call `inject()` or
  * `listen()` themselves, and the CLI does the latter.
  */
-export async function buildApp({ config, index, blobs, logger, access }: AppDependencies): Promise<FastifyInstance> {
+export async function buildApp({ config, index: givenIndex, blobs: givenBlobs, logger, access }: AppDependencies): Promise<FastifyInstance> {
+  // Metrics observe the storage at this boundary: every service gets the observed index and blob store.
+  const metrics = config.metrics.enabled ? createMetrics() : undefined;
+  const index = metrics ? metrics.observeIndex(givenIndex) : givenIndex;
+  const blobs = metrics ? metrics.observeBlobs(givenBlobs) : givenBlobs;
   const app = Fastify({
     // Whatever the caller sets, requests are logged without query values (request-log.ts).
     logger:
@@ -71,6 +78,9 @@ export async function buildApp({ config, index, blobs, logger, access }: AppDepe
     reply.header('x-request-id', request.id);
   });
   trackRoutes(app);
+  // Collects the routes as they are added (before any), for /openapi.json and /api/docs.
+  const openApi = await installOpenApi(app, config);
+  metrics?.install(app);
   installErrorHandling(app);
   installSecurityHeaders(app);
   installCors(app, { allowedOrigins: config.corsAllowedOrigins });
@@ -96,7 +106,9 @@ export async function buildApp({ config, index, blobs, logger, access }: AppDepe
     routes.set(route.url, methods);
   });
 
-  app.get('/healthz', async () => ({ status: 'ok' }));
+  app.get('/healthz', async () => ({ status: 'ok', version: VERSION }));
+  metrics?.route(app);
+  await openApi.routes();
   // Public, so it answers a status per component only: paths, hosts and driver errors go to the log.
   app.get('/readyz', async (request, reply) => {
     const [indexCheck, blobCheck] = await Promise.allSettled([index.check(), blobs.check()]);
@@ -135,6 +147,7 @@ export async function buildApp({ config, index, blobs, logger, access }: AppDepe
       duplicatePolicy: config.stow.duplicatePolicy,
     },
     log: app.log,
+    observer: metrics?.stow,
   });
   const retrieveSettings = { maxHeaderBytes: config.stow.maxHeaderBytes };
   await app.register(wadoRoutes, { prefix: DICOMWEB_ROOT, index, blobs, serviceUrl, settings: retrieveSettings });

@@ -47,6 +47,10 @@ export interface Config {
     /** 0: events are kept forever. */
     retentionDays: number;
   };
+  metrics: {
+    /** false: no /metrics route, nothing observed (to measure the cost; docs/benchmarks.md). */
+    enabled: boolean;
+  };
 }
 
 export interface OidcConfig {
@@ -176,6 +180,7 @@ export const SETTINGS = [
     'audit events older than this many days are deleted (at start, then daily); 2190 ≈ 6 years; 0 keeps them forever (docs/security.md)',
   ],
   ['AUDIT_ENABLED', 'true', "false records no audit events: only to measure the recorder's cost; an archive of patient data keeps it on"],
+  ['METRICS_ENABLED', 'true', 'false: no Prometheus metrics at /metrics (admin scope) and nothing observed; only to measure their cost (docs/deployment.md)'],
   ['LOG_LEVEL', 'info', 'fatal | error | warn | info | debug | trace | silent'],
   ['CONFIG_FILE', '', 'optional JSON file of the same variables; the environment wins'],
 ] as const;
@@ -288,6 +293,7 @@ export function loadConfig(env: Source = process.env): Config {
     inlineBinaryMaxBytes: int('INLINE_BINARY_MAX_BYTES', 0, 2 ** 20),
     viewerDir: raw('VIEWER_DIR') ? resolve(raw('VIEWER_DIR')) : undefined,
     audit: { enabled: bool('AUDIT_ENABLED'), retentionDays: int('AUDIT_RETENTION_DAYS', 0, 100_000) },
+    metrics: { enabled: bool('METRICS_ENABLED') },
     corsAllowedOrigins: origins(env.CORS_ALLOWED_ORIGINS ?? fileValues.CORS_ALLOWED_ORIGINS ?? '*'),
     oidc: oidcConfig(raw, int, url),
   };

@@ -56,6 +56,8 @@ export const ROUTE_ACCESS: readonly RouteRule[] = [
   { method: 'GET', url: '/ohif/dicomjson/studies/:study', access: 'read', what: 'OHIF v3 dicomjson study' },
   // The viewer's sign-in routes (/callback, /login, /logout, /viewer/dicomjson) are in the viewer class.
   { method: 'GET', url: '/api/audit', access: 'admin', what: 'the audit trail (JSON pages or JSON lines)' },
+  { method: 'GET', url: '/openapi.json', access: 'public', what: 'the OpenAPI 3.1 description of the API (no patient data)' },
+  { method: 'GET', url: '/metrics', access: 'admin', what: 'Prometheus metrics (counts, durations, pool usage; no UIDs)' },
 ];
 
 /**
@@ -64,6 +66,10 @@ export const ROUTE_ACCESS: readonly RouteRule[] = [
  */
 export const ROUTE_CLASSES = {
   viewer: { access: 'public', what: 'the hosted viewer: its pages, static files and app-config.js (every route of the viewer plugin; no patient data)' },
+  'api-reference': {
+    access: 'public',
+    what: 'the rendered API reference at /api/docs (Swagger UI: its page, static files and a copy of the OpenAPI document)',
+  },
   'method-not-allowed': { access: 'public', what: 'the 405 answers for other methods on a service URL (they name the allowed methods, nothing else)' },
 } as const satisfies Record<string, { access: RouteAccess; what: string }>;
 

@@ -1,2 +1,3 @@
-export { stowRoutes } from './stow-routes.js';
+export { stowRoutes, type StowObserver } from './stow-routes.js';
+export type { StoreOutcome, InstanceResult } from './store-instances.js';
 export { collectOrphans } from './collect-orphans.js';

@@ -81,7 +81,8 @@ for (const backend of backendNames()) {
         .replace(':frames', '1')
         .replace('/frames/*', '/frames/1')
         .replace('/bulkdata/*', `/bulkdata/${bulk}`)
-        .replace('/viewer/*', '/viewer/some/page') +
+        .replace('/viewer/*', '/viewer/some/page')
+        .replace('/api/docs/static/*', '/api/docs/static/swagger-ui.css') +
       (url === '/wado' || url === '/wadouri'
         ? `?requestType=WADO&studyUID=${study}&seriesUID=${series}&objectUID=${instance}&contentType=application%2Fdicom`
         : '');
