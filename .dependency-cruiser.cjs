@@ -78,6 +78,8 @@ module.exports = {
     sdk('imaging-codecs', 'dcmjs-codecs|dcmjs-imaging|sharp', ['imaging']),
     sdk('jose', 'jose', ['access']),
     sdk('fastify-static', '@fastify/static', ['ohif']),
+    sdk('fastify-swagger', '@fastify/swagger|@fastify/swagger-ui', ['server']),
+    sdk('prom-client', 'prom-client', ['server']),
   ],
   options: {
     doNotFollow: { path: 'node_modules' },
