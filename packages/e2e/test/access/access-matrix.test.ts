@@ -102,7 +102,9 @@ for (const backend of backendNames()) {
           ...(post ? { payload: file } : {}),
         });
         const got = answer.statusCode;
-        const ok = want === '2xx' ? got >= 200 && got < 300 : got === want;
+        // Swagger UI's static/index.html only redirects to its page (/api/docs): its public answer is that 302.
+        const redirect = route.routeClass === 'api-reference' && route.url.endsWith('/static/index.html') && got === 302;
+        const ok = want === '2xx' ? (got >= 200 && got < 300) || redirect : got === want;
         checked++;
         if (!ok) t.fail(`${route.method} ${route.url} as ${principal.name}: ${got}, expected ${want} (${answer.body.slice(0, 200)})`);
         if (got === 401) {

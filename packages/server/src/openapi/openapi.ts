@@ -107,12 +107,27 @@ export async function installOpenApi(app: FastifyInstance, config: Config): Prom
           routePrefix: API_REFERENCE_PREFIX,
           uiConfig: { validatorUrl: null, deepLinking: true },
           staticCSP: true,
-          // Nothing leaves the server: no validator badge, no upgrade of a plain-HTTP loopback page.
-          transformStaticCSP: (header) => header.replace(/ validator\.swagger\.io/, '').replace(/ ?upgrade-insecure-requests;?/, ''),
+          transformStaticCSP: referencePolicy,
         });
       });
     },
   };
+}
+
+/** The style element Swagger UI 5 (in @fastify/swagger-ui 6.1.3) inserts; the browser test fails if an upgrade changes it. */
+const SWAGGER_UI_STYLE = "'sha256-RL3ie0nH+Lzz2YNqQN83mnU0J1ot4QL7b99vMdIX99w='";
+
+/**
+ * The reference page's Content-Security-Policy: the plugin's, with nothing from elsewhere (no
+ * validator badge, no https: styles or fonts), no upgrade of a plain-HTTP loopback page, and the
+ * one inline style Swagger UI inserts allowed by its hash.
+ */
+function referencePolicy(header: string): string {
+  return header
+    .replace(/ validator\.swagger\.io/, '')
+    .replace(/ ?upgrade-insecure-requests;?/, '')
+    .replace(/font-src 'self' https: data:/, "font-src 'self' data:")
+    .replace(/style-src 'self' https:/, `style-src 'self' ${SWAGGER_UI_STYLE}`);
 }
 
 function operationId(method: string, url: string): string {
