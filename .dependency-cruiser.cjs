@@ -83,6 +83,8 @@ module.exports = {
     sdk('fastify-static', '@fastify/static', ['ohif']),
     sdk('fastify-multipart', '@fastify/multipart', ['stow-rs']),
     sdk('cli-progress', 'cli-progress', ['upload']),
+    sdk('fastify-swagger', '@fastify/swagger|@fastify/swagger-ui', ['server']),
+    sdk('prom-client', 'prom-client', ['server']),
   ],
   options: {
     doNotFollow: { path: 'node_modules' },

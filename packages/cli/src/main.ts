@@ -18,7 +18,7 @@ async function main(argv: string[]): Promise<number> {
       console.error(`${command.message}\n\n${command.usage}`);
       return 2;
     case 'serve': {
-      const { loadConfig, startServer } = await import('@tessera/server');
+      const { loadConfig, startServer, VERSION: serverVersion } = await import('@tessera/server');
       const config = loadConfig();
       if (config.workers > 1 && cluster.isPrimary) return superviseWorkers(config);
       const server = await startServer(config);
@@ -29,7 +29,10 @@ async function main(argv: string[]): Promise<number> {
       };
       process.once('SIGINT', () => void stop('SIGINT'));
       process.once('SIGTERM', () => void stop('SIGTERM'));
-      server.app.log.info({ index: server.index.description, blobStore: server.blobs.description }, `DICOMweb root ${server.url}/dicomweb`);
+      server.app.log.info(
+        { version: serverVersion, index: server.index.description, blobStore: server.blobs.description },
+        `Tessera ${serverVersion}: DICOMweb root ${server.url}/dicomweb`,
+      );
       return -1; // keep running
     }
     case 'migrate': {

@@ -26,6 +26,15 @@ export interface OpenDatabase {
   close: () => Promise<void>;
   /** Embedded (PGlite) only: a tarball of the data directory, taken between two queries (see Index.snapshot). */
   snapshot?: () => Promise<Blob>;
+  /** PostgreSQL only: the pool's connections now (for the server's metrics). */
+  poolStats?: () => PoolStats;
+}
+
+/** A connection pool's state: connections open, of those idle, and queries waiting for one. */
+export interface PoolStats {
+  total: number;
+  idle: number;
+  waiting: number;
 }
 
 /** Opens the index: a pg pool on Postgres, or PGlite (in memory, or in `dataDir`). */
@@ -51,7 +60,12 @@ export async function openDatabase(config: IndexConfig, options: OpenDatabaseOpt
     const guarded = guardedPool(pool, { preparedStatements: config.preparedStatements !== false, onConnectionError: options.onConnectionError });
     const db = new Kysely<Database>({ dialect: withUnavailableErrors(new PostgresDialect({ pool: guarded })) });
     const url = new URL(config.url);
-    return { db, description: `postgres://${url.host}${url.pathname}`, close: () => db.destroy() };
+    return {
+      db,
+      description: `postgres://${url.host}${url.pathname}`,
+      close: () => db.destroy(),
+      poolStats: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
+    };
   }
   const dataDir = config.dataDir;
   const diskFull = (error: unknown): never => {

@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import { type IndexConfig, openDatabase } from './database.js';
+import { type IndexConfig, type PoolStats, openDatabase } from './database.js';
 import { AuditLog } from './audit/audit-log.js';
 import { IndexUnavailableError } from './errors.js';
 import { ApiKeyIndex } from './api-key-index.js';
@@ -11,7 +11,7 @@ import { migrateToLatest } from './migrate.js';
 import { RetrieveIndex } from './retrieve/retrieve-index.js';
 import { SearchIndex } from './search/search-index.js';
 
-export type { IndexConfig } from './database.js';
+export type { IndexConfig, PoolStats } from './database.js';
 export { IndexUnavailableError, IndexOutcomeUnknownError, IndexStorageFullError } from './errors.js';
 export { STUDY_LEVEL_TAGS, SERIES_LEVEL_TAGS } from './levels.js';
 export type { RetrievableInstance, RetrieveScope, InstanceScope, ScopeVersion, InstanceMetadataText } from './retrieve/retrieve-index.js';
@@ -57,12 +57,14 @@ export interface Index {
   readonly changes: ChangeFeed;
   /** Throws IndexUnavailableError if the database does not answer (used by `/readyz`). */
   check(): Promise<void>;
+  /** The PostgreSQL pool's connections now; undefined on PGlite (one connection, no pool). */
+  poolStats?(): PoolStats | undefined;
   close(): Promise<void>;
 }
 
 /** Opens the index and, unless told not to, applies pending migrations. */
 export async function openIndex(config: IndexConfig, options: { migrate?: boolean; onConnectionError?: (error: Error) => void } = {}): Promise<Index> {
-  const { db, description, close, snapshot } = await openDatabase(config, { onConnectionError: options.onConnectionError });
+  const { db, description, close, snapshot, poolStats } = await openDatabase(config, { onConnectionError: options.onConnectionError });
   if (options.migrate !== false) {
     const { error } = await migrateToLatest(db as never);
     if (error) {
@@ -89,6 +91,7 @@ export async function openIndex(config: IndexConfig, options: { migrate?: boolea
         throw new IndexUnavailableError(`index ${description} does not answer: ${(error as Error).message}`);
       }
     },
+    poolStats: () => poolStats?.(),
     async close() {
       await apiKeys.settle();
       await close();

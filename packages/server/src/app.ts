@@ -26,6 +26,9 @@ import { assertEveryRouteDecided, inRouteClass, trackRoutes } from './route-acce
 import { serviceRoot } from './service-root.js';
 import { installSecurityHeaders } from './security-headers.js';
 import { shareRoutes } from './shares/share-routes.js';
+import { createMetrics } from './metrics/metrics.js';
+import { installOpenApi } from './openapi/openapi.js';
+import { VERSION } from './version.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -49,7 +52,11 @@ export interface AppDependencies {
  * Assembles the application from open collaborators. Does not listen: tests call `inject()` or
  * `listen()` themselves, and the CLI does the latter.
  */
-export async function buildApp({ config, index, blobs, logger, access }: AppDependencies): Promise<FastifyInstance> {
+export async function buildApp({ config, index: givenIndex, blobs: givenBlobs, logger, access }: AppDependencies): Promise<FastifyInstance> {
+  // Metrics observe the storage at this boundary: every service gets the observed index and blob store.
+  const metrics = config.metrics.enabled ? createMetrics() : undefined;
+  const index = metrics ? metrics.observeIndex(givenIndex) : givenIndex;
+  const blobs = metrics ? metrics.observeBlobs(givenBlobs) : givenBlobs;
   const app = Fastify({
     // Whatever the caller sets, requests are logged without query values (request-log.ts).
     logger:
@@ -80,6 +87,9 @@ export async function buildApp({ config, index, blobs, logger, access }: AppDepe
     reply.header('x-request-id', request.id);
   });
   trackRoutes(app);
+  // Collects the routes as they are added (before any), for /openapi.json and /api/docs.
+  const openApi = await installOpenApi(app, config);
+  metrics?.install(app);
   installErrorHandling(app);
   installSecurityHeaders(app);
   installCors(app, { allowedOrigins: config.corsAllowedOrigins });
@@ -112,7 +122,9 @@ export async function buildApp({ config, index, blobs, logger, access }: AppDepe
     routes.set(route.url, methods);
   });
 
-  app.get('/healthz', async () => ({ status: 'ok' }));
+  app.get('/healthz', async () => ({ status: 'ok', version: VERSION }));
+  metrics?.route(app);
+  await openApi.routes();
   // Public, so it answers a status per component only: paths, hosts and driver errors go to the log.
   app.get('/readyz', async (request, reply) => {
     const [indexCheck, blobCheck] = await Promise.allSettled([index.check(), blobs.check()]);
@@ -151,6 +163,7 @@ export async function buildApp({ config, index, blobs, logger, access }: AppDepe
       duplicatePolicy: config.stow.duplicatePolicy,
     },
     log: app.log,
+    observer: metrics?.stow,
   });
   // The browser upload page and its multipart/form-data route: the same store path and settings as STOW-RS.
   await app.register(uploadRoutes, {

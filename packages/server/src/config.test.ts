@@ -26,6 +26,7 @@ const DEFAULTS: Config = {
   auth: { methods: [], keyCacheMs: 5000, failuresPerMinute: 20 },
   audit: { enabled: true, retentionDays: 2190 },
   shares: { maxLifetimeMs: 30 * 86_400_000 },
+  metrics: { enabled: true },
 };
 const PG = { DATABASE_URL: 'postgres://u@db:5432/tessera' };
 const S3 = { S3_BUCKET: 'b' };

@@ -52,6 +52,10 @@ export interface Config {
     /** The longest lifetime a share may be given. */
     maxLifetimeMs: number;
   };
+  metrics: {
+    /** false: no /metrics route, nothing observed (to measure the cost; docs/benchmarks.md). */
+    enabled: boolean;
+  };
 }
 
 export interface OidcConfig {
@@ -182,6 +186,7 @@ export const SETTINGS = [
   ],
   ['AUDIT_ENABLED', 'true', "false records no audit events: only to measure the recorder's cost; an archive of patient data keeps it on"],
   ['SHARE_MAX_DAYS', '30', 'longest lifetime of a study share link (POST /api/shares, tessera share), in days (1 to 365)'],
+  ['METRICS_ENABLED', 'true', 'false: no Prometheus metrics at /metrics (admin scope) and nothing observed; only to measure their cost (docs/deployment.md)'],
   ['LOG_LEVEL', 'info', 'fatal | error | warn | info | debug | trace | silent'],
   ['CONFIG_FILE', '', 'optional JSON file of the same variables; the environment wins'],
 ] as const;
@@ -295,6 +300,7 @@ export function loadConfig(env: Source = process.env): Config {
     viewerDir: raw('VIEWER_DIR') ? resolve(raw('VIEWER_DIR')) : undefined,
     audit: { enabled: bool('AUDIT_ENABLED'), retentionDays: int('AUDIT_RETENTION_DAYS', 0, 100_000) },
     shares: { maxLifetimeMs: int('SHARE_MAX_DAYS', 1, 365) * 86_400_000 },
+    metrics: { enabled: bool('METRICS_ENABLED') },
     corsAllowedOrigins: origins(env.CORS_ALLOWED_ORIGINS ?? fileValues.CORS_ALLOWED_ORIGINS ?? '*'),
     oidc: oidcConfig(raw, int, url),
   };

@@ -69,6 +69,8 @@ export const ROUTE_ACCESS: readonly RouteRule[] = [
   { method: 'GET', url: '/api/changefeed', access: 'read', what: 'the change feed: creates, updates, deletes of instances (JSON)' },
   { method: 'GET', url: '/api/changefeed/latest', access: 'read', what: 'the change feed: its latest entry' },
   { method: 'GET', url: '/api/changefeed/stream', access: 'read', what: 'the change feed as Server-Sent Events' },
+  { method: 'GET', url: '/openapi.json', access: 'public', what: 'the OpenAPI 3.1 description of the API (no patient data)' },
+  { method: 'GET', url: '/metrics', access: 'admin', what: 'Prometheus metrics (counts, durations, pool usage; no UIDs)' },
 ];
 
 /**
@@ -80,6 +82,10 @@ export const ROUTE_CLASSES = {
   'method-not-allowed': {
     access: 'public',
     what: 'the 405 answers for other methods on a service URL, DELETE included where it is not served (they name the allowed methods, nothing else)',
+  },
+  'api-reference': {
+    access: 'public',
+    what: 'the rendered API reference at /api/docs (Swagger UI: its page, static files and a copy of the OpenAPI document)',
   },
 } as const satisfies Record<string, { access: RouteAccess; what: string }>;
 

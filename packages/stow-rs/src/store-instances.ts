@@ -33,6 +33,8 @@ export type InstanceResult =
       seriesInstanceUid: string;
       warning?: { reason: number; detail: string };
       duplicate?: boolean;
+      /** The instance's size in bytes (Part 10), for metrics. */
+      size?: number;
     }
   | {
       kind: 'failed';
@@ -211,6 +213,7 @@ async function check(
         ...ids,
         studyInstanceUid: description.studyInstanceUid,
         seriesInstanceUid: description.seriesInstanceUid,
+        size: spooled.size,
         warning: description.warnings.length ? { reason: WarningReason.DataSetDoesNotMatchSOPClass, detail: description.warnings.join('; ') } : undefined,
       },
       failed: (reason, detail, storageFull) => ({ kind: 'failed', ...ids, reason, detail, ...(storageFull ? { storageFull } : {}) }),

@@ -15,6 +15,16 @@ export interface StowRoutesOptions extends StoreDependencies {
   bodyTimeout: BodyTimeout;
   /** The DICOMweb service base URL as the client sees it, e.g. `https://pacs.example/dicomweb`. */
   serviceUrl(request: FastifyRequest): string;
+  /** Told what each request did (the server's metrics); counts and reasons, never UIDs. */
+  observer?: StowObserver;
+}
+
+/** What a STOW-RS request did, for whoever counts (the server's /metrics). */
+export interface StowObserver {
+  /** A request answered with a Store Instances Response: every instance stored or refused. */
+  outcome(outcome: StoreOutcome): void;
+  /** A request that failed as a whole, by its problem code (e.g. `PART_TOO_LARGE`). */
+  failed(code: string): void;
 }
 
 /**
@@ -59,17 +69,20 @@ export const stowRoutes: FastifyPluginAsync<StowRoutesOptions> = async (app: Fas
       if (error instanceof BodyAbortedError) request.log.info('STOW-RS upload abandoned: the client closed the connection');
       // One line per request, also when it fails as a whole (earlier chunks may have been stored).
       const code = problem instanceof HttpProblem ? `${problem.status} ${problem.code}` : 'internal error';
+      options.observer?.failed(problem instanceof HttpProblem ? problem.code : 'INTERNAL_ERROR');
       request.log.info({ stow: { failed: code } }, `STOW-RS request failed as a whole: ${code}`);
       throw problem;
     } finally {
       setIdleTimeout(socket?.server?.timeout ?? 0);
     }
     if (outcome.results.length === 0) {
+      options.observer?.failed('NO_PARTS');
       request.log.info({ stow: { failed: '400 NO_PARTS' } }, 'STOW-RS request failed as a whole: 400 NO_PARTS');
       throw new HttpProblem(400, 'NO_PARTS', 'the request holds no DICOM instance');
     }
     // Nothing stored, and only for want of space: the request as a whole could not be served.
     if (outcome.results.every((r) => r.kind === 'failed' && r.storageFull)) {
+      options.observer?.failed('STORAGE_FULL');
       request.log.info({ stow: { failed: '503 STORAGE_FULL' } }, 'STOW-RS request failed as a whole: 503 STORAGE_FULL');
       throw new HttpProblem(503, 'STORAGE_FULL', 'the archive storage is full; nothing was stored; retry later', { 'retry-after': '5' });
     }
@@ -83,6 +96,7 @@ export const stowRoutes: FastifyPluginAsync<StowRoutesOptions> = async (app: Fas
       instance: (s, se, i) => instanceUrl(base, { studyInstanceUid: s, seriesInstanceUid: se, sopInstanceUid: i }),
     });
     logOutcome(request, outcome, status);
+    options.observer?.outcome(outcome);
     if (form === 'xml') return reply.code(status).type(DICOM_XML).send(toNativeDicomXml(body));
     return reply.code(status).type('application/dicom+json').send(body);
   };
