@@ -33,7 +33,7 @@ export interface OperationDoc {
   readonly problems?: Readonly<Record<string, string>>;
 }
 
-export type Tag = 'health' | 'service' | 'STOW-RS' | 'QIDO-RS' | 'WADO-RS' | 'WADO-URI' | 'OHIF' | 'viewer' | 'admin' | 'api';
+export type Tag = 'health' | 'service' | 'STOW-RS' | 'QIDO-RS' | 'WADO-RS' | 'WADO-URI' | 'delete' | 'OHIF' | 'viewer' | 'shares' | 'upload' | 'change feed' | 'admin' | 'api';
 
 export const TAGS: readonly { name: Tag; description: string }[] = [
   { name: 'health', description: 'liveness and readiness probes' },
@@ -42,8 +42,12 @@ export const TAGS: readonly { name: Tag; description: string }[] = [
   { name: 'QIDO-RS', description: 'Query based on ID for DICOM Objects (PS3.18 §10.6)' },
   { name: 'WADO-RS', description: 'Web Access to DICOM Objects, RESTful (PS3.18 §10.4)' },
   { name: 'WADO-URI', description: 'Web Access to DICOM Objects by URI (PS3.18 §9)' },
+  { name: 'delete', description: "deletion of a study, series or instance (not part of PS3.18: the shape of Microsoft's DICOM service and dcm4chee's REST API)" },
   { name: 'OHIF', description: 'JSON for OHIF viewers (legacy study JSON and v3 dicomjson)' },
   { name: 'viewer', description: 'the hosted OHIF viewer (pages, configuration, static files)' },
+  { name: 'shares', description: 'study share links: one study, read-only, for a limited time, in the hosted viewer (docs/security.md)' },
+  { name: 'upload', description: "the browser upload page and its store (the same store path as STOW-RS)" },
+  { name: 'change feed', description: "every create, update and delete of an instance in commit order (the shape of Microsoft's DICOM service change feed)" },
   { name: 'admin', description: 'administration: the audit trail and metrics' },
   { name: 'api', description: 'this description of the API' },
 ];
@@ -322,6 +326,124 @@ export const OPERATIONS: Readonly<Record<string, OperationDoc>> = {
         ],
       },
     },
+    problems: { '400': 'a parameter is not valid', '503': 'the index is unavailable' },
+  },
+  ...Object.fromEntries(
+    (
+      [
+        [STUDY, 'study', 'every series and instance of the study'],
+        [SERIES, 'series', 'every instance of the series'],
+        [INSTANCE, 'instance', 'the instance'],
+      ] as const
+    ).map(([url, level, what]) => [
+      `DELETE ${url}`,
+      {
+        summary: `Delete a ${level}`,
+        tag: 'delete',
+        description: `Removes ${what} from the index in one transaction (search, metadata, retrieval and computed counts stop showing it at once), then its stored bytes. Needs the \`delete\` scope.`,
+        responses: { '204': { description: 'deleted' } },
+        problems: {
+          '400': 'a UID is not valid',
+          '404': `no such ${level} is stored`,
+          '503': 'the index is unavailable, or did not confirm the outcome (INDEX_OUTCOME_UNKNOWN): nothing was removed from the blob store; retry',
+        },
+      } satisfies OperationDoc,
+    ]),
+  ),
+  'POST /api/shares': {
+    summary: 'Create a study share link',
+    tag: 'shares',
+    description: 'The answer holds the only copy of the link (only a hash of its token is stored).',
+    body: {
+      description: 'the study, the lifetime (seconds, or 30m / 12h / 7d; at most SHARE_MAX_DAYS) and an optional note',
+      media: [
+        json({
+          type: 'object',
+          required: ['studyInstanceUid', 'expiresIn'],
+          properties: { studyInstanceUid: { type: 'string' }, expiresIn: { type: ['string', 'integer'] }, note: { type: 'string', maxLength: 200 } },
+        }),
+      ],
+    },
+    responses: {
+      '201': {
+        description: 'the share: id, link, study, expiry and state',
+        media: [json({ type: 'object', properties: { id: { type: 'string' }, link: { type: 'string' }, expiresAt: { type: 'string', format: 'date-time' } } })],
+      },
+    },
+    problems: { '400': 'the body is not valid', '404': 'the study is not stored here', '503': 'the index is unavailable' },
+  },
+  'GET /api/shares': {
+    summary: 'List study share links (never their tokens)',
+    tag: 'shares',
+    query: { study: { description: 'only the shares of this Study Instance UID', schema: { type: 'string' } } },
+    responses: { '200': { description: 'the shares', media: [json({ type: 'object', properties: { shares: { type: 'array' } } })] } },
+    problems: { '400': 'a parameter is not valid', '503': 'the index is unavailable' },
+  },
+  'DELETE /api/shares/:id': {
+    summary: 'Revoke a study share link',
+    tag: 'shares',
+    description: 'The link and every cookie it gave stop working on every server within AUTH_KEY_CACHE_SECONDS.',
+    responses: { '204': { description: 'revoked' } },
+    problems: { '404': 'no share with this id', '503': 'the index is unavailable' },
+  },
+  'GET /s/:token': {
+    summary: 'Open a study share link',
+    tag: 'shares',
+    description: 'Exchanges the token for an HttpOnly, SameSite=Strict cookie limited to the share and redirects to the viewer, without the token in the URL.',
+    responses: { '303': { description: 'to the viewer, with the share cookie set' } },
+    problems: { '404': 'no such share link', '410': 'the share was revoked or has expired' },
+  },
+  'GET /api/backup/index': {
+    summary: 'A snapshot of the embedded index, for a backup',
+    tag: 'admin',
+    description: "Embedded (PGlite) index only: PGlite's own dump of its data directory, a gzipped tarball (docs/reliability.md, Backup and restore).",
+    responses: { '200': { description: 'the tarball', media: [{ type: 'application/gzip', schema: binary }] } },
+    problems: { '503': 'the index is unavailable' },
+  },
+  'GET /upload': {
+    summary: 'The upload page',
+    tag: 'upload',
+    responses: { '200': { description: 'the page', media: [{ type: 'text/html', schema: { type: 'string' } }] } },
+  },
+  'POST /api/upload': {
+    summary: "The upload page's store",
+    tag: 'upload',
+    description: 'DICOM files as multipart/form-data, stored through the same path as STOW-RS (same checks, limits and duplicate rules); one result per file.',
+    body: { description: 'one or more DICOM files as form fields', media: [{ type: 'multipart/form-data', schema: { type: 'object' } }] },
+    responses: { '200': { description: 'a result per file', media: [json({ type: 'object', properties: { files: { type: 'array' } } })] } },
+    problems: { '400': 'the body is not multipart/form-data', '413': 'the body is too large', '503': 'the index or the blob store is unavailable' },
+  },
+  'GET /api/changefeed': {
+    summary: 'The change feed',
+    tag: 'change feed',
+    description: 'Entries oldest first. Without a time window, offset is the last Sequence already seen.',
+    query: {
+      startTime: { description: 'entries at or after this time (ISO 8601)', schema: { type: 'string', format: 'date-time' } },
+      endTime: { description: 'entries before this time (ISO 8601)', schema: { type: 'string', format: 'date-time' } },
+      offset: { description: 'the last Sequence seen (or, with a time window, entries of it to skip)', schema: { type: 'integer', minimum: 0 } },
+      limit: { description: 'entries to return, 1 to 200 (default 10)', schema: { type: 'integer', minimum: 1, maximum: 200 } },
+      includeMetadata: { description: "the instance's DICOM JSON with each entry (default true)", schema: { type: 'boolean' } },
+    },
+    responses: { '200': { description: 'the entries', media: [json({ type: 'array', items: { type: 'object' } })] } },
+    problems: { '400': 'a parameter is not valid', '503': 'the index is unavailable' },
+  },
+  'GET /api/changefeed/latest': {
+    summary: 'The latest change feed entry',
+    tag: 'change feed',
+    query: { includeMetadata: { description: "the instance's DICOM JSON (default true)", schema: { type: 'boolean' } } },
+    responses: { '200': { description: 'the entry', media: [json()] }, '204': { description: 'the feed is empty' } },
+    problems: { '400': 'a parameter is not valid', '503': 'the index is unavailable' },
+  },
+  'GET /api/changefeed/stream': {
+    summary: 'The change feed as Server-Sent Events',
+    tag: 'change feed',
+    description: 'One `change` event per entry, its id the Sequence; resumes after `after` or the Last-Event-ID header.',
+    query: {
+      after: { description: 'the last Sequence seen', schema: { type: 'integer', minimum: 0 } },
+      includeMetadata: { description: "the instance's DICOM JSON (default false)", schema: { type: 'boolean' } },
+      timeout: { description: 'seconds after which the stream ends once caught up (0: send what there is, then end)', schema: { type: 'integer', minimum: 0, maximum: 86400 } },
+    },
+    responses: { '200': { description: 'the event stream', media: [{ type: 'text/event-stream', schema: { type: 'string' } }] } },
     problems: { '400': 'a parameter is not valid', '503': 'the index is unavailable' },
   },
   'GET /metrics': {
