@@ -154,7 +154,8 @@ options:
   --batch N           files per request (default 50)
   --retries N         further attempts of a request after a transient failure (default 5, 0 for none)
   -h, --help          print this help and do nothing else`,
-  },} as const;
+  },
+} as const;
 
 type CommandName = keyof typeof COMMANDS;
 
@@ -170,7 +171,10 @@ Configuration comes from environment variables (see \`tessera config\` or the RE
 
 export function commandHelp(name: CommandName): string {
   const { usage, summary, details } = COMMANDS[name];
-  const options = name === 'gc' || name === 'keys' || name === 'share' || name === 'delete' || name === 'verify' || name === 'upload' ? '' : '\n\noptions:\n  -h, --help   print this help and do nothing else';
+  const options =
+    name === 'gc' || name === 'keys' || name === 'share' || name === 'delete' || name === 'verify' || name === 'upload'
+      ? ''
+      : '\n\noptions:\n  -h, --help   print this help and do nothing else';
   return `usage: ${usage}\n\n${summary}.\n\n${details}${options}`;
 }
 

@@ -118,7 +118,6 @@ for (const backend of backendNames()) {
         .replace(':token', linkToken)
         .replace('/api/shares/:id', `/api/shares/${revokedShare}`)
         .replace('/api/docs/static/*', '/api/docs/static/swagger-ui.css') +
-
       (url === '/wado' || url === '/wadouri'
         ? `?requestType=WADO&studyUID=${study}&seriesUID=${series}&objectUID=${instance}&contentType=application%2Fdicom`
         : '') +

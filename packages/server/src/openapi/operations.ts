@@ -33,7 +33,8 @@ export interface OperationDoc {
   readonly problems?: Readonly<Record<string, string>>;
 }
 
-export type Tag = 'health' | 'service' | 'STOW-RS' | 'QIDO-RS' | 'WADO-RS' | 'WADO-URI' | 'delete' | 'OHIF' | 'viewer' | 'shares' | 'upload' | 'change feed' | 'admin' | 'api';
+export type Tag =
+  'health' | 'service' | 'STOW-RS' | 'QIDO-RS' | 'WADO-RS' | 'WADO-URI' | 'delete' | 'OHIF' | 'viewer' | 'shares' | 'upload' | 'change feed' | 'admin' | 'api';
 
 export const TAGS: readonly { name: Tag; description: string }[] = [
   { name: 'health', description: 'liveness and readiness probes' },
@@ -42,11 +43,14 @@ export const TAGS: readonly { name: Tag; description: string }[] = [
   { name: 'QIDO-RS', description: 'Query based on ID for DICOM Objects (PS3.18 §10.6)' },
   { name: 'WADO-RS', description: 'Web Access to DICOM Objects, RESTful (PS3.18 §10.4)' },
   { name: 'WADO-URI', description: 'Web Access to DICOM Objects by URI (PS3.18 §9)' },
-  { name: 'delete', description: "deletion of a study, series or instance (not part of PS3.18: the shape of Microsoft's DICOM service and dcm4chee's REST API)" },
+  {
+    name: 'delete',
+    description: "deletion of a study, series or instance (not part of PS3.18: the shape of Microsoft's DICOM service and dcm4chee's REST API)",
+  },
   { name: 'OHIF', description: 'JSON for OHIF viewers (legacy study JSON and v3 dicomjson)' },
   { name: 'viewer', description: 'the hosted OHIF viewer (pages, configuration, static files)' },
   { name: 'shares', description: 'study share links: one study, read-only, for a limited time, in the hosted viewer (docs/security.md)' },
-  { name: 'upload', description: "the browser upload page and its store (the same store path as STOW-RS)" },
+  { name: 'upload', description: 'the browser upload page and its store (the same store path as STOW-RS)' },
   { name: 'change feed', description: "every create, update and delete of an instance in commit order (the shape of Microsoft's DICOM service change feed)" },
   { name: 'admin', description: 'administration: the audit trail and metrics' },
   { name: 'api', description: 'this description of the API' },
@@ -441,7 +445,10 @@ export const OPERATIONS: Readonly<Record<string, OperationDoc>> = {
     query: {
       after: { description: 'the last Sequence seen', schema: { type: 'integer', minimum: 0 } },
       includeMetadata: { description: "the instance's DICOM JSON (default false)", schema: { type: 'boolean' } },
-      timeout: { description: 'seconds after which the stream ends once caught up (0: send what there is, then end)', schema: { type: 'integer', minimum: 0, maximum: 86400 } },
+      timeout: {
+        description: 'seconds after which the stream ends once caught up (0: send what there is, then end)',
+        schema: { type: 'integer', minimum: 0, maximum: 86400 },
+      },
     },
     responses: { '200': { description: 'the event stream', media: [{ type: 'text/event-stream', schema: { type: 'string' } }] } },
     problems: { '400': 'a parameter is not valid', '503': 'the index is unavailable' },
