@@ -98,8 +98,10 @@ export function installAccessControl(app: FastifyInstance, options: AccessContro
     const bearer = bearerToken(request.headers.authorization);
     // A share cookie counts only without an Authorization header: a signed-in client is never narrowed by a stale cookie.
     const shareToken = bearer === undefined && options.shares ? cookieValue(request.headers.cookie, SHARE_COOKIE) : undefined;
+    // Where everyone holds the scope (AUTH_MODE=none), a bearer token is not checked (a proxy in front
+    // that authenticates may pass its own on); only a share cookie narrows the request to its study.
+    if (shareToken === undefined && anonymousPrincipal.scopes.has(access)) return;
     const token = bearer ?? shareToken;
-    if (token === undefined && anonymousPrincipal.scopes.has(access)) return;
     if (token === undefined) {
       report(request, { ok: false });
       throw new HttpProblem(401, 'UNAUTHENTICATED', 'this resource needs a credential: send Authorization: Bearer <API key or access token>', {

@@ -27,6 +27,9 @@ interface Principal {
 /** The QIDO-RS searches that name no study: a share's principal gets them limited to its study (200 or 204). */
 const LIMITED_SEARCHES = ['/dicomweb/studies', '/dicomweb/series', '/dicomweb/instances'];
 
+/** Whether a route names the study it concerns (in its path, or in WADO-URI's studyUID). */
+const namesStudy = (url: string) => url.includes(':study') || url === '/wado' || url === '/wadouri';
+
 function expected(route: RegisteredRoute, principal: Principal): '2xx' | 303 | 401 | 403 | 405 {
   if (route.routeClass === 'method-not-allowed') return 405;
   if (route.url === '/s/:token') return 303;
@@ -34,6 +37,8 @@ function expected(route: RegisteredRoute, principal: Principal): '2xx' | 303 | 4
   if (!principal.scopes) return 401;
   if (!principal.scopes.includes(route.access!)) return 403;
   if (principal.share === 'other' && !LIMITED_SEARCHES.includes(route.url)) return 403;
+  // A read route that names no study and is not limited to the share's (the change feed) is refused.
+  if (principal.share && !LIMITED_SEARCHES.includes(route.url) && !namesStudy(route.url)) return 403;
   return '2xx';
 }
 
