@@ -90,6 +90,13 @@ t.test('the anonymous principal of AUTH_MODE=none has every scope', async (t) =>
   const answer = await server.inject({ url: '/data' });
   t.equal(answer.statusCode, 200);
   t.same(answer.json(), { who: 'anonymous' });
+  // Behind AUTH_ALLOW_UNAUTHENTICATED, a proxy that authenticates may pass its own token on: not checked here.
+  const calls: string[] = [];
+  const open = await app({ anonymousScopes: ['read', 'write', 'delete', 'admin'], calls });
+  const withToken = await open.inject({ url: '/data', headers: { authorization: 'Bearer a-token-of-the-proxy' } });
+  t.equal(withToken.statusCode, 200, 'a bearer token of no verifier is not refused');
+  t.same(withToken.json(), { who: 'anonymous' });
+  t.same(calls, [], 'no verifier was asked');
 });
 
 t.test('verified credentials are cached by hash for apiKeyCacheMs, failures are not', async (t) => {
