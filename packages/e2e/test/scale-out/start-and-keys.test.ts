@@ -9,7 +9,8 @@ import { skipReason, startCluster, store, studyState } from './harness.js';
  *    migrations ran once (the migrator's lock), and they serve one archive.
  * 8. An API key revoked with `tessera keys revoke` (run beside A) stops working on every server
  *    within AUTH_KEY_CACHE_SECONDS (1 here), though each had it cached.
- *    Share revocation: shares do not exist yet on this branch; when they do, the same check.
+ *    The same for a share link revoked with `tessera share revoke`: its cookie, cached on A and on
+ *    B, is refused by both.
  */
 t.test('7: three servers start at once on an empty database', { skip: skipReason }, async (t) => {
   const cluster = await startCluster({ servers: 3, startTogether: true });
@@ -43,4 +44,32 @@ t.test('8: a revoked key stops working on every server', { skip: skipReason }, a
   // AUTH_KEY_CACHE_SECONDS=1: one second and a margin later, no server believes its cached verification.
   await new Promise((r) => setTimeout(r, 1_500));
   t.same([await search(a), await search(b)], [401, 401], 'refused by A and by B');
+});
+
+t.test('8: a revoked share link stops working on every server', { skip: skipReason }, async (t) => {
+  const cluster = await startCluster({ servers: 2, env: { AUTH_MODE: 'apikey', AUTH_KEY_CACHE_SECONDS: '1' } });
+  t.teardown(() => cluster.close());
+  const [a, b] = cluster.servers as [(typeof cluster.servers)[0], (typeof cluster.servers)[0]];
+  const writer = await cluster.cli(a, ['keys', 'create', '--name', 'modality', '--scopes', 'write']);
+  t.equal(writer.code, 0, 'a write key');
+  const spec = ctInstance();
+  const study = spec.attributes.StudyInstanceUID as string;
+  t.equal((await store(a, [spec], { authorization: `Bearer ${writer.stdout.trim()}` })).status, 200, 'A stores a study');
+  const created = await cluster.cli(a, ['share', study, '--expires', '1h']);
+  t.equal(created.code, 0, `tessera share${created.code ? `: ${created.stderr}` : ''}`);
+  const token = /\/s\/(\S+)/.exec(created.stdout)?.[1];
+  const id = /created share (\S+)/.exec(created.stderr)?.[1];
+  t.ok(token && id, 'a link and its id');
+  const metadata = (server: typeof a) =>
+    fetch(`${server.url}/dicomweb/studies/${study}/metadata`, { headers: { cookie: `tessera_share=${token}`, accept: 'application/dicom+json' } }).then(
+      async (r) => {
+        await r.arrayBuffer();
+        return r.status;
+      },
+    );
+  t.same([await metadata(a), await metadata(b)], [200, 200], "the share's cookie opens the study on A and on B (each has it cached now)");
+  const revoked = await cluster.cli(a, ['share', 'revoke', id!]);
+  t.equal(revoked.code, 0, 'tessera share revoke');
+  await new Promise((r) => setTimeout(r, 1_500));
+  t.same([await metadata(a), await metadata(b)], [401, 401], 'refused by A and by B');
 });
