@@ -1,7 +1,11 @@
 // Runs s3rver for startS3Server() in its own process: see s3-server.ts for why.
 // Arguments: <s3rver module path> <data directory> <bucket>. Prints {"port": n} once listening and
 // exits when its stdin closes, so it cannot outlive the test process that started it.
-import { unlink } from 'node:fs/promises';
+import { createHash, randomBytes } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { rename, unlink } from 'node:fs/promises';
+import { Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 
@@ -22,6 +26,36 @@ FilesystemStore.prototype.deleteObject = async function deleteObject(bucketName,
       }),
     ),
   );
+};
+// s3rver's PUT writes straight into the object's file (truncating it when it opens it): a PUT that
+// arrives late (a client timed out and retried, the first attempt still on the wire) truncates and
+// overwrites the object the retry already stored, and an aborted one leaves it cut short. S3 replaces
+// an object only by a PUT that completes, so here too: the body goes to a file of its own, renamed
+// over the object once complete, removed if the request fails. (Found by `pnpm reliability`'s S3
+// faults, issue #15: acknowledged instances whose object a late first attempt had cut short.)
+FilesystemStore.prototype.putContent = async function putContent(objectPath, content) {
+  const partial = `${objectPath}.part-${randomBytes(6).toString('hex')}`;
+  const md5 = createHash('md5');
+  let size = 0;
+  const count = new Transform({
+    transform(chunk, encoding, callback) {
+      md5.update(chunk, encoding);
+      size += chunk.length;
+      callback(null, chunk);
+    },
+  });
+  try {
+    if (Buffer.isBuffer(content)) {
+      await pipeline([content], count, createWriteStream(partial));
+    } else {
+      await pipeline(content, count, createWriteStream(partial));
+    }
+    await rename(partial, objectPath);
+  } catch (error) {
+    await unlink(partial).catch(() => {});
+    throw error;
+  }
+  return [size, md5.digest('hex')];
 };
 const server = new S3rver({
   address: '127.0.0.1',
