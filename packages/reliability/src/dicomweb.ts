@@ -50,7 +50,8 @@ export function request(
       });
       res.on('error', (e) => {
         clearTimeout(timer);
-        reject(e);
+        // The status line had come: the server cut the body short (a streamed answer whose source failed).
+        reject(Object.assign(e, { afterStatus: res.statusCode }));
       });
     });
     req.on('error', (e) => {
