@@ -304,30 +304,13 @@ export class InstanceIndex {
   /** The stored instances among these SOP Instance UIDs (one query; absent ones are left out). */
   async findInstances(sopInstanceUids: readonly string[]): Promise<StoredInstance[]> {
     if (sopInstanceUids.length === 0) return [];
-    const rows = await this.db
-      .selectFrom('instance')
-      .innerJoin('series', 'series.pk', 'instance.series_pk')
-      .innerJoin('study', 'study.pk', 'instance.study_pk')
-      .select(['study.study_instance_uid', 'series.series_instance_uid', 'instance.sop_instance_uid', 'instance.size', 'instance.sha256', 'instance.blob_key'])
-      .where('instance.sop_instance_uid', 'in', sopInstanceUids)
-      .execute();
-    return rows.map((row) => ({
-      studyInstanceUid: row.study_instance_uid,
-      seriesInstanceUid: row.series_instance_uid,
-      sopInstanceUid: row.sop_instance_uid,
-      size: row.size,
-      sha256: row.sha256,
-      blobKey: row.blob_key,
-    }));
+    const rows = await this.storedInstances().where('instance.sop_instance_uid', 'in', sopInstanceUids).execute();
+    return rows.map(toStoredInstance);
   }
 
-  /**
-   * One page of stored instances in primary-key order, after the row `afterPk` (keyset pagination:
-   * each page is one index range scan, and a walk over the whole archive holds one page in memory).
-   * `studyInstanceUid` limits the walk to one study. Used by `tessera verify`.
-   */
-  async pageInstances(options: { afterPk: number; limit: number; studyInstanceUid?: string }): Promise<(StoredInstance & { pk: number })[]> {
-    let query = this.db
+  /** The instance rows with their study and series UIDs, as `StoredInstance` reads them (and their pk). */
+  private storedInstances() {
+    return this.db
       .selectFrom('instance')
       .innerJoin('series', 'series.pk', 'instance.series_pk')
       .innerJoin('study', 'study.pk', 'instance.study_pk')
@@ -339,19 +322,19 @@ export class InstanceIndex {
         'instance.size',
         'instance.sha256',
         'instance.blob_key',
-      ])
-      .where('instance.pk', '>', options.afterPk);
+      ]);
+  }
+
+  /**
+   * One page of stored instances in primary-key order, after the row `afterPk` (keyset pagination:
+   * each page is one index range scan, and a walk over the whole archive holds one page in memory).
+   * `studyInstanceUid` limits the walk to one study. Used by `tessera verify`.
+   */
+  async pageInstances(options: { afterPk: number; limit: number; studyInstanceUid?: string }): Promise<(StoredInstance & { pk: number })[]> {
+    let query = this.storedInstances().where('instance.pk', '>', options.afterPk);
     if (options.studyInstanceUid !== undefined) query = query.where('study.study_instance_uid', '=', options.studyInstanceUid);
     const rows = await query.orderBy('instance.pk').limit(options.limit).execute();
-    return rows.map((row) => ({
-      pk: row.pk,
-      studyInstanceUid: row.study_instance_uid,
-      seriesInstanceUid: row.series_instance_uid,
-      sopInstanceUid: row.sop_instance_uid,
-      size: row.size,
-      sha256: row.sha256,
-      blobKey: row.blob_key,
-    }));
+    return rows.map((row) => ({ pk: row.pk, ...toStoredInstance(row) }));
   }
 
   /** How many instances are stored (in one study if given): the total a `tessera verify` progress bar counts to. */
@@ -427,3 +410,19 @@ function instanceColumns(record: InstanceRecord) {
     metadata: stringifyDicomJson(d.metadata),
   };
 }
+
+const toStoredInstance = (row: {
+  study_instance_uid: string;
+  series_instance_uid: string;
+  sop_instance_uid: string;
+  size: number;
+  sha256: string;
+  blob_key: string;
+}): StoredInstance => ({
+  studyInstanceUid: row.study_instance_uid,
+  seriesInstanceUid: row.series_instance_uid,
+  sopInstanceUid: row.sop_instance_uid,
+  size: row.size,
+  sha256: row.sha256,
+  blobKey: row.blob_key,
+});
