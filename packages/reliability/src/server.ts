@@ -2,12 +2,12 @@ import { type ChildProcess, execFile, execFileSync, spawn } from 'node:child_pro
 import { once } from 'node:events';
 import { appendFileSync } from 'node:fs';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ensureBucket } from '@tessera/blob-store/testing';
 import { createScratchDatabase } from '@tessera/index/testing';
+import { freePort } from '@tessera/testkit';
 import { type S3TestServer, startS3Server } from '@tessera/s3-test-server';
 
 /** The repository root (packages/reliability/src → ../../..). */
@@ -69,15 +69,7 @@ export async function openStorage(name: BackendName, options: StorageOptions): P
   };
 }
 
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const port = (server.address() as { port: number }).port;
-  server.close();
-  await once(server, 'close');
-  return port;
-}
+export { freePort };
 
 let built = false;
 /** `pnpm build` once per run: the server runs compiled, as `pnpm start` runs it. */

@@ -4,5 +4,6 @@ export * from './backends.js';
 export * from './dicom-builder.js';
 export * from './multipart-builder.js';
 export * from './tcp-fault-proxy.js';
+export * from './free-port.js';
 export * from './orthanc.js';
 export * from './oidc-provider.js';

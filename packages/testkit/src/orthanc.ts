@@ -2,9 +2,9 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { closeSync, existsSync, openSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freePort } from './free-port.js';
 
 /** Where the Debian packages `orthanc` and `orthanc-dicomweb` put the server and the plugin (.ci/run installs them). */
 export const ORTHANC_BINARY = process.env.ORTHANC_PATH ?? '/usr/sbin/Orthanc';
@@ -127,16 +127,6 @@ function orthanc(url: string, logFile: string, stop: () => Promise<void>): Ortha
       return Buffer.from(await (await call('GET', path)).arrayBuffer());
     },
   };
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as { port: number };
-  server.close();
-  await once(server, 'close');
-  return port;
 }
 
 /** Polls `/system` until it answers (true) or the process exits or 60 s pass (false). */

@@ -2,13 +2,12 @@ import { type ChildProcess, execFile, execFileSync, spawn } from 'node:child_pro
 import { createHash } from 'node:crypto';
 import { once } from 'node:events';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { createScratchDatabase } from '@tessera/index/testing';
-import { type InstanceSpec, type S3TestServer, encodeInstance, multipartBuffer, startS3Server } from '@tessera/testkit';
+import { type InstanceSpec, type S3TestServer, encodeInstance, freePort, multipartBuffer, startS3Server } from '@tessera/testkit';
 
 /**
  * The scale-out harness (issue #17): several real `tessera serve` processes, compiled as `pnpm start`
@@ -37,14 +36,7 @@ export function buildServer(): void {
   built = true;
 }
 
-export async function freePort(): Promise<number> {
-  const server = createServer().listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as { port: number };
-  server.close();
-  await once(server, 'close');
-  return port;
-}
+export { freePort };
 
 export interface ServerProcess {
   readonly name: string;
