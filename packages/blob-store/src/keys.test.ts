@@ -1,6 +1,6 @@
 import t from 'tap';
 import { BlobKeyError } from './errors.js';
-import { assertValidKey, assertValidPrefix, MAX_KEY_LENGTH } from './keys.js';
+import { assertValidKey, assertValidPrefix, MAX_KEY_LENGTH, renderedInstanceKey, renderingsPrefix } from './keys.js';
 
 t.test('valid keys', async (t) => {
   const valid = ['a', 'studies/1.2.840.10008/instances/1.2.3.dcm', 'a-b_c.d/..e', '.hidden', 'x'.repeat(MAX_KEY_LENGTH)];
@@ -20,4 +20,12 @@ t.test('prefixes', async (t) => {
   for (const prefix of ['/', '../', 'a//', '/studies', 'a/./']) {
     t.throws(() => assertValidPrefix(prefix), BlobKeyError, JSON.stringify(prefix));
   }
+});
+
+t.test('cached renderings are named after their instance key, and lead back to it', async (t) => {
+  const instance = 'instances/1.2.3/1.2.3.4/1.2.3.4.5.0a1b2c.d3e4f5.dcm';
+  t.equal(renderingsPrefix(instance), 'thumbnails/instances/1.2.3/1.2.3.4/1.2.3.4.5.0a1b2c.d3e4f5/');
+  t.equal(renderedInstanceKey(`${renderingsPrefix(instance)}thumbnail-1-jpeg`), instance, 'the inverse');
+  t.equal(renderedInstanceKey('thumbnails/loose-file'), undefined, 'a key without an instance part is no rendering');
+  t.equal(renderedInstanceKey('instances/1.2.3/x.dcm'), undefined, 'an instance key is no rendering');
 });

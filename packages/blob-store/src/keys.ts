@@ -39,3 +39,21 @@ function findKeyProblem(key: string): string | undefined {
   }
   return undefined;
 }
+
+/** Where cached renderings (thumbnails) of instance blobs live: `thumbnails/{instance key without .dcm}/{variant}`. */
+export const RENDERINGS_PREFIX = 'thumbnails/';
+
+/**
+ * The prefix of the cached renderings derived from one instance blob. The instance key names the
+ * instance's SHA-256 and write, so a replaced instance never shows a stale image, and a deletion
+ * (or `tessera gc`) finds what to remove from the key alone.
+ */
+export const renderingsPrefix = (instanceKey: string): string => `${RENDERINGS_PREFIX}${instanceKey.replace(/\.dcm$/, '')}/`;
+
+/** The instance blob key a cached rendering was derived from (the inverse of `renderingsPrefix`), or undefined for other keys. */
+export function renderedInstanceKey(renderingKey: string): string | undefined {
+  if (!renderingKey.startsWith(RENDERINGS_PREFIX)) return undefined;
+  const end = renderingKey.lastIndexOf('/');
+  if (end <= RENDERINGS_PREFIX.length) return undefined;
+  return `${renderingKey.slice(RENDERINGS_PREFIX.length, end)}.dcm`;
+}

@@ -59,7 +59,9 @@ async function main(argv: string[]): Promise<number> {
         const what = `${report.removed.length} orphan blob(s) of ${report.examined} examined and ${report.spoolFilesRemoved} stale spool file(s), older than ${command.graceMinutes} min`;
         console.log(dryRun ? `dry run: would delete ${what}:` : `deleted ${what}:`);
         for (const key of report.removed) console.log(`  ${key}`);
-        if (dryRun && (report.removed.length > 0 || report.spoolFilesRemoved > 0)) console.log('nothing was deleted; run `tessera gc --delete` to delete them');
+        console.log(`${dryRun ? 'would delete' : 'deleted'} ${report.renderingsRemoved.length} cached rendering(s) of instances no longer stored`);
+        if (dryRun && (report.removed.length > 0 || report.renderingsRemoved.length > 0 || report.spoolFilesRemoved > 0))
+          console.log('nothing was deleted; run `tessera gc --delete` to delete them');
       } finally {
         await index.close();
         await blobs.close();

@@ -1,4 +1,4 @@
-import type { BlobStore } from '@tessera/blob-store';
+import { type BlobStore, renderingsPrefix } from '@tessera/blob-store';
 import type { Deletion, DeletionTarget, Index } from '@tessera/index';
 
 export interface DeleteDependencies {
@@ -43,12 +43,9 @@ export async function deleteResource(deps: DeleteDependencies, target: DeletionT
 /** Blob removals in flight at once (S3 deletes overlap; file unlinks are cheap). */
 const BLOB_DELETE_CONCURRENCY = 8;
 
-/** Cached renderings of an instance blob (retrieve's `cachedRendering` keys them by the blob key). */
-export const derivedPrefix = (blobKey: string): string => `thumbnails/${blobKey.replace(/\.dcm$/, '')}/`;
-
 async function removeDerived(deps: DeleteDependencies, blobKey: string): Promise<void> {
   try {
-    for await (const info of deps.blobs.list(derivedPrefix(blobKey))) await deps.blobs.delete(info.key);
+    for await (const info of deps.blobs.list(renderingsPrefix(blobKey))) await deps.blobs.delete(info.key);
   } catch (error) {
     deps.log?.warn({ err: error, key: blobKey }, 'could not remove the cached renderings of a deleted instance');
   }

@@ -1,6 +1,7 @@
 import { type DicomJsonDataset, frameCount } from '@tessera/dicom';
 import { type DecodedFrame, PixelDecodeError, RenderParameterError, type RenderedImage, UnsupportedTransferSyntaxError, decodeFrame } from '@tessera/imaging';
 import type { RetrievableInstance } from '@tessera/index';
+import { renderingsPrefix } from '@tessera/blob-store';
 import type { RetrieveDependencies } from './resolve-scope.js';
 import { RetrieveError } from './retrieve-error.js';
 import { frameBytes } from './stored-bytes.js';
@@ -71,7 +72,7 @@ export async function cachedRendering(
   variant: string,
   render: () => Promise<RenderedImage>,
 ): Promise<{ body: Buffer; cached: boolean }> {
-  const key = `thumbnails/${row.blobKey.replace(/\.dcm$/, '')}/${variant}`;
+  const key = `${renderingsPrefix(row.blobKey)}${variant}`;
   if (await deps.blobs.head(key)) {
     const chunks: Buffer[] = [];
     for await (const chunk of await deps.blobs.get(key)) chunks.push(chunk as Buffer);
