@@ -9,6 +9,7 @@ import { ensureBucket } from '@tessera/blob-store/testing';
 import { createScratchDatabase } from '@tessera/index/testing';
 import { startS3Server } from '@tessera/s3-test-server';
 import { hasPsql, insertSyntheticRows } from './bulk-rows.js';
+import { disableChangeFeed } from './feed.js';
 import { startOrthanc } from './orthanc.js';
 import { type Manifest, loadOrGenerate } from './data.js';
 import { Client, type RequestSpec } from './load.js';
@@ -72,6 +73,9 @@ const USAGE = `usage: pnpm bench [options]
   --server-node-args=<s>  extra node arguments for the server process (e.g. --server-node-args="--cpu-prof --cpu-prof-dir=/tmp/prof")
   --phases <list>         phases to measure, comma-separated (default all): stow, metadata, retrieve,
                           ohif, qido; the data is stored (unmeasured) when stow is not among them
+  --without-change-feed   Postgres back ends: disable the change feed's triggers once the server has
+                          migrated its database (to measure what the feed costs STOW: compare with a run
+                          without this option)
   --keep-db               keep the PostgreSQL scratch database(s) after the run and print their URLs
                           (to EXPLAIN ANALYZE the queries on a 1M-row index; drop them yourself afterwards)
   --auth                  the cost of access control instead of the phases: for each back end, the same
@@ -115,6 +119,7 @@ async function main(): Promise<number> {
       'server-node-args': { type: 'string', default: '' },
       phases: { type: 'string', default: PHASES.join(',') },
       'keep-db': { type: 'boolean', default: false },
+      'without-change-feed': { type: 'boolean', default: false },
       orthanc: { type: 'boolean', default: false },
       'orthanc-binary': { type: 'string', default: 'Orthanc' },
       quick: { type: 'boolean', default: false },
@@ -243,7 +248,13 @@ async function main(): Promise<number> {
         continue;
       }
       server = await startServerProcess(ROOT, env, nodeArgs, log);
+      if (values['without-change-feed']) {
+        if (!databaseUrl) throw new Error('--without-change-feed needs a Postgres back end (the embedded one has the same triggers, but no psql access)');
+        disableChangeFeed(databaseUrl);
+        log('  change feed triggers disabled (--without-change-feed)');
+      }
       const run = await runPhases({ ...common, name: backend, url: server.url, pid: server.pid, phases: phases as Set<Phase> });
+      if (values['without-change-feed']) run.notes.push('change feed triggers disabled (--without-change-feed)');
       results.push({ ...run, serverSpawnedAt: server.spawnedAt });
     } finally {
       await server?.stop();
