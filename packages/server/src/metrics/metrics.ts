@@ -123,11 +123,20 @@ export function createMetrics(): Metrics {
       },
     },
     install(app) {
-      app.addHook('onResponse', async (request, reply) => {
+      // The series of each (method, route, status class), bound once: prom-client then skips hashing
+      // the labels on every request. Bounded: routes are patterns, not URLs.
+      const series = new Map<string, ReturnType<typeof requests.labels>>();
+      // A callback hook, not an async one: no promise per request.
+      app.addHook('onResponse', (request, reply, done) => {
         const routeClass = request.routeOptions.config.accessClass;
         // The viewer's static files are routes of their own: one label for all of them.
         const route = routeClass === 'viewer' || routeClass === 'api-reference' ? `(${routeClass})` : (request.routeOptions.url ?? '(no route)');
-        requests.observe({ method: request.method, route, status_class: `${Math.floor(reply.statusCode / 100)}xx` }, reply.elapsedTime / 1000);
+        const statusClass = `${Math.floor(reply.statusCode / 100)}xx`;
+        const key = `${request.method} ${statusClass} ${route}`;
+        let observer = series.get(key);
+        if (!observer) series.set(key, (observer = requests.labels({ method: request.method, route, status_class: statusClass })));
+        observer.observe(reply.elapsedTime / 1000);
+        done();
       });
     },
     route(app) {
@@ -158,17 +167,19 @@ function observed<T extends object>(target: T, metrics: StorageMetrics, depth: n
       if (typeof value === 'function') {
         const operation = `${prefix}${property}`;
         const method = value as (...args: unknown[]) => unknown;
+        // Bound at the first timed call (prom-client then skips hashing the labels on every call).
+        let duration: ReturnType<typeof metrics.duration.labels> | undefined;
         wrapped = function (this: unknown, ...args: unknown[]) {
           const started = process.hrtime.bigint();
           const result = method.apply(object, args);
           if (!isPromise(result)) return result;
           return result.then(
             (resolved) => {
-              metrics.duration.observe({ operation }, seconds(started));
+              (duration ??= metrics.duration.labels({ operation })).observe(seconds(started));
               return resolved;
             },
             (error: unknown) => {
-              metrics.duration.observe({ operation }, seconds(started));
+              (duration ??= metrics.duration.labels({ operation })).observe(seconds(started));
               metrics.errors.inc({ operation, error: errorClass(error) });
               throw error;
             },
