@@ -1,48 +1,21 @@
-import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import t from 'tap';
+import { type CliRun, runCli } from '@tessera/testkit';
 
 // Issue #12, section 3: every command answers --help/-h with help and nothing else; unknown options
 // and arguments are errors (exit 2); gc lists what it would delete and deletes only with --delete.
 // The CLI runs as a user runs it: a child process, from the sources, with its own DATA_DIR.
 
 const root = resolve(fileURLToPath(import.meta.url), '../../../..');
-const main = join(root, 'packages/cli/src/main.ts');
 const version = (JSON.parse(readFileSync(join(root, 'packages/cli/package.json'), 'utf8')) as { version: string }).version;
 const scratch = mkdtempSync(join(tmpdir(), 'tessera-cli-'));
 t.teardown(() => rmSync(scratch, { recursive: true, force: true }));
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function cli(args: string[], dataDir: string): Promise<Run> {
-  return new Promise((resolvePromise, reject) => {
-    const env: NodeJS.ProcessEnv = { ...process.env, DATA_DIR: dataDir, PORT: '0', LOG_LEVEL: 'silent' };
-    for (const name of ['DATABASE_URL', 'S3_BUCKET', 'CONFIG_FILE', 'WORKERS']) delete env[name];
-    const child = spawn(process.execPath, ['--conditions=@tessera/source', '--import', 'tsx', main, ...args], {
-      cwd: root,
-      env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    // A command that should only print help but starts the server instead never exits: fail it.
-    const timer = setTimeout(() => child.kill('SIGKILL'), 300_000);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolvePromise({ code, stdout, stderr });
-    });
-  });
-}
+/** The CLI on its own DATA_DIR, as a user runs it (a child process, from the sources). */
+const cli = (args: string[], dataDir: string): Promise<CliRun> => runCli(args, { DATA_DIR: dataDir, PORT: '0', LOG_LEVEL: 'silent' });
 
 const untouched = () => join(scratch, `untouched-${Math.random().toString(36).slice(2)}`);
 

@@ -10,7 +10,8 @@ import { type Index, openIndex } from '@tessera/index';
 import { createScratchDatabase } from '@tessera/index/testing';
 import { buildApp, loadConfig } from '@tessera/server';
 import { REPOSITORY_ROOT, type S3TestServer, backendNames, ctInstance, encodeInstance, newUid, startS3Server } from '@tessera/testkit';
-import { bearer, createKey, runCli } from './access/access-fixture.js';
+import { bearer, createKey } from './access/access-fixture.js';
+import { runCli } from '@tessera/testkit';
 
 // Issue #15, "Backup and restore": the documented procedure (scripts/backup-*.sh, restore-*.sh),
 // run for real on both deployments while clients keep uploading; then everything is wiped, restored

@@ -1,13 +1,11 @@
-import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { type IncomingMessage, type ServerResponse, createServer, request } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import t from 'tap';
-import { backendNames, orthancMissing, readManifest, sharedFiles, startOrthanc, startTestServer, testDataPath } from '@tessera/testkit';
+import { type CliRun, backendNames, orthancMissing, runCli, readManifest, sharedFiles, startOrthanc, startTestServer, testDataPath } from '@tessera/testkit';
 import { indexCounts } from '@tessera/index/testing';
 import { createKey } from './access/access-fixture.js';
 
@@ -17,8 +15,6 @@ import { createKey } from './access/access-fixture.js';
 // Counts and exit codes are asserted; a re-run stores nothing new and says "already present"; a
 // transient 503 (a real node:http proxy in front of the server) is retried.
 
-const root = resolve(fileURLToPath(import.meta.url), '../../../..');
-const main = join(root, 'packages/cli/src/main.ts');
 const scratch = mkdtempSync(join(tmpdir(), 'tessera-upload-'));
 t.teardown(() => rmSync(scratch, { recursive: true, force: true }));
 
@@ -41,36 +37,11 @@ cpSync(testDataPath('bad/not-dicom-random-4k.dcm'), join(folder, 'cd', 'nested',
 const refusedFile = join(scratch, 'no-study-uid.dcm');
 cpSync(testDataPath('bad/no-study-uid.dcm'), refusedFile);
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function upload(args: string[], env: Record<string, string> = {}): Promise<Run> {
-  return new Promise((resolvePromise, reject) => {
-    const childEnv: NodeJS.ProcessEnv = { ...process.env, ...env };
-    delete childEnv.TESSERA_TOKEN;
-    const child = spawn(process.execPath, ['--conditions=@tessera/source', '--import', 'tsx', main, 'upload', ...args], {
-      cwd: root,
-      env: { ...childEnv, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 300_000);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolvePromise({ code, stdout, stderr });
-    });
-  });
-}
+/** `tessera upload` as a user runs it (a child process, from the sources; no TESSERA_TOKEN of ours). */
+const upload = (args: string[], env: Record<string, string> = {}): Promise<CliRun> => runCli(['upload', ...args], env);
 
 /** The closing totals line of the summary, as numbers. */
-function totals(run: Run) {
+function totals(run: CliRun) {
   const match =
     /(\d+) DICOM file\(s\), [\d.]+ MB in [\d.]+ s: (\d+) stored, (\d+) already present, (\d+) refused, (\d+) not sent; (\d+) file\(s\) skipped/.exec(
       run.stdout,
@@ -80,7 +51,7 @@ function totals(run: Run) {
   return { files, stored, alreadyPresent, refused, notSent, skipped };
 }
 
-const show = (run: Run) => `exit ${run.code}\n--- stdout\n${run.stdout}\n--- stderr\n${run.stderr}`;
+const show = (run: CliRun) => `exit ${run.code}\n--- stdout\n${run.stdout}\n--- stderr\n${run.stderr}`;
 
 for (const backend of backendNames()) {
   t.test(`${backend}: tessera upload stores a folder, then finds everything already present`, async (t) => {

@@ -3,8 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
 import { VERSION } from '@tessera/server';
-import { REPOSITORY_ROOT } from '@tessera/testkit';
-import { runCli } from './access/access-fixture.js';
+import { REPOSITORY_ROOT, runCli } from '@tessera/testkit';
 
 /**
  * Issue #16: the packages have one real release version (the root's, CHANGELOG.md's latest), the
@@ -26,7 +25,7 @@ t.test('every package of the workspace has the release version of the root', asy
 t.test('the start-up log line carries the version', async (t) => {
   const dataDir = await mkdtemp(join(tmpdir(), 'tessera-version-'));
   t.teardown(() => rm(dataDir, { recursive: true, force: true }));
-  const run = await runCli(['serve'], { PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir, LOG_LEVEL: 'info' }, /DICOMweb root/);
+  const run = await runCli(['serve'], { PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir, LOG_LEVEL: 'info' }, { until: /DICOMweb root/ });
   const line = (run.stdout + run.stderr).split('\n').find((l) => l.includes('DICOMweb root'));
   t.ok(line, 'the server started');
   const logged = JSON.parse(line!) as { version?: string; msg?: string };

@@ -7,3 +7,4 @@ export * from './tcp-fault-proxy.js';
 export * from './free-port.js';
 export * from './orthanc.js';
 export * from './oidc-provider.js';
+export * from './cli-process.js';

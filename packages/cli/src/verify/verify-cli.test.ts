@@ -1,42 +1,19 @@
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import t from 'tap';
 import { createBlobStore } from '@tessera/blob-store';
 import { openIndex } from '@tessera/index';
 import { findInstance } from '@tessera/index/testing';
 import { buildApp, loadConfig } from '@tessera/server';
-import { ctInstance, encodeInstance, newUid } from '@tessera/testkit';
+import { ctInstance, encodeInstance, newUid, runCli } from '@tessera/testkit';
 
 // `tessera verify` as a user runs it (a child process on DATA_DIR): exit codes 0 / 1 / 2 and both
 // output forms. The checks themselves, on both back ends, are in verify.test.ts.
 
-const root = resolve(fileURLToPath(import.meta.url), '../../../../..');
-const main = join(root, 'packages/cli/src/main.ts');
 
-function cli(args: string[], dataDir: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolvePromise, reject) => {
-    const env: NodeJS.ProcessEnv = { ...process.env, DATA_DIR: dataDir, LOG_LEVEL: 'silent' };
-    for (const name of ['DATABASE_URL', 'S3_BUCKET', 'CONFIG_FILE', 'WORKERS']) delete env[name];
-    const child = spawn(process.execPath, ['--conditions=@tessera/source', '--import', 'tsx', main, ...args], {
-      cwd: root,
-      env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 300_000);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolvePromise({ code, stdout, stderr });
-    });
-  });
-}
+/** The CLI on its own DATA_DIR, as a user runs it (a child process, from the sources). */
+const cli = (args: string[], dataDir: string) => runCli(args, { DATA_DIR: dataDir, LOG_LEVEL: 'silent' });
 
 t.test('tessera verify: exit 0 on an intact archive, 1 with the damaged instance named, 2 on a usage error', async (t) => {
   const dataDir = await mkdtemp(join(tmpdir(), 'tessera-verify-cli-'));

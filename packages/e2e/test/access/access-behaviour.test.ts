@@ -5,7 +5,8 @@ import { Writable } from 'node:stream';
 import t from 'tap';
 import { buildApp, loadConfig } from '@tessera/server';
 import { backendNames, openTestStorage, startTestServer } from '@tessera/testkit';
-import { bearer, createKey, runCli } from './access-fixture.js';
+import { bearer, createKey } from './access-fixture.js';
+import { runCli } from '@tessera/testkit';
 
 /** Issue #13: access control over real HTTP, on every back end: 401s, 429, preflights, logs, revocation. */
 
@@ -122,6 +123,10 @@ t.test('AUTH_MODE=none is refused on a non-loopback HOST unless acknowledged', a
   const refused = await runCli(['serve'], { HOST: '0.0.0.0', PORT: '0', DATA_DIR: dataDir });
   t.equal(refused.code, 1, 'tessera serve exits');
   t.match(refused.stderr, /configuration error: AUTH_MODE=none on HOST=0\.0\.0\.0/, 'and says why');
-  const warned = await runCli(['serve'], { HOST: '0.0.0.0', PORT: '0', DATA_DIR: dataDir, AUTH_ALLOW_UNAUTHENTICATED: 'true' }, /AUTH_MODE=none on 0\.0\.0\.0/);
+  const warned = await runCli(
+    ['serve'],
+    { HOST: '0.0.0.0', PORT: '0', DATA_DIR: dataDir, AUTH_ALLOW_UNAUTHENTICATED: 'true' },
+    { until: /AUTH_MODE=none on 0\.0\.0\.0/ },
+  );
   t.match(warned.stdout, /"level":40.*AUTH_MODE=none on 0\.0\.0\.0: anyone who reaches this port/, 'acknowledged: it starts and warns');
 });

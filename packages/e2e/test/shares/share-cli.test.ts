@@ -5,8 +5,7 @@ import t from 'tap';
 import { createBlobStore } from '@tessera/blob-store';
 import { openIndex } from '@tessera/index';
 import { buildApp, loadConfig } from '@tessera/server';
-import { readShared } from '@tessera/testkit';
-import { runCli } from '../access/access-fixture.js';
+import { readShared, runCli } from '@tessera/testkit';
 
 /**
  * Issue #14: `tessera share <study> --expires 7d` prints the link once (stdout alone), `share list`
