@@ -27,7 +27,8 @@ import {
   stowRequests,
   cycle,
 } from './phases.js';
-import { type ServerUnderTest, buildServer, freePort, memory, startServerProcess } from './server-process.js';
+import { freePort } from '@tessera/testkit';
+import { type ServerUnderTest, buildServer, memory, startServerProcess } from './server-process.js';
 import { markdownSection, ratioTable } from './report.js';
 import {
   AUTH_MODES,

@@ -3,7 +3,7 @@ import { once } from 'node:events';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
-import { freePort } from './server-process.js';
+import { freePort } from '@tessera/testkit';
 
 /** Where Debian's `orthanc-dicomweb` package installs the plugin (`apt-get install orthanc orthanc-dicomweb`). */
 const DICOMWEB_PLUGIN = '/usr/share/orthanc/plugins/libOrthancDicomWeb.so';

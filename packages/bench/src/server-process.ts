@@ -1,7 +1,7 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { freePort } from '@tessera/testkit';
 
 /** The Tessera server under test, in its own process, so its CPU time and memory are its own. */
 
@@ -103,16 +103,6 @@ export function buildServer(root: string, log: (line: string) => void): void {
   const started = performance.now();
   execFileSync(process.execPath, ['packages/cli/scripts/build.mjs'], { cwd: root, stdio: 'ignore' });
   log(`server compiled (pnpm build) in ${((performance.now() - started) / 1000).toFixed(1)} s`);
-}
-
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const port = (server.address() as { port: number }).port;
-  server.close();
-  await once(server, 'close');
-  return port;
 }
 
 /**

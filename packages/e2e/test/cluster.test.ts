@@ -1,13 +1,12 @@
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import t from 'tap';
 import { createScratchDatabase } from '@tessera/index/testing';
-import { ctInstance, encodeInstance, multipartBuffer, newUid } from '@tessera/testkit';
+import { ctInstance, encodeInstance, freePort, multipartBuffer, newUid } from '@tessera/testkit';
 
 /**
  * `tessera serve` as `pnpm start` runs it (compiled by `pnpm build`, plain node) with WORKERS=2
@@ -16,14 +15,6 @@ import { ctInstance, encodeInstance, multipartBuffer, newUid } from '@tessera/te
  */
 const adminUrl = process.env.TESSERA_TEST_POSTGRES_URL;
 const root = resolve(fileURLToPath(new URL('.', import.meta.url)), '../../..');
-
-async function freePort(): Promise<number> {
-  const server = createServer().listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as { port: number };
-  server.close();
-  return port;
-}
 
 t.test('compiled, WORKERS=2: one archive served from two processes', { skip: adminUrl ? false : 'TESSERA_TEST_POSTGRES_URL is not set' }, async (t) => {
   const database = await createScratchDatabase(adminUrl!);

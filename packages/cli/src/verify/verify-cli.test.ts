@@ -11,7 +11,6 @@ import { ctInstance, encodeInstance, newUid, runCli } from '@tessera/testkit';
 // `tessera verify` as a user runs it (a child process on DATA_DIR): exit codes 0 / 1 / 2 and both
 // output forms. The checks themselves, on both back ends, are in verify.test.ts.
 
-
 /** The CLI on its own DATA_DIR, as a user runs it (a child process, from the sources). */
 const cli = (args: string[], dataDir: string) => runCli(args, { DATA_DIR: dataDir, LOG_LEVEL: 'silent' });
 
