@@ -17,7 +17,7 @@ t.test('pnpm reliability --short', async (t) => {
     postgresAdminUrl: process.env.TESSERA_TEST_POSTGRES_URL ?? '',
     seed: 20261206,
     cycles: 2,
-    soakSeconds: 30,
+    soakSeconds: 60,
   });
   for (const r of results) {
     const name = `${r.scenario} [${r.backend}]`;
