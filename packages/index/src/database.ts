@@ -1,4 +1,5 @@
 import { mkdir } from 'node:fs/promises';
+import type { PGlite as PGliteInstance } from '@electric-sql/pglite';
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import { IndexStorageFullError } from './errors.js';
@@ -73,15 +74,17 @@ export async function openDatabase(config: IndexConfig, options: OpenDatabaseOpt
   };
   if (dataDir) await mkdir(dataDir, { recursive: true }).catch(diskFull);
   // Loaded only for the embedded index: a PostgreSQL server process does not carry PGlite (≈ 19 MB resident).
-  const [{ PGlite }, { pg_trgm }, { unaccent }, { PGliteDialect }] = await Promise.all([
+  const [{ PGlite }, { pg_trgm }, { unaccent }, { PGliteDialect }, { withPreparedStatements }] = await Promise.all([
     import('@electric-sql/pglite'),
     import('@electric-sql/pglite/contrib/pg_trgm'),
     import('@electric-sql/pglite/contrib/unaccent'),
     import('kysely-pglite-dialect'),
+    import('./embedded/prepared-client.js'),
   ]);
   // The contrib extensions the search migration creates (trigram indexes, accent folding).
   const pglite = await PGlite.create(dataDir, { extensions: { pg_trgm, unaccent } }).catch(diskFull);
-  const db = new Kysely<Database>({ dialect: new PGliteDialect(pglite) });
+  // The kysely dialect's one connection: hot lookups as named prepared statements (prepared-client.ts).
+  const db = new Kysely<Database>({ dialect: new PGliteDialect(withPreparedStatements(pglite) as unknown as PGliteInstance) });
   return {
     db,
     description: config.dataDir ? `pglite:${config.dataDir}` : 'pglite:memory',
