@@ -6,6 +6,9 @@ import { IndexStorageFullError } from './errors.js';
 import type { Database } from './schema.js';
 import { guardedPool } from './guarded-pool.js';
 import { withUnavailableErrors } from './unavailable.js';
+import { embeddedInitDbParams, embeddedStartParams } from './embedded/pglite-settings.js';
+import { initDataDirOnce } from './embedded/init-data-dir.js';
+import { withBaselineWasmCompiler } from './embedded/baseline-compiler.js';
 
 export type IndexConfig =
   | {
@@ -81,8 +84,17 @@ export async function openDatabase(config: IndexConfig, options: OpenDatabaseOpt
     import('kysely-pglite-dialect'),
     import('./embedded/prepared-client.js'),
   ]);
-  // The contrib extensions the search migration creates (trigram indexes, accent folding).
-  const pglite = await PGlite.create(dataDir, { extensions: { pg_trgm, unaccent } }).catch(diskFull);
+  // A new data directory is made by a child process (init-data-dir.ts: initdb's memory leaves with it).
+  if (dataDir) await initDataDirOnce(dataDir, embeddedInitDbParams()).catch(diskFull);
+  const pglite = await withBaselineWasmCompiler(() =>
+    PGlite.create(dataDir, {
+      // The contrib extensions the search migration creates (trigram indexes, accent folding).
+      extensions: { pg_trgm, unaccent },
+      // PostgreSQL's memory settings for one embedded process (embedded/pglite-settings.ts).
+      startParams: [...PGlite.defaultStartParams, ...embeddedStartParams()],
+      initDbStartParams: embeddedInitDbParams(),
+    }),
+  ).catch(diskFull);
   // The kysely dialect's one connection: hot lookups as named prepared statements (prepared-client.ts).
   const db = new Kysely<Database>({ dialect: new PGliteDialect(withPreparedStatements(pglite) as unknown as PGliteInstance) });
   return {
