@@ -1,10 +1,14 @@
 import { mkdir } from 'node:fs/promises';
+import type { PGlite as PGliteInstance } from '@electric-sql/pglite';
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import { IndexStorageFullError } from './errors.js';
 import type { Database } from './schema.js';
 import { guardedPool } from './guarded-pool.js';
 import { withUnavailableErrors } from './unavailable.js';
+import { embeddedInitDbParams, embeddedStartParams } from './embedded/pglite-settings.js';
+import { initDataDirOnce } from './embedded/init-data-dir.js';
+import { withBaselineWasmCompiler } from './embedded/baseline-compiler.js';
 
 export type IndexConfig =
   | {
@@ -73,15 +77,26 @@ export async function openDatabase(config: IndexConfig, options: OpenDatabaseOpt
   };
   if (dataDir) await mkdir(dataDir, { recursive: true }).catch(diskFull);
   // Loaded only for the embedded index: a PostgreSQL server process does not carry PGlite (≈ 19 MB resident).
-  const [{ PGlite }, { pg_trgm }, { unaccent }, { PGliteDialect }] = await Promise.all([
+  const [{ PGlite }, { pg_trgm }, { unaccent }, { PGliteDialect }, { withPreparedStatements }] = await Promise.all([
     import('@electric-sql/pglite'),
     import('@electric-sql/pglite/contrib/pg_trgm'),
     import('@electric-sql/pglite/contrib/unaccent'),
     import('kysely-pglite-dialect'),
+    import('./embedded/prepared-client.js'),
   ]);
-  // The contrib extensions the search migration creates (trigram indexes, accent folding).
-  const pglite = await PGlite.create(dataDir, { extensions: { pg_trgm, unaccent } }).catch(diskFull);
-  const db = new Kysely<Database>({ dialect: new PGliteDialect(pglite) });
+  // A new data directory is made by a child process (init-data-dir.ts: initdb's memory leaves with it).
+  if (dataDir) await initDataDirOnce(dataDir, embeddedInitDbParams()).catch(diskFull);
+  const pglite = await withBaselineWasmCompiler(() =>
+    PGlite.create(dataDir, {
+      // The contrib extensions the search migration creates (trigram indexes, accent folding).
+      extensions: { pg_trgm, unaccent },
+      // PostgreSQL's memory settings for one embedded process (embedded/pglite-settings.ts).
+      startParams: [...PGlite.defaultStartParams, ...embeddedStartParams()],
+      initDbStartParams: embeddedInitDbParams(),
+    }),
+  ).catch(diskFull);
+  // The kysely dialect's one connection: hot lookups as named prepared statements (prepared-client.ts).
+  const db = new Kysely<Database>({ dialect: new PGliteDialect(withPreparedStatements(pglite) as unknown as PGliteInstance) });
   return {
     db,
     description: config.dataDir ? `pglite:${config.dataDir}` : 'pglite:memory',

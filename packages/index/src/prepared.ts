@@ -2,13 +2,14 @@ import { createHash } from 'node:crypto';
 import { type Compilable, CompiledQuery, type Expression, type Kysely, sql } from 'kysely';
 
 /**
- * Named prepared statements for the hottest lookups on PostgreSQL. A query marked with
+ * Named prepared statements for the hottest lookups. A query marked with
  * `preparedStatement()` (kysely `.modifyEnd(preparedStatement())`) is sent as a named statement, so each
  * pooled connection parses and plans it once and then only binds and executes it: for the one-instance
  * lookup of WADO-RS/WADO-URI, planning (≈ 0.16 ms) costs five times the execution (≈ 0.03 ms),
  * measured with EXPLAIN ANALYZE on the benchmark's index. Only queries whose best plan does not depend
  * on the values are marked (equality on unique keys): a generic plan for a wildcard search could lose
- * an index. PGlite runs the same SQL and ignores the mark (a comment).
+ * an index. The embedded index (PGlite) prepares the marked statements too (embedded/prepared-client.ts),
+ * where the planning runs in WebAssembly on the event loop. The mark is a comment: the SQL is unchanged.
  */
 const MARK = '/* tessera:prepared */';
 
