@@ -127,3 +127,12 @@ t.test('one item: nothing is opened', async (t) => {
   t.same(all, [0]);
   t.same(f.opened, []);
 });
+
+t.test('a consumer that takes the next item at once still gets every item', async (t) => {
+  const f = fixture();
+  const items = readAhead({ first: f.first, count: 5, open: f.open, limits: { items: 2, bytes: 1 << 20 } });
+  const seen: number[] = [];
+  // No pause between takes: the read-ahead of each item has not started when the next is asked.
+  for (let next = await items.next(); !next.done; next = await items.next()) seen.push(next.value.i);
+  t.same(seen, [0, 1, 2, 3, 4]);
+});

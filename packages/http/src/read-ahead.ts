@@ -96,6 +96,8 @@ class ReadAhead<T extends ReadAheadItem> implements AsyncIterableIterator<T> {
   }
 
   async #take(): Promise<IteratorResult<T>> {
+    // A consumer faster than the deferred fill below finds nothing waiting: open the next item now.
+    if (this.#waiting.length === 0) this.#fill();
     const slot = this.#stopped ? undefined : this.#waiting.shift();
     if (!slot) return DONE;
     slot.taken = true;
@@ -106,7 +108,10 @@ class ReadAhead<T extends ReadAheadItem> implements AsyncIterableIterator<T> {
       await value.close();
       return DONE;
     }
-    this.#fill();
+    // The next items are opened once this one has been handed out and written (setImmediate runs
+    // after the consumer's microtasks and the socket write they start), so that the read-ahead never
+    // delays the first bytes of a response.
+    setImmediate(() => this.#fill());
     return { done: false, value };
   }
 
