@@ -1,15 +1,6 @@
 import t, { type Test } from 'tap';
 import { TransferSyntax, bufferByteSource, describeInstance, planPart10 } from '@tessera/dicom';
-import {
-  type TestServer,
-  backendNames,
-  ctInstance,
-  encodeInstance,
-  multipartBuffer,
-  newUid,
-  readShared,
-  startTestServer,
-} from '@tessera/testkit';
+import { type TestServer, backendNames, ctInstance, encodeInstance, multipartBuffer, newUid, readShared, startTestServer } from '@tessera/testkit';
 import { parseMultipart, forEachStoredRealFile, storedPath, transferSyntaxOf, upload } from './retrieve-helpers.js';
 
 /** WADO-RS Retrieve Study / Series / Instance (digest WADORS-1/2/3/10, NEG-1..9, DATA-2), every back end. */

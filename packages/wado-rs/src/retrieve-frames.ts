@@ -72,7 +72,11 @@ export async function framesResponse(
     const part = { contentType: choice.partType, contentLocation: location(numbers[0]!), contentLength: first.length };
     if (!choice.multipart) {
       const body = await first.whole.read();
-      return { status: 200, headers: { 'content-type': part.contentType, 'content-length': String(body.length), 'content-location': part.contentLocation }, body };
+      return {
+        status: 200,
+        headers: { 'content-type': part.contentType, 'content-length': String(body.length), 'content-location': part.contentLocation },
+        body,
+      };
     }
     const envelope = singlePartEnvelope(choice.partType.split(';')[0]!, part);
     const body = await first.whole.read(envelope.before, envelope.after);

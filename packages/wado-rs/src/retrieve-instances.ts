@@ -18,8 +18,9 @@ import type { RetrieveRequest, RetrieveResponse } from './retrieve-request.js';
  * How far a study or series retrieve reads ahead: while one part is written to the socket, the next
  * parts are opened and their first bytes read, so the socket never waits for a file open or an S3
  * round trip. Four parts hide an S3 GET (several ms on s3rver) behind the sending of a 526 KB part;
- * each holds one first read (≤ 1 MiB from files), and none is opened past 8 MiB held, so a study of
- * any size costs at most a few MiB more than one part (docs/benchmarks.md, fourth round).
+ * each holds its first read (a small part whole, ≤ 1 MiB; a large one its first ≤ 1 MiB from files;
+ * a decoded one its first frame), and none is opened while those waiting hold 8 MiB, so a study of
+ * any size costs a bounded few MiB more than one part (docs/benchmarks.md, fourth round).
  */
 const READ_AHEAD = { items: 4, bytes: 8 << 20 };
 
@@ -50,7 +51,11 @@ export async function retrieveInstances(deps: RetrieveDependencies, scope: Retri
     const part = { ...described(0), contentLength: whole.length };
     if (!multipart) {
       const body = await whole.read();
-      return { status: 200, headers: { 'content-type': part.contentType, 'content-location': part.contentLocation, 'content-length': String(body.length) }, body };
+      return {
+        status: 200,
+        headers: { 'content-type': part.contentType, 'content-location': part.contentLocation, 'content-length': String(body.length) },
+        body,
+      };
     }
     const envelope = singlePartEnvelope('application/dicom', part);
     const body = await whole.read(envelope.before, envelope.after);
