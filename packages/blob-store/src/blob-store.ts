@@ -56,6 +56,13 @@ export interface BlobStore {
    * consume or destroy the stream, or it holds a file handle or connection open.
    */
   get(key: string, range?: ByteRange): Promise<Readable>;
+  /**
+   * Reads one byte range of the object into `target` from `offset`, and resolves to the number of
+   * bytes read: fewer than asked only when the object ends first. For small reads answered whole
+   * (one Buffer with its Content-Length): no stream, and on the filesystem one positional read into
+   * the caller's buffer. Throws BlobNotFoundError if absent, RangeError if `target` is too short.
+   */
+  readInto(key: string, range: ByteRange, target: Uint8Array, offset?: number): Promise<number>;
   /** Object size, or undefined if absent. */
   head(key: string): Promise<BlobInfo | undefined>;
   /** Removes the object; removing an absent key is not an error. */

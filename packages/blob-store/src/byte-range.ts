@@ -10,3 +10,11 @@ export function assertValidRange(range: ByteRange): void {
     throw new RangeError(`invalid byte range ${start}-${end}`);
   }
 }
+
+/** Throws RangeError unless `range` is well formed and its bytes fit in `target` from `offset`. */
+export function assertFits(range: ByteRange, target: Uint8Array, offset: number): void {
+  assertValidRange(range);
+  if (!Number.isSafeInteger(offset) || offset < 0 || offset + (range.end - range.start + 1) > target.byteLength) {
+    throw new RangeError(`bytes ${range.start}-${range.end} do not fit in ${target.byteLength} bytes from ${offset}`);
+  }
+}

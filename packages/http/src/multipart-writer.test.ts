@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import t from 'tap';
-import { writeMultipart } from './multipart-writer.js';
+import { type ResponsePart, singlePartEnvelope, writeMultipart } from './multipart-writer.js';
 
 t.test('NEG-9: parts with headers, closed by --boundary--', async (t) => {
   const opened: number[] = [];
@@ -123,4 +123,45 @@ t.test('an empty part list is just the closing delimiter', async (t) => {
   const chunks: Buffer[] = [];
   for await (const chunk of stream) chunks.push(chunk as Buffer);
   t.equal(Buffer.concat(chunks).toString(), `--${boundary}--\r\n`);
+});
+
+t.test('a part produced after the response was destroyed has its body closed (a part read ahead is open already)', async (t) => {
+  const late = Readable.from([Buffer.from('never sent')]);
+  let release: () => void = () => {};
+  const gate = new Promise<void>((resolve) => (release = resolve));
+  let produced = 0;
+  const parts: AsyncIterator<ResponsePart> & AsyncIterable<ResponsePart> = {
+    [Symbol.asyncIterator]: () => parts,
+    next: async () => {
+      produced++;
+      await gate;
+      return { done: false, value: { contentType: 'application/dicom', body: () => late } };
+    },
+    return: async () => {
+      await gate;
+      return { done: true, value: undefined };
+    },
+  };
+  const { stream } = writeMultipart('application/dicom', parts);
+  stream.resume();
+  await new Promise((resolve) => setImmediate(resolve));
+  t.equal(produced, 1, 'the writer asked for the first part');
+  stream.destroy();
+  release();
+  await new Promise((resolve) => stream.once('close', resolve));
+  await new Promise((resolve) => setImmediate(resolve));
+  t.ok(late.destroyed, 'its body is destroyed');
+});
+
+t.test('singlePartEnvelope: the bytes writeMultipart sends for one part, around a body held whole', async (t) => {
+  const part = { contentType: 'application/octet-stream; transfer-syntax=1.2.840.10008.1.2.1', contentLocation: 'http://h/f/1', contentLength: 5 };
+  const envelope = singlePartEnvelope('application/octet-stream', part);
+  const boundary = /boundary=(.+)$/.exec(envelope.contentType)![1]!;
+  t.equal(envelope.contentType, `multipart/related; type="application/octet-stream"; boundary=${boundary}`);
+  const streamed = writeMultipart('application/octet-stream', [{ ...part, body: () => Buffer.from('frame') }]);
+  const chunks: Buffer[] = [];
+  for await (const chunk of streamed.stream) chunks.push(chunk as Buffer);
+  const expected = Buffer.concat(chunks).toString('latin1').replaceAll(streamed.boundary, boundary);
+  t.equal(Buffer.concat([envelope.before, Buffer.from('frame'), envelope.after]).toString('latin1'), expected);
+  t.not(singlePartEnvelope('application/octet-stream', part).contentType, envelope.contentType, 'a fresh boundary per response');
 });

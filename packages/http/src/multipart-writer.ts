@@ -43,6 +43,38 @@ export function writeMultipart(rootType: string, parts: AsyncIterable<ResponsePa
   };
 }
 
+/** The delimiter and header fields of a part, up to its body. */
+function partHead(boundary: string, part: Omit<ResponsePart, 'body'>): Buffer {
+  let head = `--${boundary}${CRLF}Content-Type: ${part.contentType}${CRLF}`;
+  if (part.contentLocation !== undefined) head += `Content-Location: ${part.contentLocation}${CRLF}`;
+  if (part.contentLength !== undefined) head += `Content-Length: ${part.contentLength}${CRLF}`;
+  return Buffer.from(`${head}${CRLF}`, 'latin1');
+}
+
+/** What surrounds the body of the one part of a multipart/related response. */
+export interface SinglePartEnvelope {
+  /** `multipart/related; type="<root>"; boundary=<b>`. */
+  contentType: string;
+  /** The delimiter and the part's header fields. */
+  before: Buffer;
+  /** The CRLF that ends the part and the closing delimiter. */
+  after: Buffer;
+}
+
+/**
+ * The same bytes as writeMultipart produces for one part, but around a body the caller holds whole:
+ * the response is then one buffer with a Content-Length, sent with one write, instead of a stream of
+ * head, body and trailer in chunked encoding.
+ */
+export function singlePartEnvelope(rootType: string, part: Omit<ResponsePart, 'body'> & { contentLength: number }): SinglePartEnvelope {
+  const boundary = nextBoundary();
+  return {
+    contentType: `multipart/related; type="${rootType}"; boundary=${boundary}`,
+    before: partHead(boundary, part),
+    after: Buffer.from(`${CRLF}--${boundary}--${CRLF}`, 'latin1'),
+  };
+}
+
 type PartBody = AsyncIterator<Buffer | Uint8Array>;
 
 /**
@@ -83,20 +115,22 @@ class MultipartStream extends Readable {
           continue;
         }
         const next = await this.#parts.next();
-        if (this.destroyed) return;
+        if (this.destroyed) {
+          // Destroyed while this part was being produced: close its body, which may be open already
+          // (a part read ahead), since no one will read it.
+          if (!next.done) await closeBody(await next.value.body());
+          return;
+        }
         if (next.done) {
           this.push(Buffer.from(`--${this.#boundary}--${CRLF}`));
           this.push(null);
           return;
         }
         const part = next.value;
-        let head = `--${this.#boundary}${CRLF}Content-Type: ${part.contentType}${CRLF}`;
-        if (part.contentLocation !== undefined) head += `Content-Location: ${part.contentLocation}${CRLF}`;
-        if (part.contentLength !== undefined) head += `Content-Length: ${part.contentLength}${CRLF}`;
-        this.push(Buffer.from(`${head}${CRLF}`, 'latin1'));
+        this.push(partHead(this.#boundary, part));
         const body = await part.body();
         if (this.destroyed) {
-          if (!Buffer.isBuffer(body)) await body[Symbol.asyncIterator]().return?.();
+          await closeBody(body);
           return;
         }
         if (Buffer.isBuffer(body)) {
@@ -120,3 +154,10 @@ class MultipartStream extends Readable {
 }
 
 const CRLF_BYTES = Buffer.from(CRLF);
+
+/** Closes a part body that will not be read. A stream is destroyed: the return() of an iterator never started does nothing. */
+async function closeBody(body: AsyncIterable<Buffer | Uint8Array> | Buffer): Promise<void> {
+  if (Buffer.isBuffer(body)) return;
+  if (body instanceof Readable) body.destroy();
+  else await body[Symbol.asyncIterator]().return?.();
+}

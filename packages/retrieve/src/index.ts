@@ -8,3 +8,4 @@ export * from './render-stored-frame.js';
 export * from './render-query.js';
 export * from './scope-metadata.js';
 export type { InstanceMetadataText, InstanceScope, RetrievableInstance, RetrieveScope, ScopeVersion } from '@tessera/index';
+export * from './whole-read.js';

@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import { transferSyntaxInfo } from '@tessera/dicom';
-import { acceptableMediaTypes, instanceUrl, primed, writeMultipart } from '@tessera/http';
+import { acceptableMediaTypes, instanceUrl, primed, singlePartEnvelope, writeMultipart } from '@tessera/http';
 import {
   type InstanceScope,
   type RetrievableInstance,
@@ -9,7 +9,9 @@ import {
   frameBytes,
   openStoredDecodedFrames,
   planFrames,
+  type WholeBytes,
   resolveInstance,
+  wholeFrame,
 } from '@tessera/retrieve';
 import { type BulkChoice, negotiateBulk } from './negotiate.js';
 import type { FramesRequest, RetrieveResponse } from './retrieve-request.js';
@@ -59,21 +61,49 @@ export async function framesResponse(
     const { contentType, stream } = writeMultipart(choice.partType.split(';')[0]!, parts);
     return { status: 200, headers: { 'content-type': contentType }, body: stream };
   }
-  // The first frame's first bytes are read before answering: a stored object that cannot be read
-  // is a problem response, not a cut stream.
-  const first = frameBytes(deps.blobs, row, numbers[0]!);
-  const firstBody = await primed(first.body());
+  // A frame stored as it is served is read whole (one read, one push); the only frame of a response
+  // is then sent as one buffer, with one write and its Content-Length.
+  const frameOf = (n: number): FrameSource => {
+    const whole = wholeFrame(deps.blobs, row, n);
+    return whole ? { length: whole.length, whole, body: () => whole.read() } : frameBytes(deps.blobs, row, n);
+  };
+  const first = frameOf(numbers[0]!);
+  if (first.whole && numbers.length === 1) {
+    const part = { contentType: choice.partType, contentLocation: location(numbers[0]!), contentLength: first.length };
+    if (!choice.multipart) {
+      const body = await first.whole.read();
+      return {
+        status: 200,
+        headers: { 'content-type': part.contentType, 'content-length': String(body.length), 'content-location': part.contentLocation },
+        body,
+      };
+    }
+    const envelope = singlePartEnvelope(choice.partType.split(';')[0]!, part);
+    const body = await first.whole.read(envelope.before, envelope.after);
+    return { status: 200, headers: { 'content-type': envelope.contentType, 'content-length': String(body.length) }, body };
+  }
+  // The first frame (or its first bytes) is read before answering: a stored object that cannot be
+  // read is a problem response, not a cut stream.
+  const firstBody = first.whole ? await first.whole.read() : await primed(frameBytes(deps.blobs, row, numbers[0]!).body());
   if (!choice.multipart) {
     return {
       status: 200,
       headers: { 'content-type': choice.partType, 'content-length': String(first.length), 'content-location': location(numbers[0]!) },
-      body: Readable.from(firstBody, { objectMode: false }),
+      body: Buffer.isBuffer(firstBody) ? firstBody : Readable.from(firstBody, { objectMode: false }),
     };
   }
+  // Later frames are read when the writer reaches them.
   const parts = numbers.map((n, i) => {
-    const frame = i === 0 ? { length: first.length, body: () => firstBody } : frameBytes(deps.blobs, row, n);
+    const frame = i === 0 ? { length: first.length, body: () => firstBody } : frameOf(n);
     return { contentType: choice.partType, contentLocation: location(n), contentLength: frame.length, body: frame.body };
   });
   const { contentType, stream } = writeMultipart(choice.partType.split(';')[0]!, parts);
   return { status: 200, headers: { 'content-type': contentType }, body: stream };
+}
+
+/** A frame's bytes: read whole into a buffer when small and stored as served, else streamed. */
+interface FrameSource {
+  length: number;
+  whole?: WholeBytes;
+  body: () => Promise<Buffer> | AsyncIterable<Buffer>;
 }

@@ -9,6 +9,7 @@ import {
   renderStoredFrame,
   renderableFrames,
   resolveInstance,
+  wholePart10,
 } from '@tessera/retrieve';
 import type { WadoUriRequest } from './wado-uri-request.js';
 import { parseWadoUriRenderParams } from './wado-uri-render-params.js';
@@ -16,7 +17,7 @@ import { transferSyntaxNotAcceptable } from './wado-uri-problem.js';
 
 export interface WadoUriResponse {
   headers: Record<string, string>;
-  body: Readable;
+  body: Readable | Buffer;
 }
 
 /**
@@ -39,6 +40,12 @@ async function retrieveDicomInstance(deps: RetrieveDependencies, scope: Instance
   const row = await resolveInstance(deps, scope);
   const plan = planStoredPart10(row, transferSyntax);
   if (!plan) throw transferSyntaxNotAcceptable(row);
+  // A small object served as stored is read whole before answering: one buffer, one write.
+  const whole = wholePart10(deps.blobs, row, plan);
+  if (whole) {
+    const body = await whole.read();
+    return { headers: { 'content-type': 'application/dicom', 'content-length': String(body.length) }, body };
+  }
   const encoded = await encodeStoredPart10(deps, row, plan);
   const headers: Record<string, string> = { 'content-type': 'application/dicom' };
   if (encoded.length !== undefined) headers['content-length'] = String(encoded.length);
@@ -72,5 +79,5 @@ async function retrieveRenderedInstance(
   const headers: Record<string, string> = { 'content-type': image.contentType, 'content-length': String(image.body.length) };
   const warning = warningHeader('tessera', params.warnings);
   if (warning) headers.warning = warning;
-  return { headers, body: Readable.from([image.body]) };
+  return { headers, body: image.body };
 }

@@ -71,6 +71,20 @@ t.test('filesystem specifics', async (t) => {
     t.ok(stream.destroyed, 'an abandoned stream is destroyed');
   });
 
+  t.test('readInto closes its file, also when the key names a directory', async (t) => {
+    const openFiles = async () => (await readdir('/proc/self/fd')).length;
+    await store.put('into/dir/child', Buffer.from('x'), 1);
+    await store.put('into/file', Buffer.from('abcdef'), 6);
+    const before = await openFiles();
+    const target = Buffer.alloc(6);
+    t.equal(await store.readInto('into/file', { start: 0, end: 5 }, target), 6);
+    t.equal(target.toString(), 'abcdef');
+    await t.rejects(store.readInto('into/dir', { start: 0, end: 0 }, Buffer.alloc(1)), BlobNotFoundError, 'a directory read as an object is absent');
+    // readInto does not wait for the close it starts.
+    for (let i = 0; i < 100 && (await openFiles()) !== before; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+    t.equal(await openFiles(), before, 'no file handle is left open');
+  });
+
   t.test('check() fails with BlobStoreUnavailableError when the root cannot be created', async (t) => {
     const blocker = join(directory, 'a-file');
     await writeFile(blocker, '');

@@ -3,7 +3,7 @@ import { rm } from 'node:fs/promises';
 import { PassThrough, Readable } from 'node:stream';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { BlobInfo, BlobStore, ByteRange } from '../blob-store.js';
-import { assertValidRange } from '../byte-range.js';
+import { assertFits, assertValidRange } from '../byte-range.js';
 import { BlobNotFoundError, BlobStoreUnavailableError } from '../errors.js';
 import { exactSize, readExactly } from '../exact-size.js';
 import { assertValidKey, assertValidPrefix } from '../keys.js';
@@ -117,6 +117,19 @@ export class S3BlobStore implements BlobStore {
     } catch (error) {
       throw toStoreError(error, key);
     }
+  }
+
+  async readInto(key: string, range: ByteRange, target: Uint8Array, offset = 0): Promise<number> {
+    assertFits(range, target, offset);
+    const length = range.end - range.start + 1;
+    let done = 0;
+    // Through get(): the same ranged GET, trimmed to the range and with its errors translated.
+    for await (const chunk of await this.get(key, range)) {
+      const bytes = chunk as Buffer;
+      bytes.copy(target, offset + done, 0, Math.min(bytes.length, length - done));
+      done += Math.min(bytes.length, length - done);
+    }
+    return done;
   }
 
   async head(key: string): Promise<BlobInfo | undefined> {

@@ -52,6 +52,24 @@ export function runBlobStoreContract(t: Test, name: string, makeStore: () => Pro
       await t.rejects(store.get('exact/5mib', { start: -1, end: 9 }), RangeError, 'negative start');
     });
 
+    t.test('readInto reads a range into a buffer at an offset, whole or cut short by the end', async (t) => {
+      const body = randomBytes(2 * MiB + 7);
+      await store.put('into/object', body, body.length);
+      const whole = Buffer.alloc(body.length + 10, 0xee);
+      t.equal(await store.readInto('into/object', { start: 0, end: body.length - 1 }, whole, 4), body.length, 'whole object');
+      t.ok(whole.subarray(4, 4 + body.length).equals(body), 'its bytes from the offset');
+      t.same([...whole.subarray(0, 4), ...whole.subarray(4 + body.length)], Array(10).fill(0xee), 'nothing written around them');
+      const middle = Buffer.alloc(1000);
+      t.equal(await store.readInto('into/object', { start: 1_000_000, end: 1_000_999 }, middle), 1000, 'a middle range');
+      t.ok(middle.equals(body.subarray(1_000_000, 1_001_000)));
+      const past = Buffer.alloc(100);
+      t.equal(await store.readInto('into/object', { start: body.length - 30, end: body.length + 69 }, past), 30, 'a range past the end reads what exists');
+      t.ok(past.subarray(0, 30).equals(body.subarray(body.length - 30)));
+      await t.rejects(store.readInto('absent/key', { start: 0, end: 9 }, Buffer.alloc(10)), BlobNotFoundError, 'absent key');
+      await t.rejects(store.readInto('into/object', { start: 0, end: 9 }, Buffer.alloc(9)), RangeError, 'target too short');
+      await t.rejects(store.readInto('into/object', { start: 5, end: 4 }, Buffer.alloc(9)), RangeError, 'end before start');
+    });
+
     t.test('head of present and absent keys', async (t) => {
       await store.put('head/present', Buffer.from('12345'), 5);
       const info = await store.head('head/present');
