@@ -8,6 +8,7 @@ import * as apiKeys from './2026-12-07T00-00_api-keys.js';
 import * as auditEvents from './2026-12-07T01-00_audit-events.js';
 import * as shares from './2026-12-08T01-00_shares.js';
 import * as changeFeed from './2026-12-08T03-00_change-feed.js';
+import * as refreshStudyFunction from './2026-12-08T04-00_refresh-study-function.js';
 
 /**
  * Every migration, by name. Names start with a date so they sort in the order they were written;
@@ -23,4 +24,5 @@ export const migrations: Record<string, Migration> = {
   '2026-12-07T01-00_audit-events': auditEvents,
   '2026-12-08T01-00_shares': shares,
   '2026-12-08T03-00_change-feed': changeFeed,
+  '2026-12-08T04-00_refresh-study-function': refreshStudyFunction,
 };

@@ -28,7 +28,7 @@ import {
   cycle,
 } from './phases.js';
 import { freePort } from '@tessera/testkit';
-import { type ServerUnderTest, buildServer, memory, startServerProcess } from './server-process.js';
+import { type ServerUnderTest, buildServer, memory, startServerProcess, watchDatabaseCpu } from './server-process.js';
 import { markdownSection, ratioTable } from './report.js';
 import {
   AUTH_MODES,
@@ -353,7 +353,19 @@ interface RunOptions {
 
 async function runPhases(o: RunOptions): Promise<RunResult> {
   const client = new Client(o.url, Math.max(o.clients, 1), o.headers);
-  const ctx: PhaseContext = { client, pid: o.pid, paths: o.paths, manifest: o.manifest, clients: o.clients, rounds: o.rounds, quick: o.quick, log };
+  // The index's own CPU, measured beside the server's: Orthanc's index (SQLite) runs inside its process.
+  const database = o.databaseUrl ? watchDatabaseCpu(new URL(o.databaseUrl).pathname.slice(1)) : undefined;
+  const ctx: PhaseContext = {
+    client,
+    pid: o.pid,
+    ...(database ? { databaseCpu: () => database.seconds() } : {}),
+    paths: o.paths,
+    manifest: o.manifest,
+    clients: o.clients,
+    rounds: o.rounds,
+    quick: o.quick,
+    log,
+  };
   const ops: OpResult[] = [];
   const notes: string[] = [];
   const idle = memory(o.pid).rssMb;
@@ -402,6 +414,7 @@ async function runPhases(o: RunOptions): Promise<RunResult> {
     }
   } finally {
     client.close();
+    database?.stop();
   }
   const mem = memory(o.pid);
   return {
@@ -621,8 +634,9 @@ const INTRO = `# Benchmarks
   (embedded PGlite on disk + filesystem; PostgreSQL scratch database + filesystem; PostgreSQL + S3 via the s3rver test server),
   or any other server given with \`--target\` (server CPU and memory are then not measured).
   Server CPU is user + system time of that process from \`/proc/<pid>/stat\` over an operation, divided by its requests;
-  peak RSS is \`VmHWM\` from \`/proc/<pid>/status\`, reset before each operation (\`clear_refs\`). PostgreSQL's and s3rver's own CPU
-  and memory are not included.
+  peak RSS is \`VmHWM\` from \`/proc/<pid>/status\`, reset before each operation (\`clear_refs\`). On the PostgreSQL back ends the CPU of the scratch database's backends is measured too and shown beside it
+  (\`52.3 + 9.1 db\`: read from /proc every 0.5 s, the process titles naming the database; PostgreSQL's shared WAL writer,
+  checkpointer and background writer are left out). s3rver's CPU and PostgreSQL's memory are not included.
 - **Load**: keep-alive HTTP/1.1 on 127.0.0.1 from the benchmark process. STOW and WADO-RS instance/frame/WADO-URI retrieval
   use \`--clients\` (default 4) concurrent clients; latency operations (QIDO, metadata, OHIF JSON, the 500-instance series retrieve)
   run one request at a time, so their times are latencies, not queueing. Every operation has a short warm-up, then

@@ -23,6 +23,8 @@ export interface OpResult {
   instancesPerS?: number;
   /** Server CPU (user + system) per request, milliseconds. */
   cpuMsPerOp?: number;
+  /** CPU of the PostgreSQL backends of the server's database per request, milliseconds (PostgreSQL back ends only). */
+  databaseCpuMsPerOp?: number;
   /** Server peak resident memory during this operation, MB. */
   peakRssMb?: number;
   target?: Target;
@@ -50,6 +52,8 @@ export interface Paths {
 export interface PhaseContext {
   client: Client;
   pid?: number;
+  /** CPU seconds used so far by the server's database (its PostgreSQL backends), when it has one of its own. */
+  databaseCpu?: () => number | undefined;
   paths: Paths;
   manifest: Manifest;
   clients: number;
@@ -82,6 +86,7 @@ export async function measure(
   resetPeakRss(ctx.pid);
   const startedAt = Date.now();
   const cpu0 = cpuSeconds(ctx.pid);
+  const db0 = ctx.databaseCpu?.();
   const samples: Sample[] = [];
   const perRound: { rps: number; mbps: number; ips: number }[] = [];
   const errors: string[] = [];
@@ -95,6 +100,7 @@ export async function measure(
     perRound.push({ rps: run.samples.length / seconds, mbps: bytes / 1e6 / seconds, ips: (run.samples.length * (options.instancesPerRequest ?? 1)) / seconds });
   }
   const cpu1 = cpuSeconds(ctx.pid);
+  const db1 = ctx.databaseCpu?.();
   const mem = memory(ctx.pid);
   const total = samples.map((s) => s.totalMs);
   const ttfb = samples.map((s) => s.ttfbMs);
@@ -114,6 +120,7 @@ export async function measure(
     mbPerS: round3(median(perRound.map((r) => r.mbps))),
     ...(options.instancesPerRequest ? { instancesPerS: round3(median(perRound.map((r) => r.ips))) } : {}),
     ...(cpu0 !== undefined && cpu1 !== undefined && samples.length ? { cpuMsPerOp: round3(((cpu1 - cpu0) * 1000) / samples.length) } : {}),
+    ...(db0 !== undefined && db1 !== undefined && samples.length ? { databaseCpuMsPerOp: round3(((db1 - db0) * 1000) / samples.length) } : {}),
     ...(mem.peakRssMb !== undefined ? { peakRssMb: Math.round(mem.peakRssMb) } : {}),
     ...(errors.length ? { firstError: errors[0] } : {}),
     startedAt,
@@ -129,6 +136,7 @@ export async function measure(
   ctx.log(
     `  ${phase}/${op}: p50 ${result.p50Ms} ms, p95 ${result.p95Ms} ms, ${result.requestsPerS} req/s, ${result.mbPerS} MB/s` +
       `${result.instancesPerS ? `, ${result.instancesPerS} inst/s` : ''}${result.cpuMsPerOp !== undefined ? `, cpu ${result.cpuMsPerOp} ms/op` : ''}` +
+      `${result.databaseCpuMsPerOp !== undefined ? ` + database ${result.databaseCpuMsPerOp} ms/op` : ''}` +
       `${result.peakRssMb !== undefined ? `, peak RSS ${result.peakRssMb} MB` : ''}${errors.length ? `, ${errors.length} errors (${errors[0]})` : ''}` +
       `${result.target ? ` [target ${t(result)}]` : ''}`,
   );

@@ -23,6 +23,11 @@ function throughput(op: OpResult): string {
   return `${num(op.requestsPerS)} req/s`;
 }
 
+/** Server CPU per operation, and the database's beside it when measured (PostgreSQL back ends). */
+function cpuCell(op: OpResult): string {
+  return `${num(op.cpuMsPerOp, 2)}${op.databaseCpuMsPerOp === undefined ? '' : ` + ${num(op.databaseCpuMsPerOp, 2)} db`}`;
+}
+
 function targetCell(op: OpResult): string {
   if (!op.target) return '';
   return `${op.target.label} → ${num(op.measured, 2)} ${op.met ? '✅' : '❌'}`;
@@ -57,7 +62,7 @@ export function markdownSection(o: Output): string {
         continue;
       }
       lines.push(
-        `| ${op.phase} | ${op.description}${op.errors ? ` (${op.errors} errors)` : ''} | ${op.clients} | ${op.requests} | ${num(op.p50Ms, 2)} | ${num(op.p95Ms, 2)} | ${num(op.ttfbP50Ms, 2)} | ${throughput(op)} | ${num(op.cpuMsPerOp, 2)} | ${num(op.peakRssMb, 0)} | ${targetCell(op)} |`,
+        `| ${op.phase} | ${op.description}${op.errors ? ` (${op.errors} errors)` : ''} | ${op.clients} | ${op.requests} | ${num(op.p50Ms, 2)} | ${num(op.p95Ms, 2)} | ${num(op.ttfbP50Ms, 2)} | ${throughput(op)} | ${cpuCell(op)} | ${num(op.peakRssMb, 0)} | ${targetCell(op)} |`,
       );
     }
     const targets = r.ops.filter((op) => op.target);

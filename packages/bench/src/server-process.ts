@@ -63,6 +63,59 @@ export function cpuSeconds(pid: number | undefined): number | undefined {
   }
 }
 
+/** CPU of a database's PostgreSQL backends, read from /proc while a run lasts. */
+export interface DatabaseCpuWatch {
+  /** User + system CPU seconds its backends have used since the watch started (undefined off Linux). */
+  seconds(): number | undefined;
+  stop(): void;
+}
+
+/**
+ * Watches the CPU of the PostgreSQL backends serving `database` (a server on this machine). A
+ * backend's process title is `postgres: [cluster: ]<user> <database> <client> <state>`. The
+ * backends are read every `intervalMs` and each one's last reading is kept, so a backend that
+ * exits (the server's pool closes connections idle for 10 s) keeps its CPU in the total, but for at
+ * most its last interval. PostgreSQL's shared processes (WAL writer, checkpointer, background
+ * writer) serve every database of the server and are left out; a backend flushes the WAL of its
+ * own commits itself, so that cost is counted.
+ */
+export function watchDatabaseCpu(database: string, intervalMs = 500): DatabaseCpuWatch {
+  const last = new Map<number, number>();
+  let readable = true;
+  const read = () => {
+    let entries: string[];
+    try {
+      entries = readdirSync('/proc');
+    } catch {
+      readable = false;
+      return;
+    }
+    for (const entry of entries) {
+      if (!/^\d+$/.test(entry)) continue;
+      try {
+        const title = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0').join(' ');
+        if (!title.startsWith('postgres: ') || !title.split(' ').includes(database)) continue;
+        const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+        const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+        last.set(Number(entry), Number(fields[11]) + Number(fields[12]));
+      } catch {
+        // exited meanwhile
+      }
+    }
+  };
+  read();
+  const base = [...last.values()].reduce((a, b) => a + b, 0);
+  const timer = setInterval(read, intervalMs).unref();
+  return {
+    seconds() {
+      read();
+      if (!readable) return undefined;
+      return ([...last.values()].reduce((a, b) => a + b, 0) - base) / ticksPerSecond();
+    },
+    stop: () => clearInterval(timer),
+  };
+}
+
 /** Resident memory now and its peak (since start or the last `resetPeakRss`), in MB, summed over the process and its workers. */
 export function memory(pid: number | undefined): { rssMb?: number; peakRssMb?: number } {
   if (pid === undefined) return {};
@@ -94,7 +147,7 @@ export function resetPeakRss(pid: number | undefined): boolean {
 
 /** Settings of the environment that tune the server's runtime, passed on when set (e.g. UV_THREADPOOL_SIZE). */
 function passThrough(): Record<string, string> {
-  const names = ['UV_THREADPOOL_SIZE', 'NODE_OPTIONS', 'WORKERS', 'METRICS_ENABLED'];
+  const names = ['UV_THREADPOOL_SIZE', 'NODE_OPTIONS', 'WORKERS', 'METRICS_ENABLED', 'STOW_DESCRIBE_THREADS'];
   return Object.fromEntries(names.flatMap((name) => (process.env[name] !== undefined ? [[name, process.env[name]]] : [])));
 }
 

@@ -265,21 +265,15 @@ export class InstanceIndex {
 
   /**
    * Recomputes the counts, ModalitiesInStudy and SOPClassesInStudy of studies and their series
-   * (QIDO-8). Called once per request for the studies it touched, not once per instance: the
-   * study row lock is taken first, so concurrent refreshes of one study serialise and the last one
-   * sees every committed instance.
+   * (QIDO-8). Called once per request for the studies it touched, not once per instance: one
+   * statement per study, the database function `refresh_study` (migration
+   * 2026-12-08T04-00_refresh-study-function), which takes the study row lock first, so concurrent
+   * refreshes of one study serialise and the last one sees every committed instance. Its commit does
+   * not wait for the WAL flush: the marks that the store transaction committed durably stay until a
+   * refresh that removed them is itself durable, so a crash leaves the study to the sweep.
    */
   async refreshStudies(studyInstanceUids: Iterable<string>): Promise<void> {
-    for (const uid of new Set(studyInstanceUids)) {
-      await this.db.transaction().execute(async (trx) => {
-        const study = await trx.selectFrom('study').select('pk').where('study_instance_uid', '=', uid).forUpdate().executeTakeFirst();
-        if (!study) return;
-        // Marks first: the counts below are computed later in this transaction, so they include
-        // every instance whose mark is removed here (read committed: each statement sees all
-        // transactions committed before it starts).
-        await recomputeStudy(trx, study.pk);
-      });
-    }
+    for (const uid of new Set(studyInstanceUids)) await sql`select refresh_study(${uid})`.execute(this.db);
   }
 
   /**
@@ -355,26 +349,12 @@ export class InstanceIndex {
 
 /**
  * Recomputes one study's computed attributes and its series' counts (QIDO-8) and clears its refresh
- * marks, inside a transaction that holds the study row's lock (refreshStudies, and a deletion).
+ * marks, inside a transaction that holds the study row's lock (a deletion). The statements are the
+ * database function `recompute_study` (migration 2026-12-08T04-00_refresh-study-function), which
+ * `refresh_study` runs too: one definition for both.
  */
 export async function recomputeStudy(trx: Transaction<Database>, studyPk: number): Promise<void> {
-  // Marks first: the counts below are computed later in this transaction, so they include
-  // every instance whose mark is removed here (read committed: each statement sees all
-  // transactions committed before it starts).
-  await trx.deleteFrom('study_refresh_pending').where('study_pk', '=', studyPk).execute();
-  await sql`
-    update series set
-      number_of_instances = (select count(*) from instance where instance.series_pk = series.pk),
-      updated_at = now()
-    where series.study_pk = ${studyPk}`.execute(trx);
-  await sql`
-    update study set
-      number_of_series = (select count(*) from series where series.study_pk = study.pk),
-      number_of_instances = (select count(*) from instance where instance.study_pk = study.pk),
-      modalities_in_study = array(select distinct modality from series where series.study_pk = study.pk and modality is not null order by 1),
-      sop_classes_in_study = array(select distinct sop_class_uid from instance where instance.study_pk = study.pk order by 1),
-      updated_at = now()
-    where study.pk = ${studyPk}`.execute(trx);
+  await sql`select recompute_study(${studyPk})`.execute(trx);
 }
 
 /** SQLSTATEs of a store that lost a race with a deletion (lifecycle-index.ts): the whole chunk is tried again. */

@@ -4,7 +4,7 @@ import Fastify, { type FastifyInstance, type FastifyRequest, type FastifyServerO
 import type { BlobStore } from '@tessera/blob-store';
 import type { Index } from '@tessera/index';
 import { DEFAULT_VIEWER_DIR, ohifRoutes, viewerRoutes } from '@tessera/ohif';
-import { stowRoutes, uploadRoutes } from '@tessera/stow-rs';
+import { DescribePool, stowRoutes, uploadRoutes } from '@tessera/stow-rs';
 import { wadoRoutes } from '@tessera/wado-rs';
 import { wadoUriRoutes } from '@tessera/wado-uri';
 import { qidoRoutes } from '@tessera/qido-rs';
@@ -148,6 +148,9 @@ export async function buildApp({ config, index: givenIndex, blobs: givenBlobs, l
   };
   const baseUrl = (request: FastifyRequest) => publicBaseUrl(request, config, listening);
   const serviceUrl = (request: FastifyRequest) => `${baseUrl(request)}${DICOMWEB_ROOT}`;
+  // Hashing and header parsing of uploads off the event loop, shared by STOW-RS and the upload page.
+  const describer = config.stow.describeThreads > 0 ? new DescribePool(config.stow.describeThreads) : undefined;
+  if (describer) app.addHook('onClose', async () => describer.close());
   await app.register(stowRoutes, {
     prefix: DICOMWEB_ROOT,
     index,
@@ -162,6 +165,7 @@ export async function buildApp({ config, index: givenIndex, blobs: givenBlobs, l
       inlineBinaryMaxBytes: config.inlineBinaryMaxBytes,
       duplicatePolicy: config.stow.duplicatePolicy,
     },
+    describer,
     log: app.log,
     observer: metrics?.stow,
   });
@@ -177,6 +181,7 @@ export async function buildApp({ config, index: givenIndex, blobs: givenBlobs, l
       inlineBinaryMaxBytes: config.inlineBinaryMaxBytes,
       duplicatePolicy: config.stow.duplicatePolicy,
     },
+    describer,
     log: app.log,
     viewerUrl: (request, study) => `${baseUrl(request)}/viewer?StudyInstanceUIDs=${encodeURIComponent(study)}`,
   });

@@ -24,6 +24,8 @@ export interface Config {
     maxPartBytes: number;
     maxHeaderBytes: number;
     duplicatePolicy: 'reject' | 'overwrite';
+    /** Worker threads hashing and describing parts (0: on the event loop). */
+    describeThreads: number;
   };
   qido: {
     maxLimit: number;
@@ -125,6 +127,7 @@ export const SETTINGS = [
     'largest DICOM header (everything before Pixel Data) read into memory; also the largest metadata of a metadata + bulk data request',
   ],
   ['STOW_DUPLICATE_POLICY', 'reject', 'reject | overwrite: a SOP Instance UID stored again with different bytes'],
+  ['STOW_DESCRIBE_THREADS', '0', 'worker threads that hash and parse uploaded instances off the event loop (0: on the event loop)'],
   [
     'HTTP_IDLE_TIMEOUT_MS',
     '120000',
@@ -287,6 +290,7 @@ export function loadConfig(env: Source = process.env): Config {
       maxPartBytes: int('STOW_MAX_PART_BYTES', 1),
       maxHeaderBytes: int('STOW_MAX_HEADER_BYTES', 1024),
       duplicatePolicy: oneOf('STOW_DUPLICATE_POLICY', ['reject', 'overwrite'] as const),
+      describeThreads: int('STOW_DESCRIBE_THREADS', 0, 64),
     },
     qido: {
       maxLimit: int('QIDO_MAX_LIMIT', 1, 1_000_000),

@@ -6,8 +6,9 @@ import { join } from 'node:path';
 export interface SpooledPart {
   path: string;
   size: number;
-  sha256: string;
-  /** The chunks holding the part's first HEAD_BYTES (or all of it), still in memory: headers are read from here. */
+  /** Undefined when spooled with `hash: false` (a describe pool hashes it). */
+  sha256?: string;
+  /** The chunks holding the part's first HEAD_BYTES (or all of it), still in memory: headers are read from here (none with `hash: false`). */
   head: Buffer[];
   /**
    * Settles once the content is on stable storage (with `sync`; at once without). The sync runs
@@ -59,10 +60,12 @@ const WRITE_BATCH_BYTES = 1 << 20;
  * the next chunk before that write is done. With `sync` (for a blob store that moves the file into
  * place), the content is made durable by fdatasync on the still-open handle: see `durable`.
  */
-export async function spoolPart(part: AsyncIterable<Buffer>, dir: string, options: { maxBytes: number; sync: boolean }): Promise<SpooledPart> {
+export async function spoolPart(part: AsyncIterable<Buffer>, dir: string, options: { maxBytes: number; sync: boolean; hash?: boolean }): Promise<SpooledPart> {
   const { maxBytes } = options;
   const path = join(dir, `${randomUUID()}.part`);
-  const hash = createHash('sha256');
+  // Without `hash`, whoever reads the part back (a describe pool) hashes it and reads its header from the file.
+  const hash = options.hash === false ? undefined : createHash('sha256');
+  const headLimit = hash ? HEAD_BYTES : 0;
   let size = 0;
   // The spool directory exists after the first part: create it only when opening fails.
   const head: Buffer[] = [];
@@ -82,8 +85,8 @@ export async function spoolPart(part: AsyncIterable<Buffer>, dir: string, option
       const chunk = Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
       size += chunk.length;
       if (size > maxBytes) throw new PartTooLargeError(maxBytes);
-      hash.update(chunk);
-      if (headBytes < HEAD_BYTES) {
+      hash?.update(chunk);
+      if (headBytes < headLimit) {
         head.push(chunk);
         headBytes += chunk.length;
       }
@@ -104,7 +107,7 @@ export async function spoolPart(part: AsyncIterable<Buffer>, dir: string, option
   const durable = (options.sync ? file.datasync().finally(() => file.close()) : file.close()).catch(spoolFull(dir));
   // Awaited by whoever stores the part; a part dropped before that must not raise an unhandled rejection.
   durable.catch(() => {});
-  return { path, size, sha256: hash.digest('hex'), head, durable };
+  return { path, size, sha256: hash?.digest('hex'), head, durable };
 }
 
 async function writeAll(file: FileHandle, buffers: Buffer[], length: number): Promise<void> {

@@ -4,6 +4,7 @@ import type { Readable } from 'node:stream';
 import { type BlobStore, BlobStoreFullError } from '@tessera/blob-store';
 import { DicomParseError, FailureReason, type InstanceDescription, WarningReason, describeInstance, headedFileByteSource } from '@tessera/dicom';
 import { type Index, IndexOutcomeUnknownError } from '@tessera/index';
+import type { DescribePool } from './describe-pool.js';
 import { SpoolFullError, type SpooledPart, spoolPart } from './spool.js';
 
 export interface StoreSettings {
@@ -20,6 +21,8 @@ export interface StoreDependencies {
   index: Index;
   blobs: BlobStore;
   settings: StoreSettings;
+  /** Hashes and describes parts in worker threads; without it, on the event loop as they arrive. */
+  describer?: DescribePool;
   log?: { warn(obj: object, msg: string): void; error(obj: object, msg: string): void };
 }
 
@@ -85,6 +88,8 @@ interface Candidate {
   slot: number;
   spooled: SpooledPart;
   description: InstanceDescription;
+  /** The SHA-256 of its bytes (STOW-9's identical-content check). */
+  sha256: string;
   stored: Extract<InstanceResult, { kind: 'stored' }>;
   failed(reason: number, detail: string, storageFull?: boolean): InstanceResult;
   /** Where its blob goes if it is written (its UIDs and SHA-256, known once it is checked). */
@@ -130,7 +135,11 @@ export async function storeInstances(parts: AsyncIterable<StorePart>, deps: Stor
       const slot = results.length;
       let spooled: SpooledPart;
       try {
-        spooled = await spoolPart(part as Readable, deps.settings.spoolDir, { maxBytes: deps.settings.maxPartBytes, sync: deps.blobs.movesFiles });
+        spooled = await spoolPart(part as Readable, deps.settings.spoolDir, {
+          maxBytes: deps.settings.maxPartBytes,
+          sync: deps.blobs.movesFiles,
+          hash: !deps.describer,
+        });
       } catch (error) {
         if (!(error instanceof SpoolFullError)) throw error;
         (part as Readable).destroy();
@@ -180,17 +189,26 @@ async function check(
   pathStudyUid: string | undefined,
 ): Promise<{ kind: 'candidate'; candidate: Candidate } | Extract<InstanceResult, { kind: 'failed' }>> {
   const { settings } = deps;
+  const limits = { maxHeaderBytes: settings.maxHeaderBytes, inlineBinaryMaxBytes: settings.inlineBinaryMaxBytes };
   let description: InstanceDescription;
-  const source = headedFileByteSource(spooled.path, spooled.size, spooled.head);
+  let sha256: string;
   try {
-    description = await describeInstance(source, { maxHeaderBytes: settings.maxHeaderBytes, inlineBinaryMaxBytes: settings.inlineBinaryMaxBytes });
+    if (deps.describer) {
+      ({ description, sha256 } = await deps.describer.describe(spooled.path, spooled.size, limits));
+    } else {
+      const source = headedFileByteSource(spooled.path, spooled.size, spooled.head);
+      try {
+        description = await describeInstance(source, limits);
+      } finally {
+        await source.close();
+      }
+      sha256 = spooled.sha256!;
+    }
   } catch (error) {
     if (error instanceof DicomParseError) {
       return { kind: 'failed', reason: error.reason, detail: error.message, sopClassUid: error.sopClassUid, sopInstanceUid: error.sopInstanceUid };
     }
     throw error;
-  } finally {
-    await source.close();
   }
   const ids = { sopClassUid: description.sopClassUid, sopInstanceUid: description.sopInstanceUid };
   if (pathStudyUid !== undefined && description.studyInstanceUid !== pathStudyUid) {
@@ -207,7 +225,8 @@ async function check(
       slot,
       spooled,
       description,
-      blobKey: instanceBlobKey(description, spooled.sha256),
+      sha256,
+      blobKey: instanceBlobKey(description, sha256),
       stored: {
         kind: 'stored',
         ...ids,
@@ -233,7 +252,7 @@ async function storeChunk(chunk: Candidate[], deps: StoreDependencies, results: 
   for (const c of chunk) {
     const d = c.description;
     const found = existing.get(d.sopInstanceUid);
-    if (found && found.sha256 === c.spooled.sha256 && found.studyInstanceUid === d.studyInstanceUid && found.seriesInstanceUid === d.seriesInstanceUid) {
+    if (found && found.sha256 === c.sha256 && found.studyInstanceUid === d.studyInstanceUid && found.seriesInstanceUid === d.seriesInstanceUid) {
       results[c.slot] = { ...c.stored, duplicate: true };
     } else if (found && settings.duplicatePolicy === 'reject') {
       results[c.slot] = c.failed(FailureReason.DuplicateSOPInstance, `SOP Instance ${d.sopInstanceUid} is already stored with different content`);
@@ -264,7 +283,7 @@ async function storeChunk(chunk: Candidate[], deps: StoreDependencies, results: 
   let outcomes;
   try {
     outcomes = await index.instances.storeInstances(
-      written.map((c) => ({ description: c.description, size: c.spooled.size, sha256: c.spooled.sha256, blobKey: c.blobKey })),
+      written.map((c) => ({ description: c.description, size: c.spooled.size, sha256: c.sha256, blobKey: c.blobKey })),
       { overwrite: settings.duplicatePolicy === 'overwrite' },
     );
   } catch (error) {
