@@ -215,14 +215,21 @@ export class FilesystemBlobStore implements BlobStore {
     for (const directory of directories) await fsync(directory);
   }
 
-  /** Renames into place; the directory is created only when the rename finds it missing. */
+  /**
+   * Renames into place; the directory is created only when the rename finds it missing. A directory
+   * created here is a name in its parent, as the file is a name in its directory: the parents of
+   * the new directories are fsynced (the file's own directory is `syncKeys`' work), or a power loss
+   * could take a new study's or series' directory, and the acknowledged blobs in it, away.
+   */
   async #moveIntoPlace(from: string, to: string): Promise<void> {
     try {
       await rename(from, to);
     } catch (error) {
       if (!hasCode(error, 'ENOENT')) throw error;
-      await mkdir(dirname(to), { recursive: true });
+      const directory = dirname(to);
+      const topCreated = await mkdir(directory, { recursive: true });
       await rename(from, to);
+      if (topCreated !== undefined) for (let d = directory; d !== dirname(topCreated) && d !== dirname(d); d = dirname(d)) await fsync(dirname(d));
     }
   }
 }
