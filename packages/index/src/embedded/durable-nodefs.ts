@@ -39,7 +39,7 @@ export class DurableNodeFS extends NodeFS {
   override async init(pg: PGliteOfNodeFS, opts: PostgresMod): Promise<{ emscriptenOpts: PostgresMod }> {
     const { emscriptenOpts } = await super.init(pg, opts);
     // Before PostgreSQL starts (preRun), so that its start-up recovery and checkpoint are synced too.
-    return { emscriptenOpts: { ...emscriptenOpts, preRun: [...(emscriptenOpts.preRun ?? []), (mod: unknown) => installFsync(mod)] } as PostgresMod };
+    return { emscriptenOpts: { ...emscriptenOpts, preRun: [...(emscriptenOpts.preRun ?? []), (mod: unknown) => installFsync(mod)] } };
   }
 }
 
