@@ -62,7 +62,10 @@ t.test('a committed insert is synced to the WAL before it returns; a read syncs 
       t.same(before, [], 'nothing is synced before the commit');
     }),
   );
-  t.ok(inTransaction.some((path) => path.startsWith(join(dataDir, 'pg_wal') + sep)), 'the commit of a transaction syncs the WAL');
+  t.ok(
+    inTransaction.some((path) => path.startsWith(join(dataDir, 'pg_wal') + sep)),
+    'the commit of a transaction syncs the WAL',
+  );
 
   const read = await syncedDuring(() => sql`select uid from sample order by uid`.execute(db));
   t.same(read, [], 'a read-only query syncs nothing');
@@ -86,5 +89,8 @@ t.test('the start parameters drop -F and turn fsync on, keeping the rest', async
   t.notOk(params.includes('-F'));
   t.ok(PGlite.defaultStartParams.includes('-F'), 'PGlite still passes -F (if it stops, this fix can go)');
   t.same(params.slice(-4), ['-c', 'fsync=on', '-c', 'wal_sync_method=fsync']);
-  t.same(params.slice(0, -4), PGlite.defaultStartParams.filter((param) => param !== '-F'));
+  t.same(
+    params.slice(0, -4),
+    PGlite.defaultStartParams.filter((param) => param !== '-F'),
+  );
 });

@@ -36,8 +36,12 @@ t.test('a new directory is synced to disk before it is used; an existing one is 
   });
   const dataDir = join(root, 'synced');
   await initDataDirOnce(dataDir, []);
-  for (const path of ['PG_VERSION', 'global/pg_control', 'global', 'pg_wal', '']) t.ok(synced.includes(join(dataDir, path)), `synced ${path || 'the directory itself'}`);
-  t.ok(synced.some((path) => path.startsWith(join(dataDir, 'base') + '/')), 'and the database files');
+  for (const path of ['PG_VERSION', 'global/pg_control', 'global', 'pg_wal', ''])
+    t.ok(synced.includes(join(dataDir, path)), `synced ${path || 'the directory itself'}`);
+  t.ok(
+    synced.some((path) => path.startsWith(join(dataDir, 'base') + '/')),
+    'and the database files',
+  );
   synced.length = 0;
   await initDataDirOnce(dataDir, []);
   t.same(synced, [], 'nothing synced when the directory exists');
