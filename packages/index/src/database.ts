@@ -84,14 +84,19 @@ export async function openDatabase(config: IndexConfig, options: OpenDatabaseOpt
     import('kysely-pglite-dialect'),
     import('./embedded/prepared-client.js'),
   ]);
+  // PGlite as shipped never syncs to disk; a data directory's commits are synced (embedded/durable-nodefs.ts).
+  const { DurableNodeFS, durableStartParams } = await import('./embedded/durable-nodefs.js');
   // A new data directory is made by a child process (init-data-dir.ts: initdb's memory leaves with it).
   if (dataDir) await initDataDirOnce(dataDir, embeddedInitDbParams()).catch(diskFull);
   const pglite = await withBaselineWasmCompiler(() =>
     PGlite.create(dataDir, {
       // The contrib extensions the search migration creates (trigram indexes, accent folding).
       extensions: { pg_trgm, unaccent },
-      // PostgreSQL's memory settings for one embedded process (embedded/pglite-settings.ts).
-      startParams: [...PGlite.defaultStartParams, ...embeddedStartParams()],
+      // In memory there is nothing to sync; on disk, every commit is synced before it returns.
+      ...(dataDir ? { fs: new DurableNodeFS(dataDir) } : {}),
+      // PostgreSQL's memory settings for one embedded process (embedded/pglite-settings.ts), and
+      // fsync on (PGlite's defaults turn it off) where there is a disk.
+      startParams: [...(dataDir ? durableStartParams(PGlite.defaultStartParams) : PGlite.defaultStartParams), ...embeddedStartParams()],
       initDbStartParams: embeddedInitDbParams(),
     }),
   ).catch(diskFull);

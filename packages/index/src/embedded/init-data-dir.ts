@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { access } from 'node:fs/promises';
+import { access, open, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 
 /** How a failed initialisation is reported by the child: the error's own fields, so that callers can classify it (disk full). */
@@ -36,6 +36,11 @@ try {
  * the same server opened on an existing directory (docs/benchmarks.md, "Fourth round"). A child's
  * memory goes back to the system when it exits. A worker thread was tried and does not do that.
  *
+ * The new directory is then synced to disk, file by file and directory by directory: initdb and the
+ * child run with PGlite's fsync off (durable-nodefs.ts turns it on only in the server), and PostgreSQL
+ * later syncs only what it writes itself, so a power loss after the first acknowledged STOW-RS could
+ * otherwise find catalog files that never reached the disk.
+ *
  * Does nothing when the directory holds a database already (PG_VERSION). A failure throws an Error
  * with the child's message and its `name`, `code` and `errno` (PGlite's file-system errors carry an
  * errno, e.g. 51 for a full disk), so the caller classifies it as it would an error of its own.
@@ -49,7 +54,7 @@ export async function initDataDirOnce(dataDir: string, initDbStartParams: string
       resolve({ failed: error !== null, stdout, stderr }),
     );
   });
-  if (!output.failed) return;
+  if (!output.failed) return syncTree(dataDir);
   let reported: ChildError;
   try {
     reported = JSON.parse(output.stdout) as ChildError;
@@ -61,6 +66,25 @@ export async function initDataDirOnce(dataDir: string, initDbStartParams: string
     ...(reported.code !== undefined ? { code: reported.code } : {}),
     ...(reported.errno !== undefined ? { errno: reported.errno } : {}),
   });
+}
+
+/** fsync of every file and directory under `dir`, children before their directory (as initdb --sync-only). */
+async function syncTree(dir: string): Promise<void> {
+  for (const entry of await readdir(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) await syncTree(path);
+    else if (entry.isFile()) await syncPath(path);
+  }
+  await syncPath(dir);
+}
+
+async function syncPath(path: string): Promise<void> {
+  const handle = await open(path, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
 }
 
 const exists = (path: string) =>
