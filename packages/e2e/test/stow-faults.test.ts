@@ -1,4 +1,4 @@
-import { readdir, readlink } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import { type ClientRequest, request } from 'node:http';
 import { connect } from 'node:net';
 import { join } from 'node:path';
@@ -6,7 +6,17 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import t from 'tap';
 import { buildApp } from '@tessera/server';
-import { type BackendName, type TestStorage, backendNames, ctInstance, encodeInstance, multipartBuffer, openTestStorage } from '@tessera/testkit';
+import {
+  type BackendName,
+  type TestStorage,
+  backendNames,
+  ctInstance,
+  encodeInstance,
+  multipartBuffer,
+  openFilePaths,
+  openTestStorage,
+  waitUntil,
+} from '@tessera/testkit';
 import { indexCounts } from '@tessera/index/testing';
 
 /**
@@ -57,18 +67,7 @@ const spoolFiles = async (dir: string) => (await readdir(dir).catch(() => [] as 
 
 /** Paths of this process's open file descriptors that lie under `dir`. */
 async function openFilesUnder(dir: string): Promise<string[]> {
-  const fds = await readdir('/proc/self/fd');
-  const targets = await Promise.all(fds.map((fd) => readlink(`/proc/self/fd/${fd}`).catch(() => '')));
-  return targets.filter((target) => target.startsWith(`${dir}/`));
-}
-
-async function waitFor(condition: () => Promise<boolean> | boolean, timeoutMs: number): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await condition()) return true;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  return condition();
+  return (await openFilePaths()).filter((target) => target.startsWith(`${dir}/`));
 }
 
 /** POSTs `payload` as the whole body (its Content-Length announced) over a real connection. */
@@ -154,14 +153,14 @@ for (const backend of backendNames()) {
             : startUpload(server.url, 'application/dicom', instance, 1_500_000),
         );
       }
-      t.ok(await waitFor(async () => (await spoolFiles(server.spoolDir)).length >= UPLOADS, 60_000), `all ${UPLOADS} uploads are being spooled`);
+      t.ok(await waitUntil(async () => (await spoolFiles(server.spoolDir)).length >= UPLOADS, 60_000), `all ${UPLOADS} uploads are being spooled`);
       for (const upload of uploads) upload.destroy();
 
       t.ok(
-        await waitFor(() => server.logged(ABANDONED) - before >= UPLOADS, 30_000),
+        await waitUntil(() => server.logged(ABANDONED) - before >= UPLOADS, 30_000),
         `every handler settled and logged why (${server.logged(ABANDONED) - before} of ${UPLOADS})`,
       );
-      t.ok(await waitFor(async () => (await spoolFiles(server.spoolDir)).length === 0, 10_000), 'the spool directory is empty');
+      t.ok(await waitUntil(async () => (await spoolFiles(server.spoolDir)).length === 0, 10_000), 'the spool directory is empty');
       t.same(await spoolFiles(server.spoolDir), []);
       t.same(await openFilesUnder(server.spoolDir), [], 'no file descriptor is open on a spool file');
       gc();
@@ -227,7 +226,7 @@ for (const backend of backendNames()) {
         t.ok(closedInTime, `the server closed the connection (after ${Date.now() - started} ms)`);
         t.match(answer, /^HTTP\/1\.1 408 /, 'the answer is 408 Request Timeout');
         t.match(answer, /"code":"BODY_TIMEOUT"/, 'with the problem code BODY_TIMEOUT');
-        t.ok(await waitFor(async () => (await spoolFiles(server.spoolDir)).length === 0, 5_000), 'its spool file is removed');
+        t.ok(await waitUntil(async () => (await spoolFiles(server.spoolDir)).length === 0, 5_000), 'its spool file is removed');
         t.same(await openFilesUnder(server.dataDir), [], 'no file descriptor is left open');
       });
     }
@@ -257,9 +256,9 @@ for (const backend of backendNames()) {
       );
       const connections = () =>
         new Promise<number>((resolve, reject) => server.app.server.getConnections((error, count) => (error ? reject(error) : resolve(count))));
-      t.ok(await waitFor(() => received > 0, 10_000), 'the response started');
-      t.ok(await waitFor(async () => (await connections()) === 0, 15_000), 'the server closed the stalled connection');
-      t.ok(await waitFor(async () => (await openFilesUnder(server.dataDir)).length === 0, 5_000), 'and released the blob it was reading');
+      t.ok(await waitUntil(() => received > 0, 10_000), 'the response started');
+      t.ok(await waitUntil(async () => (await connections()) === 0, 15_000), 'the server closed the stalled connection');
+      t.ok(await waitUntil(async () => (await openFilesUnder(server.dataDir)).length === 0, 5_000), 'and released the blob it was reading');
     });
   });
 }

@@ -1,4 +1,3 @@
-import { readdir, readlink } from 'node:fs/promises';
 import { type IncomingMessage, request } from 'node:http';
 import type { Readable } from 'node:stream';
 import t, { type Test } from 'tap';
@@ -11,7 +10,9 @@ import {
   instanceLength,
   instanceStream,
   newUid,
+  openFilePaths,
   startTestServer,
+  waitUntil,
 } from '@tessera/testkit';
 
 /**
@@ -95,21 +96,6 @@ function readAll(res: IncomingMessage): Promise<{ body: Buffer; cut: boolean }> 
   });
 }
 
-/** Paths of this process's open file descriptors. The test server runs in this process. */
-async function openFds(): Promise<string[]> {
-  const fds = await readdir('/proc/self/fd');
-  return Promise.all(fds.map((fd) => readlink(`/proc/self/fd/${fd}`).catch(() => '')));
-}
-
-async function waitFor(condition: () => Promise<boolean> | boolean, timeoutMs: number): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await condition()) return true;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  return condition();
-}
-
 for (const backend of backendNames()) {
   t.test(`${backend}: series retrieve with 8 MiB parts`, async (t) => {
     const server = await startTestServer(backend);
@@ -126,22 +112,25 @@ for (const backend of backendNames()) {
     // One instance first, so that the clients (S3, database) have opened what they keep open anyway.
     const warm = await get(`${seriesUrl}/instances/${specs[0]!.attributes.SOPInstanceUID}`);
     await readAll(warm);
-    await waitFor(() => reads.stillOpen().length === 0, 5000);
+    await waitUntil(() => reads.stillOpen().length === 0, 5000);
     reads.clear();
 
     t.test('a client that disconnects mid-stream leaves no blob stream, file or connection open', async (t) => {
-      const before = await openFds();
+      const before = await openFilePaths();
       const res = await get(seriesUrl);
       t.equal(res.statusCode, 200);
       await readAtLeast(res[Symbol.asyncIterator](), 256 * 1024);
-      t.ok(await waitFor(() => reads.keys().size > 1, 5000), 'the next parts are open while the first is sent');
+      t.ok(await waitUntil(() => reads.keys().size > 1, 5000), 'the next parts are open while the first is sent');
       res.destroy();
-      t.ok(await waitFor(() => reads.stillOpen().length === 0, 5000), `every blob stream is closed (open: ${reads.stillOpen().join(', ')})`);
+      t.ok(await waitUntil(() => reads.stillOpen().length === 0, 5000), `every blob stream is closed (open: ${reads.stillOpen().join(', ')})`);
       const blobRoot = `${server.dataDir}/`;
-      t.ok(await waitFor(async () => !(await openFds()).some((target) => target.startsWith(blobRoot)), 5000), 'no file of the store is open');
+      t.ok(await waitUntil(async () => !(await openFilePaths()).some((target) => target.startsWith(blobRoot)), 5000), 'no file of the store is open');
       // S3 responses hold sockets: an S3 stream left open would keep its connection, and more
       // connections were opened for the read-ahead than the one instance before needed.
-      t.ok(await waitFor(async () => (await openFds()).length <= before.length, 5000), `the process holds no more descriptors than before (${before.length})`);
+      t.ok(
+        await waitUntil(async () => (await openFilePaths()).length <= before.length, 5000),
+        `the process holds no more descriptors than before (${before.length})`,
+      );
       reads.clear();
     });
 
@@ -150,7 +139,7 @@ for (const backend of backendNames()) {
       t.equal(res.statusCode, 200);
       const iterator = res[Symbol.asyncIterator]();
       let received = await readAtLeast(iterator, 256 * 1024);
-      t.ok(await waitFor(() => reads.keys().size > 1, 5000), 'the next parts are opened while the first is sent');
+      t.ok(await waitUntil(() => reads.keys().size > 1, 5000), 'the next parts are opened while the first is sent');
       // Time for any read-ahead beyond the bound to show.
       await new Promise((resolve) => setTimeout(resolve, 300));
       t.ok(reads.mostOpen() <= 1 + READ_AHEAD_PARTS, `after ${received} bytes, at most ${reads.mostOpen()} blob streams were open at once`);
@@ -162,7 +151,7 @@ for (const backend of backendNames()) {
       t.equal(reads.keys().size, specs.length, 'all read by the end');
       t.ok(reads.mostOpen() <= 1 + READ_AHEAD_PARTS, `at most ${reads.mostOpen()} blob streams were open at once over the whole response`);
       t.ok(received > specs.length * 8 * 1024 * 1024, `whole body streamed (${received} bytes)`);
-      t.ok(await waitFor(() => reads.stillOpen().length === 0, 5000), 'every blob stream is closed at the end');
+      t.ok(await waitUntil(() => reads.stillOpen().length === 0, 5000), 'every blob stream is closed at the end');
       reads.clear();
     });
   });

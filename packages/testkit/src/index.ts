@@ -8,3 +8,4 @@ export * from './free-port.js';
 export * from './orthanc.js';
 export * from './oidc-provider.js';
 export * from './cli-process.js';
+export * from './polling.js';
