@@ -1,6 +1,5 @@
 import { execFileSync } from 'node:child_process';
 import { startOidcProvider } from '@tessera/testkit';
-import { median } from './load.js';
 import type { OpResult } from './phases.js';
 
 /**
@@ -121,45 +120,6 @@ export interface AuthRun {
   probe: { withoutCredential: number; withCredential?: number };
   /** Audit events naming the run's credential, by type (not for `none`: the actor is anonymous). */
   audit?: { actorId: string; requests: number; byType: Record<string, number> };
-}
-
-/** The medians over the runs of every figure of each operation (requests and errors are summed). */
-export function medianOps(runs: OpResult[][]): OpResult[] {
-  const first = runs[0] ?? [];
-  return first.map((op) => {
-    const same = runs.map((ops) => ops.find((x) => x.phase === op.phase && x.op === op.op)).filter((x): x is OpResult => x !== undefined);
-    const mid = (pick: (x: OpResult) => number | undefined) => {
-      const values = same.map(pick).filter((v): v is number => v !== undefined);
-      return values.length ? median(values) : undefined;
-    };
-    const result: OpResult = {
-      ...op,
-      rounds: same.reduce((n, x) => n + x.rounds, 0),
-      requests: same.reduce((n, x) => n + x.requests, 0),
-      errors: same.reduce((n, x) => n + x.errors, 0),
-      p50Ms: mid((x) => x.p50Ms)!,
-      p95Ms: mid((x) => x.p95Ms)!,
-      ttfbP50Ms: mid((x) => x.ttfbP50Ms)!,
-      ttfbP95Ms: mid((x) => x.ttfbP95Ms)!,
-      requestsPerS: mid((x) => x.requestsPerS)!,
-      mbPerS: mid((x) => x.mbPerS)!,
-      startedAt: Math.min(...same.map((x) => x.startedAt)),
-      endedAt: Math.max(...same.map((x) => x.endedAt)),
-    };
-    const cpu = mid((x) => x.cpuMsPerOp);
-    const rss = mid((x) => x.peakRssMb);
-    if (cpu !== undefined) result.cpuMsPerOp = cpu;
-    else delete result.cpuMsPerOp;
-    if (rss !== undefined) result.peakRssMb = rss;
-    else delete result.peakRssMb;
-    if (op.target) {
-      const measured = result[op.target.metric];
-      const t = op.target;
-      result.measured = measured;
-      result.met = measured !== undefined && (t.cmp === '<=' ? measured <= t.value : t.cmp === '<' ? measured < t.value : measured >= t.value);
-    }
-    return result;
-  });
 }
 
 export interface AuthRow {

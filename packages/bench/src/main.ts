@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { execFileSync, spawn } from 'node:child_process';
-import { appendFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -30,6 +30,7 @@ import {
 import { freePort } from '@tessera/testkit';
 import { type ServerUnderTest, buildServer, memory, startServerProcess, watchDatabaseCpu } from './server-process.js';
 import { markdownSection, ratioTable } from './report.js';
+import { type Run, medianOps, medianRun, replaceSummary, summaryMarkdown } from './summary.js';
 import {
   AUTH_MODES,
   type AuthComparison,
@@ -41,7 +42,6 @@ import {
   authMarkdown,
   compareModes,
   createApiKey,
-  medianOps,
   probeAuthentication,
   startTokenIssuer,
 } from './auth.js';
@@ -84,6 +84,11 @@ const USAGE = `usage: pnpm bench [options]
                           \`tessera keys create\`) and oidc (tokens of a real OpenID Connect provider on
                           loopback), audit trail on; QIDO and retrieve phases; ratios to none
   --auth-runs <n>         runs per mode with --auth, alternating modes; figures are medians of the runs (default 3)
+  --runs <n>              measure everything n times in turn (the ceiling, each back end, Orthanc) and report
+                          the medians of the runs (default 1)
+  --summary               rewrite the summary that opens docs/benchmarks.md from this run's medians: the
+                          table against Orthanc and the loopback ceiling, and issue #19's targets met or
+                          missed (needs --orthanc; e.g. --backend postgres,embedded --orthanc --runs 3 --summary)
   --quick                 tiny sizes (CI smoke test)
   --no-report             do not append to docs/benchmarks.md
   --out <file>            JSON results file (default .bench-cache/results-<timestamp>.json)`;
@@ -126,6 +131,8 @@ async function main(): Promise<number> {
       quick: { type: 'boolean', default: false },
       auth: { type: 'boolean', default: false },
       'auth-runs': { type: 'string' },
+      runs: { type: 'string' },
+      summary: { type: 'boolean', default: false },
       'no-report': { type: 'boolean', default: false },
       out: { type: 'string' },
       help: { type: 'boolean', default: false },
@@ -151,6 +158,10 @@ async function main(): Promise<number> {
   const auth = values.auth;
   const authRuns = int(values['auth-runs'], 3, 'auth-runs') || 1;
   if (auth && values.target) throw new Error('--auth measures the servers it starts (--backend), not --target');
+  const runs = int(values.runs, 1, 'runs') || 1;
+  if (auth && runs > 1) throw new Error('--auth has its own runs (--auth-runs), not --runs');
+  if (values.summary && !values.orthanc) throw new Error('--summary compares with Orthanc: add --orthanc');
+  if (values.summary && values['no-report']) throw new Error('--summary writes docs/benchmarks.md: drop --no-report');
   const stored = instances + bigSeries;
   // Small instances STOWed to reach the QIDO size (up to 10,000); beyond that, rows are inserted directly.
   const topUp = Math.max(0, Math.min(qidoRows, 10_000) - stored);
@@ -177,9 +188,6 @@ async function main(): Promise<number> {
   }
 
   const manifest = loadOrGenerate(cacheDir, { instances, bigSeries, topUp, rows: quick ? 512 : 512 }, log);
-  const results: RunResult[] = [];
-  // The loopback ceiling is not what --auth compares (it compares the server with itself).
-  const baseline = auth ? [] : await measureBaseline(manifest, clients, rounds, quick, batch);
   if (backends.length) buildServer(ROOT, log);
   const nodeArgs = values['server-node-args'].split(/\s+/).filter(Boolean);
   const phases = new Set(
@@ -193,113 +201,126 @@ async function main(): Promise<number> {
   const authComparisons: AuthComparison[] = [];
   const authRunResults: AuthRun[] = [];
   const issuer = auth && backends.length ? await startTokenIssuer() : undefined;
-
-  for (const backend of backends) {
-    log(`\n== ${backend}${auth ? ' (--auth)' : ''}`);
-    const cleanups: (() => Promise<void>)[] = [];
-    const dataDir = mkdtempSync(join(os.tmpdir(), 'tessera-bench-'));
-    cleanups.push(async () => rmSync(dataDir, { recursive: true, force: true }));
-    let server: ServerUnderTest | undefined;
-    try {
-      // WORKERS (passed on from the environment) needs PostgreSQL: the embedded back end runs one process.
-      const env: Record<string, string> = { DATA_DIR: dataDir, ...(backend === 'embedded' ? { WORKERS: '1' } : {}) };
-      let databaseUrl: string | undefined;
-      if (backend !== 'embedded') {
-        const db = await createScratchDatabase(adminUrl, 'bench');
-        if (values['keep-db']) log(`  keeping the scratch database ${db.url} (--keep-db)`);
-        else cleanups.unshift(db.drop);
-        env.DATABASE_URL = databaseUrl = db.url;
-      }
-      if (backend === 'postgres-s3') {
-        const s3 = await startS3Server();
-        cleanups.unshift(s3.stop);
-        await ensureBucket({ ...s3 });
-        Object.assign(env, {
-          S3_BUCKET: s3.bucket,
-          S3_ENDPOINT: s3.endpoint,
-          S3_REGION: s3.region,
-          S3_ACCESS_KEY_ID: s3.accessKeyId,
-          S3_SECRET_ACCESS_KEY: s3.secretAccessKey,
-          S3_FORCE_PATH_STYLE: 'true',
-          S3_PREFIX: 'bench/',
-        });
-      }
-      const description =
-        backend === 'embedded'
-          ? 'PGlite (embedded, on disk) + filesystem'
-          : backend === 'postgres'
-            ? 'PostgreSQL + filesystem'
-            : 'PostgreSQL + S3 (s3rver child process)';
-      const common = {
-        description,
-        paths: { dicomweb: '/dicomweb', wadouri: '/wadouri', ohif: '/ohif' },
-        manifest,
-        clients,
-        rounds,
-        quick,
-        batch,
-        qidoRows,
-        databaseUrl,
-      };
-      if (issuer) {
-        const measured = await measureAuthModes(backend, env, common, issuer, authRuns, nodeArgs);
-        results.push(...measured.results);
-        authComparisons.push(measured.comparison);
-        authRunResults.push(...measured.runs);
-        continue;
-      }
-      server = await startServerProcess(ROOT, env, nodeArgs, log);
-      if (values['without-change-feed']) {
-        if (!databaseUrl) throw new Error('--without-change-feed needs a Postgres back end (the embedded one has the same triggers, but no psql access)');
-        disableChangeFeed(databaseUrl);
-        log('  change feed triggers disabled (--without-change-feed)');
-      }
-      const run = await runPhases({ ...common, name: backend, url: server.url, pid: server.pid, phases: phases as Set<Phase> });
-      if (values['without-change-feed']) run.notes.push('change feed triggers disabled (--without-change-feed)');
-      results.push({ ...run, serverSpawnedAt: server.spawnedAt });
-    } finally {
-      await server?.stop();
-      for (const cleanup of cleanups) await cleanup().catch((error: unknown) => log(`cleanup: ${(error as Error).message}`));
-    }
-  }
-
-  await issuer?.close();
-
   // Servers the benchmark does not start (--target) or that are not Tessera (--orthanc): no direct index inserts.
   const external = { manifest, clients, rounds, quick, batch, qidoRows: Math.min(qidoRows, 10_000), phases: phases as Set<Phase> };
-  if (values.target) {
-    const name = values['target-name'];
-    log(`\n== ${name} (${values.target})`);
-    const path = (p: string) => (p === '' ? undefined : p);
-    results.push(
-      await runPhases({
-        name,
-        description: `external server at ${values.target}`,
-        url: values.target,
-        paths: { dicomweb: values['dicomweb-path'], wadouri: path(values['wadouri-path']), ohif: path(values['ohif-path']) },
-        ...external,
-      }),
-    );
-  }
+  const passes: Run[] = [];
+  let orthancVersion: string | undefined;
 
-  if (values.orthanc) {
-    const orthanc = await startOrthanc(values['orthanc-binary'], log);
-    try {
-      log(`\n== orthanc ${orthanc.version}`);
+  // --runs: every server measured once per pass, the passes one after the other, so that a slow
+  // moment of the machine falls on one pass of every server rather than on all of one server's.
+  for (let pass = 1; pass <= runs; pass++) {
+    if (runs > 1) log(`\n######## run ${pass} of ${runs}`);
+    const results: RunResult[] = [];
+    // The loopback ceiling is not what --auth compares (it compares the server with itself).
+    const baseline = auth ? [] : await measureBaseline(manifest, clients, rounds, quick, batch);
+    for (const backend of backends) {
+      log(`\n== ${backend}${auth ? ' (--auth)' : ''}`);
+      const cleanups: (() => Promise<void>)[] = [];
+      const dataDir = mkdtempSync(join(os.tmpdir(), 'tessera-bench-'));
+      cleanups.push(async () => rmSync(dataDir, { recursive: true, force: true }));
+      let server: ServerUnderTest | undefined;
+      try {
+        // WORKERS (passed on from the environment) needs PostgreSQL: the embedded back end runs one process.
+        const env: Record<string, string> = { DATA_DIR: dataDir, ...(backend === 'embedded' ? { WORKERS: '1' } : {}) };
+        let databaseUrl: string | undefined;
+        if (backend !== 'embedded') {
+          const db = await createScratchDatabase(adminUrl, 'bench');
+          if (values['keep-db']) log(`  keeping the scratch database ${db.url} (--keep-db)`);
+          else cleanups.unshift(db.drop);
+          env.DATABASE_URL = databaseUrl = db.url;
+        }
+        if (backend === 'postgres-s3') {
+          const s3 = await startS3Server();
+          cleanups.unshift(s3.stop);
+          await ensureBucket({ ...s3 });
+          Object.assign(env, {
+            S3_BUCKET: s3.bucket,
+            S3_ENDPOINT: s3.endpoint,
+            S3_REGION: s3.region,
+            S3_ACCESS_KEY_ID: s3.accessKeyId,
+            S3_SECRET_ACCESS_KEY: s3.secretAccessKey,
+            S3_FORCE_PATH_STYLE: 'true',
+            S3_PREFIX: 'bench/',
+          });
+        }
+        const description =
+          backend === 'embedded'
+            ? 'PGlite (embedded, on disk) + filesystem'
+            : backend === 'postgres'
+              ? 'PostgreSQL + filesystem'
+              : 'PostgreSQL + S3 (s3rver child process)';
+        const common = {
+          description,
+          paths: { dicomweb: '/dicomweb', wadouri: '/wadouri', ohif: '/ohif' },
+          manifest,
+          clients,
+          rounds,
+          quick,
+          batch,
+          qidoRows,
+          databaseUrl,
+        };
+        if (issuer) {
+          const measured = await measureAuthModes(backend, env, common, issuer, authRuns, nodeArgs);
+          results.push(...measured.results);
+          authComparisons.push(measured.comparison);
+          authRunResults.push(...measured.runs);
+          continue;
+        }
+        server = await startServerProcess(ROOT, env, nodeArgs, log);
+        if (values['without-change-feed']) {
+          if (!databaseUrl) throw new Error('--without-change-feed needs a Postgres back end (the embedded one has the same triggers, but no psql access)');
+          disableChangeFeed(databaseUrl);
+          log('  change feed triggers disabled (--without-change-feed)');
+        }
+        const run = await runPhases({ ...common, name: backend, url: server.url, pid: server.pid, phases: phases as Set<Phase> });
+        if (values['without-change-feed']) run.notes.push('change feed triggers disabled (--without-change-feed)');
+        results.push({ ...run, serverSpawnedAt: server.spawnedAt });
+      } finally {
+        await server?.stop();
+        for (const cleanup of cleanups) await cleanup().catch((error: unknown) => log(`cleanup: ${(error as Error).message}`));
+      }
+    }
+
+    if (values.target) {
+      const name = values['target-name'];
+      log(`\n== ${name} (${values.target})`);
+      const path = (p: string) => (p === '' ? undefined : p);
       results.push(
         await runPhases({
-          name: 'orthanc',
-          description: `Orthanc ${orthanc.version} + DICOMweb plugin (SQLite index, filesystem storage, started by the benchmark)`,
-          url: orthanc.url,
-          pid: orthanc.pid,
-          paths: { dicomweb: '/dicom-web', wadouri: '/wado' },
+          name,
+          description: `external server at ${values.target}`,
+          url: values.target,
+          paths: { dicomweb: values['dicomweb-path'], wadouri: path(values['wadouri-path']), ohif: path(values['ohif-path']) },
           ...external,
         }),
       );
-    } finally {
-      await orthanc.stop();
     }
+
+    if (values.orthanc) {
+      const orthanc = await startOrthanc(values['orthanc-binary'], log);
+      try {
+        orthancVersion = orthanc.version;
+        log(`\n== orthanc ${orthanc.version}`);
+        results.push(
+          await runPhases({
+            name: 'orthanc',
+            description: `Orthanc ${orthanc.version} + DICOMweb plugin (SQLite index, filesystem storage, started by the benchmark)`,
+            url: orthanc.url,
+            pid: orthanc.pid,
+            paths: { dicomweb: '/dicom-web', wadouri: '/wado' },
+            ...external,
+          }),
+        );
+      } finally {
+        await orthanc.stop();
+      }
+    }
+    passes.push({ baseline, results });
   }
+  await issuer?.close();
+  // One run, or the medians of the runs (every figure of every operation, per server).
+  const { baseline, results } = medianRun(passes);
 
   const minutes = (performance.now() - started) / 60_000;
   const machine = describeMachine();
@@ -311,8 +332,10 @@ async function main(): Promise<number> {
     machine,
     settings: { instances, bigSeries, clients, rounds, qidoRows, batch, quick, instanceBytes: manifest.images[0]?.size },
     skipped,
+    runs,
     baseline,
     results,
+    ...(runs > 1 ? { passes } : {}),
     ...(auth ? { auth: { runsPerMode: authRuns, modes: AUTH_MODES, comparisons: authComparisons, runs: authRunResults } } : {}),
   };
   const out = values.out ?? join(cacheDir, `results-${timestamp.replace(/[:.]/g, '-')}.json`);
@@ -326,6 +349,11 @@ async function main(): Promise<number> {
     if (!existsSync(doc)) writeFileSync(doc, INTRO);
     appendFileSync(doc, markdownSection(output));
     log(`report appended to ${doc}`);
+    if (values.summary) {
+      const summary = summaryMarkdown({ timestamp, command, runs, machine, run: { baseline, results }, orthancVersion });
+      writeFileSync(doc, replaceSummary(readFileSync(doc, 'utf8'), summary));
+      log(`summary rewritten at the top of ${doc}:\n\n${summary}`);
+    }
   }
   log(`done in ${minutes.toFixed(1)} min`);
   return 0;

@@ -350,6 +350,21 @@ export async function retrievePhase(ctx: PhaseContext): Promise<OpResult[]> {
       ),
     );
   }
+  // A whole study of 4 series × 25 instances, a different one in each request (as a viewer's prefetch).
+  const studies = m.studies.filter((s) => s.series.length === 4);
+  if (studies.length) {
+    const size = studies[0]!.series.reduce((k, s) => k + s.instances.length, 0);
+    results.push(
+      await measure(
+        ctx,
+        'retrieve',
+        'study',
+        `WADO-RS study retrieve (${size} instances, 1 client)`,
+        (r) => cycle(studies, r, ctx.quick ? 1 : 3).map((s) => ({ path: `${dw}/studies/${s.uid}`, headers: { accept: ACCEPT_DICOM } })),
+        { warmup: 1, rounds: Math.min(ctx.rounds, 3) },
+      ),
+    );
+  }
   results.push(
     await measure(
       ctx,

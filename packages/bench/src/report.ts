@@ -7,6 +7,8 @@ interface Output {
   durationMinutes: number;
   machine: { uname: string; nproc: number; cpu?: string; memoryGb: number; loadAverage: number[]; node: string; postgres?: string };
   settings: Record<string, unknown>;
+  /** Passes of the whole measurement; above 1 every figure is the median of the passes'. */
+  runs?: number;
   skipped: string[];
   baseline: OpResult[];
   results: { name: string; description: string; ops: OpResult[]; idleRssMb?: number; peakRssMb?: number; finalRssMb?: number; notes: string[] }[];
@@ -39,7 +41,7 @@ export function markdownSection(o: Output): string {
     '',
     `## ${o.timestamp.slice(0, 16).replace('T', ' ')} UTC`,
     '',
-    `- Command: \`${o.command}\` (${o.durationMinutes} min)`,
+    `- Command: \`${o.command}\` (${o.durationMinutes} min)${(o.runs ?? 1) > 1 ? `; every figure is the median of ${o.runs} runs` : ''}`,
     `- Machine: \`${m.uname}\``,
     `- ${m.nproc} CPUs (${m.cpu ?? 'unknown'}), ${m.memoryGb} GB RAM, Node ${m.node}${m.postgres ? `, ${m.postgres}` : ''}`,
     `- Load average at the end (1/5/15 min): ${m.loadAverage.join(' / ')}`,
