@@ -4,6 +4,9 @@
 //   GET  /file              the same instance read from the file system (exact reads of ≤ 1 MiB)
 //   GET  /files/<name>      any instance of the benchmark's data directory, read the same way: the
 //                           retrieve phase's mix of files, with the page cache as it is for them
+//   GET  /series            the benchmark's big series (the files listed in the file named by the 6th
+//                           argument, one per line) as one multipart/related response, each file read
+//                           whole and written before the next is read: the ceiling for series retrieve
 //   POST /discard/studies   an upload read and thrown away: the loopback HTTP ceiling for STOW
 //   POST /durable/studies   an upload written to one new file per 512 KiB (≈ one instance) in the
 //                           spool directory, each fdatasynced before the answer, then removed: the
@@ -13,7 +16,8 @@ import { readFileSync } from 'node:fs';
 import { open, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 
-const [port, file, spool, dataDir] = [Number(process.argv[2]), process.argv[3], process.argv[4], process.argv[5]];
+const [port, file, spool, dataDir, seriesList] = [Number(process.argv[2]), process.argv[3], process.argv[4], process.argv[5], process.argv[6]];
+const series = seriesList ? readFileSync(seriesList, 'utf8').split('\n').filter(Boolean) : [];
 const bytes = readFileSync(file);
 const FILE_BYTES = 512 * 1024;
 let sequence = 0;
@@ -47,6 +51,26 @@ async function durableUpload(request) {
   await Promise.all(pending);
 }
 
+/** Every file of the series as a part of one multipart/related response (chunked), one after the other. */
+async function sendSeries(response) {
+  const boundary = 'baseline-series-boundary';
+  response.writeHead(200, { 'content-type': `multipart/related; type="application/dicom"; boundary=${boundary}` });
+  for (const name of series) {
+    const handle = await open(join(dataDir, name), 'r');
+    try {
+      const { size } = await handle.stat();
+      const buffer = Buffer.allocUnsafeSlow(size);
+      const { bytesRead } = await handle.read(buffer, 0, size, 0);
+      response.write(`--${boundary}\r\nContent-Type: application/dicom\r\n\r\n`);
+      if (!response.write(buffer.subarray(0, bytesRead))) await new Promise((resolve) => response.once('drain', resolve));
+      response.write('\r\n');
+    } finally {
+      await handle.close();
+    }
+  }
+  response.end(`--${boundary}--\r\n`);
+}
+
 http
   .createServer(async (request, response) => {
     if (request.method === 'POST') {
@@ -59,6 +83,10 @@ http
     if (request.url === '/readyz' || request.url === '/memory') {
       response.writeHead(200, { 'content-type': 'application/dicom', 'content-length': request.url === '/readyz' ? 0 : bytes.length });
       response.end(request.url === '/readyz' ? undefined : bytes);
+      return;
+    }
+    if (request.url === '/series') {
+      await sendSeries(response);
       return;
     }
     // The fastest plain way measured here: positional reads of exactly what is left (at most 1 MiB)

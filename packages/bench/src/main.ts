@@ -574,9 +574,11 @@ async function measureBaseline(manifest: Manifest, clients: number, rounds: numb
   const port = await freePort();
   // The spool lives where the servers under test keep their data (os.tmpdir()), so fsync costs the same.
   const spool = mkdtempSync(join(os.tmpdir(), 'tessera-baseline-'));
+  const seriesList = join(spool, 'series.txt');
+  writeFileSync(seriesList, manifest.bigSeries.map((e) => e.file).join('\n'));
   const child = spawn(
     process.execPath,
-    [fileURLToPath(new URL('./baseline-server.mjs', import.meta.url)), String(port), join(manifest.dir, entry.file), spool, manifest.dir],
+    [fileURLToPath(new URL('./baseline-server.mjs', import.meta.url)), String(port), join(manifest.dir, entry.file), spool, manifest.dir, seriesList],
     { stdio: 'ignore' },
   );
   const client = new Client(`http://127.0.0.1:${port}`, clients);
@@ -605,6 +607,17 @@ async function measureBaseline(manifest: Manifest, clients: number, rounds: numb
       await op('file', 'one instance from disk', repeat('/file')),
       await op('files', "the retrieve phase's mix of instance files", (round) =>
         cycle(manifest.images, round, n).map((e) => ({ path: `/files/${e.file.split('/').map(encodeURIComponent).join('/')}` })),
+      ),
+      await measure(
+        ctx,
+        'baseline',
+        'series',
+        `trivial node:http, the big series (${manifest.bigSeries.length} files) as one multipart response (1 client)`,
+        () => [{ path: '/series' }],
+        {
+          warmup: 0,
+          rounds: Math.min(rounds, 3),
+        },
       ),
       await op('upload', 'STOW-sized uploads read and discarded', upload('/discard'), batch),
       await op('upload-durable', 'STOW-sized uploads written to one file per instance, each fdatasynced', upload('/durable'), batch),

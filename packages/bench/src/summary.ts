@@ -199,8 +199,11 @@ export function summaryMarkdown(o: {
         },
       ],
     ]),
-    [`${NAMES.study} MB/s`, (ops, base) => (base ? '' : fmt(find(ops, 'retrieve', 'study')?.mbPerS, 0))],
-    [`${NAMES['big-series']} MB/s`, (ops, base) => (base ? '' : fmt(find(ops, 'retrieve', 'big-series')?.mbPerS, 0))],
+    [`${NAMES.study} MB/s (1 client)`, (ops, base) => (base ? '' : fmt(find(ops, 'retrieve', 'study')?.mbPerS, 0))],
+    [
+      `${NAMES['big-series']} MB/s (1 client)`,
+      (ops, base) => fmt((base ? find(run.baseline, 'baseline', 'series') : find(ops, 'retrieve', 'big-series'))?.mbPerS, 0),
+    ],
     ['study metadata p50 ms', (ops, base) => (base ? '' : fmt(find(ops, 'metadata', 'study')?.p50Ms))],
     ['QIDO studies by PatientID p50 ms', (ops, base) => (base ? '' : fmt(find(ops, 'qido', 'patient-id')?.p50Ms))],
     ['OHIF v3 JSON, study, p50 ms', (ops, base) => (base ? '' : fmt(find(ops, 'ohif', 'dicomjson-study')?.p50Ms))],
