@@ -80,9 +80,25 @@ t.test('inside a transaction a marked statement sees the transaction, and a fail
   t.same((await byUid('1.2.5').execute()).length, 1, 'the committed one stays');
 });
 
-t.test('a marked statement with a parameter that is not a string goes the ordinary way', async (t) => {
+t.test('a marked statement with whole numbers (LIMIT, OFFSET) is prepared, and reads them as their inferred type', async (t) => {
   const before = await preparedNames();
-  const rows = await db.selectFrom('sample').select('uid').where('pk', '=', 1).modifyEnd(preparedStatement()).execute();
-  t.same(rows, [{ uid: '1.2.3' }]);
+  const page = (limit: number, offset: number) =>
+    db.selectFrom('sample').select('uid').orderBy('uid').limit(limit).offset(offset).modifyEnd(preparedStatement()).execute();
+  t.same(await page(1, 0), [{ uid: '1.2.3' }]);
+  t.same(await page(5, 1), [{ uid: '1.2.4' }, { uid: '1.2.5' }], 'new numbers bound');
+  t.same(await db.selectFrom('sample').select('uid').where('pk', '=', 1).modifyEnd(preparedStatement()).execute(), [{ uid: '1.2.3' }], 'a bigint key compared');
+  t.equal((await preparedNames()).length, before.length + 2, 'both prepared');
+});
+
+t.test('a marked statement with a parameter that is neither text nor a whole number goes the ordinary way', async (t) => {
+  const before = await preparedNames();
+  const at = new Date('2026-12-06T10:00:00Z');
+  const rows = await db.selectFrom('sample').select('uid').where('at', '=', at).modifyEnd(preparedStatement()).execute();
+  t.same(rows, [{ uid: '1.2.3' }], "PGlite's serializer typed the Date");
+  const fractional = await db
+    .selectNoFrom(sql<string>`${1.5}::numeric`.as('n'))
+    .modifyEnd(preparedStatement())
+    .execute();
+  t.equal(Number(fractional[0]?.n), 1.5, 'a fractional number too');
   t.same(await preparedNames(), before, 'nothing new prepared');
 });

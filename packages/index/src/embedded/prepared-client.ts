@@ -19,7 +19,8 @@ export interface PGliteClient {
  * generic plan is the best plan.
  *
  * Everything else goes to `PGlite.query` unchanged. A marked statement with a parameter that is not a
- * string also does (the lookups bind UIDs only; PGlite's serializers are what would type anything else).
+ * string or a whole number also does (the lookups bind UIDs, the scoped searches UIDs and their LIMIT
+ * and OFFSET; PGlite's serializers are what would type anything else).
  *
  * Concurrency: the dialect hands its one connection to one caller at a time; the protocol exchange
  * also runs under PGlite's query lock (`runExclusive`), the lock `dumpDataDir` and `close` take, so a
@@ -30,14 +31,14 @@ export function withPreparedStatements(pglite: PGlite): PGliteClient {
   const prepared = new Set<string>();
   return {
     query<R>(text: string, parameters: unknown[] = []): Promise<Results<R>> {
-      if (!isMarkedPrepared(text) || !parameters.every((value) => typeof value === 'string')) return pglite.query<R>(text, parameters);
+      if (!isMarkedPrepared(text) || !parameters.every(isTextual)) return pglite.query<R>(text, parameters);
       return pglite.runExclusive(async () => {
         if (pglite.closed) throw new Error('PGlite is closed');
         const name = statementName(text);
         const isNew = !prepared.has(name);
         const message = concat([
           ...(isNew ? [protocol.serialize.parse({ name, text })] : []),
-          protocol.serialize.bind({ statement: name, values: parameters }),
+          protocol.serialize.bind({ statement: name, values: parameters.map(String) }),
           protocol.serialize.describe({ type: 'P' }),
           protocol.serialize.execute(),
           protocol.serialize.sync(),
@@ -56,6 +57,12 @@ export function withPreparedStatements(pglite: PGlite): PGliteClient {
     close: () => pglite.close(),
   };
 }
+
+/**
+ * A value sent as text whose meaning does not depend on a serializer: a string, or a whole number
+ * (a LIMIT or OFFSET), whose decimal text PostgreSQL reads as the integer type it inferred.
+ */
+const isTextual = (value: unknown): value is string | number => typeof value === 'string' || (typeof value === 'number' && Number.isSafeInteger(value));
 
 function concat(parts: Uint8Array[]): Uint8Array {
   const out = new Uint8Array(parts.reduce((n, part) => n + part.length, 0));

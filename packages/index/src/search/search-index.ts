@@ -1,6 +1,7 @@
 import { type DicomJsonDataset, DicomJsonMembers, Tag, tagKey } from '@tessera/dicom';
 import { type Kysely, type RawBuilder, type Selectable, type SelectQueryBuilder, sql } from 'kysely';
 import { SERIES_LEVEL_TAGS, STUDY_LEVEL_TAGS } from '../levels.js';
+import { preparedStatement } from '../prepared.js';
 import type { Database, SeriesTable, StudyTable } from '../schema.js';
 import type { Filter, SearchQuery } from './search-query.js';
 import { FOLD_COLUMN, SEARCHABLE_ATTRIBUTES, type SearchableAttribute } from './searchable-attributes.js';
@@ -93,6 +94,14 @@ type Tables = 'study' | 'series' | 'instance';
 type AnyQuery = SelectQueryBuilder<Database, Tables, object>;
 
 /**
+ * A search within a study or series and nothing else (OHIF's study view, QIDO-RS series of a study or
+ * instances of a series): equality on unique UIDs, whose best plan is the same for every value, so it
+ * is sent as a named prepared statement (prepared.ts) and planned once per connection. Searches with
+ * filters are not: a generic plan for a wildcard or a range could lose an index.
+ */
+const isScopeOnly = (query: SearchQuery): boolean => query.filters.length === 0;
+
+/**
  * QIDO-RS over the index: translates a SearchQuery into one parameterised SQL query per page
  * (and a count only when the page is full). Results come in the deterministic order of QIDO-12.
  */
@@ -107,6 +116,7 @@ export class SearchIndex {
       .orderBy(sql`study.study_date desc nulls last, study.study_time desc nulls last, study.study_instance_uid`)
       .limit(query.limit + 1)
       .offset(query.offset)
+      .$if(isScopeOnly(query), (q) => q.modifyEnd(preparedStatement()))
       .execute();
     return this.page(rows, query, filtered, (row) => toStudy(row));
   }
@@ -119,6 +129,7 @@ export class SearchIndex {
       .orderBy(sql`series.series_number nulls last, series.series_instance_uid`)
       .limit(query.limit + 1)
       .offset(query.offset)
+      .$if(isScopeOnly(query), (q) => q.modifyEnd(preparedStatement()))
       .execute();
     return this.page(rows, query, filtered, (row) => toSeries(row));
   }
@@ -151,6 +162,7 @@ export class SearchIndex {
       .orderBy(sql`instance.instance_number nulls last, instance.sop_instance_uid`)
       .limit(query.limit + 1)
       .offset(query.offset)
+      .$if(isScopeOnly(query), (q) => q.modifyEnd(preparedStatement()))
       .execute();
     const series = await this.seriesByKey(rows.slice(0, query.limit).map((row) => Number(row.series_pk)));
     return this.page(rows, query, filtered, (row) => ({
