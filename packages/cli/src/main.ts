@@ -345,13 +345,16 @@ async function upload(command: Extract<CommandLine, { kind: 'upload' }>): Promis
 
 /**
  * WORKERS > 1: this process applies the migrations once, then forks that many servers sharing the
- * port (node:cluster hands connections to them in turn) and replaces any that dies unexpectedly.
+ * port (node:cluster hands connections to them in turn) and replaces any that dies unexpectedly. It
+ * also sums the workers' metrics for whichever of them a scrape of /metrics reaches.
  * SIGTERM/SIGINT stop every worker gracefully (each closes its server, then its index).
  */
 async function superviseWorkers(config: Config): Promise<number> {
-  const { openIndex } = await import('@tessera/index');
+  const [{ openIndex }, { serveWorkerMetrics }] = await Promise.all([import('@tessera/index'), import('@tessera/server')]);
   const index = await openIndex(config.index);
   await index.close();
+  // Each worker's /metrics answers for all of them: this process gathers and sums their registries.
+  if (config.metrics.enabled) serveWorkerMetrics();
   let stopping = false;
   cluster.on('exit', (worker, code, signal) => {
     if (stopping) return;

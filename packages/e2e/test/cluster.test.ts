@@ -11,7 +11,8 @@ import { ctInstance, encodeInstance, freePort, multipartBuffer, newUid } from '@
 /**
  * `tessera serve` as `pnpm start` runs it (compiled by `pnpm build`, plain node) with WORKERS=2
  * (node:cluster, PostgreSQL + filesystem): both workers answer on the one port, an instance stored
- * through one is found and rendered through any, and SIGTERM stops them all.
+ * through one is found and rendered through any, /metrics sums both workers whichever answers, and
+ * SIGTERM stops them all.
  */
 const adminUrl = process.env.TESSERA_TEST_POSTGRES_URL;
 const root = resolve(fileURLToPath(new URL('.', import.meta.url)), '../../..');
@@ -82,6 +83,18 @@ t.test('compiled, WORKERS=2: one archive served from two processes', { skip: adm
   const rendered = await fetch(`${base}/dicomweb/studies/${study}/series/${series}/instances/${sop}/rendered`, { headers: { accept: 'image/png' } });
   t.equal(rendered.status, 200, `the compiled server renders (sharp loads from dist)${rendered.ok ? '' : `: ${await rendered.text()}`}`);
   t.equal(rendered.headers.get('content-type'), 'image/png');
+
+  // Whichever worker a scrape reaches, /metrics answers for both: the one STOW and the six searches,
+  // whichever workers served them, and the release once.
+  const qidoRoute = /^tessera_http_request_duration_seconds_count\{method="GET",route="\/dicomweb\/studies",status_class="2xx"\} (\d+)$/m;
+  for (let i = 0; i < 4; i++) {
+    const scraped = await fetch(`${base}/metrics`, { headers: { connection: 'close' } });
+    t.equal(scraped.status, 200, `scrape ${i + 1} answered`);
+    const text = await scraped.text();
+    t.match(text, /^tessera_stow_instances_stored_total\{duplicate="false"\} 1$/m, `scrape ${i + 1}: the one stored instance, counted once`);
+    t.ok(Number(qidoRoute.exec(text)?.[1]) >= 6, `scrape ${i + 1}: the six searches of both workers`);
+    t.match(text, /^tessera_build_info\{version="[^"]+"\} 1$/m, `scrape ${i + 1}: the release once, not once per worker`);
+  }
 
   child.kill('SIGTERM');
   const [code] = await exited;

@@ -1,5 +1,7 @@
+import cluster from 'node:cluster';
 import type { FastifyInstance } from 'fastify';
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { AggregatorRegistry, Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { HttpProblem } from '@tessera/http';
 import type { BlobStore } from '@tessera/blob-store';
 import { statusHex } from '@tessera/dicom';
 import type { Index } from '@tessera/index';
@@ -30,10 +32,30 @@ export interface Metrics {
 /** Latency buckets in seconds: storage calls are often sub-millisecond, retrievals may take seconds. */
 const BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 
+/** A worker's request to the supervisor for the metrics of every worker, and its answer (WORKERS > 1). */
+const SCRAPE_REQUEST = 'tessera:metrics-request';
+const SCRAPE_RESPONSE = 'tessera:metrics-response';
+interface ScrapeResponse {
+  type: typeof SCRAPE_RESPONSE;
+  id: number;
+  text?: string;
+  error?: string;
+}
+
 export function createMetrics(): Metrics {
   const registry = new Registry();
+  // A worker of `WORKERS` > 1: its registry is what the supervisor gathers (serveWorkerMetrics), and
+  // its /metrics answers with every worker's series summed, whichever worker the scrape reached.
+  const clustered = cluster.isWorker && typeof process.send === 'function';
+  const scrape = clustered ? clusterScraper(registry) : () => registry.metrics();
   collectDefaultMetrics({ register: registry });
-  new Gauge({ name: 'tessera_build_info', help: 'the running release (value 1)', labelNames: ['version'], registers: [registry] }).set({ version: VERSION }, 1);
+  new Gauge({
+    name: 'tessera_build_info',
+    help: 'the running release (value 1)',
+    labelNames: ['version'],
+    registers: [registry],
+    aggregator: 'max', // one release, however many workers run it
+  }).set({ version: VERSION }, 1);
 
   const requests = new Histogram({
     name: 'tessera_http_request_duration_seconds',
@@ -140,9 +162,71 @@ export function createMetrics(): Metrics {
       });
     },
     route(app) {
-      app.get('/metrics', async (_request, reply) => reply.type(registry.contentType).send(await registry.metrics()));
+      app.get('/metrics', async (_request, reply) => reply.type(registry.contentType).send(await scrape()));
     },
   };
+}
+
+/** How long a worker waits for the supervisor to gather every worker's metrics (prom-client's own limit is 5 s). */
+const SCRAPE_TIMEOUT_MS = 7_000;
+
+/**
+ * In a worker: the metrics of every worker, gathered by the supervisor (serveWorkerMetrics) over the
+ * cluster's IPC channel. Counters and histograms are summed across workers, as prom-client's
+ * AggregatorRegistry does; a scrape the supervisor cannot answer in time is a 503, never a partial sum.
+ */
+function clusterScraper(registry: Registry): () => Promise<string> {
+  new AggregatorRegistry(); // installs prom-client's answer to the supervisor's requests in this worker
+  AggregatorRegistry.setRegistries([registry]);
+  const pending = new Map<number, { resolve(text: string): void; reject(error: Error): void }>();
+  let next = 0;
+  process.on('message', (message: Partial<ScrapeResponse>) => {
+    if (message?.type !== SCRAPE_RESPONSE || typeof message.id !== 'number') return;
+    const waiting = pending.get(message.id);
+    pending.delete(message.id);
+    if (message.text !== undefined) waiting?.resolve(message.text);
+    else waiting?.reject(new Error(message.error ?? 'no metrics'));
+  });
+  const unavailable = (why: string) =>
+    new HttpProblem(503, 'METRICS_UNAVAILABLE', `the metrics of the server's workers could not be gathered: ${why}; retry later`, { 'retry-after': '5' });
+  return () =>
+    new Promise<string>((resolve, reject) => {
+      const id = next++;
+      const timer = setTimeout(() => {
+        pending.delete(id);
+        reject(unavailable('the supervisor did not answer in time'));
+      }, SCRAPE_TIMEOUT_MS);
+      pending.set(id, {
+        resolve: (text) => {
+          clearTimeout(timer);
+          resolve(text);
+        },
+        reject: (error) => {
+          clearTimeout(timer);
+          reject(unavailable(error.message));
+        },
+      });
+      process.send!({ type: SCRAPE_REQUEST, id });
+    });
+}
+
+/**
+ * In the supervisor of `WORKERS` > 1 (node:cluster primary): answers each worker's request for the
+ * metrics of all workers with their sum (prom-client's AggregatorRegistry asks every live worker).
+ */
+export function serveWorkerMetrics(): void {
+  const aggregator = new AggregatorRegistry();
+  cluster.on('message', (worker, message: { type?: string; id?: unknown }) => {
+    if (message?.type !== SCRAPE_REQUEST || typeof message.id !== 'number') return;
+    const id = message.id;
+    const answer = (response: Omit<ScrapeResponse, 'type' | 'id'>) => {
+      if (worker.isConnected()) worker.send({ type: SCRAPE_RESPONSE, id, ...response });
+    };
+    aggregator.clusterMetrics().then(
+      (text) => answer({ text }),
+      (error: unknown) => answer({ error: error instanceof Error ? error.message : String(error) }),
+    );
+  });
 }
 
 interface StorageMetrics {

@@ -459,6 +459,7 @@ export const OPERATIONS: Readonly<Record<string, OperationDoc>> = {
     description:
       'Request durations by route and status class, STOW-RS counts, index and blob store latency and errors, pool usage, process metrics (docs/deployment.md).',
     responses: { '200': { description: 'the Prometheus text exposition format', media: [{ type: 'text/plain; version=0.0.4', schema: { type: 'string' } }] } },
+    problems: { '503': "WORKERS above 1: the workers' metrics could not be gathered in time" },
   },
   'GET /openapi.json': {
     summary: 'This OpenAPI document',
