@@ -2,6 +2,7 @@ import { type DicomJsonDataset, DicomJsonMembers, type InstanceDescription, Tag,
 import { type Insertable, type Kysely, type Transaction, sql } from 'kysely';
 import { SERIES_LEVEL_TAGS, STUDY_LEVEL_TAGS, firstInteger, firstString, personNameSearchForm, personNameString, pick } from './levels.js';
 import type { Database, InstanceTable } from './schema.js';
+import { preparedStatement } from './prepared.js';
 
 /** What the store transaction hands to the index for one instance whose blob is already durable. */
 export interface InstanceRecord {
@@ -117,6 +118,8 @@ export class InstanceIndex {
           ])
           .where('series.series_instance_uid', 'in', seriesUids),
       )
+      // Prepared (one per count of UIDs): equality on unique keys, whose generic plan is the best.
+      .modifyEnd(preparedStatement())
       .execute();
     const existingRows = looked.flatMap((row) =>
       row.sop_instance_uid === null ? [] : [{ ...row, sop_instance_uid: row.sop_instance_uid, sha256: row.sha256!, blob_key: row.blob_key! }],
@@ -342,7 +345,8 @@ export class InstanceIndex {
   /** The stored instances among these SOP Instance UIDs (one query; absent ones are left out). */
   async findInstances(sopInstanceUids: readonly string[]): Promise<StoredInstance[]> {
     if (sopInstanceUids.length === 0) return [];
-    const rows = await this.storedInstances().where('instance.sop_instance_uid', 'in', sopInstanceUids).execute();
+    // Prepared, as the store transaction's lookup: STOW's duplicate check runs once per chunk.
+    const rows = await this.storedInstances().where('instance.sop_instance_uid', 'in', sopInstanceUids).modifyEnd(preparedStatement()).execute();
     return rows.map(toStoredInstance);
   }
 
