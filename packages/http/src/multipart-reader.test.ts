@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { Readable } from 'node:stream';
+import { PassThrough, Readable } from 'node:stream';
 import t from 'tap';
 import { readMultipart } from './multipart-reader.js';
 
@@ -146,4 +146,20 @@ t.test('large parts are read whole while the body is read no further ahead than 
     'every part byte for byte',
   );
   t.ok(pulledBeforeFirstRead! < 1 << 20, `the body was read ${pulledBeforeFirstRead} bytes ahead of a reader that had not started`);
+});
+
+t.test("an aborted signal fails the part being read and the reader with the signal's reason", async (t) => {
+  const boundary = randomUUID();
+  const body = new PassThrough();
+  body.write(`--${boundary}\r\nContent-Type: application/dicom\r\n\r\nfirst bytes`);
+  const controller = new AbortController();
+  const reason = new Error('the body timed out');
+  const parts = readMultipart(body, { 'content-type': `multipart/related; boundary=${boundary}` }, { maxTotalBytes: 1 << 20, signal: controller.signal });
+  const { value: part } = await parts.next();
+  const reading = (async () => {
+    for await (const chunk of part as AsyncIterable<Buffer>) void chunk;
+  })();
+  controller.abort(reason);
+  await t.rejects(reading, reason, 'the part');
+  await t.rejects(parts.next(), reason, 'the reader');
 });

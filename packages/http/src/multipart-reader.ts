@@ -23,7 +23,11 @@ export interface MultipartPart extends Readable {
  * while it arrives, and the body is paused while the part being parsed has a full buffer. Limits are enforced
  * as the bytes flow; malformed bodies become 400 and oversized ones 413 problems.
  */
-export async function* readMultipart(body: Readable, headers: IncomingHttpHeaders, limits: { maxTotalBytes: number }): AsyncGenerator<MultipartPart> {
+export async function* readMultipart(
+  body: Readable,
+  headers: IncomingHttpHeaders,
+  limits: { maxTotalBytes: number; signal?: AbortSignal },
+): AsyncGenerator<MultipartPart> {
   // Our own parser reads the boundary (multipasta's rejects an unquoted `type=application/dicom`
   // next to it), and multipasta gets a normalised header holding only that boundary.
   const boundary = parseMediaType(headers['content-type'])?.parameters.boundary;
@@ -109,6 +113,10 @@ export async function* readMultipart(body: Readable, headers: IncomingHttpHeader
   const onClose = () => {
     if (!body.readableEnded) fail(new Error('the request body was closed before its end'));
   };
+  // An abort (the caller's body timeout) fails the body as its error would, with the signal's reason.
+  const onAbort = () => fail(limits.signal!.reason);
+  if (limits.signal?.aborted) onAbort();
+  limits.signal?.addEventListener('abort', onAbort);
   body.on('error', fail);
   body.on('close', onClose);
   // A body already read to its end (an empty one) never emits 'end' again: end the parser here.
@@ -135,6 +143,7 @@ export async function* readMultipart(body: Readable, headers: IncomingHttpHeader
     body.off('end', onEnd);
     body.off('close', onClose);
     body.off('error', fail);
+    limits.signal?.removeEventListener('abort', onAbort);
     // An error after this has nobody to tell; without a listener it would crash the process.
     body.on('error', () => {});
     body.pause();
