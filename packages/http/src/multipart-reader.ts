@@ -42,7 +42,7 @@ export async function* readMultipart(
   const waiting: PartStream[] = [];
   let current: PartStream | undefined;
   let done = false;
-  let failure: unknown;
+  let failure: Error | undefined;
   let wake: (() => void) | undefined;
   const notify = () => {
     const resolve = wake;
@@ -61,8 +61,8 @@ export async function* readMultipart(
   // A failing or malformed body fails the part being read too: its reader would otherwise wait for
   // ever (and hold its spool file); the generator throws the same problem.
   const fail = (error: unknown) => {
-    failure ??= toProblem(error, limits.maxTotalBytes);
-    if (current && !current.destroyed) current.destroy(failure as Error);
+    failure ??= toProblem(error, limits.maxTotalBytes) as Error;
+    if (current && !current.destroyed) current.destroy(failure);
     notify();
   };
   // multipasta's parser itself, fed from the body's 'data' events, rather than its Node streams:
