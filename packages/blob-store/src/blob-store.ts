@@ -21,7 +21,10 @@ export interface BlobInfo {
  * Writes are atomic: a reader sees either nothing or the whole object, never a part.
  */
 export interface PutFileOptions {
-  /** The file's content is already on stable storage (fsynced by the caller). */
+  /**
+   * The file's content is already on stable storage (fsynced by the caller, who wrote it and counted
+   * its bytes): the store trusts `size` rather than reading it back.
+   */
   synced?: boolean;
 }
 
@@ -34,7 +37,8 @@ export interface BlobStore {
    */
   put(key: string, body: Readable | Buffer, size: number): Promise<void>;
   /**
-   * Stores the content of a local file of exactly `size` bytes. The store takes ownership of the file:
+   * Stores the content of a local file of exactly `size` bytes (refused with BlobSizeMismatchError
+   * otherwise, unless `synced`). The store takes ownership of the file:
    * once this resolves it no longer exists at `path` (it was moved or uploaded and removed). If this
    * rejects, the file is left for the caller to remove.
    */

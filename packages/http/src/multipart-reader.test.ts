@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { Readable } from 'node:stream';
+import { PassThrough, Readable } from 'node:stream';
 import t from 'tap';
 import { readMultipart } from './multipart-reader.js';
 
@@ -110,4 +110,56 @@ t.test('NEG-9: a valid body is read however the network splits it', async (t) =>
     const result = await readAll(body, contentType, chunkSize);
     t.equal('parts' in result && result.parts.length, 2, `chunks of ${chunkSize} bytes`);
   }
+});
+
+t.test('large parts are read whole while the body is read no further ahead than the part being read needs', async (t) => {
+  const boundary = randomUUID();
+  const large = [Buffer.alloc(3 << 20, 0x11), Buffer.alloc(2 << 20, 0x22), Buffer.from('small')];
+  const body = orthancBody(boundary, large);
+  let pulled = 0;
+  const stream = Readable.from(
+    (function* () {
+      for (let i = 0; i < body.length; i += 1 << 16) {
+        const chunk = body.subarray(i, i + (1 << 16));
+        pulled += chunk.length;
+        yield chunk;
+      }
+    })(),
+  );
+  const parts: Buffer[] = [];
+  let pulledBeforeFirstRead: number | undefined;
+  for await (const part of readMultipart(stream, { 'content-type': `multipart/related; boundary=${boundary}` }, { maxTotalBytes: 1 << 30 })) {
+    // A reader that is slow to start: the body must wait for it rather than fill memory.
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    pulledBeforeFirstRead ??= pulled;
+    const chunks: Buffer[] = [];
+    for await (const chunk of part) {
+      chunks.push(chunk as Buffer);
+      // Read in the event loop's later turns, as a spool file's writes do.
+      await new Promise(setImmediate);
+    }
+    parts.push(Buffer.concat(chunks));
+  }
+  t.equal(parts.length, 3);
+  t.ok(
+    parts.every((p, i) => p.equals(large[i]!)),
+    'every part byte for byte',
+  );
+  t.ok(pulledBeforeFirstRead! < 1 << 20, `the body was read ${pulledBeforeFirstRead} bytes ahead of a reader that had not started`);
+});
+
+t.test("an aborted signal fails the part being read and the reader with the signal's reason", async (t) => {
+  const boundary = randomUUID();
+  const body = new PassThrough();
+  body.write(`--${boundary}\r\nContent-Type: application/dicom\r\n\r\nfirst bytes`);
+  const controller = new AbortController();
+  const reason = new Error('the body timed out');
+  const parts = readMultipart(body, { 'content-type': `multipart/related; boundary=${boundary}` }, { maxTotalBytes: 1 << 20, signal: controller.signal });
+  const { value: part } = await parts.next();
+  const reading = (async () => {
+    for await (const chunk of part as AsyncIterable<Buffer>) void chunk;
+  })();
+  controller.abort(reason);
+  await t.rejects(reading, reason, 'the part');
+  await t.rejects(parts.next(), reason, 'the reader');
 });

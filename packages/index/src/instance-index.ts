@@ -1,7 +1,8 @@
 import { type DicomJsonDataset, DicomJsonMembers, type InstanceDescription, Tag, stringifyDicomJson, valuesOnly } from '@tessera/dicom';
-import { type Kysely, type Transaction, sql } from 'kysely';
+import { type Insertable, type Kysely, type Transaction, sql } from 'kysely';
 import { SERIES_LEVEL_TAGS, STUDY_LEVEL_TAGS, firstInteger, firstString, personNameSearchForm, personNameString, pick } from './levels.js';
-import type { Database } from './schema.js';
+import type { Database, InstanceTable } from './schema.js';
+import { preparedStatement } from './prepared.js';
 
 /** What the store transaction hands to the index for one instance whose blob is already durable. */
 export interface InstanceRecord {
@@ -65,28 +66,65 @@ export class InstanceIndex {
   }
 
   private async storeIn(trx: Transaction<Database>, records: readonly InstanceRecord[], options: { overwrite: boolean }): Promise<IndexOutcome[]> {
-    const existingRows = await trx
-      .selectFrom('instance')
-      .innerJoin('series', 'series.pk', 'instance.series_pk')
-      .innerJoin('study', 'study.pk', 'instance.study_pk')
-      .select([
-        'instance.pk',
-        'instance.study_pk',
-        'instance.sop_instance_uid',
-        'instance.sha256',
-        'instance.blob_key',
-        'series.series_instance_uid',
-        'study.study_instance_uid',
-      ])
-      .where(
-        'instance.sop_instance_uid',
-        'in',
-        records.map((r) => r.description.sopInstanceUid),
+    // One statement for the chunk's existing instance rows (locked) and the series the chunk files
+    // under (a chunk is nearly always one series): one round trip fewer than a lookup each.
+    const seriesUids = [...new Set(records.map((r) => r.description.seriesInstanceUid))];
+    const looked = await trx
+      .with('existing', (db) =>
+        db
+          .selectFrom('instance')
+          .innerJoin('series', 'series.pk', 'instance.series_pk')
+          .innerJoin('study', 'study.pk', 'instance.study_pk')
+          .select([
+            'instance.pk',
+            'instance.study_pk',
+            'instance.sop_instance_uid',
+            'instance.sha256',
+            'instance.blob_key',
+            'series.series_instance_uid',
+            'study.study_instance_uid',
+          ])
+          .where(
+            'instance.sop_instance_uid',
+            'in',
+            records.map((r) => r.description.sopInstanceUid),
+          )
+          // Lock the instance rows only: locking the joined study and series too would deadlock with
+          // refreshStudies, which locks the study first and then updates its series.
+          .forUpdate('instance'),
       )
-      // Lock the instance rows only: locking the joined study and series too would deadlock with
-      // refreshStudies, which locks the study first and then updates its series.
-      .forUpdate('instance')
+      .selectFrom('existing')
+      .select((eb) => [
+        'pk',
+        'study_pk',
+        eb.ref('sop_instance_uid').$castTo<string | null>().as('sop_instance_uid'),
+        eb.ref('sha256').$castTo<string | null>().as('sha256'),
+        eb.ref('blob_key').$castTo<string | null>().as('blob_key'),
+        'series_instance_uid',
+        'study_instance_uid',
+      ])
+      .unionAll((eb) =>
+        eb
+          .selectFrom('series')
+          .innerJoin('study', 'study.pk', 'series.study_pk')
+          .select([
+            'series.pk',
+            'series.study_pk',
+            sql<string | null>`null`.as('sop_instance_uid'),
+            sql<string | null>`null`.as('sha256'),
+            sql<string | null>`null`.as('blob_key'),
+            'series.series_instance_uid',
+            'study.study_instance_uid',
+          ])
+          .where('series.series_instance_uid', 'in', seriesUids),
+      )
+      // Prepared (one per count of UIDs): equality on unique keys, whose generic plan is the best.
+      .modifyEnd(preparedStatement())
       .execute();
+    const existingRows = looked.flatMap((row) =>
+      row.sop_instance_uid === null ? [] : [{ ...row, sop_instance_uid: row.sop_instance_uid, sha256: row.sha256!, blob_key: row.blob_key! }],
+    );
+    const knownSeries = new Map(looked.flatMap((row) => (row.sop_instance_uid === null ? [[row.series_instance_uid, row] as const] : [])));
     const existing = new Map(existingRows.map((row) => [row.sop_instance_uid, row]));
 
     const outcomes: IndexOutcome[] = [];
@@ -130,12 +168,7 @@ export class InstanceIndex {
     } of fresh) {
       if (seriesPks.has(d.seriesInstanceUid) || refused.has(d.seriesInstanceUid)) continue;
       // A series never moves: checked before anything is written for it.
-      const known = await trx
-        .selectFrom('series')
-        .innerJoin('study', 'study.pk', 'series.study_pk')
-        .select(['series.pk', 'series.study_pk', 'study.study_instance_uid'])
-        .where('series.series_instance_uid', '=', d.seriesInstanceUid)
-        .executeTakeFirst();
+      const known = knownSeries.get(d.seriesInstanceUid);
       if (known && known.study_instance_uid !== d.studyInstanceUid) {
         refused.set(d.seriesInstanceUid, `Series ${d.seriesInstanceUid} already belongs to study ${known.study_instance_uid}`);
         continue;
@@ -155,7 +188,7 @@ export class InstanceIndex {
       if (series.studyPk !== studyPk) throw new RetryableRace();
       seriesPks.set(d.seriesInstanceUid, series.pk);
     }
-    const rows = [];
+    const rows: Insertable<InstanceTable>[] = [];
     for (const { record, slot } of fresh) {
       const d = record.description;
       const seriesPk = seriesPks.get(d.seriesInstanceUid);
@@ -166,14 +199,28 @@ export class InstanceIndex {
       rows.push({ ...instanceColumns(record), series_pk: seriesPk, study_pk: studyPks.get(d.studyInstanceUid)! });
     }
     if (rows.length === 0) return this.markForRefresh(trx, changedStudies, outcomes);
-    const inserted = await trx
-      .insertInto('instance')
-      .values(rows)
-      .onConflict((oc) => oc.column('sop_instance_uid').doNothing())
-      .returning('sop_instance_uid')
-      .execute();
-    if (inserted.length !== rows.length) throw new RetryableRace();
-    for (const row of rows) changedStudies.add(row.study_pk);
+    // The rows and their studies' refresh marks in one statement (one round trip fewer per chunk).
+    const { inserted } = await trx
+      .with('inserted', (db) =>
+        db
+          .insertInto('instance')
+          .values(rows)
+          .onConflict((oc) => oc.column('sop_instance_uid').doNothing())
+          .returning('study_pk'),
+      )
+      .with('marked', (db) =>
+        db
+          .insertInto('study_refresh_pending')
+          .columns(['study_pk'])
+          .expression((eb) => eb.selectFrom('inserted').select('study_pk').distinct()),
+      )
+      .selectFrom('inserted')
+      .select((eb) => eb.fn.countAll<number | string>().as('inserted'))
+      .executeTakeFirstOrThrow();
+    // Fewer rows: another request inserted one of these UIDs meanwhile (the marks roll back too).
+    if (Number(inserted) !== rows.length) throw new RetryableRace();
+    // Studies of replaced instances that no inserted row marked yet (overwrite only).
+    for (const row of rows) changedStudies.delete(row.study_pk);
     return this.markForRefresh(trx, changedStudies, outcomes);
   }
 
@@ -298,7 +345,8 @@ export class InstanceIndex {
   /** The stored instances among these SOP Instance UIDs (one query; absent ones are left out). */
   async findInstances(sopInstanceUids: readonly string[]): Promise<StoredInstance[]> {
     if (sopInstanceUids.length === 0) return [];
-    const rows = await this.storedInstances().where('instance.sop_instance_uid', 'in', sopInstanceUids).execute();
+    // Prepared, as the store transaction's lookup: STOW's duplicate check runs once per chunk.
+    const rows = await this.storedInstances().where('instance.sop_instance_uid', 'in', sopInstanceUids).modifyEnd(preparedStatement()).execute();
     return rows.map(toStoredInstance);
   }
 

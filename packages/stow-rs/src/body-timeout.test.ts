@@ -1,6 +1,6 @@
 import { PassThrough } from 'node:stream';
 import t from 'tap';
-import { BodyAbortedError, BodyTimeoutError, guardBody } from './body-timeout.js';
+import { BodyAbortedError, BodyTimeoutError, guardBody, watchBodySignal } from './body-timeout.js';
 
 /** guardBody (issue #21 items 5 and 6): slow clients fail, a slow server does not. */
 
@@ -59,4 +59,38 @@ t.test('an empty body already read to its end ends at once', async (t) => {
   body.end();
   await drain(body);
   t.equal(await drain(guardBody(body, { timeoutMs: 50, minBytes: 1 })), 0);
+});
+
+t.test('watchBodySignal: a trickling body aborts the signal with BodyTimeoutError', async (t) => {
+  const body = new PassThrough();
+  const trickle = setInterval(() => body.write('x'), 20);
+  t.teardown(() => clearInterval(trickle));
+  const { signal, stop } = watchBodySignal(body, { timeoutMs: 200, minBytes: 100 });
+  t.teardown(stop);
+  // The reader reads the body itself.
+  body.resume();
+  const reason = await new Promise((resolve) => signal.addEventListener('abort', () => resolve(signal.reason)));
+  t.type(reason, BodyTimeoutError);
+});
+
+t.test('watchBodySignal: time the body is paused (the reader not reading) is not counted', async (t) => {
+  const body = new PassThrough();
+  const { signal, stop } = watchBodySignal(body, { timeoutMs: 100, minBytes: 1 << 20 });
+  t.teardown(stop);
+  await sleep(400);
+  t.notOk(signal.aborted, 'not read yet: the window does not run');
+  body.on('data', () => {});
+  body.resume();
+  body.end(Buffer.alloc(1 << 20));
+  await sleep(50);
+  t.notOk(signal.aborted, 'read to its end');
+});
+
+t.test('watchBodySignal: a destroyed body aborts the signal with BodyAbortedError', async (t) => {
+  const body = new PassThrough();
+  const { signal } = watchBodySignal(body, { timeoutMs: 0, minBytes: 1 });
+  body.resume();
+  body.destroy(new Error('aborted'));
+  await sleep(10);
+  t.type(signal.reason, BodyAbortedError);
 });

@@ -3,7 +3,7 @@ import type { FastifyInstance, FastifyPluginAsync, FastifyRequest } from 'fastif
 import { DICOM_XML, isValidUid, toNativeDicomXml } from '@tessera/dicom';
 import { HttpProblem, instanceUrl, negotiateDicomModel, noteAuditedStudies, parseAccept, parseMediaType, readMultipart, studyUrl } from '@tessera/http';
 import { metadataBulkInstances } from './metadata-bulk.js';
-import { BodyAbortedError, type BodyTimeout, BodyTimeoutError, guardBody } from './body-timeout.js';
+import { BodyAbortedError, type BodyTimeout, BodyTimeoutError, guardBody, watchBodySignal } from './body-timeout.js';
 import { PartTooLargeError } from './spool.js';
 import { type StoreDependencies, type StoreOutcome, type StorePart, storeInstances } from './store-instances.js';
 import { summarizeOutcome, toStoreResponse } from './store-response.js';
@@ -150,12 +150,17 @@ async function* requestParts(request: FastifyRequest<{ Params: { study?: string 
   const rootType = mediaType?.parameters.type?.toLowerCase();
   if (mediaType?.type === 'multipart/related' && rootType === 'application/dicom+json') {
     const study = request.params.study;
-    yield* metadataBulkInstances(readMultipart(guardBody(raw, bodyTimeout), request.headers, { maxTotalBytes: maxBodyBytes }), {
-      spoolDir: settings.spoolDir,
-      maxPartBytes: settings.maxPartBytes,
-      maxMetadataBytes: settings.maxHeaderBytes,
-      requestUrl: `${options.serviceUrl(request)}/studies${study === undefined ? '' : `/${study}`}`,
-    });
+    const guard = watchBodySignal(raw, bodyTimeout);
+    try {
+      yield* metadataBulkInstances(readMultipart(raw, request.headers, { maxTotalBytes: maxBodyBytes, signal: guard.signal }), {
+        spoolDir: settings.spoolDir,
+        maxPartBytes: settings.maxPartBytes,
+        maxMetadataBytes: settings.maxHeaderBytes,
+        requestUrl: `${options.serviceUrl(request)}/studies${study === undefined ? '' : `/${study}`}`,
+      });
+    } finally {
+      guard.stop();
+    }
     return;
   }
   if (mediaType?.type !== 'multipart/related' || (rootType !== undefined && rootType !== 'application/dicom')) {
@@ -165,13 +170,18 @@ async function* requestParts(request: FastifyRequest<{ Params: { study?: string 
       `STOW-RS accepts multipart/related; type="application/dicom", multipart/related; type="application/dicom+json" (metadata and bulk data) or application/dicom, not ${request.headers['content-type'] ?? 'no Content-Type'}`,
     );
   }
-  const body = guardBody(raw, bodyTimeout);
-  for await (const part of readMultipart(body, request.headers, { maxTotalBytes: maxBodyBytes })) {
-    const partType = parseMediaType(part.contentType)?.type;
-    if (partType !== undefined && partType !== 'application/dicom' && partType !== 'application/octet-stream') {
-      part.resume();
-      throw new HttpProblem(415, 'UNSUPPORTED_PART_TYPE', `a part has Content-Type ${part.contentType}; only application/dicom parts are accepted`);
+  // The body timeout watches the socket's stream as readMultipart reads it (no stream in between).
+  const guard = watchBodySignal(raw, bodyTimeout);
+  try {
+    for await (const part of readMultipart(raw, request.headers, { maxTotalBytes: maxBodyBytes, signal: guard.signal })) {
+      const partType = parseMediaType(part.contentType)?.type;
+      if (partType !== undefined && partType !== 'application/dicom' && partType !== 'application/octet-stream') {
+        part.resume();
+        throw new HttpProblem(415, 'UNSUPPORTED_PART_TYPE', `a part has Content-Type ${part.contentType}; only application/dicom parts are accepted`);
+      }
+      yield part;
     }
-    yield part;
+  } finally {
+    guard.stop();
   }
 }

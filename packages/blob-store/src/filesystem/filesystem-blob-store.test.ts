@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -31,6 +31,14 @@ t.test('filesystem specifics', async (t) => {
   t.test('a failed put leaves no temporary file behind', async (t) => {
     await t.rejects(store.put('a/b', Readable.from([Buffer.from('abc')]), 10), BlobSizeMismatchError);
     t.same(await readdir(join(root, '.tmp')), []);
+  });
+
+  t.test('putFile of a file not synced by the caller checks its size and leaves it on a mismatch', async (t) => {
+    const path = join(directory, 'unsynced');
+    await writeFile(path, 'abc');
+    await t.rejects(store.putFile('unsynced/x', path, 4), BlobSizeMismatchError);
+    t.equal(await store.head('unsynced/x'), undefined);
+    t.equal(await readFile(path, 'utf8'), 'abc');
   });
 
   t.test('the temporary directory is reserved and not listed', async (t) => {

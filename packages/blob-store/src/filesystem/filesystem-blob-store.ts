@@ -62,10 +62,13 @@ export class FilesystemBlobStore implements BlobStore {
 
   async putFile(key: string, path: string, size: number, options: PutFileOptions = {}): Promise<void> {
     const target = this.#pathOf(key);
-    const { size: actualSize } = await stat(path);
-    if (actualSize !== size) throw new BlobSizeMismatchError(key, size, actualSize);
     try {
-      if (!options.synced) await fsync(path);
+      // A file the caller synced, it also wrote and counted: its size is not read back (a `stat` per
+      // instance in STOW's profile). Otherwise the size is checked on the handle that syncs it.
+      if (!options.synced)
+        await fsync(path, (actualSize) => {
+          if (actualSize !== size) throw new BlobSizeMismatchError(key, size, actualSize);
+        });
       await this.#moveIntoPlace(path, target);
     } catch (error) {
       if (!hasCode(error, 'EXDEV')) throw toStoreError(error);
@@ -238,9 +241,10 @@ export class FilesystemBlobStore implements BlobStore {
  * Makes a file's content durable before it is renamed into place, so a crash cannot leave it empty;
  * on a directory, makes the names it holds durable.
  */
-async function fsync(path: string): Promise<void> {
+async function fsync(path: string, checkSize?: (size: number) => void): Promise<void> {
   const handle = await open(path, 'r');
   try {
+    if (checkSize) checkSize((await handle.stat()).size);
     await handle.sync();
   } finally {
     await handle.close();
