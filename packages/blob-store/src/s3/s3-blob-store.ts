@@ -7,6 +7,7 @@ import { assertFits, assertValidRange } from '../byte-range.js';
 import { BlobNotFoundError, BlobStoreUnavailableError } from '../errors.js';
 import { exactSize, readExactly } from '../exact-size.js';
 import { assertValidKey, assertValidPrefix } from '../keys.js';
+import { Slots } from './slots.js';
 
 export interface S3BlobStoreOptions {
   /** Endpoint URL of an S3-compatible server (MinIO, s3rver, …); omit for AWS. */
@@ -38,6 +39,13 @@ const SINGLE_PUT_LIMIT = 16 * MiB;
 const DEFAULT_PART_SIZE = 8 * MiB;
 /** Parts in flight per upload; memory per large upload is about this times the part size. */
 const UPLOAD_QUEUE_SIZE = 4;
+/**
+ * Multipart uploads in progress at once per store. Each holds up to UPLOAD_QUEUE_SIZE parts being
+ * sent and one being filled, so uploads of large objects hold at most 2 × 5 × 8 MiB = 80 MiB however
+ * many callers write at once (STOW writes four blobs of a chunk concurrently: 160 MiB before).
+ * Objects below SINGLE_PUT_LIMIT are one PutObject each and are not counted here.
+ */
+const MAX_MULTIPART_UPLOADS = 2;
 const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
 
 export type Sdk = typeof import('@aws-sdk/client-s3') & { Upload: typeof import('@aws-sdk/lib-storage').Upload };
@@ -60,6 +68,7 @@ export class S3BlobStore implements BlobStore {
   readonly #bucket: string;
   readonly #prefix: string;
   readonly #partSize: number;
+  readonly #multipartUploads = new Slots(MAX_MULTIPART_UPLOADS);
 
   constructor(options: S3BlobStoreOptions) {
     this.#s3 = loadSdk().then((sdk) => ({ sdk, client: createS3Client(sdk, options) }));
@@ -80,7 +89,7 @@ export class S3BlobStore implements BlobStore {
         const { sdk, client } = await this.#s3;
         await client.send(new sdk.PutObjectCommand({ Bucket: this.#bucket, Key: objectKey, Body: data, ContentLength: size }));
       } else {
-        await this.#uploadInParts(objectKey, exactSize(key, size, source));
+        await this.#multipartUploads.run(() => this.#uploadInParts(objectKey, exactSize(key, size, source)));
       }
     } catch (error) {
       throw toStoreError(error);
