@@ -95,11 +95,16 @@ const USAGE = `usage: pnpm bench [options]
 
 const log = (line: string) => console.log(line);
 
+/** Seconds the benchmark leaves a server idle after its start before reading its idle resident memory. */
+const IDLE_SECONDS = 30;
+
 interface RunResult {
   name: string;
   description: string;
   ops: OpResult[];
   serverSpawnedAt?: number;
+  /** Resident memory when the server had just answered /readyz, and after IDLE_SECONDS idle. */
+  startRssMb?: number;
   idleRssMb?: number;
   finalRssMb?: number;
   peakRssMb?: number;
@@ -396,6 +401,10 @@ async function runPhases(o: RunOptions): Promise<RunResult> {
   };
   const ops: OpResult[] = [];
   const notes: string[] = [];
+  // Resident memory as started (after /readyz), then after IDLE_SECONDS without a request: V8 gives
+  // back the young generation it grew while starting only once it sees the process idle.
+  const started = memory(o.pid).rssMb;
+  if (o.pid !== undefined && !o.quick && !o.stored) await new Promise((resolve) => setTimeout(resolve, IDLE_SECONDS * 1000));
   const idle = memory(o.pid).rssMb;
   try {
     const m = o.manifest;
@@ -449,6 +458,7 @@ async function runPhases(o: RunOptions): Promise<RunResult> {
     name: o.name,
     description: o.description,
     ops,
+    startRssMb: started && Math.round(started),
     idleRssMb: idle && Math.round(idle),
     finalRssMb: mem.rssMb && Math.round(mem.rssMb),
     peakRssMb: Math.max(0, ...ops.map((op) => op.peakRssMb ?? 0)) || undefined,

@@ -11,7 +11,16 @@ interface Output {
   runs?: number;
   skipped: string[];
   baseline: OpResult[];
-  results: { name: string; description: string; ops: OpResult[]; idleRssMb?: number; peakRssMb?: number; finalRssMb?: number; notes: string[] }[];
+  results: {
+    name: string;
+    description: string;
+    ops: OpResult[];
+    startRssMb?: number;
+    idleRssMb?: number;
+    peakRssMb?: number;
+    finalRssMb?: number;
+    notes: string[];
+  }[];
   /** `--auth`: each back end's modes compared. */
   auth?: { comparisons: AuthComparison[] };
 }
@@ -70,7 +79,7 @@ export function markdownSection(o: Output): string {
     const targets = r.ops.filter((op) => op.target);
     lines.push(
       '',
-      `Targets met: ${targets.filter((op) => op.met).length} of ${targets.length}${r.peakRssMb ? `; server RSS idle after start ${r.idleRssMb ?? '–'} MB, peak over the run ${r.peakRssMb} MB, at the end ${r.finalRssMb ?? '–'} MB` : ''}.`,
+      `Targets met: ${targets.filter((op) => op.met).length} of ${targets.length}${r.peakRssMb ? `; server RSS just started ${r.startRssMb ?? '–'} MB, after 30 s idle ${r.idleRssMb ?? '–'} MB, peak over the run ${r.peakRssMb} MB, at the end ${r.finalRssMb ?? '–'} MB` : ''}.`,
     );
     for (const note of r.notes) lines.push(`- ${note}`);
   }
