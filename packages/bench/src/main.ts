@@ -30,7 +30,7 @@ import {
 import { freePort } from '@tessera/testkit';
 import { type ServerUnderTest, buildServer, memory, startServerProcess, watchDatabaseCpu } from './server-process.js';
 import { markdownSection, ratioTable } from './report.js';
-import { type Run, medianOps, medianRun, replaceSummary, summaryMarkdown } from './summary.js';
+import { type Run, type ServerResult, medianOps, medianRun, replaceSummary, summaryMarkdown } from './summary.js';
 import {
   AUTH_MODES,
   type AuthComparison,
@@ -98,17 +98,9 @@ const log = (line: string) => console.log(line);
 /** Seconds the benchmark leaves a server idle after its start before reading its idle resident memory. */
 const IDLE_SECONDS = 30;
 
-interface RunResult {
-  name: string;
-  description: string;
-  ops: OpResult[];
+/** A back end's results, with when its server was started (to cut a --cpu-prof profile). */
+interface RunResult extends ServerResult {
   serverSpawnedAt?: number;
-  /** Resident memory when the server had just answered /readyz, and after IDLE_SECONDS idle. */
-  startRssMb?: number;
-  idleRssMb?: number;
-  finalRssMb?: number;
-  peakRssMb?: number;
-  notes: string[];
 }
 
 async function main(): Promise<number> {
@@ -404,7 +396,7 @@ async function runPhases(o: RunOptions): Promise<RunResult> {
   };
   const ops: OpResult[] = [];
   const notes: string[] = [];
-  const idle = memory(o.pid).rssMb;
+  const started = memory(o.pid).rssMb;
   try {
     const m = o.manifest;
     const on = (p: Phase) => o.phases.has(p);
@@ -457,7 +449,7 @@ async function runPhases(o: RunOptions): Promise<RunResult> {
     name: o.name,
     description: o.description,
     ops,
-    startRssMb: idle && Math.round(idle),
+    startRssMb: started && Math.round(started),
     finalRssMb: mem.rssMb && Math.round(mem.rssMb),
     peakRssMb: Math.max(0, ...ops.map((op) => op.peakRssMb ?? 0)) || undefined,
     notes,

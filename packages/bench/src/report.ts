@@ -1,5 +1,6 @@
 import { type AuthComparison, authMarkdown } from './auth.js';
 import type { OpResult } from './phases.js';
+import type { ServerResult } from './summary.js';
 
 interface Output {
   timestamp: string;
@@ -11,16 +12,7 @@ interface Output {
   runs?: number;
   skipped: string[];
   baseline: OpResult[];
-  results: {
-    name: string;
-    description: string;
-    ops: OpResult[];
-    startRssMb?: number;
-    idleRssMb?: number;
-    peakRssMb?: number;
-    finalRssMb?: number;
-    notes: string[];
-  }[];
+  results: ServerResult[];
   /** `--auth`: each back end's modes compared. */
   auth?: { comparisons: AuthComparison[] };
 }

@@ -6,6 +6,7 @@ export interface ServerResult {
   name: string;
   description: string;
   ops: OpResult[];
+  /** Resident memory just after /readyz, and after 30 s idle (on a server of its own: idleMemory in main.ts). */
   startRssMb?: number;
   idleRssMb?: number;
   peakRssMb?: number;

@@ -52,7 +52,13 @@ function watchBlobReads(server: TestServer, t: Test) {
   };
 }
 
-async function store(server: TestServer, specs: InstanceSpec[]): Promise<void> {
+/** `count` instances of one new series, stored one STOW each; their UIDs and the series' retrieve URL. */
+async function storeSeries(server: TestServer, count: number, size: { rows: number; columns: number; frames: number }) {
+  const study = newUid();
+  const series = newUid();
+  const specs: InstanceSpec[] = Array.from({ length: count }, (_, i) =>
+    ctInstance({ StudyInstanceUID: study, SeriesInstanceUID: series, InstanceNumber: i + 1 }, size),
+  );
   for (const spec of specs) {
     const res = await fetch(`${server.url}/dicomweb/studies`, {
       method: 'POST',
@@ -62,6 +68,7 @@ async function store(server: TestServer, specs: InstanceSpec[]): Promise<void> {
     });
     if (res.status !== 200) throw new Error(`STOW answered ${res.status}`);
   }
+  return { study, series, specs, seriesUrl: `${server.url}/dicomweb/studies/${study}/series/${series}` };
 }
 
 /** A GET over a fresh connection (no agent), answered with its response. */
@@ -100,14 +107,8 @@ for (const backend of backendNames()) {
   t.test(`${backend}: series retrieve with 8 MiB parts`, async (t) => {
     const server = await startTestServer(backend);
     t.teardown(() => server.close());
-    const study = newUid();
-    const series = newUid();
     // 8 MiB each: far more than the socket buffers take, so the writer waits on the client.
-    const specs = Array.from({ length: 8 }, (_, i) =>
-      ctInstance({ StudyInstanceUID: study, SeriesInstanceUID: series, InstanceNumber: i + 1 }, { rows: 1024, columns: 1024, frames: 4 }),
-    );
-    await store(server, specs);
-    const seriesUrl = `${server.url}/dicomweb/studies/${study}/series/${series}`;
+    const { specs, seriesUrl } = await storeSeries(server, 8, { rows: 1024, columns: 1024, frames: 4 });
     const reads = watchBlobReads(server, t);
     // One instance first, so that the clients (S3, database) have opened what they keep open anyway.
     const warm = await get(`${seriesUrl}/instances/${specs[0]!.attributes.SOPInstanceUID}`);
@@ -159,15 +160,9 @@ for (const backend of backendNames()) {
   t.test(`${backend}: a part that cannot be read`, async (t) => {
     const server = await startTestServer(backend);
     t.teardown(() => server.close());
-    const study = newUid();
-    const series = newUid();
-    const specs = Array.from({ length: 4 }, (_, i) =>
-      ctInstance({ StudyInstanceUID: study, SeriesInstanceUID: series, InstanceNumber: i + 1 }, { rows: 16, columns: 16, frames: 1 }),
-    );
-    await store(server, specs);
+    const { study, series, specs, seriesUrl } = await storeSeries(server, 4, { rows: 16, columns: 16, frames: 1 });
     const rows = await server.index.retrieve.instances({ studyInstanceUid: study, seriesInstanceUid: series });
     t.equal(rows.length, 4);
-    const seriesUrl = `${server.url}/dicomweb/studies/${study}/series/${series}`;
 
     t.test('a later part: 200, the parts before it whole, then the stream is cut (no closing boundary)', async (t) => {
       await server.blobs.delete(rows[2]!.blobKey);
