@@ -11,3 +11,4 @@ export { warningHeader } from './warning-header.js';
 export * from './audited-studies.js';
 export { MountPoint } from './mount-points.js';
 export { studyUrl, seriesUrl, instanceUrl, wadoUriUrl } from './dicomweb-urls.js';
+export { BufferPool, type BufferPoolOptions, type Lease } from './buffer-pool.js';

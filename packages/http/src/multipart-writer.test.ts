@@ -1,5 +1,7 @@
+import { type IncomingMessage, createServer, get } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { type ResponsePart, singlePartEnvelope, writeMultipart } from './multipart-writer.js';
 
 t.test('NEG-9: parts with headers, closed by --boundary--', async (t) => {
@@ -164,4 +166,77 @@ t.test('singlePartEnvelope: the bytes writeMultipart sends for one part, around 
   const expected = Buffer.concat(chunks).toString('latin1').replaceAll(streamed.boundary, boundary);
   t.equal(Buffer.concat([envelope.before, Buffer.from('frame'), envelope.after]).toString('latin1'), expected);
   t.not(singlePartEnvelope('application/octet-stream', part).contentType, envelope.contentType, 'a fresh boundary per response');
+});
+
+/** Serves `count` lent parts of `size` bytes, piped into a real HTTP response, and records when each is given back. */
+async function servePooledParts(t: Test, count: number, size: number) {
+  const released: number[] = [];
+  const unwritten: number[] = [];
+  let pushed = 0;
+  let finished = false;
+  const server = createServer((_request, response) => {
+    const { contentType, stream } = writeMultipart(
+      'application/octet-stream',
+      Array.from({ length: count }, (_, i) => ({
+        contentType: 'application/octet-stream',
+        body: () => {
+          // Parts lent and not yet given back when this one is produced.
+          unwritten.push(pushed - released.length);
+          pushed++;
+          return Buffer.alloc(size, i);
+        },
+        release: () => released.push(i),
+      })),
+    );
+    response.once('finish', () => (finished = true));
+    response.writeHead(200, { 'content-type': contentType });
+    stream.pipe(response);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  t.teardown(() => new Promise((resolve) => server.close(resolve)));
+  const port = (server.address() as AddressInfo).port;
+  const request = () => new Promise<IncomingMessage>((resolve, reject) => get({ host: '127.0.0.1', port, path: '/' }, resolve).on('error', reject));
+  return { released, unwritten, request, finished: () => finished };
+}
+
+t.test('piped into an HTTP response, each lent part body is given back once written out, while the response goes on', async (t) => {
+  const { released, unwritten, request, finished } = await servePooledParts(t, 40, 256 * 1024);
+  const response = await request();
+  let received = 0;
+  for await (const chunk of response) {
+    received += (chunk as Buffer).length;
+    // A slow reader: the socket fills up, so writes complete only as the client reads.
+    if (received % (1 << 20) < (chunk as Buffer).length) await new Promise((resolve) => setImmediate(resolve));
+  }
+  await new Promise((resolve) => setImmediate(resolve));
+  t.ok(finished(), 'the response finished');
+  t.same(
+    released,
+    Array.from({ length: 40 }, (_, i) => i),
+    'every part given back, once, in order',
+  );
+  t.ok(Math.max(...unwritten) <= 8, `at most a few parts lent at any time (${Math.max(...unwritten)} of 40), not the whole response`);
+});
+
+t.test('a part body is not given back while the client has not read it (the response never finished)', async (t) => {
+  const { released, request } = await servePooledParts(t, 40, 256 * 1024);
+  const response = await request();
+  // Read one chunk, then stop reading and go away: the server's socket writes never complete.
+  await new Promise((resolve) => response.once('data', resolve));
+  response.pause();
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  const whilePaused = released.length;
+  t.ok(whilePaused < 40, `not all given back while the client does not read (${whilePaused})`);
+  response.destroy();
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  t.equal(released.length, whilePaused, 'a cancelled response gives nothing back: its writes may still hold the buffers');
+});
+
+t.test('a stream read otherwise than piped never gives a lent body back (it cannot know when it is written)', async (t) => {
+  const released: number[] = [];
+  const { stream } = writeMultipart('application/octet-stream', [
+    { contentType: 'application/octet-stream', body: () => Buffer.from('abc'), release: () => released.push(1) },
+  ]);
+  for await (const chunk of stream) t.ok(chunk);
+  t.same(released, []);
 });

@@ -10,6 +10,12 @@ export interface ResponsePart {
   contentLength?: number;
   /** The part body; opened only when the writer reaches this part. */
   body: () => Promise<AsyncIterable<Buffer | Uint8Array> | Buffer> | AsyncIterable<Buffer | Uint8Array> | Buffer;
+  /**
+   * For a body that is one Buffer lent by a BufferPool: gives it back once the stream's consumer
+   * has written it out (a piped HTTP response whose socket writes have completed). Not called if the
+   * stream is destroyed first or is read otherwise than piped: the buffer is then simply collected.
+   */
+  release?: () => void;
 }
 
 export interface MultipartResponse {
@@ -77,16 +83,36 @@ export function singlePartEnvelope(rootType: string, part: Omit<ResponsePart, 'b
 
 type PartBody = AsyncIterator<Buffer | Uint8Array>;
 
+/** A lent part body pushed into the stream, given back once the stream has been written out up to `end`. */
+interface Lent {
+  end: number;
+  release: () => void;
+}
+
+/** What a multipart stream is piped into: an HTTP response, whose writableLength counts what its socket has not yet written. */
+interface Sink extends NodeJS.WritableStream {
+  readonly writableLength: number;
+}
+
 /**
  * The multipart body as a Readable that pulls parts and their chunks itself, so that one chunk costs
  * one push (an async generator read through Readable.from cost several promise hops per chunk, 10 % of
  * a WADO-RS instance request). Destroying the stream closes the open part body and the parts iterator.
+ *
+ * Part bodies lent by a BufferPool are given back once written out. When the stream is piped, what
+ * it has handed to the sink is what it pushed less what still waits in its own buffer, and what
+ * the sink has written out is that less its writableLength (the bytes of writes not yet completed).
  */
 class MultipartStream extends Readable {
   readonly #boundary: string;
   readonly #parts: AsyncIterator<ResponsePart> | Iterator<ResponsePart>;
   #body: PartBody | undefined;
   #pumping = false;
+  #sink: Sink | undefined;
+  /** Bytes pushed so far. */
+  #pushed = 0;
+  /** Lent bodies pushed and not yet known to be written out, in order. */
+  readonly #lent: Lent[] = [];
 
   constructor(boundary: string, parts: AsyncIterable<ResponsePart> | Iterable<ResponsePart>) {
     super({ highWaterMark: 64 * 1024 });
@@ -94,8 +120,36 @@ class MultipartStream extends Readable {
     this.#parts = Symbol.asyncIterator in parts ? parts[Symbol.asyncIterator]() : parts[Symbol.iterator]();
   }
 
+  override pipe<T extends NodeJS.WritableStream>(destination: T, options?: { end?: boolean }): T {
+    if (this.#sink === undefined && typeof (destination as unknown as Partial<Sink>).writableLength === 'number') {
+      const sink = destination as unknown as Sink;
+      this.#sink = sink;
+      // Finished: every byte is written out. Closed otherwise (the client went away): the lent
+      // bodies may still be referenced by a cancelled write, so they are dropped, not given back.
+      sink.once('finish', () => this.#releaseWritten(Number.POSITIVE_INFINITY));
+      sink.once('close', () => {
+        this.#lent.length = 0;
+      });
+    }
+    return super.pipe(destination, options);
+  }
+
   override _read(): void {
+    // Handed to the sink: what was pushed less what still waits here. Of that, the sink's last
+    // writableLength bytes may still be in writes not yet completed (they complete in order, and
+    // count HTTP's framing too, so this never overstates what is written out).
+    if (this.#lent.length > 0 && this.#sink !== undefined) this.#releaseWritten(this.#pushed - this.readableLength - this.#sink.writableLength);
     if (!this.#pumping) this.#pump().catch((error: unknown) => this.destroy(error as Error));
+  }
+
+  /** Gives back the lent bodies that end at or before `written` bytes. */
+  #releaseWritten(written: number): void {
+    while (this.#lent.length > 0 && this.#lent[0]!.end <= written) this.#lent.shift()!.release();
+  }
+
+  #push(chunk: Buffer): boolean {
+    this.#pushed += chunk.length;
+    return this.push(chunk);
   }
 
   /** Pushes until the consumer has enough (push returns false; _read resumes) or the body ends. */
@@ -108,8 +162,8 @@ class MultipartStream extends Readable {
           if (this.destroyed) return;
           if (next.done) {
             this.#body = undefined;
-            if (!this.push(CRLF_BYTES)) return;
-          } else if (!this.push(Buffer.isBuffer(next.value) ? next.value : Buffer.from(next.value.buffer, next.value.byteOffset, next.value.byteLength))) {
+            if (!this.#push(CRLF_BYTES)) return;
+          } else if (!this.#push(Buffer.isBuffer(next.value) ? next.value : Buffer.from(next.value.buffer, next.value.byteOffset, next.value.byteLength))) {
             return;
           }
           continue;
@@ -118,24 +172,29 @@ class MultipartStream extends Readable {
         if (this.destroyed) {
           // Destroyed while this part was being produced: close its body, which may be open already
           // (a part read ahead), since no one will read it.
-          if (!next.done) await closeBody(await next.value.body());
+          if (!next.done) {
+            await closeBody(await next.value.body());
+            next.value.release?.();
+          }
           return;
         }
         if (next.done) {
-          this.push(Buffer.from(`--${this.#boundary}--${CRLF}`));
+          this.#push(Buffer.from(`--${this.#boundary}--${CRLF}`));
           this.push(null);
           return;
         }
         const part = next.value;
-        this.push(partHead(this.#boundary, part));
+        this.#push(partHead(this.#boundary, part));
         const body = await part.body();
         if (this.destroyed) {
           await closeBody(body);
+          part.release?.();
           return;
         }
         if (Buffer.isBuffer(body)) {
-          this.push(body);
-          if (!this.push(CRLF_BYTES)) return;
+          this.#push(body);
+          if (part.release) this.#lent.push({ end: this.#pushed, release: part.release });
+          if (!this.#push(CRLF_BYTES)) return;
         } else {
           this.#body = body[Symbol.asyncIterator]();
         }

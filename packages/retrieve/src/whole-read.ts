@@ -1,4 +1,5 @@
 import type { BlobStore } from '@tessera/blob-store';
+import { BufferPool, type Lease } from '@tessera/http';
 import { DicomParseError, type Part10Plan, type Span, transferSyntaxInfo } from '@tessera/dicom';
 import type { RetrievableInstance } from '@tessera/index';
 
@@ -11,6 +12,14 @@ import type { RetrievableInstance } from '@tessera/index';
 export const WHOLE_READ_MAX_BYTES = 1 << 20;
 
 /**
+ * The buffers of whole reads, reused: a slab holds the largest whole answer with its multipart
+ * envelope (the part's header fields, under 1 KiB; the rare longer one gets a buffer of its own).
+ * Sixteen free slabs cover four clients reading ahead four parts each; an idle server drops them
+ * after 30 s.
+ */
+export const wholeReadBuffers = new BufferPool({ slabBytes: WHOLE_READ_MAX_BYTES + (4 << 10), maxFree: 16, idleMs: 30_000 });
+
+/**
  * Stored bytes that make up a whole answer as they are (no re-encoding, inflating or byte swapping),
  * small enough to be read into one buffer.
  */
@@ -18,11 +27,12 @@ export interface WholeBytes {
   /** Byte length of the answer's body. */
   length: number;
   /**
-   * Reads the bytes into one new buffer, after `before` and followed by `after` (a multipart part's
-   * head and the closing boundary), so that the whole response is one buffer. An object shorter
-   * than the index says fails here, before anything is sent.
+   * Reads the bytes into one buffer lent by `wholeReadBuffers`, after `before` and followed by
+   * `after` (a multipart part's head and the closing boundary), so that the whole response is one
+   * buffer. Release the lease once the buffer is written out (or not at all: it is then collected).
+   * An object shorter than the index says fails here, before anything is sent.
    */
-  read(before?: Buffer, after?: Buffer): Promise<Buffer>;
+  read(before?: Buffer, after?: Buffer): Promise<Lease>;
 }
 
 const NOTHING = Buffer.alloc(0);
@@ -57,18 +67,25 @@ function wholeSpans(blobs: BlobStore, key: string, spans: Span[]): WholeBytes | 
   return {
     length,
     async read(before = NOTHING, after = NOTHING) {
-      const buffer = Buffer.allocUnsafeSlow(before.length + length + after.length);
-      before.copy(buffer, 0);
-      let at = before.length;
-      for (const span of spans) {
-        if (span.length === 0) continue;
-        const read = await blobs.readInto(key, { start: span.offset, end: span.offset + span.length - 1 }, buffer, at);
-        // The same failure as a streamed range of a short object (ranged-byte-source.ts).
-        if (read !== span.length) throw new DicomParseError(`data ends at byte ${span.offset + read}, before byte ${span.offset + span.length}`);
-        at += read;
+      const lease = wholeReadBuffers.lease(before.length + length + after.length);
+      const buffer = lease.bytes;
+      try {
+        before.copy(buffer, 0);
+        let at = before.length;
+        for (const span of spans) {
+          if (span.length === 0) continue;
+          const read = await blobs.readInto(key, { start: span.offset, end: span.offset + span.length - 1 }, buffer, at);
+          // The same failure as a streamed range of a short object (ranged-byte-source.ts).
+          if (read !== span.length) throw new DicomParseError(`data ends at byte ${span.offset + read}, before byte ${span.offset + span.length}`);
+          at += read;
+        }
+        after.copy(buffer, at);
+      } catch (error) {
+        // Nothing was sent: the buffer is free again. (A read cancelled by S3 is over once readInto settles.)
+        lease.release();
+        throw error;
       }
-      after.copy(buffer, at);
-      return buffer;
+      return lease;
     },
   };
 }

@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import { transferSyntaxInfo } from '@tessera/dicom';
-import { acceptableMediaTypes, instanceUrl, primed, singlePartEnvelope, writeMultipart } from '@tessera/http';
+import { type Lease, acceptableMediaTypes, instanceUrl, primed, singlePartEnvelope, writeMultipart } from '@tessera/http';
 import {
   type InstanceScope,
   type RetrievableInstance,
@@ -65,37 +65,54 @@ export async function framesResponse(
   // is then sent as one buffer, with one write and its Content-Length.
   const frameOf = (n: number): FrameSource => {
     const whole = wholeFrame(deps.blobs, row, n);
-    return whole ? { length: whole.length, whole, body: () => whole.read() } : frameBytes(deps.blobs, row, n);
+    if (!whole) return frameBytes(deps.blobs, row, n);
+    // The lease is given back by the multipart writer once the frame is written out (ResponsePart.release).
+    let lease: Lease | undefined;
+    return {
+      length: whole.length,
+      whole,
+      body: async () => (lease = await whole.read()).bytes,
+      release: () => lease?.release(),
+    };
   };
   const first = frameOf(numbers[0]!);
   if (first.whole && numbers.length === 1) {
     const part = { contentType: choice.partType, contentLocation: location(numbers[0]!), contentLength: first.length };
     if (!choice.multipart) {
-      const body = await first.whole.read();
+      const { bytes, release } = await first.whole.read();
       return {
         status: 200,
-        headers: { 'content-type': part.contentType, 'content-length': String(body.length), 'content-location': part.contentLocation },
-        body,
+        headers: { 'content-type': part.contentType, 'content-length': String(bytes.length), 'content-location': part.contentLocation },
+        body: bytes,
+        release,
       };
     }
     const envelope = singlePartEnvelope(choice.partType.split(';')[0]!, part);
-    const body = await first.whole.read(envelope.before, envelope.after);
-    return { status: 200, headers: { 'content-type': envelope.contentType, 'content-length': String(body.length) }, body };
+    const { bytes, release } = await first.whole.read(envelope.before, envelope.after);
+    return { status: 200, headers: { 'content-type': envelope.contentType, 'content-length': String(bytes.length) }, body: bytes, release };
   }
   // The first frame (or its first bytes) is read before answering: a stored object that cannot be
   // read is a problem response, not a cut stream.
-  const firstBody = first.whole ? await first.whole.read() : await primed(frameBytes(deps.blobs, row, numbers[0]!).body());
+  const firstLease = first.whole ? await first.whole.read() : undefined;
+  const firstBody = firstLease ? firstLease.bytes : await primed(frameBytes(deps.blobs, row, numbers[0]!).body());
   if (!choice.multipart) {
     return {
       status: 200,
       headers: { 'content-type': choice.partType, 'content-length': String(first.length), 'content-location': location(numbers[0]!) },
       body: Buffer.isBuffer(firstBody) ? firstBody : Readable.from(firstBody, { objectMode: false }),
+      ...(firstLease ? { release: firstLease.release } : {}),
     };
   }
   // Later frames are read when the writer reaches them.
   const parts = numbers.map((n, i) => {
-    const frame = i === 0 ? { length: first.length, body: () => firstBody } : frameOf(n);
-    return { contentType: choice.partType, contentLocation: location(n), contentLength: frame.length, body: frame.body };
+    const frame: FrameSource = i === 0 ? { length: first.length, body: () => firstBody, ...(firstLease ? { release: firstLease.release } : {}) } : frameOf(n);
+    return {
+      contentType: choice.partType,
+      contentLocation: location(n),
+      contentLength: frame.length,
+      body: frame.body,
+      ...(frame.release ? { release: frame.release } : {}),
+    };
   });
   const { contentType, stream } = writeMultipart(choice.partType.split(';')[0]!, parts);
   return { status: 200, headers: { 'content-type': contentType }, body: stream };
@@ -105,5 +122,7 @@ export async function framesResponse(
 interface FrameSource {
   length: number;
   whole?: WholeBytes;
-  body: () => Promise<Buffer> | AsyncIterable<Buffer>;
+  body: () => Promise<Buffer> | AsyncIterable<Buffer> | Buffer;
+  /** Gives back the buffer `body` lent (a whole read), once written out. */
+  release?: () => void;
 }

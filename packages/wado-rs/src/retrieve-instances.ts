@@ -50,23 +50,25 @@ export async function retrieveInstances(deps: RetrieveDependencies, scope: Retri
     // Read before answering, so a missing object is a problem response; one buffer, one write.
     const part = { ...described(0), contentLength: whole.length };
     if (!multipart) {
-      const body = await whole.read();
+      const { bytes, release } = await whole.read();
       return {
         status: 200,
-        headers: { 'content-type': part.contentType, 'content-location': part.contentLocation, 'content-length': String(body.length) },
-        body,
+        headers: { 'content-type': part.contentType, 'content-location': part.contentLocation, 'content-length': String(bytes.length) },
+        body: bytes,
+        release,
       };
     }
     const envelope = singlePartEnvelope('application/dicom', part);
-    const body = await whole.read(envelope.before, envelope.after);
-    return { status: 200, headers: { 'content-type': envelope.contentType, 'content-length': String(body.length) }, body };
+    const { bytes, release } = await whole.read(envelope.before, envelope.after);
+    return { status: 200, headers: { 'content-type': envelope.contentType, 'content-length': String(bytes.length) }, body: bytes, release };
   }
 
   const open = async (i: number): Promise<OpenedPart> => {
     const small = wholePart10(deps.blobs, rows[i]!, plans[i]!);
     if (small) {
-      const bytes = await small.read();
-      return { ...described(i), contentLength: bytes.length, body: () => bytes, held: bytes.length, close: async () => {} };
+      // Given back by the multipart writer once written out, or by close() if never sent.
+      const { bytes, release } = await small.read();
+      return { ...described(i), contentLength: bytes.length, body: () => bytes, release, held: bytes.length, close: async () => release() };
     }
     const encoded = await encodeStoredPart10(deps, rows[i]!, plans[i]!);
     const body = await primed(encoded.body);
@@ -89,7 +91,9 @@ export async function retrieveInstances(deps: RetrieveDependencies, scope: Retri
     const headers: Record<string, string> = { 'content-type': first.contentType, 'content-location': first.contentLocation! };
     if (first.contentLength !== undefined) headers['content-length'] = String(first.contentLength);
     const body = first.body();
-    return { status: 200, headers, body: Buffer.isBuffer(body) ? body : Readable.from(body, { objectMode: false }) };
+    return Buffer.isBuffer(body)
+      ? { status: 200, headers, body, ...(first.release ? { release: first.release } : {}) }
+      : { status: 200, headers, body: Readable.from(body, { objectMode: false }) };
   }
   const parts = readAhead({ first, count: rows.length, open, limits: READ_AHEAD });
   const { contentType, stream } = writeMultipart('application/dicom', parts);

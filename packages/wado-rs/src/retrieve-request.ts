@@ -32,4 +32,9 @@ export interface RetrieveResponse {
   status: 200 | 304;
   headers: Record<string, string>;
   body?: Readable | Buffer;
+  /**
+   * A Buffer body lent by a BufferPool: call once the response has been written out (the HTTP
+   * response's 'finish'), never before. Not calling it is safe (the buffer is then collected).
+   */
+  release?: () => void;
 }

@@ -53,6 +53,8 @@ export const wadoRoutes: FastifyPluginAsync<WadoRoutesOptions> = async (app: Fas
       throw toHttpProblem(error);
     }
     reply.code(response.status).headers(response.headers);
+    // Written out (every socket write completed): the lent buffer can serve the next request.
+    if (response.release) reply.raw.once('finish', response.release);
     return response.body === undefined ? reply.send() : reply.send(response.body);
   };
 

@@ -18,6 +18,8 @@ import { transferSyntaxNotAcceptable } from './wado-uri-problem.js';
 export interface WadoUriResponse {
   headers: Record<string, string>;
   body: Readable | Buffer;
+  /** A Buffer body lent by a BufferPool: call once the response has been written out ('finish'). */
+  release?: () => void;
 }
 
 /**
@@ -43,8 +45,8 @@ async function retrieveDicomInstance(deps: RetrieveDependencies, scope: Instance
   // A small object served as stored is read whole before answering: one buffer, one write.
   const whole = wholePart10(deps.blobs, row, plan);
   if (whole) {
-    const body = await whole.read();
-    return { headers: { 'content-type': 'application/dicom', 'content-length': String(body.length) }, body };
+    const { bytes, release } = await whole.read();
+    return { headers: { 'content-type': 'application/dicom', 'content-length': String(bytes.length) }, body: bytes, release };
   }
   const encoded = await encodeStoredPart10(deps, row, plan);
   const headers: Record<string, string> = { 'content-type': 'application/dicom' };

@@ -21,6 +21,8 @@ export const wadoUriRoutes: FastifyPluginAsync<WadoUriRoutesOptions> = async (ap
       throw toHttpProblem(error);
     }
     response.headers['content-location'] = `${options.baseUrl(request)}${request.url}`;
+    // Written out (every socket write completed): the lent buffer can serve the next request.
+    if (response.release) reply.raw.once('finish', response.release);
     return reply.code(200).headers(response.headers).send(response.body);
   });
 };
