@@ -72,6 +72,8 @@ const USAGE = `usage: pnpm bench [options]
   --batch <n>             instances per STOW request (default 10)
   --postgres-url <url>    admin URL for scratch databases (default $TESSERA_BENCH_POSTGRES_URL or postgres://postgres@127.0.0.1:5432/postgres)
   --server-node-args=<s>  extra node arguments for the server process (e.g. --server-node-args="--cpu-prof --cpu-prof-dir=/tmp/prof")
+  --idle-first <s>        leave each server idle for s seconds before its first phase, as a server is after a
+                          quiet night (default 0: measured as soon as it is ready)
   --phases <list>         phases to measure, comma-separated (default all): stow, metadata, retrieve,
                           ohif, qido; the data is stored (unmeasured) when stow is not among them
   --without-change-feed   Postgres back ends: disable the change feed's triggers once the server has
@@ -120,6 +122,7 @@ async function main(): Promise<number> {
       batch: { type: 'string' },
       'postgres-url': { type: 'string' },
       'server-node-args': { type: 'string', default: '' },
+      'idle-first': { type: 'string' },
       phases: { type: 'string', default: PHASES.join(',') },
       'keep-db': { type: 'boolean', default: false },
       'without-change-feed': { type: 'boolean', default: false },
@@ -156,6 +159,7 @@ async function main(): Promise<number> {
   const authRuns = int(values['auth-runs'], 3, 'auth-runs') || 1;
   if (auth && values.target) throw new Error('--auth measures the servers it starts (--backend), not --target');
   const runs = int(values.runs, 1, 'runs') || 1;
+  const idleFirstSeconds = int(values['idle-first'], 0, 'idle-first');
   if (auth && runs > 1) throw new Error('--auth has its own runs (--auth-runs), not --runs');
   if (values.summary && !values.orthanc) throw new Error('--summary compares with Orthanc: add --orthanc');
   if (values.summary && values['no-report']) throw new Error('--summary writes docs/benchmarks.md: drop --no-report');
@@ -199,7 +203,7 @@ async function main(): Promise<number> {
   const authRunResults: AuthRun[] = [];
   const issuer = auth && backends.length ? await startTokenIssuer() : undefined;
   // Servers the benchmark does not start (--target) or that are not Tessera (--orthanc): no direct index inserts.
-  const external = { manifest, clients, rounds, quick, batch, qidoRows: Math.min(qidoRows, 10_000), phases: phases as Set<Phase> };
+  const external = { manifest, clients, rounds, quick, batch, qidoRows: Math.min(qidoRows, 10_000), phases: phases as Set<Phase>, idleFirstSeconds };
   const passes: Run[] = [];
   let orthancVersion: string | undefined;
 
@@ -256,6 +260,7 @@ async function main(): Promise<number> {
           batch,
           qidoRows,
           databaseUrl,
+          idleFirstSeconds,
         };
         if (issuer) {
           const measured = await measureAuthModes(backend, env, common, issuer, authRuns, nodeArgs);
@@ -377,6 +382,8 @@ interface RunOptions {
   headers?: Record<string, string>;
   /** The data is in the server's index already (the --auth runs after the first): nothing is stored. */
   stored?: boolean;
+  /** Seconds the server is left idle before the first phase (--idle-first), as a server is overnight. */
+  idleFirstSeconds?: number;
 }
 
 async function runPhases(o: RunOptions): Promise<RunResult> {
@@ -396,6 +403,11 @@ async function runPhases(o: RunOptions): Promise<RunResult> {
   };
   const ops: OpResult[] = [];
   const notes: string[] = [];
+  if (o.idleFirstSeconds) {
+    log(`  idle for ${o.idleFirstSeconds} s first (--idle-first)`);
+    await new Promise((resolve) => setTimeout(resolve, o.idleFirstSeconds! * 1000));
+    notes.push(`server left idle ${o.idleFirstSeconds} s before the first phase (--idle-first)`);
+  }
   const started = memory(o.pid).rssMb;
   try {
     const m = o.manifest;
