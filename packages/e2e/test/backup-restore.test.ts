@@ -122,17 +122,7 @@ const production: Deployment = {
     }
     await ensureBucket(s3);
     return {
-      env: {
-        DATA_DIR: dataDir,
-        DATABASE_URL: database.url,
-        S3_BUCKET: s3.bucket,
-        S3_ENDPOINT: s3.endpoint,
-        S3_REGION: s3.region,
-        S3_PREFIX: 'archive/',
-        S3_ACCESS_KEY_ID: s3.accessKeyId,
-        S3_SECRET_ACCESS_KEY: s3.secretAccessKey,
-        S3_FORCE_PATH_STYLE: 'true',
-      },
+      env: { DATA_DIR: dataDir, DATABASE_URL: database.url, ...s3.env('archive/') },
       async wipe() {
         await database.drop();
         await s3.stop();

@@ -47,16 +47,7 @@ export async function openStorage(name: BackendName, options: StorageOptions): P
   const s3 = await startS3Server();
   cleanups.unshift(() => s3.stop());
   await ensureBucket({ ...s3, prefix: 'reliability/' });
-  Object.assign(env, {
-    DATABASE_URL: db.url,
-    S3_BUCKET: s3.bucket,
-    S3_ENDPOINT: s3.endpoint,
-    S3_REGION: s3.region,
-    S3_ACCESS_KEY_ID: s3.accessKeyId,
-    S3_SECRET_ACCESS_KEY: s3.secretAccessKey,
-    S3_FORCE_PATH_STYLE: 'true',
-    S3_PREFIX: 'reliability/',
-  });
+  Object.assign(env, { DATABASE_URL: db.url, ...s3.env('reliability/') });
   return {
     name,
     dataDir,

@@ -15,6 +15,8 @@ export interface S3TestServer {
   accessKeyId: string;
   secretAccessKey: string;
   forcePathStyle: true;
+  /** The server's environment for a Tessera server storing under `prefix` here (S3_BUCKET, S3_ENDPOINT, …; README). */
+  env(prefix: string): Record<string, string>;
   stop(): Promise<void>;
 }
 
@@ -43,13 +45,23 @@ export async function startS3Server(): Promise<S3TestServer> {
   const exited = once(child, 'exit');
   try {
     const port = await readPort(child.stdout);
+    const endpoint = `http://127.0.0.1:${port}`;
     return {
-      endpoint: `http://127.0.0.1:${port}`,
+      endpoint,
       region: 'us-east-1',
       bucket,
       accessKeyId: 'S3RVER',
       secretAccessKey: 'S3RVER',
       forcePathStyle: true,
+      env: (prefix) => ({
+        S3_BUCKET: bucket,
+        S3_ENDPOINT: endpoint,
+        S3_REGION: 'us-east-1',
+        S3_ACCESS_KEY_ID: 'S3RVER',
+        S3_SECRET_ACCESS_KEY: 'S3RVER',
+        S3_FORCE_PATH_STYLE: 'true',
+        S3_PREFIX: prefix,
+      }),
       async stop() {
         child.stdin.end();
         await exited;

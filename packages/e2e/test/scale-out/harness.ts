@@ -79,17 +79,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
   const s3 = await startS3Server();
   const dirs: string[] = [];
   const servers: ServerProcess[] = [];
-  const storageEnv = {
-    DATABASE_URL: database.url,
-    DATABASE_POOL_SIZE: '6',
-    S3_ENDPOINT: s3.endpoint,
-    S3_BUCKET: s3.bucket,
-    S3_REGION: s3.region,
-    S3_ACCESS_KEY_ID: s3.accessKeyId,
-    S3_SECRET_ACCESS_KEY: s3.secretAccessKey,
-    S3_FORCE_PATH_STYLE: 'true',
-    S3_PREFIX: 'archive/',
-  };
+  const storageEnv = { DATABASE_URL: database.url, DATABASE_POOL_SIZE: '6', ...s3.env('archive/') };
   const close = async () => {
     await Promise.all(servers.map((s) => s.kill()));
     await s3.stop();
