@@ -213,7 +213,7 @@ async function main(): Promise<number> {
     if (runs > 1) log(`\n######## run ${pass} of ${runs}`);
     const results: RunResult[] = [];
     // The loopback ceiling is not what --auth compares (it compares the server with itself).
-    const baseline = auth ? [] : await measureBaseline(manifest, clients, rounds, quick, batch);
+    const baseline = auth ? [] : await measureBaseline(manifest, clients, rounds, quick, batch, idleFirstSeconds);
     for (const backend of backends) {
       log(`\n== ${backend}${auth ? ' (--auth)' : ''}`);
       const cleanups: (() => Promise<void>)[] = [];
@@ -234,15 +234,7 @@ async function main(): Promise<number> {
           const s3 = await startS3Server();
           cleanups.unshift(s3.stop);
           await ensureBucket({ ...s3 });
-          Object.assign(env, {
-            S3_BUCKET: s3.bucket,
-            S3_ENDPOINT: s3.endpoint,
-            S3_REGION: s3.region,
-            S3_ACCESS_KEY_ID: s3.accessKeyId,
-            S3_SECRET_ACCESS_KEY: s3.secretAccessKey,
-            S3_FORCE_PATH_STYLE: 'true',
-            S3_PREFIX: 'bench/',
-          });
+          Object.assign(env, s3.env('bench/'));
         }
         const description =
           backend === 'embedded'
@@ -600,7 +592,7 @@ async function measureAuthModes(
  * The loopback ceiling on this machine at this moment: the same clients against a trivial node:http
  * server (baseline-server.mjs) returning one instance from memory and from disk.
  */
-async function measureBaseline(manifest: Manifest, clients: number, rounds: number, quick: boolean, batch: number): Promise<OpResult[]> {
+async function measureBaseline(manifest: Manifest, clients: number, rounds: number, quick: boolean, batch: number, idleFirstSeconds = 0): Promise<OpResult[]> {
   const entry = manifest.images[0];
   if (!entry) return [];
   log('\n== baseline (trivial node:http server)');
@@ -625,6 +617,10 @@ async function measureBaseline(manifest: Manifest, clients: number, rounds: numb
       }
     }
     const ctx: PhaseContext = { client, pid: child.pid, paths: { dicomweb: '' }, manifest, clients, rounds, quick, log };
+    if (idleFirstSeconds) {
+      log(`  idle for ${idleFirstSeconds} s first (--idle-first)`);
+      await new Promise((resolve) => setTimeout(resolve, idleFirstSeconds * 1000));
+    }
     const n = quick ? 10 : 120;
     // Uploads: the first images in STOW-sized batches, the same bodies as the STOW phase sends.
     const uploads = manifest.images.slice(0, quick ? 2 * batch : 50 * batch);
