@@ -99,6 +99,11 @@ t.test('the summary is one block at the top of the document, replaced in place',
   t.match(summary, /medians of 3 runs/);
   t.match(summary, /Orthanc 1\.10\.1 with its DICOMweb plugin 1\.7/);
   t.match(summary, /targets: \d+ of \d+ met/);
+  t.match(
+    summary,
+    /trivial node:http server itself reached WADO-RS instance 2\.50×, WADO-RS frame 2\.50×, WADO-URI 2\.50× Orthanc's MB\/s/,
+    'the ceiling ÷ Orthanc: 600 ÷ 240',
+  );
   const doc = '# Benchmarks\n\nIntro.\n\n## Run log\n';
   const once = replaceSummary(doc, summary);
   t.ok(once.startsWith(`# Benchmarks\n\n${SUMMARY_START}`), 'inserted under the title');

@@ -233,6 +233,14 @@ export function summaryMarkdown(o: {
   const embedded = servers.find((s) => s.name === 'embedded');
   if (embedded?.idleRssMb !== undefined)
     lines.push('', `Embedded server resident memory: ${embedded.startRssMb ?? '–'} MB just started, ${embedded.idleRssMb} MB after 30 s idle.`);
+  // The ceiling against Orthanc: a read target above it is beyond any node:http server on this machine.
+  if (orthanc && trivial?.mbPerS !== undefined) {
+    const ceilings = THROUGHPUT_READS.map((op) => `${NAMES[op]} ${fmt(ratio(trivial.mbPerS, find(orthanc.ops, 'retrieve', op)?.mbPerS))}×`);
+    lines.push(
+      '',
+      `The trivial node:http server itself reached ${ceilings.join(', ')} Orthanc's MB/s in this run: a read target above that ratio cannot be met by a node:http server on this machine.`,
+    );
+  }
   const checks = targetChecks(run);
   if (checks.length) {
     const backends = [...new Set(checks.map((c) => c.backend))];
