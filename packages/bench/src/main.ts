@@ -396,8 +396,7 @@ async function runPhases(o: RunOptions): Promise<RunResult> {
   const ops: OpResult[] = [];
   const notes: string[] = [];
   if (o.idleFirstSeconds) {
-    log(`  idle for ${o.idleFirstSeconds} s first (--idle-first)`);
-    await new Promise((resolve) => setTimeout(resolve, o.idleFirstSeconds! * 1000));
+    await idleFirst(o.idleFirstSeconds);
     notes.push(`server left idle ${o.idleFirstSeconds} s before the first phase (--idle-first)`);
   }
   const started = memory(o.pid).rssMb;
@@ -458,6 +457,12 @@ async function runPhases(o: RunOptions): Promise<RunResult> {
     peakRssMb: Math.max(0, ...ops.map((op) => op.peakRssMb ?? 0)) || undefined,
     notes,
   };
+}
+
+/** --idle-first: the server under test (and the load generator) wait, as a server does through a quiet night. */
+async function idleFirst(seconds: number): Promise<void> {
+  log(`  idle for ${seconds} s first (--idle-first)`);
+  await new Promise((resolve) => setTimeout(resolve, seconds * 1000));
 }
 
 /**
@@ -617,10 +622,7 @@ async function measureBaseline(manifest: Manifest, clients: number, rounds: numb
       }
     }
     const ctx: PhaseContext = { client, pid: child.pid, paths: { dicomweb: '' }, manifest, clients, rounds, quick, log };
-    if (idleFirstSeconds) {
-      log(`  idle for ${idleFirstSeconds} s first (--idle-first)`);
-      await new Promise((resolve) => setTimeout(resolve, idleFirstSeconds * 1000));
-    }
+    if (idleFirstSeconds) await idleFirst(idleFirstSeconds);
     const n = quick ? 10 : 120;
     // Uploads: the first images in STOW-sized batches, the same bodies as the STOW phase sends.
     const uploads = manifest.images.slice(0, quick ? 2 * batch : 50 * batch);

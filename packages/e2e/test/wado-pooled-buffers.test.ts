@@ -1,6 +1,6 @@
 import { type IncomingMessage, request } from 'node:http';
 import t from 'tap';
-import { type InstanceSpec, backendNames, ctInstance, encodeInstance, instanceLength, instanceStream, newUid, startTestServer } from '@tessera/testkit';
+import { type InstanceSpec, backendNames, ctInstance, encodeInstance, newUid, startTestServer, stowStreamed } from '@tessera/testkit';
 import { parseMultipart } from './retrieve-helpers.js';
 
 /**
@@ -58,15 +58,7 @@ for (const backend of backendNames()) {
           { rows: 512, columns: 512, frames: 1 },
         ),
       );
-      for (const spec of specs) {
-        const res = await fetch(`${server.url}/dicomweb/studies`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/dicom', 'content-length': String(instanceLength(spec)) },
-          body: instanceStream(spec),
-          duplex: 'half',
-        });
-        if (res.status !== 200) throw new Error(`STOW answered ${res.status}`);
-      }
+      for (const spec of specs) await stowStreamed(server, spec);
       studies.push({ uid, specs });
     }
     const expected = new Map(studies.flatMap(({ specs }) => specs.map((spec) => [String(spec.attributes.SOPInstanceUID), encodeInstance(spec)] as const)));

@@ -7,11 +7,10 @@ import {
   backendNames,
   ctInstance,
   encodeInstance,
-  instanceLength,
-  instanceStream,
   newUid,
   openFilePaths,
   startTestServer,
+  stowStreamed,
   waitUntil,
 } from '@tessera/testkit';
 
@@ -59,15 +58,7 @@ async function storeSeries(server: TestServer, count: number, size: { rows: numb
   const specs: InstanceSpec[] = Array.from({ length: count }, (_, i) =>
     ctInstance({ StudyInstanceUID: study, SeriesInstanceUID: series, InstanceNumber: i + 1 }, size),
   );
-  for (const spec of specs) {
-    const res = await fetch(`${server.url}/dicomweb/studies`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/dicom', 'content-length': String(instanceLength(spec)) },
-      body: instanceStream(spec),
-      duplex: 'half',
-    });
-    if (res.status !== 200) throw new Error(`STOW answered ${res.status}`);
-  }
+  for (const spec of specs) await stowStreamed(server, spec);
   return { study, series, specs, seriesUrl: `${server.url}/dicomweb/studies/${study}/series/${series}` };
 }
 

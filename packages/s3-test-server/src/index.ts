@@ -46,19 +46,20 @@ export async function startS3Server(): Promise<S3TestServer> {
   try {
     const port = await readPort(child.stdout);
     const endpoint = `http://127.0.0.1:${port}`;
+    const region = 'us-east-1';
+    const credentials = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' };
     return {
       endpoint,
-      region: 'us-east-1',
+      region,
       bucket,
-      accessKeyId: 'S3RVER',
-      secretAccessKey: 'S3RVER',
+      ...credentials,
       forcePathStyle: true,
       env: (prefix) => ({
         S3_BUCKET: bucket,
         S3_ENDPOINT: endpoint,
-        S3_REGION: 'us-east-1',
-        S3_ACCESS_KEY_ID: 'S3RVER',
-        S3_SECRET_ACCESS_KEY: 'S3RVER',
+        S3_REGION: region,
+        S3_ACCESS_KEY_ID: credentials.accessKeyId,
+        S3_SECRET_ACCESS_KEY: credentials.secretAccessKey,
         S3_FORCE_PATH_STYLE: 'true',
         S3_PREFIX: prefix,
       }),

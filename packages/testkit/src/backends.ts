@@ -8,6 +8,7 @@ import { type Index, openIndex } from '@tessera/index';
 import { createScratchDatabase } from '@tessera/index/testing';
 import { type Config, buildApp, loadConfig } from '@tessera/server';
 import { startS3Server } from '@tessera/s3-test-server';
+import { type InstanceSpec, instanceLength, instanceStream } from './dicom-builder.js';
 
 /**
  * The storage back ends every behaviour test runs against (the same cases on each):
@@ -97,4 +98,18 @@ export async function startTestServer(name: BackendName, env: Record<string, str
       await store.close();
     },
   };
+}
+
+/**
+ * Stores one instance over real HTTP, streamed (a single-part `application/dicom` STOW-RS of any
+ * size, in bounded memory); throws unless the server answers 200.
+ */
+export async function stowStreamed(server: Pick<TestServer, 'url'>, spec: InstanceSpec): Promise<void> {
+  const res = await fetch(`${server.url}/dicomweb/studies`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/dicom', 'content-length': String(instanceLength(spec)) },
+    body: instanceStream(spec),
+    duplex: 'half',
+  });
+  if (res.status !== 200) throw new Error(`STOW answered ${res.status}`);
 }
