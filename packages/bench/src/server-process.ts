@@ -147,7 +147,7 @@ export function resetPeakRss(pid: number | undefined): boolean {
 
 /** Settings of the environment that tune the server's runtime, passed on when set (e.g. UV_THREADPOOL_SIZE). */
 function passThrough(): Record<string, string> {
-  const names = ['UV_THREADPOOL_SIZE', 'NODE_OPTIONS', 'WORKERS', 'METRICS_ENABLED', 'STOW_DESCRIBE_THREADS'];
+  const names = ['UV_THREADPOOL_SIZE', 'NODE_OPTIONS', 'WORKERS', 'METRICS_ENABLED', 'AUDIT_ENABLED', 'STOW_DESCRIBE_THREADS'];
   return Object.fromEntries(names.flatMap((name) => (process.env[name] !== undefined ? [[name, process.env[name]]] : [])));
 }
 

@@ -92,11 +92,30 @@ t.test('the table is append-only: an UPDATE is refused; the retention delete rem
   }
 });
 
-t.test('a large batch is stored whole in one call', async (t) => {
+t.test('a large batch is stored whole in one call, in order across statements', async (t) => {
   for (const { name, log } of await backends(t)) {
-    await log.append(Array.from({ length: 1234 }, (_, i) => event(0, { requestId: `r${i}` })));
-    const found = await log.find({}, 2000);
-    t.equal(found.length, 1234, `${name}: every event`);
-    t.equal(new Set(found.map((e) => e.requestId)).size, 1234, `${name}: each once`);
+    await log.append(Array.from({ length: 2345 }, (_, i) => event(0, { requestId: `r${i}` })));
+    const found = await log.find({}, 3000);
+    t.equal(found.length, 2345, `${name}: every event`);
+    t.same(
+      found.map((e) => e.requestId),
+      Array.from({ length: 2345 }, (_, i) => `r${i}`),
+      `${name}: each once, ids in the order appended`,
+    );
+  }
+});
+
+t.test('any text round-trips: quotes, backslashes, commas and braces in arrays and fields; absent fields stay absent', async (t) => {
+  const odd = ['a"b', 'c\\d', 'e,f', '{g}', '', 'NULL', 'ü 中'];
+  const events = [
+    event(2, { studyUids: odd, actor: { kind: 'oidc', id: 'o"dd\\,{}', name: 'Ärzte, "Team"' }, detail: { filters: 'a,"b"', n: 3, ok: true } }),
+    (({ httpStatus, clientAddress, requestId, route, ...rest }) => rest)(event(1, { studyUids: [], detail: {} })) as AuditEvent,
+  ];
+  for (const { name, log } of await backends(t)) {
+    await log.append(events);
+    const found = await log.find({}, 10);
+    t.same(found[0], { ...events[0], id: found[0]!.id }, `${name}: the odd event comes back whole`);
+    t.same(found[1], { ...events[1], id: found[1]!.id }, `${name}: the sparse one too`);
+    t.same((await log.find({ studyUid: 'e,f' }, 10)).length, 1, `${name}: an element with a comma is one element`);
   }
 });
