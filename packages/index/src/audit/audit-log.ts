@@ -96,7 +96,7 @@ const APPEND = `insert into audit_event
   order by position`;
 
 /** A PostgreSQL array literal of strings, every element quoted (so any text round-trips). */
-export function textArrayLiteral(values: readonly string[]): string {
+function textArrayLiteral(values: readonly string[]): string {
   return `{${values.map((v) => `"${v.replace(/["\\]/g, '\\$&')}"`).join(',')}}`;
 }
 
