@@ -179,7 +179,11 @@ export class SearchIndex {
     }));
   }
 
-  /** The series (with their studies) of the given primary keys, each built once; a study shared by its series. */
+  /**
+   * The series (with their studies) of the given primary keys, each built once; a study shared by its
+   * series. Prepared (one statement per count of keys, primary-key equality): every instance search
+   * runs it, and unprepared it cost the embedded index a parse and plan in WebAssembly each time.
+   */
   private async seriesByKey(keys: number[]): Promise<Map<number, SeriesMatch>> {
     const distinct = [...new Set(keys)];
     const bySeries = new Map<number, SeriesMatch>();
@@ -189,6 +193,7 @@ export class SearchIndex {
       .innerJoin('study', 'study.pk', 'series.study_pk')
       .select(['series.pk', 'study.pk as study_pk', ...SERIES_COLUMNS])
       .where('series.pk', 'in', distinct)
+      .modifyEnd(preparedStatement())
       .execute();
     const studies = new Map<number, StudyMatch>();
     for (const row of rows) {

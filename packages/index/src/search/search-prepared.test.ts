@@ -37,5 +37,29 @@ for (const backend of await testDatabases({ poolSize: 1 })) {
 
     await search.searchStudies(query('study', {}, [{ kind: 'exact', tag: '00100020', value: 'PAT-1' }]));
     t.equal((await prepared()).length, before + 3, 'a search with a filter prepared nothing');
+
+    // An instance search that finds something reads its page's series by key: prepared too.
+    const patient = await sql<{ pk: number }>`insert into patient (patient_id, issuer_of_patient_id) values ('p1', '') returning pk`.execute(backend.db);
+    const study = await sql<{ pk: number }>`
+      insert into study (patient_pk, study_instance_uid, attributes) values (${patient.rows[0]!.pk}, '1.2.9', '{}') returning pk`.execute(backend.db);
+    const series = await sql<{ pk: number }>`
+      insert into series (study_pk, series_instance_uid, attributes) values (${study.rows[0]!.pk}, '1.2.9.1', '{}') returning pk`.execute(backend.db);
+    await sql`
+      insert into instance (series_pk, study_pk, sop_instance_uid, sop_class_uid, transfer_syntax_uid, has_file_meta, size, sha256, blob_key, bulk_data, metadata)
+      values (${series.rows[0]!.pk}, ${study.rows[0]!.pk}, '1.2.9.1.1', '1.2', '1.2.840.10008.1.2.1', true, 1, 'a', 'blob-a', '{}', '{}')`.execute(backend.db);
+    const byKey = async () =>
+      (await sql<{ statement: string }>`select statement from pg_prepared_statements`.execute(backend.db)).rows.filter((r) =>
+        /"series"\."pk" in \(\$1\)/.test(r.statement),
+      ).length;
+    t.equal(await byKey(), 0, 'no series read by key yet');
+    for (let i = 0; i < 2; i++) {
+      const { matches } = await search.searchInstances(query('instance', { studyInstanceUid: '1.2.9', seriesInstanceUid: '1.2.9.1' }));
+      t.same(
+        matches.map((m) => [m.sopInstanceUid, m.series.seriesInstanceUid, m.series.study.studyInstanceUid]),
+        [['1.2.9.1.1', '1.2.9.1', '1.2.9']],
+        'the instance with its series and study',
+      );
+    }
+    t.equal(await byKey(), 1, "the page's series read by a prepared statement, prepared once for its two executions");
   });
 }
