@@ -16,7 +16,6 @@ const row = (extra: Partial<RetrievableInstance> = {}): RetrievableInstance => (
   blobKey: 'instances/x.dcm',
   frames: null,
   bulkData: [],
-  updatedAt: new Date(0),
   ...extra,
 });
 const NATIVE = row({ frames: { kind: 'native', offset: 100, length: 50, count: 4, bitsAllocated: 16 } });

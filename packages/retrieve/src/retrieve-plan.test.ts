@@ -16,7 +16,6 @@ const row = (transferSyntaxUid: string, frames: RetrievableInstance['frames'], h
   blobKey: 'instances/x.dcm',
   frames,
   bulkData: [],
-  updatedAt: new Date(0),
 });
 const EXPLICIT_LE = TransferSyntax.ExplicitVRLittleEndian;
 const ENCAPSULATED = { kind: 'encapsulated' as const, frames: [[{ offset: 100, length: 10 }]] };

@@ -20,7 +20,6 @@ const row = (transferSyntaxUid: string, frames: RetrievableInstance['frames'], s
   blobKey: KEY,
   frames,
   bulkData: [],
-  updatedAt: new Date(0),
 });
 const EXPLICIT_LE = TransferSyntax.ExplicitVRLittleEndian;
 const NATIVE = row(EXPLICIT_LE, { kind: 'native', offset: 1000, length: 1000, count: 3, bitsAllocated: 16 });

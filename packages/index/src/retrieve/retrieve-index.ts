@@ -15,7 +15,6 @@ export interface RetrievableInstance {
   blobKey: string;
   frames: FrameIndex | null;
   bulkData: BulkDataRef[];
-  updatedAt: Date;
 }
 
 /** The scope of a retrieval: a study, a series of it, or one instance of that series. */
@@ -78,7 +77,6 @@ export class RetrieveIndex {
           'instance.blob_key',
           'instance.frames',
           'instance.bulk_data',
-          'instance.updated_at',
         ])
         .modifyEnd(preparedStatement()),
     );
@@ -93,7 +91,6 @@ export class RetrieveIndex {
       blobKey: row.blob_key,
       frames: jsonValue(row.frames) as FrameIndex | null,
       bulkData: (jsonValue(row.bulk_data) ?? []) as BulkDataRef[],
-      updatedAt: new Date(row.updated_at),
     }));
   }
 
